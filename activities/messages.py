@@ -1,0 +1,89 @@
+"""Message texts. Parameters carry no PHI; the patient's first name is filled in at send time."""
+
+from dataclasses import dataclass
+from string import Template
+
+
+@dataclass(frozen=True)
+class MessageTemplate:
+    subject: str
+    body: str
+
+
+PATIENT_TEMPLATES: dict[str, MessageTemplate] = {
+    "appointment_booked": MessageTemplate(
+        "Your $kind_label appointment",
+        "Hello $name, your $kind_label appointment is booked for $when. Reply STOP to end messages.",
+    ),
+    "appointment_reminder": MessageTemplate(
+        "Reminder: $kind_label appointment",
+        "Hello $name, a reminder of your $kind_label appointment on $when.",
+    ),
+    "block_preparation": MessageTemplate(
+        "Preparing for your medial branch block",
+        "Hello $name, your medial branch block is on $when. Please arrange a driver, keep taking your usual "
+        "medicines unless told otherwise, and be ready to record your pain every few hours afterwards.",
+    ),
+    "preop_instructions": MessageTemplate(
+        "Preparing for your DVR procedure",
+        "Hello $name, your Direct Visual Rhizotomy is on $when under $anesthesia. Do not eat or drink for 8 "
+        "hours before, and arrange for someone to drive you home.",
+    ),
+    "diary_prompt": MessageTemplate(
+        "Pain diary",
+        "Hello $name, how is your usual back pain right now, from 0 (none) to 10 (worst)? Please reply "
+        "with a number.",
+    ),
+    "diary_nudge": MessageTemplate(
+        "Pain diary reminder",
+        "Hello $name, we have not had your pain score yet. Please reply with a number from 0 to 10.",
+    ),
+    "return_check": MessageTemplate(
+        "Has your usual pain come back?",
+        "Hello $name, it has been a day since your block. Has your usual pain come back? Please reply with "
+        "your pain from 0 to 10.",
+    ),
+    "follow_up_checkin": MessageTemplate(
+        "How are you after your procedure?",
+        "Hello $name, how is your back today? Please tell us your pain from 0 to 10, whether you are back at "
+        "work, and any fever, wound drainage, new weakness or numbness.",
+    ),
+    "not_candidate": MessageTemplate(
+        "About your DVR referral",
+        "Hello $name, after review, DVR is not the right treatment for you at this time. Your clinic will "
+        "contact you about other options.",
+    ),
+    "pathway_closed": MessageTemplate(
+        "About your DVR referral",
+        "Hello $name, your DVR pathway has been closed. Please call the clinic if you have questions.",
+    ),
+}
+
+STAFF_TEMPLATES: dict[str, MessageTemplate] = {
+    "staff_attention": MessageTemplate(
+        "Pathway $pathway_id needs attention",
+        "Pathway $pathway_id needs a person: $reason.",
+    ),
+    "clinician_decision_due": MessageTemplate(
+        "Decision due on pathway $pathway_id",
+        "A clinician's $action is due on pathway $pathway_id by $when.",
+    ),
+}
+
+KIND_LABELS = {"mri": "MRI", "exam": "physical exam", "block": "medial branch block", "dvr": "DVR procedure"}
+
+
+class UnknownTemplateError(Exception):
+    pass
+
+
+def render(template: str, recipient: str, params: dict[str, str], given_name: str | None) -> tuple[str, str]:
+    """(subject, body) of a message."""
+    table = PATIENT_TEMPLATES if recipient == "patient" else STAFF_TEMPLATES
+    if template not in table:
+        raise UnknownTemplateError(f"no {recipient} template named {template!r}")
+    values = {**params, "name": given_name or "there"}
+    if "kind" in params:
+        values["kind_label"] = KIND_LABELS.get(params["kind"], params["kind"])
+    chosen = table[template]
+    return Template(chosen.subject).safe_substitute(values), Template(chosen.body).safe_substitute(values)

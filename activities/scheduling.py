@@ -1,0 +1,29 @@
+"""Booking and updating appointments in the clinic's calendar."""
+
+import asyncpg
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from db import calendar
+from domain.appointments import Appointment, BookingRequest, StatusChangeRequest
+
+
+class SchedulingActivities:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    @activity.defn
+    async def book_appointment(self, request: BookingRequest) -> Appointment:
+        """Books the first fitting slot; asking again for the same (pathway, kind, attempt) returns the same
+        appointment. Raises a non-retryable `NoSlotAvailable` when nothing fits within the horizon."""
+        try:
+            return await calendar.book(self._pool, request)
+        except calendar.NoSlotError as err:
+            raise ApplicationError(str(err), type="NoSlotAvailable", non_retryable=True) from err
+        except calendar.CalendarNotConfiguredError as err:
+            raise ApplicationError(str(err), type="CalendarNotConfigured", non_retryable=True) from err
+
+    @activity.defn
+    async def change_appointment_status(self, request: StatusChangeRequest) -> None:
+        """Records arrival, no-show or cancellation; the last two free the slot for others."""
+        await calendar.set_status(self._pool, request.appointment_id, request.status)

@@ -1,0 +1,1 @@
+"""Process configuration: settings from the environment, and the Temporal connection every process shares."""

@@ -1,0 +1,172 @@
+"""The built-in calendar: clinics' resources, opening hours, and bookings that cannot collide."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from domain.appointments import Appointment, AppointmentKind, AppointmentStatus, BookingRequest
+from domain.slots import KindSpec, ResourceCalendar, Slot, WeeklyWindow, first_fitting_slot
+
+CELL = timedelta(minutes=5)
+HORIZON = timedelta(days=60)
+_SEARCH_ATTEMPTS = 5
+
+
+class CalendarNotConfiguredError(Exception):
+    """The clinic has no calendar for this appointment kind."""
+
+
+class NoSlotError(Exception):
+    """Nothing fits within the booking horizon."""
+
+
+class BookingContentionError(Exception):
+    """Other bookings kept taking the slots found; worth retrying later."""
+
+
+def claim_cells(start: datetime, end: datetime) -> list[datetime]:
+    """The 5-minute cells [start, end) covers, on the epoch-aligned grid."""
+    epoch = int(start.timestamp())
+    cursor = datetime.fromtimestamp(epoch - epoch % int(CELL.total_seconds()), tz=start.tzinfo)
+    cells = []
+    while cursor < end:
+        cells.append(cursor)
+        cursor += CELL
+    return cells
+
+
+def _appointment(row: asyncpg.Record) -> Appointment:
+    return Appointment(
+        appointment_id=str(row["appointment_id"]),
+        kind=AppointmentKind(row["kind"]),
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
+        status=AppointmentStatus(row["status"]),
+    )
+
+
+_SELECT = "select appointment_id, kind, starts_at, ends_at, status from appointments"
+
+
+async def find_booking(conn: asyncpg.Connection | asyncpg.Pool, request: BookingRequest) -> Appointment | None:
+    row = await conn.fetchrow(
+        f"{_SELECT} where pathway_id = $1 and kind = $2 and attempt = $3",
+        request.pathway_id,
+        request.kind.value,
+        request.attempt,
+    )
+    return _appointment(row) if row else None
+
+
+async def load_kind(pool: asyncpg.Pool, clinic_site: str, kind: AppointmentKind) -> tuple[KindSpec, ZoneInfo]:
+    row = await pool.fetchrow(
+        "select k.*, c.timezone from appointment_kinds k join clinics c on c.site = k.clinic_site"
+        " where k.clinic_site = $1 and k.kind = $2",
+        clinic_site,
+        kind.value,
+    )
+    if row is None:
+        raise CalendarNotConfiguredError(f"clinic {clinic_site!r} has no calendar for {kind.value}")
+    spec = KindSpec(
+        duration=row["duration"],
+        buffer_before=row["buffer_before"],
+        buffer_after=row["buffer_after"],
+        resource_kinds=tuple(row["resource_kinds"]),
+        lead_time=row["lead_time"],
+        latest_start_local=row["latest_start_local"],
+    )
+    return spec, ZoneInfo(row["timezone"])
+
+
+async def load_resources(
+    pool: asyncpg.Pool, clinic_site: str, kinds: tuple[str, ...], start: datetime, end: datetime
+) -> list[ResourceCalendar]:
+    """Each resource of the given kinds with its opening hours and the claims it holds in [start, end)."""
+    rows = await pool.fetch(
+        "select r.resource_id, r.kind,"
+        " coalesce((select array_agg(array[h.weekday::text, h.opens::text, h.closes::text])"
+        "           from resource_hours h where h.resource_id = r.resource_id), '{}') as hours,"
+        " coalesce((select array_agg(c.cell_start order by c.cell_start) from resource_claims c"
+        "           where c.resource_id = r.resource_id and c.cell_start >= $3 and c.cell_start < $4), '{}')"
+        "   as cells"
+        " from resources r where r.clinic_site = $1 and r.kind = any($2::text[]) order by r.resource_id",
+        clinic_site,
+        list(kinds),
+        start,
+        end,
+    )
+    return [
+        ResourceCalendar(
+            resource_id=row["resource_id"],
+            kind=row["kind"],
+            weekly=tuple(
+                WeeklyWindow(weekday=int(d), start=datetime.strptime(o, "%H:%M:%S").time(),
+                             end=datetime.strptime(c, "%H:%M:%S").time())
+                for d, o, c in row["hours"]
+            ),
+            busy=tuple((cell, cell + CELL) for cell in row["cells"]),
+        )
+        for row in rows
+    ]
+
+
+async def book(pool: asyncpg.Pool, request: BookingRequest) -> Appointment:
+    """Books the first fitting slot, or returns the appointment this request already booked."""
+    existing = await find_booking(pool, request)
+    if existing is not None:
+        return existing
+    spec, tz = await load_kind(pool, request.clinic_site, request.kind)
+    earliest = request.not_before + spec.lead_time
+    for _ in range(_SEARCH_ATTEMPTS):
+        resources = await load_resources(
+            pool, request.clinic_site, spec.resource_kinds, earliest - spec.buffer_before - CELL,
+            earliest + HORIZON + spec.duration + spec.buffer_after,
+        )
+        slot = first_fitting_slot(spec, resources, request.not_before, tz, horizon=HORIZON)
+        if slot is None:
+            raise NoSlotError(f"no {request.kind.value} slot within {HORIZON.days} days")
+        try:
+            return await _claim(pool, request, spec, slot)
+        except asyncpg.UniqueViolationError as err:
+            if err.constraint_name == "appointments_pathway_id_kind_attempt_key":
+                found = await find_booking(pool, request)
+                assert found is not None
+                return found
+            continue  # another booking took a cell of this slot first: search again
+    raise BookingContentionError(f"{request.kind.value} slots kept being taken; try again")
+
+
+async def _claim(pool: asyncpg.Pool, request: BookingRequest, spec: KindSpec, slot: Slot) -> Appointment:
+    occupied_from, occupied_to = slot.occupied(spec)
+    cells = claim_cells(occupied_from, occupied_to)
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(
+            "insert into appointments (pathway_id, clinic_site, kind, attempt, starts_at, ends_at)"
+            " values ($1, $2, $3, $4, $5, $6)"
+            " returning appointment_id, kind, starts_at, ends_at, status",
+            request.pathway_id,
+            request.clinic_site,
+            request.kind.value,
+            request.attempt,
+            slot.starts_at,
+            slot.ends_at,
+        )
+        assert row is not None
+        await conn.executemany(
+            "insert into resource_claims (resource_id, cell_start, appointment_id) values ($1, $2, $3)",
+            [(rid, cell, row["appointment_id"]) for rid in slot.resource_ids for cell in cells],
+        )
+    return _appointment(row)
+
+
+async def set_status(pool: asyncpg.Pool, appointment_id: str, status: AppointmentStatus) -> None:
+    """Records an appointment's status; a no-show or cancellation gives its resources back."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "update appointments set status = $2, updated_at = now() where appointment_id = $1",
+            appointment_id,
+            status.value,
+        )
+        if status in (AppointmentStatus.NOSHOW, AppointmentStatus.CANCELLED):
+            await conn.execute("delete from resource_claims where appointment_id = $1", appointment_id)

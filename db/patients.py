@@ -1,0 +1,52 @@
+"""The patient registry: PHI in, an opaque patient_ref out."""
+
+from dataclasses import dataclass
+
+import asyncpg
+
+from domain.referral import Patient
+
+
+@dataclass(frozen=True)
+class Contact:
+    """What a message needs to reach a patient."""
+
+    given_name: str
+    phone: str | None
+    email: str | None
+    timezone: str
+    preferred_channel: str
+    sms_consent: bool
+
+
+async def upsert_patient(conn: asyncpg.Connection | asyncpg.Pool, clinic_site: str, patient: Patient) -> str:
+    """Stores the patient (one row per clinic and MRN, contact details refreshed); returns its patient_ref."""
+    ref = await conn.fetchval(
+        "insert into patients (clinic_site, mrn, given_name, family_name, birth_date, phone, email, timezone,"
+        " preferred_channel, sms_consent) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        " on conflict (clinic_site, mrn) do update set given_name = excluded.given_name,"
+        " family_name = excluded.family_name, birth_date = excluded.birth_date, phone = excluded.phone,"
+        " email = excluded.email, timezone = excluded.timezone, preferred_channel = excluded.preferred_channel,"
+        " sms_consent = excluded.sms_consent, updated_at = now()"
+        " returning patient_ref",
+        clinic_site,
+        patient.mrn,
+        patient.given_name,
+        patient.family_name,
+        patient.birth_date,
+        patient.phone,
+        patient.email,
+        patient.timezone,
+        patient.preferred_channel,
+        patient.sms_consent,
+    )
+    return str(ref)
+
+
+async def contact_for(conn: asyncpg.Connection | asyncpg.Pool, patient_ref: str) -> Contact | None:
+    row = await conn.fetchrow(
+        "select given_name, phone, email, timezone, preferred_channel, sms_consent from patients"
+        " where patient_ref = $1",
+        patient_ref,
+    )
+    return Contact(**dict(row)) if row else None

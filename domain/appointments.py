@@ -1,0 +1,53 @@
+"""Appointments the pathway books, and what a booking asks of the scheduling system."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+
+class AppointmentKind(StrEnum):
+    MRI = "mri"
+    EXAM = "exam"
+    BLOCK = "block"
+    DVR = "dvr"
+
+
+class AppointmentStatus(StrEnum):
+    BOOKED = "booked"
+    ARRIVED = "arrived"
+    NOSHOW = "noshow"
+    CANCELLED = "cancelled"
+
+
+class Appointment(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    appointment_id: str
+    kind: AppointmentKind
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    status: AppointmentStatus = AppointmentStatus.BOOKED
+
+    def with_status(self, status: AppointmentStatus) -> "Appointment":
+        return self.model_copy(update={"status": status})
+
+
+class BookingRequest(BaseModel):
+    """Book the first slot that fits `kind` at `clinic_site`, no earlier than `not_before` plus the kind's
+    lead time. (pathway_id, kind, attempt) names the booking: asking again returns the same appointment."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pathway_id: str
+    clinic_site: str
+    kind: AppointmentKind
+    attempt: int
+    not_before: datetime
+
+
+class StatusChangeRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    appointment_id: str
+    status: AppointmentStatus

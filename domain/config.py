@@ -1,0 +1,113 @@
+"""The pathway configuration: every number of DESIGN.md §2, and its two timing profiles.
+
+A workflow receives its configuration in its input, so a running pathway keeps the numbers it started with.
+"""
+
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Profile = Literal["clinical", "demo"]
+ReliefThreshold = Literal[0.5, 0.8, 1.0]
+
+
+class ReliefPolicy(BaseModel):
+    """How a medial branch block's pain diary is prompted and judged."""
+
+    model_config = ConfigDict(frozen=True)
+
+    threshold: ReliefThreshold = 0.8
+    min_baseline: int = 3
+    min_reports: int = 3
+    consecutive_at_threshold: int = 2
+    positive_window: timedelta = timedelta(hours=6)
+    returned_below: float = 0.5
+    prompt_offsets: tuple[timedelta, ...] = (
+        timedelta(minutes=15),
+        timedelta(minutes=30),
+        timedelta(hours=1),
+        timedelta(hours=2),
+        timedelta(hours=3),
+        timedelta(hours=4),
+        timedelta(hours=5),
+        timedelta(hours=6),
+        timedelta(hours=8),
+    )
+    return_check_offset: timedelta = timedelta(hours=24)
+    final_answer_window: timedelta = timedelta(hours=4)
+    nudge_after: timedelta = timedelta(minutes=10)
+    silence_alert_after: timedelta = timedelta(hours=2)
+    repeat_blocks_allowed: int = 1
+
+
+class PathwayConfig(BaseModel):
+    """Timings, limits and deadlines of one pathway."""
+
+    model_config = ConfigDict(frozen=True)
+
+    profile: Profile = "clinical"
+    relief: ReliefPolicy = Field(default_factory=ReliefPolicy)
+    mri_max_age: timedelta = timedelta(days=365)
+    # Clinician deadlines, counted from the end of the step's appointment (or from when the step became due).
+    mri_review_due: timedelta = timedelta(days=3)
+    exam_result_due: timedelta = timedelta(days=1)
+    block_record_due: timedelta = timedelta(days=1)
+    candidacy_decision_due: timedelta = timedelta(days=3)
+    procedure_record_due: timedelta = timedelta(days=1)
+    deadlines_follow_calendar: bool = True
+    max_no_show_rebookings: int = 2
+    booking_retry_after: timedelta = timedelta(days=1)
+    # Reminders: the day before at a local hour, and shortly before.
+    reminder_local_hour: int = 17
+    reminder_before: timedelta = timedelta(hours=2)
+    # Follow-up: the day after the procedure at a local hour, or after a fixed delay when not on the calendar.
+    follow_up_local_hour: int = 10
+    follow_up_delay: timedelta = timedelta(days=1)
+    follow_up_answer_window: timedelta = timedelta(hours=8)
+
+    def compressed(self, factor: int) -> "PathwayConfig":
+        """The same pathway with every wait divided by `factor`."""
+        relief = self.relief
+        return self.model_copy(
+            update={
+                "relief": relief.model_copy(
+                    update={
+                        "positive_window": relief.positive_window / factor,
+                        "prompt_offsets": tuple(o / factor for o in relief.prompt_offsets),
+                        "return_check_offset": relief.return_check_offset / factor,
+                        "final_answer_window": relief.final_answer_window / factor,
+                        "nudge_after": relief.nudge_after / factor,
+                        "silence_alert_after": relief.silence_alert_after / factor,
+                    }
+                ),
+                "mri_review_due": self.mri_review_due / factor,
+                "exam_result_due": self.exam_result_due / factor,
+                "block_record_due": self.block_record_due / factor,
+                "candidacy_decision_due": self.candidacy_decision_due / factor,
+                "procedure_record_due": self.procedure_record_due / factor,
+                "booking_retry_after": self.booking_retry_after / factor,
+                "reminder_before": self.reminder_before / factor,
+                "follow_up_delay": self.follow_up_delay / factor,
+                "follow_up_answer_window": self.follow_up_answer_window / factor,
+            }
+        )
+
+
+CLINICAL = PathwayConfig()
+
+# One clinical hour is one demo second, and deadlines count from now rather than from real calendar slots,
+# so a whole pathway (diary prompts included) runs on the dev server in well under two minutes.
+DEMO = CLINICAL.compressed(3600).model_copy(
+    update={"profile": "demo", "deadlines_follow_calendar": False, "follow_up_delay": timedelta(seconds=5)}
+)
+
+
+def config_for(profile: Profile, relief_threshold: ReliefThreshold | None = None) -> PathwayConfig:
+    """The configuration of a profile, with the relief threshold the clinic selected."""
+    config = DEMO if profile == "demo" else CLINICAL
+    if relief_threshold is not None:
+        config = config.model_copy(
+            update={"relief": config.relief.model_copy(update={"threshold": relief_threshold})}
+        )
+    return config

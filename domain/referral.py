@@ -1,0 +1,108 @@
+"""The referral an upstream system sends (DESIGN.md §4), and the PHI-free part of it a workflow receives."""
+
+from datetime import date
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Identifier = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$")
+]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+[1-9][0-9]{6,14}$")]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def check_timezone(value: str) -> str:
+    """Rejects anything that is not an IANA time zone name."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise ValueError("must be an IANA time zone name, such as America/Phoenix") from err
+    return value
+
+
+class Patient(StrictModel):
+    """The patient's identity and contact details: PHI, stored only in PostgreSQL."""
+
+    mrn: Identifier
+    given_name: Text
+    family_name: Text
+    birth_date: date
+    phone: Phone | None = None
+    email: EmailStr | None = None
+    timezone: str = "America/Phoenix"
+    preferred_channel: Literal["sms", "email"] = "sms"
+    sms_consent: bool = False
+
+    _tz = field_validator("timezone")(check_timezone)
+
+    @field_validator("birth_date")
+    @classmethod
+    def _born_in_the_past(cls, value: date) -> date:
+        if value >= date.today() or value.year < 1900:
+            raise ValueError("must be a past date after 1900")
+        return value
+
+
+class ReferringProvider(StrictModel):
+    name: Text
+    npi: Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$")] | None = None
+
+
+class Symptoms(StrictModel):
+    """What the referral says of the pain; screened against criterion 1."""
+
+    axial_low_back_pain: bool
+    buttock_radiation: bool = False
+    hip_pain: bool = False
+    lateral_thigh_burning: bool = False
+    pain_below_knee: bool = False
+
+
+class History(StrictModel):
+    """Indications that make a patient a good candidate."""
+
+    prior_rfa_with_recurrence: bool = False
+    prior_laminectomy_or_microdiscectomy: bool = False
+    considering_adjacent_level_fusion: bool = False
+
+
+class MriOnFile(StrictModel):
+    performed_on: date
+    study_ref: Identifier | None = None
+
+
+class Referral(StrictModel):
+    """`POST /v1/referrals` body."""
+
+    referral_id: Identifier
+    source_system: Identifier = "default"
+    clinic_site: Identifier
+    patient: Patient
+    referring_provider: ReferringProvider
+    symptoms: Symptoms
+    history: History = Field(default_factory=History)
+    mri: MriOnFile | None = None
+
+    # Checked here, not on MriOnFile: workflows deserialize MriOnFile and must not read the clock.
+    @field_validator("mri")
+    @classmethod
+    def _mri_not_in_future(cls, value: MriOnFile | None) -> MriOnFile | None:
+        if value is not None and value.performed_on > date.today():
+            raise ValueError("performed_on cannot be in the future")
+        return value
+
+    def clinical(self) -> "ClinicalReferral":
+        """The part of the referral a workflow may carry: no names, contacts, MRN or birth date."""
+        return ClinicalReferral(symptoms=self.symptoms, history=self.history, mri=self.mri)
+
+
+class ClinicalReferral(StrictModel):
+    symptoms: Symptoms
+    history: History
+    mri: MriOnFile | None

@@ -1,0 +1,43 @@
+"""When patients are reminded and followed up, in their own time zone."""
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.config import PathwayConfig
+
+
+class Reminder(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    at: datetime
+
+
+def reminder_times(starts_at: datetime, patient_tz: str, config: PathwayConfig, now: datetime) -> list[Reminder]:
+    """The day-before reminder at the configured local hour and the one shortly before; past ones dropped."""
+    tz = ZoneInfo(patient_tz)
+    local_start = starts_at.astimezone(tz)
+    day_before = datetime.combine(
+        local_start.date() - timedelta(days=1), time(config.reminder_local_hour), tzinfo=tz
+    )
+    reminders = [
+        Reminder(label="day_before", at=day_before),
+        Reminder(label="shortly_before", at=starts_at - config.reminder_before),
+    ]
+    return [r for r in reminders if now < r.at < starts_at]
+
+
+def follow_up_time(procedure_done_at: datetime, patient_tz: str, config: PathwayConfig) -> datetime:
+    """The next day at the configured local hour; a fixed delay when waits do not follow the calendar."""
+    if not config.deadlines_follow_calendar:
+        return procedure_done_at + config.follow_up_delay
+    tz = ZoneInfo(patient_tz)
+    next_day = procedure_done_at.astimezone(tz).date() + timedelta(days=1)
+    return datetime.combine(next_day, time(config.follow_up_local_hour), tzinfo=tz)
+
+
+def local_text(at: datetime, tz_name: str) -> str:
+    """A time as people read it in a time zone, e.g. 'Tue 25 Nov 09:30 MST'."""
+    return at.astimezone(ZoneInfo(tz_name)).strftime("%a %d %b %H:%M %Z")

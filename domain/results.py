@@ -1,0 +1,85 @@
+"""What clinicians, patients and staff record on a pathway: the bodies of the step endpoints (DESIGN.md §4).
+
+The same models are the API's request bodies and the workflow's Update arguments, so the contract has one
+source. Range and shape are checked here; stage and time are checked by the workflow's validators.
+"""
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+Level = Literal["T12-L1", "L1-L2", "L2-L3", "L3-L4", "L4-L5", "L5-S1"]
+Side = Literal["left", "right", "bilateral"]
+Anesthetic = Literal["lidocaine", "bupivacaine"]
+Anesthesia = Literal["twilight", "general"]
+PainScore = Annotated[int, Field(ge=0, le=10, description="0-10 numeric rating scale")]
+Clinician = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Levels = Annotated[list[Level], Field(min_length=1, max_length=6)]
+RedFlag = Literal[
+    "fever", "wound_drainage", "new_weakness", "new_numbness", "bladder_or_bowel_change", "severe_pain"
+]
+
+
+class StepModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MriReview(StepModel):
+    facet_swelling: bool
+    levels: list[Level] = Field(default_factory=list, max_length=6)
+    side: Side | None = None
+    reviewed_by: Clinician
+
+
+class ExamResult(StepModel):
+    palpation_concordant: bool
+    levels: list[Level] = Field(default_factory=list, max_length=6)
+    examined_by: Clinician
+
+
+class BlockRecord(StepModel):
+    performed_at: AwareDatetime | None = Field(default=None, description="Defaults to when it is recorded")
+    anesthetic: Anesthetic
+    levels: Levels
+    side: Side
+    baseline_pain: PainScore
+    performed_by: Clinician
+
+
+class PainReport(StepModel):
+    pain: PainScore
+    recorded_at: AwareDatetime | None = Field(default=None, description="Defaults to when it is received")
+
+
+class CandidacyDecision(StepModel):
+    approved: bool
+    anesthesia: Anesthesia | None = Field(default=None, description="Required when approved")
+    decided_by: Clinician
+    reason: Reason | None = None
+
+
+class ProcedureRecord(StepModel):
+    status: Literal["completed", "cancelled"]
+    completed_at: AwareDatetime | None = None
+    levels_treated: list[Level] = Field(default_factory=list, max_length=6)
+    performed_by: Clinician
+
+
+class FollowUpAnswer(StepModel):
+    pain: PainScore
+    returned_to_work: bool | None = None
+    red_flags: list[RedFlag] = Field(default_factory=list, max_length=6)
+
+
+class AppointmentStatusBody(StepModel):
+    status: Literal["arrived", "noshow", "cancelled"]
+
+
+class AppointmentStatusChange(StepModel):
+    appointment_id: str
+    status: Literal["arrived", "noshow", "cancelled"]
+
+
+class Withdrawal(StepModel):
+    reason: Reason

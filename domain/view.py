@@ -1,0 +1,76 @@
+"""The pathway view (DESIGN.md §4): what `GET /v1/pathways/{id}` and every step endpoint answer.
+
+Fields may be added; none removed.
+"""
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from domain.appointments import Appointment
+from domain.results import Anesthetic, RedFlag
+from domain.stages import Actor, Outcome, PathwayStatus, ReliefResult, Stage
+
+
+class Criteria(BaseModel):
+    """The four candidacy criteria: true, false, or not known yet (null)."""
+
+    typical_facet_pain: bool | None = None
+    mri_facet_swelling: bool | None = None
+    exam_concordant: bool | None = None
+    block_positive: bool | None = None
+
+
+class ReportedPain(BaseModel):
+    at: datetime
+    pain: int
+
+
+class ReliefCheckView(BaseModel):
+    block_number: int = 1
+    anesthetic: Anesthetic | None = None
+    baseline_pain: int | None = None
+    performed_at: datetime | None = None
+    reports: list[ReportedPain] = Field(default_factory=list)
+    result: ReliefResult | None = None
+    peak_relief_pct: int | None = None
+    reason: str | None = None
+
+
+class FollowUpView(BaseModel):
+    pain: int | None = None
+    returned_to_work: bool | None = None
+    red_flags: list[RedFlag] = Field(default_factory=list)
+
+
+class NextAction(BaseModel):
+    actor: Actor
+    action: str
+    due_at: datetime | None = None
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    event: str
+    detail: str = ""
+
+
+class PathwayView(BaseModel):
+    pathway_id: str
+    stage: Stage = Stage.INTAKE
+    status: PathwayStatus = PathwayStatus.ACTIVE
+    outcome: Outcome | None = None
+    outcome_reason: str | None = None
+    clinic_site: str
+    patient_ref: str
+    profile: str
+    criteria: Criteria = Field(default_factory=Criteria)
+    indications: list[str] = Field(default_factory=list)
+    appointments: list[Appointment] = Field(default_factory=list)
+    relief_check: ReliefCheckView = Field(default_factory=ReliefCheckView)
+    anesthesia: str | None = None
+    follow_up: FollowUpView = Field(default_factory=FollowUpView)
+    needs_attention: bool = False
+    attention_reasons: list[str] = Field(default_factory=list)
+    next_action: NextAction | None = None
+    timeline: list[TimelineEntry] = Field(default_factory=list)

@@ -1,0 +1,141 @@
+"""Drives one pathway through its steps, as upstream systems would, on the time-skipping server."""
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from domain.appointments import Appointment, AppointmentKind, AppointmentStatus
+from domain.inputs import PathwayInput
+from domain.results import (
+    AppointmentStatusChange,
+    BlockRecord,
+    CandidacyDecision,
+    ExamResult,
+    FollowUpAnswer,
+    MriReview,
+    PainReport,
+    ProcedureRecord,
+    Withdrawal,
+)
+from domain.stages import Stage
+from domain.view import PathwayView
+from tests.workflows.fakes import FakeClinic
+from workflows.pathway import PatientPathwayWorkflow
+from workflows.start import start_pathway
+
+
+class PathwayDriver:
+    def __init__(
+        self, env: WorkflowEnvironment, clinic: FakeClinic, handle: WorkflowHandle[PatientPathwayWorkflow, PathwayView]
+    ) -> None:
+        self.env, self.clinic, self.handle = env, clinic, handle
+
+    @classmethod
+    async def start(cls, env: WorkflowEnvironment, clinic: FakeClinic, pathway: PathwayInput) -> "PathwayDriver":
+        handle, _ = await start_pathway(
+            env.client, f"pathway-{uuid.uuid4()}", pathway, task_queue="pathway-tests"
+        )
+        return cls(env, clinic, handle)
+
+    async def view(self) -> PathwayView:
+        return await self.handle.query(PatientPathwayWorkflow.view)
+
+    async def wait_for(self, what: str, check: Callable[[PathwayView], bool]) -> PathwayView:
+        """Polls the view until `check` holds; the workflow moves on its own, so this waits on state, not time."""
+        for _ in range(400):
+            view = await self.view()
+            if check(view):
+                return view
+            await asyncio.sleep(0.025)
+        raise AssertionError(f"pathway never reached: {what}; last stage {view.stage}, next {view.next_action}")
+
+    async def booked(self, kind: AppointmentKind, count: int = 1) -> Appointment:
+        view = await self.wait_for(
+            f"{count} {kind} booking(s)",
+            lambda v: sum(a.kind == kind for a in v.appointments) >= count
+            and v.next_action is not None
+            and not v.next_action.action.startswith("book_"),
+        )
+        return [a for a in view.appointments if a.kind == kind][-1]
+
+    async def result(self) -> PathwayView:
+        return await self.handle.result()
+
+    async def mri_review(self, swelling: bool = True) -> PathwayView:
+        await self.wait_for("mri review due", lambda v: v.next_action is not None and v.next_action.action == "mri_review")
+        return await self.handle.execute_update(
+            PatientPathwayWorkflow.record_mri_review,
+            MriReview(facet_swelling=swelling, levels=["L4-L5"], side="bilateral", reviewed_by="Dr. Radiologist"),
+        )
+
+    async def exam(self, concordant: bool = True) -> PathwayView:
+        await self.booked(AppointmentKind.EXAM)
+        return await self.handle.execute_update(
+            PatientPathwayWorkflow.record_exam,
+            ExamResult(palpation_concordant=concordant, levels=["L4-L5"], examined_by="Dr. Physician"),
+        )
+
+    async def block(self, baseline: int = 8, count: int = 1) -> PathwayView:
+        await self.booked(AppointmentKind.BLOCK, count)
+        return await self.handle.execute_update(
+            PatientPathwayWorkflow.record_block,
+            BlockRecord(
+                anesthetic="lidocaine", levels=["L4-L5"], side="bilateral", baseline_pain=baseline,
+                performed_by="Dr. Physician",
+            ),
+        )
+
+    async def diary(self, entries: list[tuple[timedelta, int]]) -> None:
+        """Reports each pain score once the workflow clock has reached its time after the block."""
+        performed_at = (await self.view()).relief_check.performed_at
+        assert performed_at is not None
+        for after, pain in entries:
+            await self.skip_to(performed_at + after)
+            await self.handle.execute_update(PatientPathwayWorkflow.record_pain_report, PainReport(pain=pain))
+
+    async def skip_to(self, at: datetime) -> None:
+        now = await self.workflow_now()
+        if at > now:
+            await self.env.sleep(at - now)
+
+    async def workflow_now(self) -> datetime:
+        return await self.env.get_current_time()
+
+    async def decide(self, approved: bool = True, **extra: Any) -> PathwayView:
+        await self.wait_for("candidacy", lambda v: v.stage == Stage.CANDIDACY)
+        return await self.handle.execute_update(
+            PatientPathwayWorkflow.record_candidacy_decision,
+            CandidacyDecision(approved=approved, anesthesia="twilight" if approved else None,
+                              decided_by="Dr. Surgeon", **extra),
+        )
+
+    async def procedure(self, status: str = "completed", count: int = 1) -> PathwayView:
+        await self.booked(AppointmentKind.DVR, count)
+        return await self.handle.execute_update(
+            PatientPathwayWorkflow.record_procedure,
+            ProcedureRecord(
+                status=status,  # type: ignore[arg-type]
+                levels_treated=["L4-L5"] if status == "completed" else [],
+                performed_by="Dr. Surgeon",
+            ),
+        )
+
+    async def follow_up(self, pain: int = 1, red_flags: list[str] | None = None) -> PathwayView:
+        return await self.handle.execute_update(
+            PatientPathwayWorkflow.record_follow_up,
+            FollowUpAnswer(pain=pain, returned_to_work=True, red_flags=red_flags or []),  # type: ignore[arg-type]
+        )
+
+    async def appointment_status(self, appointment: Appointment, status: AppointmentStatus) -> PathwayView:
+        return await self.handle.execute_update(
+            PatientPathwayWorkflow.record_appointment_status,
+            AppointmentStatusChange(appointment_id=appointment.appointment_id, status=status.value),  # type: ignore[arg-type]
+        )
+
+    async def withdraw(self, reason: str = "patient moved away") -> PathwayView:
+        return await self.handle.execute_update(PatientPathwayWorkflow.withdraw, Withdrawal(reason=reason))

@@ -1,0 +1,80 @@
+"""Every way a pathway closes before DVR, each with its outcome and a letter to the patient."""
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from domain.appointments import AppointmentKind, AppointmentStatus
+from domain.stages import Outcome, PathwayStatus, ReliefResult, Stage
+from tests.workflows.conftest import clinical_referral
+from tests.workflows.fakes import FakeClinic
+from tests.workflows.pathway_driver import PathwayDriver
+
+Start = Callable[..., Awaitable[PathwayDriver]]
+
+
+async def _closed(pathway: PathwayDriver, outcome: Outcome) -> None:
+    final = await pathway.result()
+    assert (final.stage, final.status, final.outcome) == (Stage.CLOSED, PathwayStatus.CLOSED, outcome)
+
+
+async def test_screen_fail_closes_not_candidate(start: Start, clinic: FakeClinic) -> None:
+    pathway = await start(clinical_referral(pain_below_knee=True))
+    final = await pathway.result()
+    assert final.outcome == Outcome.NOT_CANDIDATE
+    assert final.criteria.typical_facet_pain is False
+    assert final.outcome_reason is not None and "below the knee" in final.outcome_reason
+    assert clinic.templates()["not_candidate"] == 1
+
+
+async def test_mri_without_swelling_closes_not_candidate(start: Start, clinic: FakeClinic) -> None:
+    pathway = await start()
+    view = await pathway.mri_review(swelling=False)
+    assert view.stage == Stage.CLOSED and view.outcome == Outcome.NOT_CANDIDATE
+    await _closed(pathway, Outcome.NOT_CANDIDATE)
+
+
+async def test_exam_not_concordant_closes_not_candidate(start: Start, clinic: FakeClinic) -> None:
+    pathway = await start()
+    await pathway.mri_review()
+    view = await pathway.exam(concordant=False)
+    assert view.criteria.exam_concordant is False
+    await _closed(pathway, Outcome.NOT_CANDIDATE)
+
+
+async def test_negative_block_closes_not_candidate(start: Start, clinic: FakeClinic) -> None:
+    pathway = await start()
+    await pathway.mri_review()
+    await pathway.exam()
+    await pathway.block(baseline=8)
+    await pathway.diary([(timedelta(minutes=15), 7), (timedelta(minutes=30), 6), (timedelta(hours=1), 7),
+                         (timedelta(hours=2), 8)])
+    final = await pathway.result()  # the window's end is hours away: the test server skips to it
+    assert final.outcome == Outcome.NOT_CANDIDATE
+    assert final.relief_check.result == ReliefResult.NEGATIVE
+    assert final.criteria.block_positive is False
+
+
+async def test_clinician_declines(start: Start, clinic: FakeClinic) -> None:
+    pathway = await start()
+    await pathway.mri_review()
+    await pathway.exam()
+    await pathway.block()
+    await pathway.diary([(timedelta(minutes=15), 0), (timedelta(minutes=30), 0), (timedelta(hours=3), 8)])
+    view = await pathway.decide(approved=False, reason="prefers conservative care")
+    assert view.outcome == Outcome.DECLINED and view.outcome_reason == "prefers conservative care"
+    await _closed(pathway, Outcome.DECLINED)
+
+
+async def test_withdrawal_closes_and_cancels_booked_appointments(start: Start, clinic: FakeClinic) -> None:
+    pathway = await start()
+    await pathway.mri_review()
+    booked = await pathway.booked(AppointmentKind.EXAM)  # the patient withdraws before the exam
+    view = await pathway.withdraw("moving out of state")
+    assert view.stage == Stage.CLOSED and view.outcome == Outcome.WITHDRAWN
+    await _closed(pathway, Outcome.WITHDRAWN)
+    final = await pathway.result()
+    assert [a.status for a in final.appointments] == [AppointmentStatus.CANCELLED]
+    assert [(c.appointment_id, c.status) for c in clinic.status_changes] == [
+        (booked.appointment_id, AppointmentStatus.CANCELLED)
+    ]
+    assert clinic.templates()["pathway_closed"] == 1

@@ -1,0 +1,76 @@
+"""A typical facet-pain patient walks every stage to `completed` with outcome `dvr_completed`."""
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from domain.appointments import AppointmentKind
+from domain.stages import Actor, Outcome, PathwayStatus, ReliefResult, Stage
+from tests.workflows.fakes import FakeClinic
+from tests.workflows.pathway_driver import PathwayDriver
+
+Start = Callable[..., Awaitable[PathwayDriver]]
+
+POSITIVE_DIARY = [(timedelta(minutes=15), 1), (timedelta(minutes=30), 1), (timedelta(hours=2), 7)]
+
+
+async def test_pathway_walks_every_stage_to_completed(start: Start, clinic: FakeClinic) -> None:
+    pathway = await start()
+
+    after_review = await pathway.mri_review(swelling=True)
+    assert after_review.stage == Stage.EXAM
+    assert after_review.criteria.typical_facet_pain is True
+    assert after_review.criteria.mri_facet_swelling is True
+
+    after_exam = await pathway.exam(concordant=True)
+    assert after_exam.stage == Stage.BLOCK
+
+    after_block = await pathway.block(baseline=8)
+    assert after_block.stage == Stage.RELIEF_CHECK
+    assert after_block.next_action is not None
+    assert (after_block.next_action.actor, after_block.next_action.action) == (Actor.PATIENT, "pain_report")
+
+    await pathway.diary(POSITIVE_DIARY)
+    at_candidacy = await pathway.wait_for("candidacy", lambda v: v.stage == Stage.CANDIDACY)
+    assert at_candidacy.relief_check.result == ReliefResult.POSITIVE
+    assert at_candidacy.relief_check.peak_relief_pct == 88
+    assert at_candidacy.criteria.block_positive is True
+    assert at_candidacy.next_action is not None and at_candidacy.next_action.actor == Actor.CLINICIAN
+
+    after_decision = await pathway.decide(approved=True)
+    assert after_decision.stage == Stage.DVR_SCHEDULED
+    assert after_decision.anesthesia == "twilight"
+
+    after_procedure = await pathway.procedure("completed")
+    assert after_procedure.stage == Stage.FOLLOW_UP
+
+    check_in = after_procedure.next_action
+    assert check_in is not None and check_in.action == "follow_up_check_in" and check_in.due_at is not None
+    assert check_in.due_at.astimezone(ZoneInfo("America/Phoenix")).hour == 10  # the next day at 10:00 local
+    await pathway.skip_to(check_in.due_at + timedelta(minutes=1))
+    due = await pathway.wait_for("follow-up check-in", lambda v: v.next_action is not None
+                                 and v.next_action.action == "follow_up")
+    assert due.next_action is not None and due.next_action.actor == Actor.PATIENT
+    await pathway.follow_up(pain=1)
+
+    final = await pathway.result()
+    assert (final.stage, final.status, final.outcome) == (Stage.COMPLETED, PathwayStatus.COMPLETED,
+                                                           Outcome.DVR_COMPLETED)
+    assert final.follow_up.pain == 1 and final.follow_up.returned_to_work is True
+    assert final.needs_attention is False
+    assert [a.kind for a in final.appointments] == [AppointmentKind.EXAM, AppointmentKind.BLOCK, AppointmentKind.DVR]
+    sent = clinic.templates()
+    assert sent["appointment_booked"] == 3
+    assert sent["block_preparation"] == 1 and sent["preop_instructions"] == 1
+    assert sent["diary_prompt"] >= 3 and sent["follow_up_checkin"] == 1
+    assert len({m.key for m in clinic.messages}) == len(clinic.messages), "a message key was sent twice"
+
+
+async def test_old_mri_books_a_new_one_first(start: Start, clinic: FakeClinic) -> None:
+    from tests.workflows.conftest import clinical_referral
+
+    pathway = await start(clinical_referral(mri_age_days=500))
+    mri = await pathway.booked(AppointmentKind.MRI)
+    view = await pathway.view()
+    assert view.stage == Stage.MRI and view.appointments == [mri]
+    assert any(m.template == "appointment_booked" and m.params["kind"] == "mri" for m in clinic.messages)
