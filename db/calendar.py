@@ -59,6 +59,12 @@ async def find_booking(conn: asyncpg.Connection | asyncpg.Pool, request: Booking
     return _appointment(row) if row else None
 
 
+async def clinic_timezone(conn: asyncpg.Connection | asyncpg.Pool, site: str) -> str | None:
+    """The clinic's time zone, or None for a site we do not know."""
+    tz: str | None = await conn.fetchval("select timezone from clinics where site = $1", site)
+    return tz
+
+
 async def load_kind(pool: asyncpg.Pool, clinic_site: str, kind: AppointmentKind) -> tuple[KindSpec, ZoneInfo]:
     row = await pool.fetchrow(
         "select k.*, c.timezone from appointment_kinds k join clinics c on c.site = k.clinic_site"

@@ -1,0 +1,45 @@
+"""The FastAPI application. `create_app()` for tests (pass the pool and client); `app` for uvicorn."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from api.problems import install_problem_handlers
+from api.routes import health, pathways, referrals, steps
+from config.settings import Settings
+from config.temporal import connect
+from db.pool import create_pool
+
+
+def create_app(
+    settings: Settings | None = None, *, pool: asyncpg.Pool | None = None, temporal: Client | None = None
+) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned_pool = None
+        if pool is None:
+            if settings.database_url is None:
+                raise RuntimeError("DATABASE_URL is not set: the API needs the application database")
+            owned_pool = await create_pool(settings.database_url)
+        app.state.pool = pool or owned_pool
+        app.state.temporal = temporal or await connect(settings.temporal_address, settings.temporal_namespace)
+        app.state.settings = settings
+        yield
+        if owned_pool is not None:
+            await owned_pool.close()
+
+    app = FastAPI(
+        title="DVR Pathway Orchestrator",
+        version="1",
+        summary="Runs every patient's Direct Visual Rhizotomy pathway as a durable workflow.",
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    for module in (health, referrals, pathways, steps):
+        app.include_router(module.router)
+    return app

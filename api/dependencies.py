@@ -1,0 +1,45 @@
+"""What routes receive through `Depends`: the pool, the Temporal client, and the pathway's handle."""
+
+import re
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Path, Request
+from temporalio.client import Client, WorkflowHandle
+
+from api.problems import Problem
+from config.settings import Settings
+from domain.view import PathwayView
+from workflows.pathway import PatientPathwayWorkflow
+
+_PATHWAY_ID = re.compile(r"^pathway-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def get_pool(request: Request) -> asyncpg.Pool:
+    pool: asyncpg.Pool = request.app.state.pool
+    return pool
+
+
+def get_client(request: Request) -> Client:
+    client: Client = request.app.state.temporal
+    return client
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def pathway_handle(
+    client: Annotated[Client, Depends(get_client)],
+    pathway_id: Annotated[str, Path(description="The pathway's id, `pathway-<uuid>`")],
+) -> WorkflowHandle[PatientPathwayWorkflow, PathwayView]:
+    if not _PATHWAY_ID.match(pathway_id):
+        raise Problem(404, "pathway-not-found", "No pathway has this id.")
+    return client.get_workflow_handle_for(PatientPathwayWorkflow.run, pathway_id)
+
+
+Pool = Annotated[asyncpg.Pool, Depends(get_pool)]
+TemporalClient = Annotated[Client, Depends(get_client)]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+PathwayHandle = Annotated[WorkflowHandle[PatientPathwayWorkflow, PathwayView], Depends(pathway_handle)]

@@ -1,0 +1,30 @@
+"""Liveness and readiness."""
+
+import asyncio
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.dependencies import Pool, TemporalClient
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="The process is alive")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Temporal and PostgreSQL are reachable (503 otherwise)")
+async def readyz(pool: Pool, client: TemporalClient) -> JSONResponse:
+    checks = {"temporal": await _check(client.service_client.check_health()), "postgres": await _check(pool.fetchval("select 1"))}
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse({"status": "ready" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503)
+
+
+async def _check(probe: object) -> str:
+    try:
+        await asyncio.wait_for(probe, timeout=2)  # type: ignore[arg-type]
+    except Exception:
+        return "unreachable"
+    return "ok"

@@ -1,0 +1,95 @@
+"""Reading pathways: one by id, or a filtered page of them from Temporal's visibility store."""
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from api.auth import require_scope
+from api.dependencies import PathwayHandle, Pool, TemporalClient
+from api.problems import Problem
+from api.views import current_view
+from db import audit
+from db.api_clients import ApiClient
+from domain.stages import Stage
+from domain.view import PathwayView
+from workflows import search_attributes as sa
+
+router = APIRouter(tags=["pathways"])
+Reader = Annotated[ApiClient, Depends(require_scope("pathways:read"))]
+
+
+class PathwaySummary(BaseModel):
+    pathway_id: str
+    stage: str | None
+    outcome: str | None
+    clinic_site: str | None
+    needs_attention: bool | None
+    next_action_due: datetime | None
+    block_result: str | None
+    started_at: datetime | None
+    closed_at: datetime | None
+
+
+class PathwayPage(BaseModel):
+    items: list[PathwaySummary]
+    next_page_token: str | None
+
+
+@router.get("/v1/pathways/{pathway_id}", response_model=PathwayView, summary="A pathway's view")
+async def get_pathway(handle: PathwayHandle, pool: Pool, client: Reader) -> dict[str, Any]:
+    view = await current_view(handle)
+    await audit.record(pool, actor=client.name, action="pathway.read", pathway_id=handle.id,
+                       patient_ref=view["patient_ref"])
+    return view
+
+
+@router.get("/v1/pathways", response_model=PathwayPage, summary="List pathways, newest first")
+async def list_pathways(
+    temporal: TemporalClient,
+    client: Reader,
+    stage: Stage | None = None,
+    needs_attention: bool | None = None,
+    clinic_site: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9._:\-]{1,128}$")] = None,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+    page_token: str | None = None,
+) -> PathwayPage:
+    clauses = ["WorkflowType = 'PatientPathway'"]
+    if stage is not None:
+        clauses.append(f"{sa.PATHWAY_STAGE.name} = '{stage.value}'")
+    if needs_attention is not None:
+        clauses.append(f"{sa.NEEDS_ATTENTION.name} = {'true' if needs_attention else 'false'}")
+    if clinic_site is not None:
+        clauses.append(f"{sa.CLINIC_SITE.name} = '{clinic_site}'")  # the pattern admits no quote
+    token = _decode(page_token)
+    executions = temporal.list_workflows(" AND ".join(clauses), page_size=page_size, next_page_token=token)
+    await executions.fetch_next_page(page_size=page_size)
+    page = executions.current_page or []
+    items = [
+        PathwaySummary(
+            pathway_id=e.id,
+            stage=e.typed_search_attributes.get(sa.PATHWAY_STAGE),
+            outcome=e.typed_search_attributes.get(sa.PATHWAY_OUTCOME),
+            clinic_site=e.typed_search_attributes.get(sa.CLINIC_SITE),
+            needs_attention=e.typed_search_attributes.get(sa.NEEDS_ATTENTION),
+            next_action_due=e.typed_search_attributes.get(sa.NEXT_ACTION_DUE),
+            block_result=e.typed_search_attributes.get(sa.BLOCK_RESULT),
+            started_at=e.start_time,
+            closed_at=e.close_time,
+        )
+        for e in page
+    ]
+    next_token = executions.next_page_token
+    return PathwayPage(items=items, next_page_token=base64.urlsafe_b64encode(next_token).decode() if next_token else None)
+
+
+def _decode(page_token: str | None) -> bytes | None:
+    if page_token is None:
+        return None
+    try:
+        return base64.urlsafe_b64decode(page_token.encode())
+    except (binascii.Error, ValueError) as err:
+        raise Problem(422, "invalid-page-token", "page_token is not one this API issued.") from err

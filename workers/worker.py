@@ -1,0 +1,71 @@
+"""The worker: runs pathway workflows and their activities on task queue `dvr-pathway`.
+
+Run alone with `python -m workers.worker` (needs DATABASE_URL and a reachable Temporal server).
+"""
+
+import asyncio
+import signal
+
+import asyncpg
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.notifications import NotificationActivities
+from activities.providers.base import NotificationProvider
+from activities.providers.log import LogProvider
+from activities.scheduling import SchedulingActivities
+from config.logging import configure_logging
+from config.settings import Settings
+from config.temporal import connect
+from db.pool import create_pool
+from workflows import TASK_QUEUE
+from workflows.pathway import PatientPathwayWorkflow
+from workflows.relief_check import ReliefCheckWorkflow
+
+log = structlog.get_logger()
+
+
+def build_worker(
+    client: Client,
+    pool: asyncpg.Pool,
+    *,
+    provider: NotificationProvider,
+    staff_address: str,
+    task_queue: str = TASK_QUEUE,
+) -> Worker:
+    scheduling = SchedulingActivities(pool)
+    notifications = NotificationActivities(pool, provider, staff_address)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[PatientPathwayWorkflow, ReliefCheckWorkflow],
+        activities=[
+            scheduling.book_appointment,
+            scheduling.change_appointment_status,
+            notifications.send_notification,
+        ],
+    )
+
+
+async def main() -> None:
+    settings = Settings()
+    configure_logging(settings.log_level)
+    if settings.database_url is None:
+        raise SystemExit("DATABASE_URL is not set: the worker needs the application database")
+    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    pool = await create_pool(settings.database_url)
+    worker = build_worker(client, pool, provider=LogProvider(), staff_address=settings.staff_email)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker.started", task_queue=TASK_QUEUE, temporal=settings.temporal_address)
+    async with worker:
+        await stop.wait()
+        log.info("worker.stopping")
+    await pool.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
