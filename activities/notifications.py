@@ -10,6 +10,7 @@ from activities.messages import UnknownTemplateError, render
 from activities.providers.base import Channel, NotificationProvider, OutboundMessage, ProviderError
 from db import audit, outbox
 from db.patients import Contact, contact_for
+from db.pool import Connection
 from domain.inputs import NotificationRequest
 
 log = structlog.get_logger()
@@ -57,14 +58,21 @@ class NotificationActivities:
                 subject, body = render(request.template, request.recipient, request.params, given_name)
             except UnknownTemplateError as err:
                 raise ApplicationError(str(err), type="UnknownTemplate", non_retryable=True) from err
-            message = OutboundMessage(key=request.key, channel=channel, address=address, subject=subject, body=body)
+            message = OutboundMessage(
+                key=request.key, channel=channel, address=address, subject=subject, body=body
+            )
             try:
                 provider_id = await self._provider.send(message)
             except ProviderError as err:
                 failure = f"{self._provider.name}: {err}"
             else:
                 await outbox.mark_sent(
-                    conn, request.key, channel=channel, address=address, body=body, provider_message_id=provider_id
+                    conn,
+                    request.key,
+                    channel=channel,
+                    address=address,
+                    body=body,
+                    provider_message_id=provider_id,
                 )
                 return NotificationReceipt(status="sent", channel=channel)
         # Outside the transaction, so the failure count survives the rollback; the retry sends again.
@@ -72,7 +80,7 @@ class NotificationActivities:
         raise ApplicationError(f"delivery of {request.key} failed: {failure}", type="DeliveryFailed")
 
     async def _target(
-        self, conn: asyncpg.Connection, request: NotificationRequest
+        self, conn: Connection, request: NotificationRequest
     ) -> tuple[Channel, str, str | None] | None:
         if request.recipient == "staff":
             return "email", self._staff_address, None

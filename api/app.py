@@ -21,6 +21,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if pool is not None and temporal is not None:
+            yield  # given by the caller, already on app.state
+            return
         owned_pool = None
         if pool is None:
             if settings.database_url is None:
@@ -39,6 +42,8 @@ def create_app(
         summary="Runs every patient's Direct Visual Rhizotomy pathway as a durable workflow.",
         lifespan=lifespan,
     )
+    if pool is not None and temporal is not None:
+        app.state.pool, app.state.temporal, app.state.settings = pool, temporal, settings
     install_problem_handlers(app)
     for module in (health, referrals, pathways, steps):
         app.include_router(module.router)

@@ -17,7 +17,9 @@ async def authenticated_client(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> ApiClient:
     if credentials is None:
-        raise Problem(401, "unauthorized", "An API key is required: Authorization: Bearer <key>.", headers=_CHALLENGE)
+        raise Problem(
+            401, "unauthorized", "An API key is required: Authorization: Bearer <key>.", headers=_CHALLENGE
+        )
     client = await client_for_key(request.app.state.pool, credentials.credentials)
     if client is None:
         raise Problem(401, "unauthorized", "The API key is not valid.", headers=_CHALLENGE)

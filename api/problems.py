@@ -1,5 +1,6 @@
 """RFC 9457 problem details: every error the API answers, with a type, a title and a PHI-free detail."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -42,7 +43,7 @@ class Problem(Exception):
 
 
 def problem_response(
-    status: int, slug: str, detail: str, instance: str, headers: dict[str, str] | None = None, **extra: Any
+    status: int, slug: str, detail: str, instance: str, headers: Mapping[str, str] | None = None, **extra: Any
 ) -> JSONResponse:
     body = {
         "type": f"/problems/{slug}",
@@ -52,7 +53,7 @@ def problem_response(
         "instance": instance,
         **extra,
     }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {}))
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -64,11 +65,19 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         # Only where and what: the submitted values may be PHI and are never echoed back.
         errors = [
-            {"loc": [str(part) for part in e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type", "")}
+            {
+                "loc": [str(part) for part in e.get("loc", ())],
+                "msg": e.get("msg", ""),
+                "type": e.get("type", ""),
+            }
             for e in exc.errors()
         ]
         return problem_response(
-            422, "invalid-request", "The request does not match the contract.", request.url.path, errors=errors
+            422,
+            "invalid-request",
+            "The request does not match the contract.",
+            request.url.path,
+            errors=errors,
         )
 
     @app.exception_handler(StarletteHTTPException)

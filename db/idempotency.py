@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-import asyncpg
+from db.pool import Queryable
 
 
 @dataclass(frozen=True)
@@ -11,7 +11,7 @@ class StoredKey:
     pathway_id: str
 
 
-async def find_key(conn: asyncpg.Connection | asyncpg.Pool, client_id: str, key: str) -> StoredKey | None:
+async def find_key(conn: Queryable, client_id: str, key: str) -> StoredKey | None:
     row = await conn.fetchrow(
         "select request_hash, pathway_id from idempotency_keys where client_id = $1 and idempotency_key = $2",
         client_id,
@@ -21,7 +21,7 @@ async def find_key(conn: asyncpg.Connection | asyncpg.Pool, client_id: str, key:
 
 
 async def remember_key(
-    conn: asyncpg.Connection | asyncpg.Pool, client_id: str, key: str, request_hash: str, pathway_id: str
+    conn: Queryable, client_id: str, key: str, request_hash: str, pathway_id: str
 ) -> StoredKey:
     """Stores the key, or returns the one a concurrent request stored first."""
     await conn.execute(

@@ -2,8 +2,9 @@
 
 from importlib import resources
 
-import asyncpg
 import structlog
+
+from db.pool import Connection
 
 log = structlog.get_logger()
 
@@ -18,7 +19,7 @@ def migration_files() -> list[tuple[str, str]]:
     return [(f.name.removesuffix(".sql"), f.read_text()) for f in files]
 
 
-async def migrate(conn: asyncpg.Connection) -> list[str]:
+async def migrate(conn: Connection) -> list[str]:
     """Applies the migrations not yet applied; returns their versions."""
     applied_now: list[str] = []
     await conn.execute("select pg_advisory_lock($1)", _LOCK_ID)

@@ -2,8 +2,7 @@
 
 from dataclasses import dataclass
 
-import asyncpg
-
+from db.pool import Connection, Queryable
 from domain.inputs import NotificationRequest
 
 
@@ -16,7 +15,7 @@ class OutboxRow:
     attempts: int
 
 
-async def ensure_row(conn: asyncpg.Connection | asyncpg.Pool, request: NotificationRequest) -> None:
+async def ensure_row(conn: Queryable, request: NotificationRequest) -> None:
     await conn.execute(
         "insert into outbox (message_key, pathway_id, recipient, patient_ref, template, params)"
         " values ($1, $2, $3, $4, $5, $6) on conflict (message_key) do nothing",
@@ -29,7 +28,7 @@ async def ensure_row(conn: asyncpg.Connection | asyncpg.Pool, request: Notificat
     )
 
 
-async def lock_row(conn: asyncpg.Connection, key: str) -> OutboxRow:
+async def lock_row(conn: Connection, key: str) -> OutboxRow:
     """The row, locked until the transaction ends, so two attempts at one message take turns."""
     row = await conn.fetchrow(
         "select id, message_key, status, channel, attempts from outbox where message_key = $1 for update", key
@@ -39,7 +38,7 @@ async def lock_row(conn: asyncpg.Connection, key: str) -> OutboxRow:
 
 
 async def mark_sent(
-    conn: asyncpg.Connection, key: str, *, channel: str, address: str, body: str, provider_message_id: str
+    conn: Connection, key: str, *, channel: str, address: str, body: str, provider_message_id: str
 ) -> None:
     await conn.execute(
         "update outbox set status = 'sent', channel = $2, address = $3, body = $4, provider_message_id = $5,"
@@ -52,13 +51,13 @@ async def mark_sent(
     )
 
 
-async def mark_suppressed(conn: asyncpg.Connection, key: str, reason: str) -> None:
+async def mark_suppressed(conn: Connection, key: str, reason: str) -> None:
     await conn.execute(
         "update outbox set status = 'suppressed', last_error = $2 where message_key = $1", key, reason
     )
 
 
-async def note_failure(conn: asyncpg.Connection | asyncpg.Pool, key: str, error: str) -> None:
+async def note_failure(conn: Queryable, key: str, error: str) -> None:
     await conn.execute(
         "update outbox set attempts = attempts + 1, last_error = $2 where message_key = $1", key, error[:500]
     )

@@ -2,8 +2,7 @@
 
 from dataclasses import dataclass
 
-import asyncpg
-
+from db.pool import Queryable
 from domain.referral import Patient
 
 
@@ -19,14 +18,15 @@ class Contact:
     sms_consent: bool
 
 
-async def upsert_patient(conn: asyncpg.Connection | asyncpg.Pool, clinic_site: str, patient: Patient) -> str:
+async def upsert_patient(conn: Queryable, clinic_site: str, patient: Patient) -> str:
     """Stores the patient (one row per clinic and MRN, contact details refreshed); returns its patient_ref."""
     ref = await conn.fetchval(
         "insert into patients (clinic_site, mrn, given_name, family_name, birth_date, phone, email, timezone,"
         " preferred_channel, sms_consent) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         " on conflict (clinic_site, mrn) do update set given_name = excluded.given_name,"
         " family_name = excluded.family_name, birth_date = excluded.birth_date, phone = excluded.phone,"
-        " email = excluded.email, timezone = excluded.timezone, preferred_channel = excluded.preferred_channel,"
+        " email = excluded.email, timezone = excluded.timezone,"
+        " preferred_channel = excluded.preferred_channel,"
         " sms_consent = excluded.sms_consent, updated_at = now()"
         " returning patient_ref",
         clinic_site,
@@ -43,7 +43,7 @@ async def upsert_patient(conn: asyncpg.Connection | asyncpg.Pool, clinic_site: s
     return str(ref)
 
 
-async def contact_for(conn: asyncpg.Connection | asyncpg.Pool, patient_ref: str) -> Contact | None:
+async def contact_for(conn: Queryable, patient_ref: str) -> Contact | None:
     row = await conn.fetchrow(
         "select given_name, phone, email, timezone, preferred_channel, sms_consent from patients"
         " where patient_ref = $1",

@@ -3,7 +3,7 @@
 Loaded by `make run` and by the tests; applying it again changes nothing.
 """
 
-import asyncpg
+from db.pool import Connection
 
 DEMO_SITE = "phoenix-main"
 
@@ -26,7 +26,7 @@ _KINDS = [
 ]
 
 
-async def seed_demo_clinic(conn: asyncpg.Connection) -> None:
+async def seed_demo_clinic(conn: Connection) -> None:
     async with conn.transaction():
         await conn.execute(
             "insert into clinics (site, name, timezone) values ($1, $2, $3) on conflict (site) do nothing",
@@ -65,4 +65,3 @@ async def seed_demo_clinic(conn: asyncpg.Connection) -> None:
                 lead,
                 latest,
             )
-

@@ -4,12 +4,21 @@ A workflow receives its configuration in its input, so a running pathway keeps t
 """
 
 from datetime import timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 Profile = Literal["clinical", "demo"]
-ReliefThreshold = Literal[0.5, 0.8, 1.0]
+RELIEF_THRESHOLDS = (0.5, 0.8, 1.0)
+
+
+def _selectable(value: float) -> float:
+    if value not in RELIEF_THRESHOLDS:
+        raise ValueError("the relief threshold is 0.5, 0.8 or 1.0 (50, 80 or 100 %)")
+    return value
+
+
+ReliefThreshold = Annotated[float, AfterValidator(_selectable)]
 
 
 class ReliefPolicy(BaseModel):

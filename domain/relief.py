@@ -27,7 +27,7 @@ class ReliefEvaluation(BaseModel):
 
 
 def relief_fraction(baseline: int, pain: int) -> float:
-    """(baseline − pain) / baseline; negative when the pain is worse than before the block."""
+    """(baseline - pain) / baseline; negative when the pain is worse than before the block."""
     return (baseline - pain) / baseline
 
 
@@ -68,7 +68,9 @@ def evaluate_relief(baseline: int, entries: Sequence[DiaryEntry], policy: Relief
     )
     if returned:
         return ReliefEvaluation(
-            result=ReliefResult.POSITIVE, peak_relief_pct=peak, reason="relief at threshold, then pain returned"
+            result=ReliefResult.POSITIVE,
+            peak_relief_pct=peak,
+            reason="relief at threshold, then pain returned",
         )
     return ReliefEvaluation(
         result=ReliefResult.PROLONGED, peak_relief_pct=peak, reason="relief at threshold has not worn off"

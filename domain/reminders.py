@@ -15,7 +15,9 @@ class Reminder(BaseModel):
     at: datetime
 
 
-def reminder_times(starts_at: datetime, patient_tz: str, config: PathwayConfig, now: datetime) -> list[Reminder]:
+def reminder_times(
+    starts_at: datetime, patient_tz: str, config: PathwayConfig, now: datetime
+) -> list[Reminder]:
     """The day-before reminder at the configured local hour and the one shortly before; past ones dropped."""
     tz = ZoneInfo(patient_tz)
     local_start = starts_at.astimezone(tz)

@@ -4,7 +4,9 @@ from datetime import date, timedelta
 from typing import Any
 
 
-def referral_body(referral_id: str = "REF-1001", *, mri_age_days: int | None = 30, **symptoms: bool) -> dict[str, Any]:
+def referral_body(
+    referral_id: str = "REF-1001", *, mri_age_days: int | None = 30, **symptoms: bool
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "referral_id": referral_id,
         "source_system": "test-ehr",
@@ -32,6 +34,9 @@ def referral_body(referral_id: str = "REF-1001", *, mri_age_days: int | None = 3
         "history": {"prior_rfa_with_recurrence": True},
         "mri": None
         if mri_age_days is None
-        else {"performed_on": (date.today() - timedelta(days=mri_age_days)).isoformat(), "study_ref": "STUDY-1"},
+        else {
+            "performed_on": (date.today() - timedelta(days=mri_age_days)).isoformat(),
+            "study_ref": "STUDY-1",
+        },
     }
     return body

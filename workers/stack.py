@@ -6,7 +6,6 @@ import os
 import signal
 import sys
 from contextlib import suppress
-from pathlib import Path
 
 import httpx
 import structlog

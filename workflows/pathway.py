@@ -8,9 +8,9 @@ reacts to withdrawal and to appointment no-shows and cancellations.
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import Enum
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 from temporalio import workflow
@@ -200,7 +200,9 @@ class PatientPathwayWorkflow:
             baseline_pain=record.baseline_pain,
             performed_at=performed_at,
         )
-        self._event("block_performed", f"block {block_number}, {record.anesthetic}, baseline {record.baseline_pain}")
+        self._event(
+            "block_performed", f"block {block_number}, {record.anesthetic}, baseline {record.baseline_pain}"
+        )
         self._enter(Stage.RELIEF_CHECK)
         first_prompt = performed_at + self._config.relief.prompt_offsets[0]
         self._set_next_action(Actor.PATIENT, "pain_report", first_prompt)
@@ -224,7 +226,11 @@ class PatientPathwayWorkflow:
         outcome = await child
         self._relief_child = None
         view = self._view.relief_check
-        view.result, view.peak_relief_pct, view.reason = outcome.result, outcome.peak_relief_pct, outcome.reason
+        view.result, view.peak_relief_pct, view.reason = (
+            outcome.result,
+            outcome.peak_relief_pct,
+            outcome.reason,
+        )
         self._clear_attention("no_diary_reports")
         workflow.upsert_search_attributes([sa.BLOCK_RESULT.value_set(outcome.result.value)])
         self._event("relief_evaluated", f"{outcome.result.value}: {outcome.reason}")
@@ -233,9 +239,14 @@ class PatientPathwayWorkflow:
     async def _candidacy(self) -> None:
         self._enter(Stage.CANDIDACY)
         due = workflow.now() + self._config.candidacy_decision_due
-        await self._tell_staff("clinician_decision_due", "decision-due:candidacy",
-                               {"action": "candidacy decision", "when": self._local(due)})
-        decision = await self._await_step("candidacy_decision", CandidacyDecision, self._config.candidacy_decision_due)
+        await self._tell_staff(
+            "clinician_decision_due",
+            "decision-due:candidacy",
+            {"action": "candidacy decision", "when": self._local(due)},
+        )
+        decision = await self._await_step(
+            "candidacy_decision", CandidacyDecision, self._config.candidacy_decision_due
+        )
         if not decision.approved:
             raise _Ended(Outcome.DECLINED, decision.reason or "clinician declined DVR")
         self._view.anesthesia = decision.anesthesia
@@ -247,7 +258,9 @@ class PatientPathwayWorkflow:
         while True:
             record = await self._await_step("procedure", ProcedureRecord, self._config.procedure_record_due)
             if record.status == "completed":
-                self._event("procedure_completed", f"levels treated: {', '.join(record.levels_treated) or '-'}")
+                self._event(
+                    "procedure_completed", f"levels treated: {', '.join(record.levels_treated) or '-'}"
+                )
                 self._procedure_done_at = record.completed_at or workflow.now()
                 return record
             cancelled = self._current[AppointmentKind.DVR]
@@ -262,7 +275,9 @@ class PatientPathwayWorkflow:
             f"preop:{appointment.appointment_id}",
             {
                 "when": local_text(appointment.starts_at, self._in.patient_timezone),
-                "anesthesia": "general anesthesia" if self._view.anesthesia == "general" else "twilight sedation",
+                "anesthesia": "general anesthesia"
+                if self._view.anesthesia == "general"
+                else "twilight sedation",
             },
         )
 
@@ -271,17 +286,24 @@ class PatientPathwayWorkflow:
         done_at = self._procedure_done_at or workflow.now()
         check_in_at = follow_up_time(done_at, self._in.patient_timezone, self._config)
         self._set_next_action(Actor.SYSTEM, "follow_up_check_in", check_in_at)
-        early = await self._wait(lambda: "follow_up" in self._inbox, check_in_at - workflow.now(), "next-day check-in")
+        early = await self._wait(
+            lambda: "follow_up" in self._inbox, check_in_at - workflow.now(), "next-day check-in"
+        )
         if early != _Woke.READY:
             await self._tell_patient("follow_up_checkin", "follow-up", {})
         answer = await self._await_step(
-            "follow_up", FollowUpAnswer, self._config.follow_up_answer_window, actor=Actor.PATIENT,
+            "follow_up",
+            FollowUpAnswer,
+            self._config.follow_up_answer_window,
+            actor=Actor.PATIENT,
             since=workflow.now(),
         )
         self._view.follow_up.pain = answer.pain
         self._view.follow_up.returned_to_work = answer.returned_to_work
         self._view.follow_up.red_flags = list(answer.red_flags)
-        self._event("follow_up_answered", f"pain {answer.pain}, red flags: {', '.join(answer.red_flags) or 'none'}")
+        self._event(
+            "follow_up_answered", f"pain {answer.pain}, red flags: {', '.join(answer.red_flags) or 'none'}"
+        )
         if answer.red_flags:
             self._raise_attention("red_flags_reported")
 
@@ -366,7 +388,9 @@ class PatientPathwayWorkflow:
             if status == AppointmentStatus.NOSHOW:
                 self._no_shows[kind] += 1
                 if self._no_shows[kind] > self._config.max_no_show_rebookings:
-                    raise _Ended(Outcome.NO_SHOW, f"{kind.value} appointment missed {self._no_shows[kind]} times")
+                    raise _Ended(
+                        Outcome.NO_SHOW, f"{kind.value} appointment missed {self._no_shows[kind]} times"
+                    )
             await self._book(kind)
             rebooked = True
         return rebooked
@@ -400,7 +424,9 @@ class PatientPathwayWorkflow:
                 reason = err.cause.type if isinstance(err.cause, ApplicationError) else "booking failed"
                 self._event("booking_failed", f"{kind.value}: {reason}")
                 self._raise_attention(f"{kind.value}_booking_failed")
-                await self._wait(lambda: False, self._config.booking_retry_after, f"retry {kind.value} booking")
+                await self._wait(
+                    lambda: False, self._config.booking_retry_after, f"retry {kind.value} booking"
+                )
         self._clear_attention(f"{kind.value}_booking_failed")
         self._current[kind] = appointment
         self._view.appointments.append(appointment)
@@ -414,12 +440,17 @@ class PatientPathwayWorkflow:
         return appointment
 
     async def _remind(self, appointment: Appointment) -> None:
-        for reminder in reminder_times(appointment.starts_at, self._in.patient_timezone, self._config, workflow.now()):
+        for reminder in reminder_times(
+            appointment.starts_at, self._in.patient_timezone, self._config, workflow.now()
+        ):
             await workflow.sleep(reminder.at - workflow.now(), summary=f"{appointment.kind.value} reminder")
             await self._tell_patient(
                 "appointment_reminder",
                 f"reminder:{appointment.appointment_id}:{reminder.label}",
-                {"kind": appointment.kind.value, "when": local_text(appointment.starts_at, self._in.patient_timezone)},
+                {
+                    "kind": appointment.kind.value,
+                    "when": local_text(appointment.starts_at, self._in.patient_timezone),
+                },
             )
 
     async def _change_status(self, appointment: Appointment, status: AppointmentStatus) -> None:
@@ -441,7 +472,8 @@ class PatientPathwayWorkflow:
 
     def _set_appointment_status(self, appointment_id: str, status: AppointmentStatus) -> None:
         self._view.appointments = [
-            a.with_status(status) if a.appointment_id == appointment_id else a for a in self._view.appointments
+            a.with_status(status) if a.appointment_id == appointment_id else a
+            for a in self._view.appointments
         ]
         for kind, current in list(self._current.items()):
             if current.appointment_id == appointment_id:
@@ -521,7 +553,9 @@ class PatientPathwayWorkflow:
     def _check_pain_report(self, report: PainReport) -> None:
         self._require_active()
         if self._view.stage != Stage.RELIEF_CHECK or self._relief_child is None or self._relief_child.done():
-            raise _refuse("WrongStage", f"pain reports are taken in relief_check, not {self._view.stage.value}")
+            raise _refuse(
+                "WrongStage", f"pain reports are taken in relief_check, not {self._view.stage.value}"
+            )
         if report.recorded_at is not None:
             performed_at = self._view.relief_check.performed_at
             assert performed_at is not None
@@ -569,13 +603,18 @@ class PatientPathwayWorkflow:
     @record_appointment_status.validator
     def _check_appointment_status(self, change: AppointmentStatusChange) -> None:
         self._require_active()
-        appointment = next((a for a in self._view.appointments if a.appointment_id == change.appointment_id), None)
+        appointment = next(
+            (a for a in self._view.appointments if a.appointment_id == change.appointment_id), None
+        )
         if appointment is None:
             raise _refuse("UnknownAppointment", "no such appointment on this pathway")
         if appointment.status != AppointmentStatus.BOOKED:
             raise _refuse("WrongStage", f"the appointment is already {appointment.status.value}")
         if change.status != "arrived" and STAGE_APPOINTMENT.get(self._view.stage) != appointment.kind:
-            raise _refuse("WrongStage", f"a {appointment.kind.value} appointment cannot change in {self._view.stage.value}")
+            raise _refuse(
+                "WrongStage",
+                f"a {appointment.kind.value} appointment cannot change in {self._view.stage.value}",
+            )
         if any(e.appointment_id == change.appointment_id for e in self._appointment_events):
             raise _refuse("WrongStage", "a change to this appointment is already being processed")
 
@@ -620,7 +659,9 @@ class PatientPathwayWorkflow:
         self._require_active()
         expected = STEP_STAGE[step]
         if self._view.stage != expected:
-            raise _refuse("WrongStage", f"{step} is recorded in {expected.value}, not {self._view.stage.value}")
+            raise _refuse(
+                "WrongStage", f"{step} is recorded in {expected.value}, not {self._view.stage.value}"
+            )
         if step in self._inbox:
             raise _refuse("WrongStage", f"{step} has already been recorded")
         if booked is not None and booked not in self._current:
@@ -686,7 +727,9 @@ class PatientPathwayWorkflow:
             due = f", due {self._local(view.next_action.due_at)}" if view.next_action.due_at else ""
             lines.append(f"**Waiting for:** {view.next_action.actor.value} to {view.next_action.action}{due}")
         if view.needs_attention:
-            lines.append(f"**Needs attention:** {', '.join(r.replace('_', ' ') for r in view.attention_reasons)}")
+            lines.append(
+                f"**Needs attention:** {', '.join(r.replace('_', ' ') for r in view.attention_reasons)}"
+            )
         workflow.set_current_details("\n\n".join(lines))
 
     async def _tell_patient(self, template: str, key: str, params: dict[str, str]) -> None:

@@ -76,7 +76,9 @@ class ReliefCheckWorkflow:
             elif not self._entries:
                 await self._tell_pathway(ReliefProgress(event="no_reports"))
         evaluation = evaluate_relief(check.baseline_pain, self._entries, policy)
-        workflow.set_current_details(f"Relief check finished: **{evaluation.result.value}** ({evaluation.reason})")
+        workflow.set_current_details(
+            f"Relief check finished: **{evaluation.result.value}** ({evaluation.reason})"
+        )
         return ReliefOutcome(
             result=evaluation.result,
             peak_relief_pct=evaluation.peak_relief_pct,
@@ -99,9 +101,9 @@ class ReliefCheckWorkflow:
 
     def _settled(self) -> bool:
         """Positive cannot be undone by later reports; an answered return check is the diary's last word."""
-        if self._return_check_sent_at is not None and self._last_arrival is not None:
-            if self._last_arrival >= self._return_check_sent_at:
-                return True
+        answered = self._return_check_sent_at is not None and self._last_arrival is not None
+        if answered and self._last_arrival >= self._return_check_sent_at:  # type: ignore[operator]
+            return True
         evaluation = evaluate_relief(self._check.baseline_pain, self._entries, self._check.policy)
         return evaluation.result == ReliefResult.POSITIVE
 
@@ -114,9 +116,8 @@ class ReliefCheckWorkflow:
         self._open_prompt, self._open_prompt_at = number, workflow.now()
         if is_return_check:
             self._return_check_sent_at = workflow.now()
-        workflow.set_current_details(
-            f"Diary prompt {number} of {len(schedule)} sent; answer due {local_text(answer_due, check.clinic_timezone)}"
-        )
+        due = local_text(answer_due, check.clinic_timezone)
+        workflow.set_current_details(f"Diary prompt {number} of {len(schedule)} sent; answer due {due}")
         await send_message(
             pathway_id=check.pathway_id,
             key=f"diary:{check.block_number}:{number}",

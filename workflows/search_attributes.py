@@ -10,4 +10,12 @@ NEXT_ACTION_DUE = SearchAttributeKey.for_datetime("NextActionDue")
 BLOCK_RESULT = SearchAttributeKey.for_keyword("BlockResult")
 PATIENT_REF = SearchAttributeKey.for_keyword("PatientRef")
 
-ALL = (PATHWAY_STAGE, PATHWAY_OUTCOME, CLINIC_SITE, NEEDS_ATTENTION, NEXT_ACTION_DUE, BLOCK_RESULT, PATIENT_REF)
+ALL = (
+    PATHWAY_STAGE,
+    PATHWAY_OUTCOME,
+    CLINIC_SITE,
+    NEEDS_ATTENTION,
+    NEXT_ACTION_DUE,
+    BLOCK_RESULT,
+    PATIENT_REF,
+)

@@ -1,7 +1,12 @@
 """Starting a pathway: the one place that knows its id, search attributes and summary."""
 
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from domain.inputs import PathwayInput
@@ -36,7 +41,7 @@ async def start_pathway(
                 ]
             ),
             static_summary=f"DVR pathway at {pathway.clinic_site} ({pathway.config.profile} timing)",
-            static_details=f"Patient ref `{pathway.patient_ref}`. Contact details are in the patient registry.",
+            static_details=f"Patient ref `{pathway.patient_ref}` (contact details: the patient registry).",
         )
     except WorkflowAlreadyStartedError:
         return client.get_workflow_handle_for(PatientPathwayWorkflow.run, pathway_id), False

@@ -17,9 +17,14 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", summary="Temporal and PostgreSQL are reachable (503 otherwise)")
 async def readyz(pool: Pool, client: TemporalClient) -> JSONResponse:
-    checks = {"temporal": await _check(client.service_client.check_health()), "postgres": await _check(pool.fetchval("select 1"))}
+    checks = {
+        "temporal": await _check(client.service_client.check_health()),
+        "postgres": await _check(pool.fetchval("select 1")),
+    }
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ready" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ready" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
+    )
 
 
 async def _check(probe: object) -> str:

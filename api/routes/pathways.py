@@ -42,8 +42,9 @@ class PathwayPage(BaseModel):
 @router.get("/v1/pathways/{pathway_id}", response_model=PathwayView, summary="A pathway's view")
 async def get_pathway(handle: PathwayHandle, pool: Pool, client: Reader) -> dict[str, Any]:
     view = await current_view(handle)
-    await audit.record(pool, actor=client.name, action="pathway.read", pathway_id=handle.id,
-                       patient_ref=view["patient_ref"])
+    await audit.record(
+        pool, actor=client.name, action="pathway.read", pathway_id=handle.id, patient_ref=view["patient_ref"]
+    )
     return view
 
 
@@ -83,7 +84,9 @@ async def list_pathways(
         for e in page
     ]
     next_token = executions.next_page_token
-    return PathwayPage(items=items, next_page_token=base64.urlsafe_b64encode(next_token).decode() if next_token else None)
+    return PathwayPage(
+        items=items, next_page_token=base64.urlsafe_b64encode(next_token).decode() if next_token else None
+    )
 
 
 def _decode(page_token: str | None) -> bytes | None:

@@ -25,7 +25,9 @@ router = APIRouter(tags=["referrals"])
 
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", max_length=200, description="Retrying with the same key replays the answer"),
+    Header(
+        alias="Idempotency-Key", max_length=200, description="Retrying with the same key replays the answer"
+    ),
 ]
 
 
@@ -50,7 +52,9 @@ async def create_referral(
         stored = await find_key(pool, client.client_id, idempotency_key)
         key_seen = stored is not None
         if stored is not None and stored.request_hash != request_hash:
-            raise Problem(422, "idempotency-key-reused", "This Idempotency-Key was used with a different body.")
+            raise Problem(
+                422, "idempotency-key-reused", "This Idempotency-Key was used with a different body."
+            )
     timezone = await clinic_timezone(pool, referral.clinic_site)
     if timezone is None:
         raise Problem(422, "unknown-clinic-site", "clinic_site names no clinic known to the orchestrator.")
@@ -58,7 +62,11 @@ async def create_referral(
     async with pool.acquire() as conn, conn.transaction():
         patient_ref = await upsert_patient(conn, referral.clinic_site, referral.patient)
         await audit.record(
-            conn, actor=client.name, action="patient.write", patient_ref=patient_ref, pathway_id=pathway_id,
+            conn,
+            actor=client.name,
+            action="patient.write",
+            patient_ref=patient_ref,
+            pathway_id=pathway_id,
             detail={"via": "POST /v1/referrals"},
         )
     pathway = PathwayInput(

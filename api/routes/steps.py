@@ -41,7 +41,12 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 async def _record(
-    handle: PathwayHandle, update: Any, body: StepModel, pool: Pool, client: ApiClient, settings: AppSettings,
+    handle: PathwayHandle,
+    update: Any,
+    body: StepModel,
+    pool: Pool,
+    client: ApiClient,
+    settings: AppSettings,
     action: str,
 ) -> PathwayView:
     try:
@@ -53,31 +58,49 @@ async def _record(
     except RPCError as err:
         await missing_or_closed(handle, err)  # type: ignore[arg-type]
     except TimeoutError as err:
-        raise Problem(504, "step-pending", "The pathway has not confirmed the step yet; read it again shortly.") from err
-    await audit.record(pool, actor=client.name, action=action, pathway_id=handle.id, patient_ref=view.patient_ref)
+        raise Problem(
+            504, "step-pending", "The pathway has not confirmed the step yet; read it again shortly."
+        ) from err
+    await audit.record(
+        pool, actor=client.name, action=action, pathway_id=handle.id, patient_ref=view.patient_ref
+    )
     return view
 
 
 @router.post("/v1/pathways/{pathway_id}/mri-review", response_model=PathwayView, responses=_ERRORS)
-async def mri_review(body: MriReview, handle: PathwayHandle, pool: Pool, client: Clinical, settings: AppSettings) -> PathwayView:
-    return await _record(handle, PatientPathwayWorkflow.record_mri_review, body, pool, client, settings, "mri_review.write")
+async def mri_review(
+    body: MriReview, handle: PathwayHandle, pool: Pool, client: Clinical, settings: AppSettings
+) -> PathwayView:
+    return await _record(
+        handle, PatientPathwayWorkflow.record_mri_review, body, pool, client, settings, "mri_review.write"
+    )
 
 
 @router.post("/v1/pathways/{pathway_id}/exam", response_model=PathwayView, responses=_ERRORS)
-async def exam(body: ExamResult, handle: PathwayHandle, pool: Pool, client: Clinical, settings: AppSettings) -> PathwayView:
-    return await _record(handle, PatientPathwayWorkflow.record_exam, body, pool, client, settings, "exam.write")
+async def exam(
+    body: ExamResult, handle: PathwayHandle, pool: Pool, client: Clinical, settings: AppSettings
+) -> PathwayView:
+    return await _record(
+        handle, PatientPathwayWorkflow.record_exam, body, pool, client, settings, "exam.write"
+    )
 
 
 @router.post("/v1/pathways/{pathway_id}/block", response_model=PathwayView, responses=_ERRORS)
-async def block(body: BlockRecord, handle: PathwayHandle, pool: Pool, client: Clinical, settings: AppSettings) -> PathwayView:
-    return await _record(handle, PatientPathwayWorkflow.record_block, body, pool, client, settings, "block.write")
+async def block(
+    body: BlockRecord, handle: PathwayHandle, pool: Pool, client: Clinical, settings: AppSettings
+) -> PathwayView:
+    return await _record(
+        handle, PatientPathwayWorkflow.record_block, body, pool, client, settings, "block.write"
+    )
 
 
 @router.post("/v1/pathways/{pathway_id}/pain-reports", response_model=PathwayView, responses=_ERRORS)
 async def pain_report(
     body: PainReport, handle: PathwayHandle, pool: Pool, client: PatientAnswer, settings: AppSettings
 ) -> PathwayView:
-    return await _record(handle, PatientPathwayWorkflow.record_pain_report, body, pool, client, settings, "pain_report.write")
+    return await _record(
+        handle, PatientPathwayWorkflow.record_pain_report, body, pool, client, settings, "pain_report.write"
+    )
 
 
 @router.post("/v1/pathways/{pathway_id}/candidacy-decision", response_model=PathwayView, responses=_ERRORS)
@@ -85,7 +108,13 @@ async def candidacy_decision(
     body: CandidacyDecision, handle: PathwayHandle, pool: Pool, client: Clinical, settings: AppSettings
 ) -> PathwayView:
     return await _record(
-        handle, PatientPathwayWorkflow.record_candidacy_decision, body, pool, client, settings, "candidacy.write"
+        handle,
+        PatientPathwayWorkflow.record_candidacy_decision,
+        body,
+        pool,
+        client,
+        settings,
+        "candidacy.write",
     )
 
 
@@ -93,18 +122,24 @@ async def candidacy_decision(
 async def procedure(
     body: ProcedureRecord, handle: PathwayHandle, pool: Pool, client: Clinical, settings: AppSettings
 ) -> PathwayView:
-    return await _record(handle, PatientPathwayWorkflow.record_procedure, body, pool, client, settings, "procedure.write")
+    return await _record(
+        handle, PatientPathwayWorkflow.record_procedure, body, pool, client, settings, "procedure.write"
+    )
 
 
 @router.post("/v1/pathways/{pathway_id}/follow-up", response_model=PathwayView, responses=_ERRORS)
 async def follow_up(
     body: FollowUpAnswer, handle: PathwayHandle, pool: Pool, client: PatientAnswer, settings: AppSettings
 ) -> PathwayView:
-    return await _record(handle, PatientPathwayWorkflow.record_follow_up, body, pool, client, settings, "follow_up.write")
+    return await _record(
+        handle, PatientPathwayWorkflow.record_follow_up, body, pool, client, settings, "follow_up.write"
+    )
 
 
 @router.post(
-    "/v1/pathways/{pathway_id}/appointments/{appointment_id}/status", response_model=PathwayView, responses=_ERRORS
+    "/v1/pathways/{pathway_id}/appointments/{appointment_id}/status",
+    response_model=PathwayView,
+    responses=_ERRORS,
 )
 async def appointment_status(
     body: AppointmentStatusBody,
@@ -116,10 +151,20 @@ async def appointment_status(
 ) -> PathwayView:
     change = AppointmentStatusChange(appointment_id=appointment_id, status=body.status)
     return await _record(
-        handle, PatientPathwayWorkflow.record_appointment_status, change, pool, client, settings, "appointment.write"
+        handle,
+        PatientPathwayWorkflow.record_appointment_status,
+        change,
+        pool,
+        client,
+        settings,
+        "appointment.write",
     )
 
 
 @router.post("/v1/pathways/{pathway_id}/withdraw", response_model=PathwayView, responses=_ERRORS)
-async def withdraw(body: Withdrawal, handle: PathwayHandle, pool: Pool, client: Clinical, settings: AppSettings) -> PathwayView:
-    return await _record(handle, PatientPathwayWorkflow.withdraw, body, pool, client, settings, "withdraw.write")
+async def withdraw(
+    body: Withdrawal, handle: PathwayHandle, pool: Pool, client: Clinical, settings: AppSettings
+) -> PathwayView:
+    return await _record(
+        handle, PatientPathwayWorkflow.withdraw, body, pool, client, settings, "withdraw.write"
+    )

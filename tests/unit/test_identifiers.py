@@ -22,7 +22,7 @@ ID_PATTERN = re.compile(r"^pathway-[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0
 
 def test_known_value_is_stable() -> None:
     # Changing the namespace or the name format would orphan every running pathway.
-    assert PATHWAY_NAMESPACE == uuid.UUID("6f1c1d2e-9a53-4d0e-8a44-3b1f0e7d2c90")
+    assert uuid.UUID("6f1c1d2e-9a53-4d0e-8a44-3b1f0e7d2c90") == PATHWAY_NAMESPACE
     expected = f"pathway-{uuid.uuid5(PATHWAY_NAMESPACE, '8:test-ehr|REF-1001')}"
     assert pathway_id_for("test-ehr", "REF-1001") == expected
 

@@ -48,7 +48,9 @@ def test_both_profiles_use_a_year() -> None:
 )
 def test_recent_exactly_when_age_in_range(performed_on: date, today: date, max_age_days: int) -> None:
     age = (today - performed_on).days
-    assert mri_is_recent(mri_on(performed_on), today, timedelta(days=max_age_days)) == (0 <= age <= max_age_days)
+    assert mri_is_recent(mri_on(performed_on), today, timedelta(days=max_age_days)) == (
+        0 <= age <= max_age_days
+    )
 
 
 @given(
@@ -57,7 +59,9 @@ def test_recent_exactly_when_age_in_range(performed_on: date, today: date, max_a
     shorter=st.integers(min_value=0, max_value=3000),
     extra=st.integers(min_value=0, max_value=3000),
 )
-def test_longer_max_age_never_makes_an_mri_stale(performed_on: date, today: date, shorter: int, extra: int) -> None:
+def test_longer_max_age_never_makes_an_mri_stale(
+    performed_on: date, today: date, shorter: int, extra: int
+) -> None:
     mri = mri_on(performed_on)
     if mri_is_recent(mri, today, timedelta(days=shorter)):
         assert mri_is_recent(mri, today, timedelta(days=shorter + extra))

@@ -1,6 +1,7 @@
 """Criterion 4: judging a medial branch block from the pain diary (DESIGN.md §2)."""
 
 from collections.abc import Sequence
+from itertools import pairwise
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -35,7 +36,9 @@ threshold_st = st.sampled_from(THRESHOLDS)
 
 
 @st.composite
-def entries_st(draw: st.DrawFn, pains: st.SearchStrategy[int] = pain_st, min_size: int = 0) -> list[DiaryEntry]:
+def entries_st(
+    draw: st.DrawFn, pains: st.SearchStrategy[int] = pain_st, min_size: int = 0
+) -> list[DiaryEntry]:
     offsets = draw(st.lists(offsets_st, min_size=min_size, max_size=12, unique=True))
     return [DiaryEntry(after_block=offset, pain=draw(pains)) for offset in offsets]
 
@@ -223,9 +226,11 @@ def test_never_reaching_threshold_is_never_positive_nor_prolonged(
 
 
 @given(baseline=baseline_st, entries=entries_st())
-def test_raising_the_threshold_never_turns_negative_into_positive(baseline: int, entries: list[DiaryEntry]) -> None:
+def test_raising_the_threshold_never_turns_negative_into_positive(
+    baseline: int, entries: list[DiaryEntry]
+) -> None:
     results = [evaluate_relief(baseline, entries, policy_at(t)).result for t in THRESHOLDS]
-    for lower, higher in zip(results, results[1:], strict=False):
+    for lower, higher in pairwise(results):
         if lower is ReliefResult.NEGATIVE:
             assert higher is ReliefResult.NEGATIVE
         if higher is ReliefResult.POSITIVE:
@@ -267,7 +272,9 @@ def test_result_does_not_depend_on_report_order(
 
 
 @given(baseline=baseline_st, entries=entries_st(), threshold=threshold_st)
-def test_peak_relief_is_a_percentage(baseline: int, entries: list[DiaryEntry], threshold: ReliefThreshold) -> None:
+def test_peak_relief_is_a_percentage(
+    baseline: int, entries: list[DiaryEntry], threshold: ReliefThreshold
+) -> None:
     peak = evaluate_relief(baseline, entries, policy_at(threshold)).peak_relief_pct
     if not entries or baseline == 0:
         assert peak is None
@@ -278,7 +285,9 @@ def test_peak_relief_is_a_percentage(baseline: int, entries: list[DiaryEntry], t
         assert abs(peak - max(0.0, 100 * best)) <= 0.5
 
 
-@given(baseline=st.integers(min_value=3, max_value=10), entries=entries_st(min_size=3), threshold=threshold_st)
+@given(
+    baseline=st.integers(min_value=3, max_value=10), entries=entries_st(min_size=3), threshold=threshold_st
+)
 def test_reached_results_have_peak_at_threshold(
     baseline: int, entries: list[DiaryEntry], threshold: ReliefThreshold
 ) -> None:
@@ -335,7 +344,9 @@ def test_demo_diary_runs_in_seconds() -> None:
     ),
     policy=st.sampled_from([CLINICAL.relief, DEMO.relief]),
 )
-def test_schedule_is_increasing_and_ends_before_the_window(performed_at: datetime, policy: ReliefPolicy) -> None:
+def test_schedule_is_increasing_and_ends_before_the_window(
+    performed_at: datetime, policy: ReliefPolicy
+) -> None:
     schedule = diary_schedule(performed_at, policy)
     assert len(schedule) == len(policy.prompt_offsets) + 1
     assert all(performed_at < at for at in schedule)

@@ -47,7 +47,9 @@ def clinical_referral(*, mri_age_days: int | None = 30, **symptoms: bool) -> Cli
             **{"axial_low_back_pain": True, "buttock_radiation": True, "pain_below_knee": False, **symptoms}
         ),
         history=History(prior_rfa_with_recurrence=True),
-        mri=None if mri_age_days is None else MriOnFile(performed_on=date.today() - timedelta(days=mri_age_days)),
+        mri=None
+        if mri_age_days is None
+        else MriOnFile(performed_on=date.today() - timedelta(days=mri_age_days)),
     )
 
 

@@ -2,7 +2,9 @@
 
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from temporalio import activity
 
@@ -44,5 +46,5 @@ class FakeClinic:
     def templates(self) -> Counter[str]:
         return Counter(m.template for m in self.messages)
 
-    def activities(self) -> list[object]:
+    def activities(self) -> list[Callable[..., Any]]:
         return [self.book_appointment, self.change_appointment_status, self.send_notification]

@@ -31,12 +31,17 @@ from workflows.start import start_pathway
 
 class PathwayDriver:
     def __init__(
-        self, env: WorkflowEnvironment, clinic: FakeClinic, handle: WorkflowHandle[PatientPathwayWorkflow, PathwayView]
+        self,
+        env: WorkflowEnvironment,
+        clinic: FakeClinic,
+        handle: WorkflowHandle[PatientPathwayWorkflow, PathwayView],
     ) -> None:
         self.env, self.clinic, self.handle = env, clinic, handle
 
     @classmethod
-    async def start(cls, env: WorkflowEnvironment, clinic: FakeClinic, pathway: PathwayInput) -> "PathwayDriver":
+    async def start(
+        cls, env: WorkflowEnvironment, clinic: FakeClinic, pathway: PathwayInput
+    ) -> "PathwayDriver":
         handle, _ = await start_pathway(
             env.client, f"pathway-{uuid.uuid4()}", pathway, task_queue="pathway-tests"
         )
@@ -46,20 +51,24 @@ class PathwayDriver:
         return await self.handle.query(PatientPathwayWorkflow.view)
 
     async def wait_for(self, what: str, check: Callable[[PathwayView], bool]) -> PathwayView:
-        """Polls the view until `check` holds; the workflow moves on its own, so this waits on state, not time."""
+        """Polls the view until `check` holds: the workflow moves on its own, so this waits on state."""
         for _ in range(400):
             view = await self.view()
             if check(view):
                 return view
             await asyncio.sleep(0.025)
-        raise AssertionError(f"pathway never reached: {what}; last stage {view.stage}, next {view.next_action}")
+        raise AssertionError(
+            f"pathway never reached: {what}; last stage {view.stage}, next {view.next_action}"
+        )
 
     async def booked(self, kind: AppointmentKind, count: int = 1) -> Appointment:
         view = await self.wait_for(
             f"{count} {kind} booking(s)",
-            lambda v: sum(a.kind == kind for a in v.appointments) >= count
-            and v.next_action is not None
-            and not v.next_action.action.startswith("book_"),
+            lambda v: (
+                sum(a.kind == kind for a in v.appointments) >= count
+                and v.next_action is not None
+                and not v.next_action.action.startswith("book_")
+            ),
         )
         return [a for a in view.appointments if a.kind == kind][-1]
 
@@ -67,10 +76,14 @@ class PathwayDriver:
         return await self.handle.result()
 
     async def mri_review(self, swelling: bool = True) -> PathwayView:
-        await self.wait_for("mri review due", lambda v: v.next_action is not None and v.next_action.action == "mri_review")
+        await self.wait_for(
+            "mri review due", lambda v: v.next_action is not None and v.next_action.action == "mri_review"
+        )
         return await self.handle.execute_update(
             PatientPathwayWorkflow.record_mri_review,
-            MriReview(facet_swelling=swelling, levels=["L4-L5"], side="bilateral", reviewed_by="Dr. Radiologist"),
+            MriReview(
+                facet_swelling=swelling, levels=["L4-L5"], side="bilateral", reviewed_by="Dr. Radiologist"
+            ),
         )
 
     async def exam(self, concordant: bool = True) -> PathwayView:
@@ -85,7 +98,10 @@ class PathwayDriver:
         return await self.handle.execute_update(
             PatientPathwayWorkflow.record_block,
             BlockRecord(
-                anesthetic="lidocaine", levels=["L4-L5"], side="bilateral", baseline_pain=baseline,
+                anesthetic="lidocaine",
+                levels=["L4-L5"],
+                side="bilateral",
+                baseline_pain=baseline,
                 performed_by="Dr. Physician",
             ),
         )
@@ -110,8 +126,12 @@ class PathwayDriver:
         await self.wait_for("candidacy", lambda v: v.stage == Stage.CANDIDACY)
         return await self.handle.execute_update(
             PatientPathwayWorkflow.record_candidacy_decision,
-            CandidacyDecision(approved=approved, anesthesia="twilight" if approved else None,
-                              decided_by="Dr. Surgeon", **extra),
+            CandidacyDecision(
+                approved=approved,
+                anesthesia="twilight" if approved else None,
+                decided_by="Dr. Surgeon",
+                **extra,
+            ),
         )
 
     async def procedure(self, status: str = "completed", count: int = 1) -> PathwayView:
@@ -119,7 +139,7 @@ class PathwayDriver:
         return await self.handle.execute_update(
             PatientPathwayWorkflow.record_procedure,
             ProcedureRecord(
-                status=status,  # type: ignore[arg-type]
+                status=status,
                 levels_treated=["L4-L5"] if status == "completed" else [],
                 performed_by="Dr. Surgeon",
             ),
@@ -128,13 +148,13 @@ class PathwayDriver:
     async def follow_up(self, pain: int = 1, red_flags: list[str] | None = None) -> PathwayView:
         return await self.handle.execute_update(
             PatientPathwayWorkflow.record_follow_up,
-            FollowUpAnswer(pain=pain, returned_to_work=True, red_flags=red_flags or []),  # type: ignore[arg-type]
+            FollowUpAnswer(pain=pain, returned_to_work=True, red_flags=red_flags or []),
         )
 
     async def appointment_status(self, appointment: Appointment, status: AppointmentStatus) -> PathwayView:
         return await self.handle.execute_update(
             PatientPathwayWorkflow.record_appointment_status,
-            AppointmentStatusChange(appointment_id=appointment.appointment_id, status=status.value),  # type: ignore[arg-type]
+            AppointmentStatusChange(appointment_id=appointment.appointment_id, status=status.value),
         )
 
     async def withdraw(self, reason: str = "patient moved away") -> PathwayView:

@@ -46,8 +46,14 @@ async def test_negative_block_closes_not_candidate(start: Start, clinic: FakeCli
     await pathway.mri_review()
     await pathway.exam()
     await pathway.block(baseline=8)
-    await pathway.diary([(timedelta(minutes=15), 7), (timedelta(minutes=30), 6), (timedelta(hours=1), 7),
-                         (timedelta(hours=2), 8)])
+    await pathway.diary(
+        [
+            (timedelta(minutes=15), 7),
+            (timedelta(minutes=30), 6),
+            (timedelta(hours=1), 7),
+            (timedelta(hours=2), 8),
+        ]
+    )
     final = await pathway.result()  # the window's end is hours away: the test server skips to it
     assert final.outcome == Outcome.NOT_CANDIDATE
     assert final.relief_check.result == ReliefResult.NEGATIVE

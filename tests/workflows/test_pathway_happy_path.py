@@ -48,17 +48,25 @@ async def test_pathway_walks_every_stage_to_completed(start: Start, clinic: Fake
     assert check_in is not None and check_in.action == "follow_up_check_in" and check_in.due_at is not None
     assert check_in.due_at.astimezone(ZoneInfo("America/Phoenix")).hour == 10  # the next day at 10:00 local
     await pathway.skip_to(check_in.due_at + timedelta(minutes=1))
-    due = await pathway.wait_for("follow-up check-in", lambda v: v.next_action is not None
-                                 and v.next_action.action == "follow_up")
+    due = await pathway.wait_for(
+        "follow-up check-in", lambda v: v.next_action is not None and v.next_action.action == "follow_up"
+    )
     assert due.next_action is not None and due.next_action.actor == Actor.PATIENT
     await pathway.follow_up(pain=1)
 
     final = await pathway.result()
-    assert (final.stage, final.status, final.outcome) == (Stage.COMPLETED, PathwayStatus.COMPLETED,
-                                                           Outcome.DVR_COMPLETED)
+    assert (final.stage, final.status, final.outcome) == (
+        Stage.COMPLETED,
+        PathwayStatus.COMPLETED,
+        Outcome.DVR_COMPLETED,
+    )
     assert final.follow_up.pain == 1 and final.follow_up.returned_to_work is True
     assert final.needs_attention is False
-    assert [a.kind for a in final.appointments] == [AppointmentKind.EXAM, AppointmentKind.BLOCK, AppointmentKind.DVR]
+    assert [a.kind for a in final.appointments] == [
+        AppointmentKind.EXAM,
+        AppointmentKind.BLOCK,
+        AppointmentKind.DVR,
+    ]
     sent = clinic.templates()
     assert sent["appointment_booked"] == 3
     assert sent["block_preparation"] == 1 and sent["preop_instructions"] == 1

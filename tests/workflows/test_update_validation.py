@@ -27,7 +27,9 @@ async def _refusal(pathway: PathwayDriver, update: object, arg: object) -> Appli
 
 async def _accepted_updates(pathway: PathwayDriver) -> int:
     history = await pathway.handle.fetch_history()
-    return sum(e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED for e in history.events)
+    return sum(
+        e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED for e in history.events
+    )
 
 
 async def test_step_at_wrong_stage_is_refused_and_not_recorded(start: Start, clinic: FakeClinic) -> None:
@@ -60,8 +62,14 @@ async def test_block_in_the_future_is_invalid(start: Start, clinic: FakeClinic) 
     refusal = await _refusal(
         pathway,
         PatientPathwayWorkflow.record_block,
-        BlockRecord(performed_at=future, anesthetic="lidocaine", levels=["L4-L5"], side="left", baseline_pain=7,
-                    performed_by="Dr. Physician"),
+        BlockRecord(
+            performed_at=future,
+            anesthetic="lidocaine",
+            levels=["L4-L5"],
+            side="left",
+            baseline_pain=7,
+            performed_by="Dr. Physician",
+        ),
     )
     assert (refusal.type, refusal.message) == ("InvalidStep", "performed_at is in the future")
     assert (await pathway.view()).stage == Stage.BLOCK

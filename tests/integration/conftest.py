@@ -1,0 +1,93 @@
+"""Integration tests: the real Temporal dev server, embedded PostgreSQL, the real activities and the API."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from activities.providers.base import OutboundMessage
+from api.app import create_app
+from config.binaries import installed_binary
+from config.settings import Settings
+from config.temporal import DATA_CONVERTER
+from db.api_clients import ALL_SCOPES, upsert_client
+from db.embedded import EmbeddedPostgres
+from db.migrate import migrate
+from db.pool import create_pool
+from db.seed import seed_demo_clinic
+from workers.worker import build_worker
+from workflows.search_attributes import ALL
+
+API_KEY = "dvr_integration-key-with-every-scope"
+READ_ONLY_KEY = "dvr_integration-key-read-only"
+
+
+class RecordingProvider:
+    """Delivers nothing; remembers what it was handed, as a real SMS or e-mail gateway would receive it."""
+
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.sent: list[OutboundMessage] = []
+
+    async def send(self, message: OutboundMessage) -> str:
+        self.sent.append(message)
+        return f"rec-{len(self.sent)}"
+
+
+@pytest.fixture(scope="session")
+async def database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    server = EmbeddedPostgres(Path(tmp_path_factory.mktemp("pg")) / "data")
+    conn = await asyncpg.connect(server.url)
+    try:
+        await migrate(conn)
+        await seed_demo_clinic(conn)
+    finally:
+        await conn.close()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+async def pool(database: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(database, max_size=10)
+    await upsert_client(pool, "integration", API_KEY, ALL_SCOPES)
+    await upsert_client(pool, "read-only", READ_ONLY_KEY, ("pathways:read",))
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="session")
+async def temporal() -> AsyncIterator[Client]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=installed_binary("temporal"),
+        search_attributes=ALL,
+        data_converter=DATA_CONVERTER,
+    )
+    yield env.client
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def provider() -> RecordingProvider:
+    return RecordingProvider()
+
+
+@pytest.fixture(scope="session")
+async def worker(temporal: Client, pool: asyncpg.Pool, provider: RecordingProvider) -> AsyncIterator[None]:
+    async with build_worker(temporal, pool, provider=provider, staff_address="staff@clinic.example"):
+        yield
+
+
+@pytest.fixture
+async def api(pool: asyncpg.Pool, temporal: Client, worker: None) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(Settings(profile="demo", update_timeout_seconds=20), pool=pool, temporal=temporal)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://api.test", headers={"Authorization": f"Bearer {API_KEY}"}
+    ) as client:
+        yield client
