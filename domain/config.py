@@ -105,10 +105,22 @@ class PathwayConfig(BaseModel):
 
 CLINICAL = PathwayConfig()
 
-# One clinical hour is one demo second, and deadlines count from now rather than from real calendar slots,
-# so a whole pathway (diary prompts included) runs on the dev server in well under two minutes.
-DEMO = CLINICAL.compressed(3600).model_copy(
+# One clinical hour is five demo seconds (so a person with curl can answer a diary prompt in time), the
+# return check comes after a minute, and deadlines count from now rather than from real calendar slots: a
+# whole pathway, diary prompts included, runs on the dev server in well under two minutes.
+DEMO_FACTOR = 720
+DEMO = CLINICAL.compressed(DEMO_FACTOR).model_copy(
     update={"profile": "demo", "deadlines_follow_calendar": False, "follow_up_delay": timedelta(seconds=5)}
+)
+DEMO = DEMO.model_copy(
+    update={
+        "relief": DEMO.relief.model_copy(
+            update={
+                "return_check_offset": timedelta(seconds=60),
+                "final_answer_window": timedelta(seconds=15),
+            }
+        )
+    }
 )
 
 
@@ -116,7 +128,6 @@ def config_for(profile: Profile, relief_threshold: ReliefThreshold | None = None
     """The configuration of a profile, with the relief threshold the clinic selected."""
     config = DEMO if profile == "demo" else CLINICAL
     if relief_threshold is not None:
-        config = config.model_copy(
-            update={"relief": config.relief.model_copy(update={"threshold": relief_threshold})}
-        )
+        relief = ReliefPolicy.model_validate({**config.relief.model_dump(), "threshold": relief_threshold})
+        config = config.model_copy(update={"relief": relief})
     return config

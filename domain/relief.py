@@ -1,7 +1,7 @@
 """Criterion 4: judging a medial branch block from the patient's pain diary (DESIGN.md §2)."""
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,7 +35,7 @@ def evaluate_relief(baseline: int, entries: Sequence[DiaryEntry], policy: Relief
     """Positive: relief at the threshold at two reports in a row within the positive window, then the usual
     pain returns (relief under `returned_below`). Prolonged: the threshold was reached and the pain has not
     returned. Negative: the threshold was never reached. Indeterminate: too few reports or a baseline too low
-    to show relief.
+    to show relief. Reports are taken in time order; reports at the same moment keep the order given.
     """
     ordered = sorted(entries, key=lambda e: e.after_block)
     peak = (
@@ -94,9 +94,10 @@ def _threshold_reached_at(baseline: int, ordered: Sequence[DiaryEntry], policy: 
 
 def diary_schedule(performed_at: datetime, policy: ReliefPolicy) -> list[datetime]:
     """When the prompts go out: each prompt offset, then the return check."""
-    return [performed_at + offset for offset in (*policy.prompt_offsets, policy.return_check_offset)]
+    start = performed_at.astimezone(UTC)  # real elapsed time, whatever zone the time came in
+    return [start + offset for offset in (*policy.prompt_offsets, policy.return_check_offset)]
 
 
 def diary_window_end(performed_at: datetime, policy: ReliefPolicy) -> datetime:
     """When the relief check is evaluated if the return check is never answered."""
-    return performed_at + policy.return_check_offset + policy.final_answer_window
+    return performed_at.astimezone(UTC) + policy.return_check_offset + policy.final_answer_window

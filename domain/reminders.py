@@ -1,6 +1,6 @@
 """When patients are reminded and followed up, in their own time zone."""
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
@@ -26,7 +26,7 @@ def reminder_times(
     )
     reminders = [
         Reminder(label="day_before", at=day_before),
-        Reminder(label="shortly_before", at=starts_at - config.reminder_before),
+        Reminder(label="shortly_before", at=starts_at.astimezone(UTC) - config.reminder_before),
     ]
     return [r for r in reminders if now < r.at < starts_at]
 
@@ -38,6 +38,11 @@ def follow_up_time(procedure_done_at: datetime, patient_tz: str, config: Pathway
     tz = ZoneInfo(patient_tz)
     next_day = procedure_done_at.astimezone(tz).date() + timedelta(days=1)
     return datetime.combine(next_day, time(config.follow_up_local_hour), tzinfo=tz)
+
+
+def local_date(at: datetime, tz_name: str) -> date:
+    """The calendar date at `at` in a time zone."""
+    return at.astimezone(ZoneInfo(tz_name)).date()
 
 
 def local_text(at: datetime, tz_name: str) -> str:

@@ -1,7 +1,7 @@
 """Finding the first slot that fits an appointment kind in the clinic's calendar: a pure function."""
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
@@ -106,11 +106,12 @@ def first_fitting_slot(
 
 
 def _grid(earliest: datetime, until: datetime, tz: ZoneInfo, step: timedelta) -> Iterator[datetime]:
-    """Grid points aligned to local midnight, from the first one at or after `earliest`."""
+    """Grid points aligned to local midnight, from the first one at or after `earliest`, in UTC so that
+    adding a duration counts real time even across a clock change."""
     local = earliest.astimezone(tz)
     cursor = datetime.combine(local.date(), time(0), tzinfo=tz)
     while cursor < earliest:
         cursor += step
     while cursor < until:
-        yield cursor
+        yield cursor.astimezone(UTC)
         cursor += step

@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.inputs import PathwayInput, ReliefCheckInput, ReliefOutcome, ReliefProgress
     from domain.mri import mri_is_recent
-    from domain.reminders import follow_up_time, local_text, reminder_times
+    from domain.reminders import follow_up_time, local_date, local_text, reminder_times
     from domain.results import (
         AppointmentStatusChange,
         BlockRecord,
@@ -149,7 +149,8 @@ class PatientPathwayWorkflow:
     async def _mri(self) -> None:
         self._enter(Stage.MRI)
         mri = self._in.referral.mri
-        if mri_is_recent(mri, workflow.now().date(), self._config.mri_max_age):
+        today = local_date(workflow.now(), self._in.clinic_timezone)
+        if mri_is_recent(mri, today, self._config.mri_max_age):
             self._event("mri_on_file", "a recent MRI is on file for review")
         else:
             self._event("mri_needed", "no MRI on file" if mri is None else "the MRI on file is too old")

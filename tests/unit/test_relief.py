@@ -1,14 +1,14 @@
 """Criterion 4: judging a medial branch block from the pain diary (DESIGN.md §2)."""
 
 from collections.abc import Sequence
-from itertools import pairwise
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.config import CLINICAL, DEMO, ReliefPolicy, ReliefThreshold, config_for
+from domain.config import CLINICAL, DEMO, DEMO_FACTOR, ReliefPolicy, ReliefThreshold, config_for
 from domain.relief import DiaryEntry, diary_schedule, diary_window_end, evaluate_relief, relief_fraction
 from domain.stages import ReliefResult
 
@@ -200,10 +200,10 @@ def test_relief_fraction() -> None:
 
 
 def test_demo_policy_judges_compressed_diary_alike() -> None:
-    # One clinical hour is one demo second.
-    entries = [DiaryEntry(after_block=timedelta(seconds=s), pain=p) for s, p in ((1, 1), (2, 1), (8, 7))]
+    # One clinical hour is five demo seconds: the positive window is 30 seconds.
+    entries = [DiaryEntry(after_block=timedelta(seconds=s), pain=p) for s, p in ((5, 1), (10, 1), (40, 7))]
     assert evaluate_relief(8, entries, DEMO.relief).result is ReliefResult.POSITIVE
-    late = [DiaryEntry(after_block=timedelta(seconds=s), pain=p) for s, p in ((1, 7), (7, 1), (8, 1))]
+    late = [DiaryEntry(after_block=timedelta(seconds=s), pain=p) for s, p in ((5, 7), (35, 1), (40, 1))]
     assert evaluate_relief(8, late, DEMO.relief).result is ReliefResult.NEGATIVE
 
 
@@ -303,7 +303,7 @@ def test_compressing_time_does_not_change_the_result(
     baseline: int, entries: list[DiaryEntry], threshold: ReliefThreshold
 ) -> None:
     demo_policy = DEMO.relief.model_copy(update={"threshold": threshold})
-    compressed = [DiaryEntry(after_block=e.after_block / 3600, pain=e.pain) for e in entries]
+    compressed = [DiaryEntry(after_block=e.after_block / DEMO_FACTOR, pain=e.pain) for e in entries]
     assert (
         evaluate_relief(baseline, compressed, demo_policy).result
         is evaluate_relief(baseline, entries, policy_at(threshold)).result
@@ -333,9 +333,9 @@ def test_clinical_diary_window_end() -> None:
 
 def test_demo_diary_runs_in_seconds() -> None:
     schedule = diary_schedule(BLOCK_AT, DEMO.relief)
-    assert schedule[0] == BLOCK_AT + timedelta(seconds=0.25)
-    assert schedule[-1] == BLOCK_AT + timedelta(seconds=24)
-    assert diary_window_end(BLOCK_AT, DEMO.relief) == BLOCK_AT + timedelta(seconds=28)
+    assert schedule[0] == BLOCK_AT + timedelta(seconds=1.25)
+    assert schedule[-1] == BLOCK_AT + timedelta(seconds=60)
+    assert diary_window_end(BLOCK_AT, DEMO.relief) == BLOCK_AT + timedelta(seconds=75)
 
 
 @given(

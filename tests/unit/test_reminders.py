@@ -95,7 +95,7 @@ def test_demo_shortly_before_is_seconds() -> None:
     starts_at = datetime(2025, 11, 25, 16, 0, tzinfo=UTC)
     now = starts_at - timedelta(seconds=30)
     assert reminder_times(starts_at, PHOENIX, DEMO, now) == [
-        Reminder(label="shortly_before", at=starts_at - timedelta(seconds=2))
+        Reminder(label="shortly_before", at=starts_at - timedelta(seconds=10))
     ]
 
 

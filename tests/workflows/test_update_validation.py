@@ -7,6 +7,7 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain.appointments import AppointmentKind
 from domain.results import BlockRecord, CandidacyDecision, ExamResult, PainReport
@@ -96,5 +97,6 @@ async def test_steps_on_a_closed_pathway_are_refused(start: Start, clinic: FakeC
 
     pathway = await start(clinical_referral(axial_low_back_pain=False))
     await pathway.result()
-    with pytest.raises(Exception):  # noqa: B017, PT011 - the server refuses updates to a closed workflow
+    with pytest.raises(RPCError) as refused:
         await pathway.withdraw()
+    assert refused.value.status == RPCStatusCode.NOT_FOUND
