@@ -133,7 +133,8 @@ class PatientPathwayWorkflow:
         except _Ended as ended:
             self._finish(Stage.CLOSED, ended.outcome, ended.reason)
             await self._wind_down(ended.outcome)
-        await asyncio.gather(*self._background, return_exceptions=True)
+        while not all(task.done() for task in self._background):  # messages still being sent
+            await asyncio.gather(*self._background, return_exceptions=True)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._view
 
@@ -175,7 +176,7 @@ class PatientPathwayWorkflow:
         for block_number in range(1, blocks_allowed + 1):
             self._enter(Stage.BLOCK)
             appointment = await self._book(AppointmentKind.BLOCK)
-            await self._tell_patient(
+            self._tell_patient(
                 "block_preparation",
                 f"block-preparation:{appointment.appointment_id}",
                 {"when": local_text(appointment.starts_at, self._in.patient_timezone)},
@@ -240,7 +241,8 @@ class PatientPathwayWorkflow:
     async def _candidacy(self) -> None:
         self._enter(Stage.CANDIDACY)
         due = workflow.now() + self._config.candidacy_decision_due
-        await self._tell_staff(
+        self._set_next_action(Actor.CLINICIAN, "candidacy_decision", due)
+        self._tell_staff(
             "clinician_decision_due",
             "decision-due:candidacy",
             {"action": "candidacy decision", "when": self._local(due)},
@@ -271,7 +273,7 @@ class PatientPathwayWorkflow:
 
     async def _book_dvr(self) -> None:
         appointment = await self._book(AppointmentKind.DVR)
-        await self._tell_patient(
+        self._tell_patient(
             "preop_instructions",
             f"preop:{appointment.appointment_id}",
             {
@@ -291,7 +293,7 @@ class PatientPathwayWorkflow:
             lambda: "follow_up" in self._inbox, check_in_at - workflow.now(), "next-day check-in"
         )
         if early != _Woke.READY:
-            await self._tell_patient("follow_up_checkin", "follow-up", {})
+            self._tell_patient("follow_up_checkin", "follow-up", {})
         answer = await self._await_step(
             "follow_up",
             FollowUpAnswer,
@@ -432,7 +434,7 @@ class PatientPathwayWorkflow:
         self._current[kind] = appointment
         self._view.appointments.append(appointment)
         self._event("appointment_booked", f"{kind.value} on {self._local(appointment.starts_at)}")
-        await self._tell_patient(
+        self._tell_patient(
             "appointment_booked",
             f"booked:{appointment.appointment_id}",
             {"kind": kind.value, "when": local_text(appointment.starts_at, self._in.patient_timezone)},
@@ -445,7 +447,7 @@ class PatientPathwayWorkflow:
             appointment.starts_at, self._in.patient_timezone, self._config, workflow.now()
         ):
             await workflow.sleep(reminder.at - workflow.now(), summary=f"{appointment.kind.value} reminder")
-            await self._tell_patient(
+            self._tell_patient(
                 "appointment_reminder",
                 f"reminder:{appointment.appointment_id}:{reminder.label}",
                 {
@@ -507,7 +509,7 @@ class PatientPathwayWorkflow:
             if appointment.status == AppointmentStatus.BOOKED and appointment.starts_at > workflow.now():
                 await self._change_status(appointment, AppointmentStatus.CANCELLED)
         letter = "not_candidate" if outcome in (Outcome.NOT_CANDIDATE, Outcome.DECLINED) else "pathway_closed"
-        await self._tell_patient(letter, "closed", {})
+        self._tell_patient(letter, "closed", {})
 
     # ---- updates: clinician, patient and staff steps -----------------------------------------------------
 
@@ -693,14 +695,10 @@ class PatientPathwayWorkflow:
         workflow.upsert_search_attributes([sa.NEEDS_ATTENTION.value_set(True)])
         self._event("needs_attention", reason.replace("_", " "))
         self._show_details()
-        self._background.append(
-            asyncio.create_task(
-                self._tell_staff(
-                    "staff_attention",
-                    f"attention:{self._attention_raised}",
-                    {"pathway_id": self._id, "reason": reason.replace("_", " ")},
-                )
-            )
+        self._tell_staff(
+            "staff_attention",
+            f"attention:{self._attention_raised}",
+            {"pathway_id": self._id, "reason": reason.replace("_", " ")},
         )
 
     def _clear_attention(self, reason: str) -> None:
@@ -733,7 +731,20 @@ class PatientPathwayWorkflow:
             )
         workflow.set_current_details("\n\n".join(lines))
 
-    async def _tell_patient(self, template: str, key: str, params: dict[str, str]) -> None:
+    # Messages go out in the background: a provider outage must not hold the pathway up. The run waits for
+    # them all before it ends.
+
+    def _tell_patient(self, template: str, key: str, params: dict[str, str]) -> None:
+        self._background.append(asyncio.create_task(self._send_to_patient(template, key, params)))
+
+    def _tell_staff(self, template: str, key: str, params: dict[str, str]) -> None:
+        self._background.append(
+            asyncio.create_task(
+                send_message(pathway_id=self._id, key=key, template=template, patient_ref=None, params=params)
+            )
+        )
+
+    async def _send_to_patient(self, template: str, key: str, params: dict[str, str]) -> None:
         receipt = await send_message(
             pathway_id=self._id, key=key, template=template, patient_ref=self._in.patient_ref, params=params
         )
@@ -741,6 +752,3 @@ class PatientPathwayWorkflow:
             self._raise_attention("message_not_delivered")
         elif receipt.status == "suppressed":
             self._raise_attention("patient_unreachable")
-
-    async def _tell_staff(self, template: str, key: str, params: dict[str, str]) -> None:
-        await send_message(pathway_id=self._id, key=key, template=template, patient_ref=None, params=params)

@@ -19,8 +19,9 @@ from workflows.pathway import PatientPathwayWorkflow
 from workflows.relief_check import ReliefCheckWorkflow
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """A fresh test server per test: its clock and leftover workflows cannot leak into the next test."""
     environment = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=installed_binary("temporal-test-server"), data_converter=DATA_CONVERTER
     )

@@ -11,7 +11,7 @@ from temporalio.exceptions import ApplicationError
 from domain.appointments import Appointment, AppointmentKind, AppointmentStatus
 from domain.config import CLINICAL
 from domain.relief import diary_window_end
-from domain.results import AppointmentStatusChange
+from domain.results import AppointmentStatusChange, PainReport
 from domain.stages import Actor, Outcome, PathwayStatus, ReliefResult, Stage
 from domain.view import PathwayView
 from tests.workflows.fakes import FakeClinic
@@ -22,6 +22,12 @@ Start = Callable[..., Awaitable[PathwayDriver]]
 
 POSITIVE_DIARY = [(timedelta(minutes=15), 1), (timedelta(minutes=30), 1), (timedelta(hours=2), 7)]
 TOO_FEW_REPORTS = [(timedelta(minutes=15), 2), (timedelta(minutes=30), 2)]
+
+
+async def _skip_past_diary_window(pathway: PathwayDriver) -> None:
+    performed_at = (await pathway.view()).relief_check.performed_at
+    assert performed_at is not None
+    await pathway.skip_to(diary_window_end(performed_at, CLINICAL.relief) + timedelta(minutes=1))
 
 
 def _of_kind(view: PathwayView, kind: AppointmentKind) -> list[Appointment]:
@@ -39,12 +45,6 @@ async def _to_relief_check(pathway: PathwayDriver, baseline: int = 8) -> Pathway
     await pathway.mri_review()
     await pathway.exam()
     return await pathway.block(baseline=baseline)
-
-
-async def _skip_past_diary_window(pathway: PathwayDriver) -> None:
-    performed_at = (await pathway.view()).relief_check.performed_at
-    assert performed_at is not None
-    await pathway.skip_to(diary_window_end(performed_at, CLINICAL.relief) + timedelta(minutes=1))
 
 
 async def test_exam_no_show_is_rebooked_until_the_limit_then_closes_no_show(
@@ -221,6 +221,13 @@ async def test_no_diary_reports_by_two_hours_asks_staff_to_call(start: Start, cl
     assert silent.stage == Stage.RELIEF_CHECK
     assert silent.relief_check.reports == []
     await pathway.wait_for("staff told", lambda _: _staff_told(clinic, "no diary reports"))
+    assert clinic.templates()["staff_attention"] == 1
+
+    answered = await pathway.handle.execute_update(
+        PatientPathwayWorkflow.record_pain_report, PainReport(pain=6)
+    )  # a late first report stands the call down
+    assert "no_diary_reports" not in answered.attention_reasons
+    assert answered.needs_attention is False
 
 
 async def test_prolonged_relief_goes_to_candidacy_for_the_clinician(start: Start, clinic: FakeClinic) -> None:
@@ -235,8 +242,11 @@ async def test_prolonged_relief_goes_to_candidacy_for_the_clinician(start: Start
             (CLINICAL.relief.return_check_offset + timedelta(minutes=5), 2),
         ]
     )
-    view = await pathway.wait_for("candidacy", lambda v: v.stage == Stage.CANDIDACY)
-    assert view.status == PathwayStatus.ACTIVE
+    view = await pathway.wait_for(
+        "candidacy decision due",
+        lambda v: v.next_action is not None and v.next_action.action == "candidacy_decision",
+    )
+    assert view.stage == Stage.CANDIDACY and view.status == PathwayStatus.ACTIVE
     assert view.relief_check.result == ReliefResult.PROLONGED
     assert view.relief_check.peak_relief_pct == 88
     assert view.criteria.block_positive is None

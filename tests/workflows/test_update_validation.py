@@ -1,7 +1,7 @@
 """Validators refuse wrong-stage and invalid steps before they reach history."""
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from temporalio.api.enums.v1 import EventType
@@ -59,7 +59,7 @@ async def test_block_in_the_future_is_invalid(start: Start, clinic: FakeClinic) 
     await pathway.mri_review()
     await pathway.exam()
     await pathway.booked(AppointmentKind.BLOCK)
-    future = datetime.now(UTC) + timedelta(days=30)
+    future = await pathway.workflow_now() + timedelta(days=30)
     refusal = await _refusal(
         pathway,
         PatientPathwayWorkflow.record_block,
