@@ -22,9 +22,11 @@ async def find_key(conn: Queryable, client_id: str, key: str) -> StoredKey | Non
 
 async def remember_key(
     conn: Queryable, client_id: str, key: str, request_hash: str, pathway_id: str
-) -> StoredKey:
-    """Stores the key, or returns the one a concurrent request stored first."""
-    await conn.execute(
+) -> tuple[StoredKey, bool]:
+    """Stores the key, or finds the one stored first (by an earlier or a concurrent request).
+
+    Returns the stored key and whether this call stored it."""
+    inserted = await conn.execute(
         "insert into idempotency_keys (client_id, idempotency_key, request_hash, pathway_id)"
         " values ($1, $2, $3, $4) on conflict do nothing",
         client_id,
@@ -34,4 +36,4 @@ async def remember_key(
     )
     stored = await find_key(conn, client_id, key)
     assert stored is not None
-    return stored
+    return stored, inserted.endswith(" 1")

@@ -55,7 +55,10 @@ def bootstrap_key(settings: Settings) -> str:
     return key
 
 
-async def start_temporal(settings: Settings) -> asyncio.subprocess.Process:
+async def start_temporal(
+    settings: Settings, processes: list[asyncio.subprocess.Process]
+) -> asyncio.subprocess.Process:
+    """Starts the dev server (added to `processes` at once, so a failed start still gets stopped)."""
     host, _, port = settings.temporal_address.rpartition(":")
     process = await asyncio.create_subprocess_exec(
         installed_binary("temporal"), "server", "start-dev",
@@ -66,6 +69,7 @@ async def start_temporal(settings: Settings) -> asyncio.subprocess.Process:
         "--log-level", "warn",
         *dev_server_search_attribute_flags(),
     )  # fmt: skip
+    processes.append(process)
     deadline = asyncio.get_running_loop().time() + STARTUP_TIMEOUT
     while True:
         if process.returncode is not None:
@@ -146,7 +150,7 @@ async def run_stack(settings: Settings) -> int:
         loop.add_signal_handler(sig, stopping.set)
     try:
         api_key = await prepare_database(url, settings)
-        processes.append(await start_temporal(settings))
+        await start_temporal(settings, processes)
         env = {**os.environ, "DATABASE_URL": url, "DVR_PROFILE": settings.profile}
         processes.append(await start_python("workers.worker", env))
         processes.append(await start_python("workers.api_server", env))

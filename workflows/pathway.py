@@ -116,6 +116,7 @@ class PatientPathwayWorkflow:
         self._relief_child: workflow.ChildWorkflowHandle[Any, ReliefOutcome] | None = None
         self._attention_raised = 0
         self._procedure_done_at: datetime | None = None
+        self._booking: set[AppointmentKind] = set()
 
     # ---- the pathway, top to bottom -------------------------------------------------------------------
 
@@ -288,12 +289,13 @@ class PatientPathwayWorkflow:
         self._enter(Stage.FOLLOW_UP)
         done_at = self._procedure_done_at or workflow.now()
         check_in_at = follow_up_time(done_at, self._in.patient_timezone, self._config)
-        self._set_next_action(Actor.SYSTEM, "follow_up_check_in", check_in_at)
+        self._set_next_action(Actor.PATIENT, "follow_up", check_in_at + self._config.follow_up_answer_window)
         early = await self._wait(
             lambda: "follow_up" in self._inbox, check_in_at - workflow.now(), "next-day check-in"
         )
         if early != _Woke.READY:
             self._tell_patient("follow_up_checkin", "follow-up", {})
+            self._event("follow_up_check_in_sent")
         answer = await self._await_step(
             "follow_up",
             FollowUpAnswer,
@@ -404,6 +406,7 @@ class PatientPathwayWorkflow:
         """Books the next attempt of `kind`; if nothing fits, asks staff and tries again later."""
         self._attempts[kind] += 1
         attempt = self._attempts[kind]
+        self._booking.add(kind)
         self._set_next_action(Actor.SYSTEM, f"book_{kind.value}", None)
         while True:
             request = BookingRequest(
@@ -431,6 +434,7 @@ class PatientPathwayWorkflow:
                     lambda: False, self._config.booking_retry_after, f"retry {kind.value} booking"
                 )
         self._clear_attention(f"{kind.value}_booking_failed")
+        self._booking.discard(kind)
         self._current[kind] = appointment
         self._view.appointments.append(appointment)
         self._event("appointment_booked", f"{kind.value} on {self._local(appointment.starts_at)}")
@@ -460,14 +464,17 @@ class PatientPathwayWorkflow:
         self._set_appointment_status(appointment.appointment_id, status)
         if status != AppointmentStatus.ARRIVED and appointment.appointment_id in self._reminders:
             self._reminders.pop(appointment.appointment_id).cancel()
-        await workflow.execute_activity_method(
-            SchedulingActivities.change_appointment_status,
-            StatusChangeRequest(appointment_id=appointment.appointment_id, status=status),
-            start_to_close_timeout=CALENDAR_UPDATE.start_to_close,
-            schedule_to_close_timeout=CALENDAR_UPDATE.schedule_to_close,
-            retry_policy=CALENDAR_UPDATE.retry,
-            summary=f"mark {appointment.kind.value} {status.value}",
-        )
+        try:
+            await workflow.execute_activity_method(
+                SchedulingActivities.change_appointment_status,
+                StatusChangeRequest(appointment_id=appointment.appointment_id, status=status),
+                start_to_close_timeout=CALENDAR_UPDATE.start_to_close,
+                schedule_to_close_timeout=CALENDAR_UPDATE.schedule_to_close,
+                retry_policy=CALENDAR_UPDATE.retry,
+                summary=f"mark {appointment.kind.value} {status.value}",
+            )
+        except ActivityError:
+            self._raise_attention("calendar_not_updated")  # the pathway goes on; staff fix the calendar
         self._event(f"appointment_{status.value}", appointment.kind.value)
 
     def _appointment(self, appointment_id: str) -> Appointment:
@@ -489,8 +496,14 @@ class PatientPathwayWorkflow:
         self._view.status = PathwayStatus.COMPLETED if stage == Stage.COMPLETED else PathwayStatus.CLOSED
         self._view.outcome, self._view.outcome_reason = outcome, reason
         self._view.next_action = None
+        # A closed pathway needs no one; a completed one keeps what its follow-up flagged.
+        kept = [
+            r for r in self._view.attention_reasons if stage == Stage.COMPLETED and r == "red_flags_reported"
+        ]
+        self._view.attention_reasons, self._view.needs_attention = kept, bool(kept)
         workflow.upsert_search_attributes(
             [
+                sa.NEEDS_ATTENTION.value_set(bool(kept)),
                 sa.PATHWAY_STAGE.value_set(stage.value),
                 sa.PATHWAY_OUTCOME.value_set(outcome.value),
                 sa.NEXT_ACTION_DUE.value_unset(),
@@ -546,10 +559,10 @@ class PatientPathwayWorkflow:
     @workflow.update
     async def record_pain_report(self, report: PainReport) -> PathwayView:
         at = report.recorded_at or workflow.now()
-        self._view.relief_check.reports.append(ReportedPain(at=at, pain=report.pain))
-        self._clear_attention("no_diary_reports")
         assert self._relief_child is not None
         await self._relief_child.signal(ReliefCheckWorkflow.report, ReportedPain(at=at, pain=report.pain))
+        self._view.relief_check.reports.append(ReportedPain(at=at, pain=report.pain))
+        self._clear_attention("no_diary_reports")
         return self._view
 
     @record_pain_report.validator
@@ -640,6 +653,8 @@ class PatientPathwayWorkflow:
     @workflow.signal(name=PROGRESS_SIGNAL)
     def relief_progress(self, progress: ReliefProgress) -> None:
         """What the relief check reports as it goes."""
+        if self._view.stage != Stage.RELIEF_CHECK or self._view.status != PathwayStatus.ACTIVE:
+            return  # a signal that crossed the check's end
         if progress.event == "prompt_sent":
             self._event("diary_prompt_sent", f"prompt {progress.prompt_number}")
             self._set_next_action(Actor.PATIENT, "pain_report", progress.answer_due_at)
@@ -649,7 +664,12 @@ class PatientPathwayWorkflow:
     async def _accept(self, step: str, value: StepModel) -> PathwayView:
         """Hands the step to the main loop and answers once it has been taken (and the stage moved on)."""
         self._inbox[step] = value
-        await workflow.wait_condition(lambda: step not in self._inbox)
+        await workflow.wait_condition(
+            lambda: step not in self._inbox or self._view.status != PathwayStatus.ACTIVE
+        )
+        if step in self._inbox:  # the pathway ended (withdrawal, no-show) before it took the step
+            del self._inbox[step]
+            raise _refuse("PathwayClosed", f"the pathway ended before {step} was taken")
         return self._view
 
     def _require_active(self) -> None:
@@ -667,8 +687,11 @@ class PatientPathwayWorkflow:
             )
         if step in self._inbox:
             raise _refuse("WrongStage", f"{step} has already been recorded")
-        if booked is not None and booked not in self._current:
-            raise _refuse("WrongStage", f"the {booked.value} appointment is not booked yet")
+        if booked is not None:
+            current = self._current.get(booked)
+            usable = (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED)
+            if booked in self._booking or current is None or current.status not in usable:
+                raise _refuse("WrongStage", f"the {booked.value} appointment is not booked yet")
 
     # ---- what operations staff see ----------------------------------------------------------------------
 
@@ -687,7 +710,7 @@ class PatientPathwayWorkflow:
 
     def _raise_attention(self, reason: str) -> None:
         """Flags the pathway for a person and tells staff, once per reason while it stands."""
-        if reason in self._view.attention_reasons:
+        if reason in self._view.attention_reasons or self._view.status != PathwayStatus.ACTIVE:
             return
         self._view.attention_reasons.append(reason)
         self._view.needs_attention = True
@@ -720,8 +743,8 @@ class PatientPathwayWorkflow:
         """The plain-words summary the Temporal UI shows: stage, what it waits for and since when."""
         view = self._view
         lines = [f"**Stage:** {view.stage.value} (since {self._local(self._stage_since)})"]
-        if view.outcome is not None:
-            lines.append(f"**Outcome:** {view.outcome.value}: {view.outcome_reason}")
+        if view.outcome is not None:  # the reason may be free text, so the UI shows only the outcome
+            lines.append(f"**Outcome:** {view.outcome.value}")
         if view.next_action is not None:
             due = f", due {self._local(view.next_action.due_at)}" if view.next_action.due_at else ""
             lines.append(f"**Waiting for:** {view.next_action.actor.value} to {view.next_action.action}{due}")

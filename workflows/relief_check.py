@@ -5,8 +5,10 @@ pathway when nothing at all has arrived, and ends with the evaluation: early onc
 positive or the return check is answered, otherwise at the end of the window.
 """
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from temporalio import workflow
 
@@ -39,6 +41,7 @@ class ReliefCheckWorkflow:
         self._open_prompt = 0
         self._open_prompt_at: datetime | None = None
         self._return_check_sent_at: datetime | None = None
+        self._sending: list[asyncio.Task[Any]] = []
 
     @workflow.signal
     def report(self, report: ReportedPain) -> None:
@@ -75,6 +78,7 @@ class ReliefCheckWorkflow:
                 await self._nudge(event.number)
             elif not self._entries:
                 await self._tell_pathway(ReliefProgress(event="no_reports"))
+        await asyncio.gather(*self._sending, return_exceptions=True)
         evaluation = evaluate_relief(check.baseline_pain, self._entries, policy)
         workflow.set_current_details(
             f"Relief check finished: **{evaluation.result.value}** ({evaluation.reason})"
@@ -118,7 +122,7 @@ class ReliefCheckWorkflow:
             self._return_check_sent_at = workflow.now()
         due = local_text(answer_due, check.clinic_timezone)
         workflow.set_current_details(f"Diary prompt {number} of {len(schedule)} sent; answer due {due}")
-        await send_message(
+        self._send(
             pathway_id=check.pathway_id,
             key=f"diary:{check.block_number}:{number}",
             template="return_check" if is_return_check else "diary_prompt",
@@ -135,12 +139,16 @@ class ReliefCheckWorkflow:
         )
         if self._open_prompt != number or answered:
             return
-        await send_message(
+        self._send(
             pathway_id=self._check.pathway_id,
             key=f"diary-nudge:{self._check.block_number}:{number}",
             template="diary_nudge",
             patient_ref=self._check.patient_ref,
         )
+
+    def _send(self, **message: Any) -> None:
+        """Prompts go out in the background: a slow provider must not hold back the diary's clock."""
+        self._sending.append(asyncio.create_task(send_message(**message)))
 
     async def _tell_pathway(self, progress: ReliefProgress) -> None:
         parent = workflow.info().parent

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import require_scope
 from api.dependencies import PathwayHandle, Pool, TemporalClient
@@ -40,7 +41,7 @@ class PathwayPage(BaseModel):
 
 
 @router.get("/v1/pathways/{pathway_id}", response_model=PathwayView, summary="A pathway's view")
-async def get_pathway(handle: PathwayHandle, pool: Pool, client: Reader) -> dict[str, Any]:
+async def get_pathway(client: Reader, handle: PathwayHandle, pool: Pool) -> dict[str, Any]:
     view = await current_view(handle)
     await audit.record(
         pool, actor=client.name, action="pathway.read", pathway_id=handle.id, patient_ref=view["patient_ref"]
@@ -67,7 +68,15 @@ async def list_pathways(
         clauses.append(f"{sa.CLINIC_SITE.name} = '{clinic_site}'")  # the pattern admits no quote
     token = _decode(page_token)
     executions = temporal.list_workflows(" AND ".join(clauses), page_size=page_size, next_page_token=token)
-    await executions.fetch_next_page(page_size=page_size)
+    try:
+        await executions.fetch_next_page(page_size=page_size)
+    except RPCError as err:
+        if token is not None and err.status not in (
+            RPCStatusCode.UNAVAILABLE,
+            RPCStatusCode.DEADLINE_EXCEEDED,
+        ):
+            raise Problem(422, "invalid-page-token", "page_token is not one this API issued.") from err
+        raise Problem(503, "temporal-unavailable", "The workflow service did not answer; try again.") from err
     page = executions.current_page or []
     items = [
         PathwaySummary(

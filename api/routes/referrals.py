@@ -13,7 +13,7 @@ from api.views import current_view, initial_view
 from db import audit
 from db.api_clients import ApiClient
 from db.calendar import clinic_timezone
-from db.idempotency import find_key, remember_key
+from db.idempotency import remember_key
 from db.patients import upsert_patient
 from domain.config import config_for
 from domain.identifiers import pathway_id_for
@@ -49,9 +49,12 @@ async def create_referral(
     pathway_id = pathway_id_for(referral.source_system, referral.referral_id)
     key_seen = False
     if idempotency_key is not None:
-        stored = await find_key(pool, client.client_id, idempotency_key)
-        key_seen = stored is not None
-        if stored is not None and stored.request_hash != request_hash:
+        # Claimed before anything starts: of two concurrent requests with one key, only one body goes on.
+        stored, claimed = await remember_key(
+            pool, client.client_id, idempotency_key, request_hash, pathway_id
+        )
+        key_seen = not claimed
+        if stored.request_hash != request_hash:
             raise Problem(
                 422, "idempotency-key-reused", "This Idempotency-Key was used with a different body."
             )
@@ -78,8 +81,6 @@ async def create_referral(
         config=config_for(settings.profile, settings.relief_threshold),
     )
     handle, started = await start_pathway(temporal, pathway_id, pathway)
-    if idempotency_key is not None:
-        await remember_key(pool, client.client_id, idempotency_key, request_hash, pathway_id)
     # A replay of the same key answers as the first call did; the same referral under another key is 200.
     status = 201 if started or key_seen else 200
     body = initial_view(pathway_id, pathway) if started else await current_view(handle)

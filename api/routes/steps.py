@@ -71,10 +71,10 @@ def _step_route(
     """Registers `POST /v1/pathways/{pathway_id}/<path>`: validate `model`, run `update`, answer the view."""
 
     async def record_step(
+        client: Annotated[ApiClient, Depends(writer)],  # first: a request without a key is 401, not 404
         body: model,  # type: ignore[valid-type]
         handle: PathwayHandle,
         pool: Pool,
-        client: Annotated[ApiClient, Depends(writer)],
         settings: AppSettings,
     ) -> PathwayView:
         return await _record(handle, update, body, pool, client, settings, action)
@@ -115,11 +115,11 @@ _step_route("withdraw", Withdrawal, W.withdraw, _clinical, "withdraw.write", "Wi
     responses=_ERRORS,
 )
 async def appointment_status(
+    client: Scheduler,
     body: AppointmentStatusBody,
     appointment_id: Annotated[str, Path(max_length=64)],
     handle: PathwayHandle,
     pool: Pool,
-    client: Scheduler,
     settings: AppSettings,
 ) -> PathwayView:
     change = AppointmentStatusChange(appointment_id=appointment_id, status=body.status)

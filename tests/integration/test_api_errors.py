@@ -23,6 +23,8 @@ async def test_missing_or_wrong_key_is_401(api: httpx.AsyncClient) -> None:
     assert no_key.headers["www-authenticate"].startswith("Bearer")
     wrong = await api.get(f"/v1/pathways/{UNKNOWN}", headers={"Authorization": "Bearer dvr_not-a-key"})
     _problem(wrong, 401, "/problems/unauthorized")
+    malformed_id = await api.post("/v1/pathways/nonsense/exam", json={}, headers={"Authorization": ""})
+    _problem(malformed_id, 401, "/problems/unauthorized")
 
 
 async def test_key_without_the_scope_is_403(api: httpx.AsyncClient) -> None:
@@ -77,6 +79,11 @@ async def test_wrong_stage_is_409_and_invalid_step_is_422(api: httpx.AsyncClient
     assert withdrawn.status_code == 200 and withdrawn.json()["outcome"] == "withdrawn"
     again = await api.post(f"/v1/pathways/{pathway_id}/withdraw", json={"reason": "again"})
     _problem(again, 409, "/problems/pathway-closed")
+
+
+async def test_foreign_page_token_is_422(api: httpx.AsyncClient) -> None:
+    response = await api.get("/v1/pathways", params={"page_token": "bm90LWEtdG9rZW4="})
+    _problem(response, 422, "/problems/invalid-page-token")
 
 
 async def test_readyz_reports_both_dependencies(api: httpx.AsyncClient) -> None:

@@ -82,7 +82,12 @@ async def test_referral_walks_the_whole_pathway_in_demo_profile(
     )
     assert step.status_code == 200 and step.json()["stage"] == "follow_up"
 
-    await poll_view(api, pathway_id, "follow-up check-in", next_action_is("follow_up"))
+    await poll_view(
+        api,
+        pathway_id,
+        "follow-up check-in",
+        lambda v: v["timeline"][-1]["event"] == "follow_up_check_in_sent",
+    )
     step = await api.post(
         f"/v1/pathways/{pathway_id}/follow-up", json={"pain": 1, "returned_to_work": True, "red_flags": []}
     )

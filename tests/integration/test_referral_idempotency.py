@@ -34,6 +34,21 @@ async def test_concurrent_retries_start_one_pathway(api: httpx.AsyncClient, temp
     assert len({a.json()["pathway_id"] for a in answers}) == 1
 
 
+async def test_concurrent_requests_with_one_key_and_two_bodies_start_one_pathway(
+    api: httpx.AsyncClient, temporal: Client
+) -> None:
+    bodies = [referral_body("REF-IDEM-5"), referral_body("REF-IDEM-6")]
+    answers = await asyncio.gather(
+        *(api.post("/v1/referrals", json=b, headers={"Idempotency-Key": "idem-5"}) for b in bodies)
+    )
+    assert sorted(a.status_code for a in answers) == [201, 422]
+    started = [e async for e in temporal.list_workflows("WorkflowId STARTS_WITH 'pathway-'")]
+    refused = next(a for a in answers if a.status_code == 422)
+    winner = next(a for a in answers if a.status_code == 201).json()["pathway_id"]
+    assert refused.json()["type"] == "/problems/idempotency-key-reused"
+    assert winner in {e.id for e in started}
+
+
 async def test_reused_key_with_another_body_is_refused(api: httpx.AsyncClient) -> None:
     await api.post("/v1/referrals", json=referral_body("REF-IDEM-3"), headers={"Idempotency-Key": "idem-3"})
     other = await api.post(

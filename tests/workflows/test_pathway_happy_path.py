@@ -5,6 +5,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from domain.appointments import AppointmentKind
+from domain.config import CLINICAL
 from domain.stages import Actor, Outcome, PathwayStatus, ReliefResult, Stage
 from tests.workflows.fakes import FakeClinic
 from tests.workflows.pathway_driver import PathwayDriver
@@ -44,14 +45,16 @@ async def test_pathway_walks_every_stage_to_completed(start: Start, clinic: Fake
     after_procedure = await pathway.procedure("completed")
     assert after_procedure.stage == Stage.FOLLOW_UP
 
-    check_in = after_procedure.next_action
-    assert check_in is not None and check_in.action == "follow_up_check_in" and check_in.due_at is not None
-    assert check_in.due_at.astimezone(ZoneInfo("America/Phoenix")).hour == 10  # the next day at 10:00 local
-    await pathway.skip_to(check_in.due_at + timedelta(minutes=1))
-    due = await pathway.wait_for(
-        "follow-up check-in", lambda v: v.next_action is not None and v.next_action.action == "follow_up"
+    answer = after_procedure.next_action
+    assert answer is not None and answer.due_at is not None
+    assert (answer.actor, answer.action) == (Actor.PATIENT, "follow_up")
+    check_in_at = answer.due_at - CLINICAL.follow_up_answer_window
+    assert check_in_at.astimezone(ZoneInfo("America/Phoenix")).hour == 10  # the next day at 10:00 local
+    await pathway.skip_to(check_in_at + timedelta(minutes=1))
+    await pathway.wait_for(
+        "follow-up check-in sent",
+        lambda v: clinic.templates()["follow_up_checkin"] == 1,
     )
-    assert due.next_action is not None and due.next_action.actor == Actor.PATIENT
     await pathway.follow_up(pain=1)
 
     final = await pathway.result()
