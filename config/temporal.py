@@ -1,8 +1,13 @@
 """The one data converter and the client connection used by the API, the worker and the tests."""
 
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
+from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
+
+from workflows.search_attributes import ALL
 
 DATA_CONVERTER: DataConverter = pydantic_data_converter
 
@@ -13,11 +18,6 @@ async def connect(address: str, namespace: str = "default") -> Client:
 
 async def register_search_attributes(client: Client, namespace: str = "default") -> None:
     """Registers the custom search attributes (the dev server gets them as start flags instead)."""
-    from temporalio.api.enums.v1 import IndexedValueType
-    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-
-    from workflows.search_attributes import ALL
-
     await client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(
             namespace=namespace,
@@ -30,10 +30,6 @@ async def register_search_attributes(client: Client, namespace: str = "default")
 
 def dev_server_search_attribute_flags() -> list[str]:
     """`--search-attribute Name=Type` flags registering the custom search attributes on the dev server."""
-    from temporalio.common import SearchAttributeIndexedValueType
-
-    from workflows.search_attributes import ALL
-
     flags: list[str] = []
     for key in ALL:
         flags += [

@@ -30,14 +30,14 @@ class FlakyProvider(RecordingProvider):
         return await super().send(message)
 
 
-async def _patient(pool: asyncpg.Pool) -> str:
+async def _patient(pool: asyncpg.Pool, *, sms_consent: bool = True) -> str:
     patient = Patient(
         mrn=f"MRN-{uuid.uuid4().hex[:8]}",
         given_name="Ada",
         family_name="Example",
         birth_date="1970-01-01",
         phone="+16025550111",
-        sms_consent=True,
+        sms_consent=sms_consent,
     )
     return await upsert_patient(pool, DEMO_SITE, patient)
 
@@ -86,13 +86,6 @@ async def test_sending_the_same_message_again_sends_nothing(pool: asyncpg.Pool) 
 async def test_unreachable_patient_is_suppressed_not_sent(pool: asyncpg.Pool) -> None:
     provider = RecordingProvider()
     activities = NotificationActivities(pool, provider, "staff@clinic.example")
-    patient = Patient(
-        mrn=f"MRN-{uuid.uuid4().hex[:8]}",
-        given_name="No",
-        family_name="Contact",
-        birth_date="1970-01-01",
-        phone="+16025550112",
-        sms_consent=False,
-    )
-    receipt = await activities.send_notification(_request(await upsert_patient(pool, DEMO_SITE, patient)))
+    # A phone without SMS consent and no e-mail: there is no channel the patient agreed to.
+    receipt = await activities.send_notification(_request(await _patient(pool, sms_consent=False)))
     assert receipt.status == "suppressed" and provider.sent == []
