@@ -1,7 +1,11 @@
 """Bad input gets a clear problem+json answer and changes nothing."""
 
 import httpx
+from temporalio.client import Client
 
+from api.app import create_app
+from config.settings import Settings
+from db.pool import create_pool
 from tests.integration.conftest import READ_ONLY_KEY
 from tests.integration.polling import next_action_is, poll_view
 from tests.referrals import referral_body
@@ -90,3 +94,14 @@ async def test_readyz_reports_both_dependencies(api: httpx.AsyncClient) -> None:
     response = await api.get("/readyz")
     assert response.status_code == 200
     assert response.json()["checks"] == {"temporal": "ok", "postgres": "ok"}
+
+
+async def test_readyz_is_503_when_postgres_is_unreachable(database: str, temporal: Client) -> None:
+    closed = await create_pool(database, max_size=1)
+    await closed.close()
+    app = create_app(Settings(), pool=closed, temporal=temporal)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+        response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"temporal": "ok", "postgres": "unreachable"}
