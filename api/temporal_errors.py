@@ -1,6 +1,6 @@
 """Turning Temporal's answers to an Update or Query into the API's status codes."""
 
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -25,7 +25,7 @@ def refused(err: WorkflowUpdateFailedError) -> Problem:
     return Problem(500, "step-failed", "The pathway could not take the step.")
 
 
-async def missing_or_closed(handle: WorkflowHandle[object, object], err: RPCError) -> NoReturn:
+async def missing_or_closed(handle: WorkflowHandle[Any, Any], err: RPCError) -> NoReturn:
     """An RPC error on a pathway: 404 if there is no such pathway, 409 if it has ended."""
     if err.status != RPCStatusCode.NOT_FOUND:
         raise Problem(503, "temporal-unavailable", "The workflow service did not answer; try again.") from err

@@ -29,5 +29,5 @@ async def current_view(handle: WorkflowHandle[PatientPathwayWorkflow, PathwayVie
     try:
         view = await handle.query(PatientPathwayWorkflow.view)
     except RPCError as err:
-        await missing_or_closed(handle, err)  # type: ignore[arg-type]
+        await missing_or_closed(handle, err)
     return view.model_dump(mode="json")

@@ -109,17 +109,18 @@ CLINICAL = PathwayConfig()
 # return check comes after a minute, and deadlines count from now rather than from real calendar slots: a
 # whole pathway, diary prompts included, runs on the dev server in well under two minutes.
 DEMO_FACTOR = 720
-DEMO = CLINICAL.compressed(DEMO_FACTOR).model_copy(
-    update={"profile": "demo", "deadlines_follow_calendar": False, "follow_up_delay": timedelta(seconds=5)}
-)
-DEMO = DEMO.model_copy(
+_COMPRESSED = CLINICAL.compressed(DEMO_FACTOR)
+DEMO = _COMPRESSED.model_copy(
     update={
-        "relief": DEMO.relief.model_copy(
+        "profile": "demo",
+        "deadlines_follow_calendar": False,
+        "follow_up_delay": timedelta(seconds=5),
+        "relief": _COMPRESSED.relief.model_copy(
             update={
                 "return_check_offset": timedelta(seconds=60),
                 "final_answer_window": timedelta(seconds=15),
             }
-        )
+        ),
     }
 )
 

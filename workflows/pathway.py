@@ -115,7 +115,6 @@ class PatientPathwayWorkflow:
         self._background: list[asyncio.Task[Any]] = []
         self._relief_child: workflow.ChildWorkflowHandle[Any, ReliefOutcome] | None = None
         self._attention_raised = 0
-        self._procedure_done_at: datetime | None = None
         self._booking: set[AppointmentKind] = set()
 
     # ---- the pathway, top to bottom -------------------------------------------------------------------
@@ -128,8 +127,8 @@ class PatientPathwayWorkflow:
             await self._exam()
             await self._block_and_relief_check()
             await self._candidacy()
-            await self._dvr()
-            await self._follow_up()
+            procedure = await self._dvr()
+            await self._follow_up(procedure)
             self._finish(Stage.COMPLETED, Outcome.DVR_COMPLETED, "DVR performed and followed up")
         except _Ended as ended:
             self._finish(Stage.CLOSED, ended.outcome, ended.reason)
@@ -265,7 +264,6 @@ class PatientPathwayWorkflow:
                 self._event(
                     "procedure_completed", f"levels treated: {', '.join(record.levels_treated) or '-'}"
                 )
-                self._procedure_done_at = record.completed_at or workflow.now()
                 return record
             cancelled = self._current[AppointmentKind.DVR]
             await self._change_status(cancelled, AppointmentStatus.CANCELLED)
@@ -285,9 +283,9 @@ class PatientPathwayWorkflow:
             },
         )
 
-    async def _follow_up(self) -> None:
+    async def _follow_up(self, procedure: ProcedureRecord) -> None:
         self._enter(Stage.FOLLOW_UP)
-        done_at = self._procedure_done_at or workflow.now()
+        done_at = procedure.completed_at or workflow.now()
         check_in_at = follow_up_time(done_at, self._in.patient_timezone, self._config)
         self._set_next_action(Actor.PATIENT, "follow_up", check_in_at + self._config.follow_up_answer_window)
         early = await self._wait(

@@ -49,10 +49,6 @@ class ReliefCheckWorkflow:
         self._entries.append(DiaryEntry(after_block=report.at - self._check.performed_at, pain=report.pain))
         self._last_arrival = workflow.now()
 
-    @workflow.query
-    def entries(self) -> list[DiaryEntry]:
-        return list(self._entries)
-
     @workflow.run
     async def run(self, check: ReliefCheckInput) -> ReliefOutcome:
         policy = check.policy
@@ -105,8 +101,8 @@ class ReliefCheckWorkflow:
 
     def _settled(self) -> bool:
         """Positive cannot be undone by later reports; an answered return check is the diary's last word."""
-        answered = self._return_check_sent_at is not None and self._last_arrival is not None
-        if answered and self._last_arrival >= self._return_check_sent_at:  # type: ignore[operator]
+        sent, answered = self._return_check_sent_at, self._last_arrival
+        if sent is not None and answered is not None and answered >= sent:
             return True
         evaluation = evaluate_relief(self._check.baseline_pain, self._entries, self._check.policy)
         return evaluation.result == ReliefResult.POSITIVE
@@ -123,11 +119,7 @@ class ReliefCheckWorkflow:
         due = local_text(answer_due, check.clinic_timezone)
         workflow.set_current_details(f"Diary prompt {number} of {len(schedule)} sent; answer due {due}")
         self._send(
-            pathway_id=check.pathway_id,
-            key=f"diary:{check.block_number}:{number}",
-            template="return_check" if is_return_check else "diary_prompt",
-            patient_ref=check.patient_ref,
-            params={"prompt_number": str(number)},
+            f"diary:{check.block_number}:{number}", "return_check" if is_return_check else "diary_prompt"
         )
         await self._tell_pathway(
             ReliefProgress(event="prompt_sent", prompt_number=number, answer_due_at=answer_due)
@@ -139,16 +131,14 @@ class ReliefCheckWorkflow:
         )
         if self._open_prompt != number or answered:
             return
-        self._send(
-            pathway_id=self._check.pathway_id,
-            key=f"diary-nudge:{self._check.block_number}:{number}",
-            template="diary_nudge",
-            patient_ref=self._check.patient_ref,
-        )
+        self._send(f"diary-nudge:{self._check.block_number}:{number}", "diary_nudge")
 
-    def _send(self, **message: Any) -> None:
+    def _send(self, key: str, template: str) -> None:
         """Prompts go out in the background: a slow provider must not hold back the diary's clock."""
-        self._sending.append(asyncio.create_task(send_message(**message)))
+        message = send_message(
+            pathway_id=self._check.pathway_id, key=key, template=template, patient_ref=self._check.patient_ref
+        )
+        self._sending.append(asyncio.create_task(message))
 
     async def _tell_pathway(self, progress: ReliefProgress) -> None:
         parent = workflow.info().parent

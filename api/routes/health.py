@@ -1,6 +1,7 @@
 """Liveness and readiness."""
 
 import asyncio
+from collections.abc import Awaitable
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -27,9 +28,9 @@ async def readyz(pool: Pool, client: TemporalClient) -> JSONResponse:
     )
 
 
-async def _check(probe: object) -> str:
+async def _check(probe: Awaitable[object]) -> str:
     try:
-        await asyncio.wait_for(probe, timeout=2)  # type: ignore[arg-type]
+        await asyncio.wait_for(probe, timeout=2)
     except Exception:
         return "unreachable"
     return "ok"

@@ -54,7 +54,7 @@ async def _record(
     except WorkflowUpdateFailedError as err:
         raise refused(err) from err
     except RPCError as err:
-        await missing_or_closed(handle, err)  # type: ignore[arg-type]
+        await missing_or_closed(handle, err)
     except TimeoutError as err:
         raise Problem(
             504, "step-pending", "The pathway has not confirmed the step yet; read it again shortly."
