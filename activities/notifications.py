@@ -2,7 +2,6 @@
 
 import asyncpg
 import structlog
-from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -11,14 +10,9 @@ from activities.providers.base import Channel, NotificationProvider, OutboundMes
 from db import audit, outbox
 from db.patients import Contact, contact_for
 from db.pool import Connection
-from domain.inputs import NotificationRequest
+from domain.notifications import NotificationReceipt, NotificationRequest, ReceiptStatus, Recipient
 
 log = structlog.get_logger()
-
-
-class NotificationReceipt(BaseModel):
-    status: str  # "sent", or "suppressed" when the patient cannot be reached
-    channel: str | None = None
 
 
 def choose_channel(contact: Contact) -> tuple[Channel, str] | None:
@@ -47,12 +41,12 @@ class NotificationActivities:
         async with self._pool.acquire() as conn, conn.transaction():
             row = await outbox.lock_row(conn, request.key)
             if row.status != "pending":
-                return NotificationReceipt(status=row.status, channel=row.channel)
+                return NotificationReceipt(status=ReceiptStatus(row.status), channel=row.channel)
             target = await self._target(conn, request)
             if target is None:
                 await outbox.mark_suppressed(conn, request.key, "no reachable channel")
                 log.warning("notification.suppressed", key=request.key, reason="no reachable channel")
-                return NotificationReceipt(status="suppressed")
+                return NotificationReceipt(status=ReceiptStatus.SUPPRESSED)
             channel, address, given_name = target
             try:
                 subject, body = render(request.template, request.recipient, request.params, given_name)
@@ -74,7 +68,7 @@ class NotificationActivities:
                     body=body,
                     provider_message_id=provider_id,
                 )
-                return NotificationReceipt(status="sent", channel=channel)
+                return NotificationReceipt(status=ReceiptStatus.SENT, channel=channel)
         # Outside the transaction, so the failure count survives the rollback; the retry sends again.
         await outbox.note_failure(self._pool, request.key, failure)
         raise ApplicationError(f"delivery of {request.key} failed: {failure}", type="DeliveryFailed")
@@ -82,7 +76,7 @@ class NotificationActivities:
     async def _target(
         self, conn: Connection, request: NotificationRequest
     ) -> tuple[Channel, str, str | None] | None:
-        if request.recipient == "staff":
+        if request.recipient == Recipient.STAFF:
             return "email", self._staff_address, None
         assert request.patient_ref is not None
         contact = await contact_for(conn, request.patient_ref)

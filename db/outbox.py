@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from db.pool import Connection, Queryable
-from domain.inputs import NotificationRequest
+from domain.notifications import NotificationRequest
 
 
 @dataclass(frozen=True)

@@ -52,16 +52,3 @@ class ReliefOutcome(BaseModel):
     peak_relief_pct: int | None
     reason: str
     entries: list[DiaryEntry]
-
-
-class NotificationRequest(BaseModel):
-    """One message: `key` is unique per message, so a retried send never sends twice."""
-
-    model_config = ConfigDict(frozen=True)
-
-    key: str
-    pathway_id: str
-    recipient: str  # "patient" or "staff"
-    patient_ref: str | None
-    template: str
-    params: dict[str, str] = {}

@@ -50,3 +50,57 @@ class Actor(StrEnum):
     CLINICIAN = "clinician"
     PATIENT = "patient"
     STAFF = "staff"
+
+
+class StepName(StrEnum):
+    """A clinician's, patient's or staff member's step on the pathway; each is taken in one stage."""
+
+    MRI_REVIEW = "mri_review"
+    EXAM = "exam"
+    BLOCK = "block"
+    CANDIDACY_DECISION = "candidacy_decision"
+    PROCEDURE = "procedure"
+    FOLLOW_UP = "follow_up"
+
+    @property
+    def stage(self) -> Stage:
+        """The stage that accepts this step."""
+        return _STEP_STAGE[self]
+
+    @property
+    def overdue(self) -> "AttentionReason":
+        """The attention reason raised when this step is late."""
+        return AttentionReason(f"{self.value}_overdue")
+
+
+_STEP_STAGE = {
+    StepName.MRI_REVIEW: Stage.MRI,
+    StepName.EXAM: Stage.EXAM,
+    StepName.BLOCK: Stage.BLOCK,
+    StepName.CANDIDACY_DECISION: Stage.CANDIDACY,
+    StepName.PROCEDURE: Stage.DVR_SCHEDULED,
+    StepName.FOLLOW_UP: Stage.FOLLOW_UP,
+}
+
+
+class AttentionReason(StrEnum):
+    """Why a pathway needs a person (`NeedsAttention`); staff are told once per reason while it stands."""
+
+    MRI_REVIEW_OVERDUE = "mri_review_overdue"
+    EXAM_OVERDUE = "exam_overdue"
+    BLOCK_OVERDUE = "block_overdue"
+    CANDIDACY_DECISION_OVERDUE = "candidacy_decision_overdue"
+    PROCEDURE_OVERDUE = "procedure_overdue"
+    FOLLOW_UP_OVERDUE = "follow_up_overdue"
+    NO_DIARY_REPORTS = "no_diary_reports"
+    RED_FLAGS_REPORTED = "red_flags_reported"
+    NO_SLOT_AVAILABLE = "no_slot_available"
+    TOO_MANY_CANCELLATIONS = "too_many_cancellations"
+    CALENDAR_NOT_UPDATED = "calendar_not_updated"
+    MESSAGE_NOT_DELIVERED = "message_not_delivered"
+    PATIENT_UNREACHABLE = "patient_unreachable"
+
+    @property
+    def words(self) -> str:
+        """The reason in plain words, as staff read it."""
+        return self.value.replace("_", " ")

@@ -4,8 +4,8 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.notifications import NotificationActivities, NotificationReceipt
-    from domain.inputs import NotificationRequest
+    from activities.notifications import NotificationActivities
+    from domain.notifications import NotificationReceipt, NotificationRequest, Recipient
 
 from workflows.activity_options import MESSAGE
 
@@ -22,7 +22,7 @@ async def send_message(
     request = NotificationRequest(
         key=f"{pathway_id}:{key}",
         pathway_id=pathway_id,
-        recipient="patient" if patient_ref else "staff",
+        recipient=Recipient.PATIENT if patient_ref else Recipient.STAFF,
         patient_ref=patient_ref,
         template=template,
         params=params or {},

@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.inputs import PathwayInput, ReliefCheckInput, ReliefOutcome, ReliefProgress
     from domain.mri import mri_is_recent
+    from domain.notifications import ReceiptStatus
     from domain.reminders import follow_up_time, local_date, local_text, reminder_times
     from domain.results import (
         AppointmentStatusChange,
@@ -771,5 +772,5 @@ class PatientPathwayWorkflow:
         )
         if receipt is None:
             self._raise_attention("message_not_delivered")
-        elif receipt.status == "suppressed":
+        elif receipt.status == ReceiptStatus.SUPPRESSED:
             self._raise_attention("patient_unreachable")

@@ -6,8 +6,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.notifications import NotificationActivities, NotificationReceipt
-    from domain.inputs import NotificationRequest
+    from activities.notifications import NotificationActivities
+    from domain.notifications import NotificationReceipt, NotificationRequest
 
 
 @workflow.defn

@@ -6,11 +6,11 @@ import asyncpg
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.notifications import NotificationActivities, NotificationReceipt
+from activities.notifications import NotificationActivities
 from activities.providers.base import OutboundMessage, ProviderError
 from db.patients import upsert_patient
 from db.seed import DEMO_SITE
-from domain.inputs import NotificationRequest
+from domain.notifications import NotificationReceipt, NotificationRequest, Recipient
 from domain.referral import Patient
 from tests.integration.conftest import RecordingProvider
 from tests.integration.outbox_workflow import SendOnce
@@ -46,7 +46,7 @@ def _request(patient_ref: str) -> NotificationRequest:
     return NotificationRequest(
         key=f"pathway-t:{uuid.uuid4()}",
         pathway_id="pathway-t",
-        recipient="patient",
+        recipient=Recipient.PATIENT,
         patient_ref=patient_ref,
         template="diary_prompt",
         params={},

@@ -8,9 +8,8 @@ from typing import Any
 
 from temporalio import activity
 
-from activities.notifications import NotificationReceipt
 from domain.appointments import Appointment, BookingRequest, StatusChangeRequest
-from domain.inputs import NotificationRequest
+from domain.notifications import NotificationReceipt, NotificationRequest
 
 
 class FakeClinic:

@@ -1,0 +1,46 @@
+"""What a workflow asks the notification system to send, and what it hears back. No PHI: the patient is
+named only by `patient_ref`; contact details are looked up when the message is sent."""
+
+from enum import StrEnum
+
+from domain.contract import ContractModel
+
+
+class Recipient(StrEnum):
+    PATIENT = "patient"
+    STAFF = "staff"
+
+
+class Channel(StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+
+
+class ReceiptStatus(StrEnum):
+    SENT = "sent"
+    """The provider accepted the message."""
+    SUPPRESSED = "suppressed"
+    """The patient has no channel they agreed to be reached on; nothing was sent."""
+
+
+class NotificationRequest(ContractModel):
+    """One message: `key` is unique per message, so a retried send never sends twice."""
+
+    key: str
+    pathway_id: str
+    recipient: Recipient
+    patient_ref: str | None
+    template: str
+    params: dict[str, str] = {}
+
+
+class NotificationReceipt(ContractModel):
+    status: ReceiptStatus
+    channel: Channel | None = None
+
+
+class UndeliveredMessage(ContractModel):
+    """A message every retry failed to send: its outbox row is marked failed with the reason."""
+
+    key: str
+    reason: str
