@@ -6,7 +6,9 @@ source. Range and shape are checked here; stage and time are checked by the work
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, Field, StringConstraints
+
+from domain.contract import ContractModel
 
 Level = Literal["T12-L1", "L1-L2", "L2-L3", "L3-L4", "L4-L5", "L5-S1"]
 Side = Literal["left", "right", "bilateral"]
@@ -21,8 +23,8 @@ RedFlag = Literal[
 ]
 
 
-class StepModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class StepModel(ContractModel):
+    """A step's body: unknown fields are refused from a client, and dropped when read back from history."""
 
 
 class MriReview(StepModel):
