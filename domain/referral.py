@@ -16,9 +16,6 @@ Identifier = Annotated[
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+[1-9][0-9]{6,14}$")]
 
 
-StrictModel = ContractModel
-
-
 def check_timezone(value: str) -> str:
     """Rejects anything that is not an IANA time zone name."""
     try:
@@ -28,7 +25,7 @@ def check_timezone(value: str) -> str:
     return value
 
 
-class Patient(StrictModel):
+class Patient(ContractModel):
     """The patient's identity and contact details: PHI, stored only in PostgreSQL."""
 
     mrn: Identifier
@@ -51,12 +48,12 @@ class Patient(StrictModel):
         return value
 
 
-class ReferringProvider(StrictModel):
+class ReferringProvider(ContractModel):
     name: Text
     npi: Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$")] | None = None
 
 
-class Symptoms(StrictModel):
+class Symptoms(ContractModel):
     """What the referral says of the pain; screened against criterion 1."""
 
     axial_low_back_pain: bool
@@ -66,7 +63,7 @@ class Symptoms(StrictModel):
     pain_below_knee: bool = False
 
 
-class History(StrictModel):
+class History(ContractModel):
     """Indications that make a patient a good candidate."""
 
     prior_rfa_with_recurrence: bool = False
@@ -74,12 +71,12 @@ class History(StrictModel):
     considering_adjacent_level_fusion: bool = False
 
 
-class MriOnFile(StrictModel):
+class MriOnFile(ContractModel):
     performed_on: date
     study_ref: Identifier | None = None
 
 
-class Referral(StrictModel):
+class Referral(ContractModel):
     """`POST /v1/referrals` body."""
 
     referral_id: Identifier
@@ -104,7 +101,7 @@ class Referral(StrictModel):
         return ClinicalReferral(symptoms=self.symptoms, history=self.history, mri=self.mri)
 
 
-class ClinicalReferral(StrictModel):
+class ClinicalReferral(ContractModel):
     symptoms: Symptoms
     history: History
     mri: MriOnFile | None
