@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from string import Template
 
+from domain.notifications import Recipient
+
 
 @dataclass(frozen=True)
 class MessageTemplate:
@@ -77,9 +79,11 @@ class UnknownTemplateError(Exception):
     pass
 
 
-def render(template: str, recipient: str, params: dict[str, str], given_name: str | None) -> tuple[str, str]:
+def render(
+    template: str, recipient: Recipient, params: dict[str, str], given_name: str | None
+) -> tuple[str, str]:
     """(subject, body) of a message."""
-    table = PATIENT_TEMPLATES if recipient == "patient" else STAFF_TEMPLATES
+    table = PATIENT_TEMPLATES if recipient == Recipient.PATIENT else STAFF_TEMPLATES
     if template not in table:
         raise UnknownTemplateError(f"no {recipient} template named {template!r}")
     values = {**params, "name": given_name or "there"}

@@ -1,18 +1,42 @@
-"""The notification outbox: one row per message, keyed so a retried send finds the row it made."""
+"""The notification outbox: one row per message, keyed so a retried send finds the row it made.
 
+A row moves through these states; no transaction is held while a provider is called:
+
+    pending ──claim (attempts + 1)──▶ sending ──provider accepted, claim still ours──▶ sent
+    sending ──provider error, or unknown template──▶ pending (released, last_error set)
+    sending whose claimed_until has passed (its sender crashed) ──claim──▶ sending (new token)
+    sending ──no reachable channel (found while claiming)──▶ suppressed
+    pending | sending ──record_undelivered──▶ failed
+
+`sent`, `suppressed` and `failed` are final. An attempt that finds a claim still holding sends nothing.
+"""
+
+import uuid
 from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
 
 from db.pool import Connection, Queryable
 from domain.notifications import NotificationRequest
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    SUPPRESSED = "suppressed"
+    FAILED = "failed"
 
 
 @dataclass(frozen=True)
 class OutboxRow:
     id: int
     message_key: str
-    status: str
+    status: OutboxStatus
     channel: str | None
     attempts: int
+    claim_lapsed: bool
+    """True unless a claim is held that has not reached its `claimed_until` yet."""
 
 
 async def ensure_row(conn: Queryable, request: NotificationRequest) -> None:
@@ -29,35 +53,88 @@ async def ensure_row(conn: Queryable, request: NotificationRequest) -> None:
 
 
 async def lock_row(conn: Connection, key: str) -> OutboxRow:
-    """The row, locked until the transaction ends, so two attempts at one message take turns."""
+    """The row, locked until the (short) transaction ends, so two attempts at one message take turns."""
     row = await conn.fetchrow(
-        "select id, message_key, status, channel, attempts from outbox where message_key = $1 for update", key
+        "select id, message_key, status, channel, attempts,"
+        " coalesce(claimed_until <= now(), true) as claim_lapsed"
+        " from outbox where message_key = $1 for update",
+        key,
     )
     assert row is not None
-    return OutboxRow(**dict(row))
+    values = dict(row)
+    return OutboxRow(**{**values, "status": OutboxStatus(values["status"])})
+
+
+async def claim(conn: Connection, key: str, lease: timedelta) -> uuid.UUID:
+    """Marks the row as being sent by the caller until `now() + lease`; returns the claim's token."""
+    token = uuid.uuid4()
+    await conn.execute(
+        "update outbox set status = 'sending', claimed_until = now() + $2::interval, claim_token = $3,"
+        " attempts = attempts + 1 where message_key = $1",
+        key,
+        lease,
+        token,
+    )
+    return token
+
+
+async def release(conn: Queryable, key: str, token: uuid.UUID, error: str) -> bool:
+    """Gives the claim up after a failed attempt: the row is pending again, for the retry. Does nothing
+    (returns False) when the claim is no longer the caller's."""
+    status = await conn.execute(
+        "update outbox set status = 'pending', claimed_until = null, claim_token = null, last_error = $3"
+        " where message_key = $1 and claim_token = $2",
+        key,
+        token,
+        error[:500],
+    )
+    return status == "UPDATE 1"
 
 
 async def mark_sent(
-    conn: Connection, key: str, *, channel: str, address: str, body: str, provider_message_id: str
-) -> None:
-    await conn.execute(
-        "update outbox set status = 'sent', channel = $2, address = $3, body = $4, provider_message_id = $5,"
-        " attempts = attempts + 1, sent_at = now(), last_error = null where message_key = $1",
+    conn: Queryable,
+    key: str,
+    token: uuid.UUID,
+    *,
+    channel: str,
+    address: str,
+    body: str,
+    provider_message_id: str,
+) -> bool:
+    """Records the delivery if the claim is still the caller's; returns whether it was recorded."""
+    status = await conn.execute(
+        "update outbox set status = 'sent', channel = $3, address = $4, body = $5, provider_message_id = $6,"
+        " sent_at = now(), last_error = null, claimed_until = null, claim_token = null"
+        " where message_key = $1 and claim_token = $2",
         key,
+        token,
         channel,
         address,
         body,
         provider_message_id,
     )
+    return status == "UPDATE 1"
 
 
 async def mark_suppressed(conn: Connection, key: str, reason: str) -> None:
     await conn.execute(
-        "update outbox set status = 'suppressed', last_error = $2 where message_key = $1", key, reason
+        "update outbox set status = 'suppressed', last_error = $2, claimed_until = null, claim_token = null"
+        " where message_key = $1",
+        key,
+        reason,
     )
 
 
-async def note_failure(conn: Queryable, key: str, error: str) -> None:
-    await conn.execute(
-        "update outbox set attempts = attempts + 1, last_error = $2 where message_key = $1", key, error[:500]
+async def mark_failed(conn: Queryable, key: str, reason: str) -> OutboxStatus | None:
+    """Gives the message up unless it already went out (or was suppressed); returns the row's status
+    afterwards, None when there is no row."""
+    status = await conn.fetchval(
+        "with given_up as ("
+        "  update outbox set status = 'failed', last_error = $2, claimed_until = null, claim_token = null"
+        "  where message_key = $1 and status in ('pending', 'sending') returning status"
+        ") select status from given_up union all"
+        " select status from outbox where message_key = $1 and not exists (select from given_up)",
+        key,
+        reason[:500],
     )
+    return None if status is None else OutboxStatus(status)

@@ -1,14 +1,19 @@
 """The protocol every notification provider implements."""
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Protocol
 
-Channel = Literal["sms", "email"]
+from domain.notifications import Channel
+
+__all__ = ["Channel", "NotificationProvider", "OutboundMessage", "ProviderError"]
 
 
 @dataclass(frozen=True)
 class OutboundMessage:
-    key: str  # unique per message; providers that support it pass it on as their idempotency key
+    key: str
+    """Unique per message and the same on every attempt at it: the message's idempotency key. A provider
+    that supports one (an SMS gateway's idempotency header, an e-mail Message-ID) passes it on, so a retry
+    after an attempt whose outcome was lost is not delivered twice."""
     channel: Channel
     address: str
     subject: str
@@ -23,5 +28,6 @@ class NotificationProvider(Protocol):
     name: str
 
     async def send(self, message: OutboundMessage) -> str:
-        """Delivers the message and returns the provider's id for it."""
+        """Delivers the message and returns the provider's id for it. Called with no database connection
+        or transaction held; may be called again for the same `message.key` after a crash."""
         ...

@@ -1,13 +1,14 @@
-"""A one-activity workflow, so the real notification activity runs under Temporal's retry policy."""
+"""Small workflows, so the real notification activities run under Temporal's retry policy."""
 
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
-    from domain.notifications import NotificationReceipt, NotificationRequest
+    from domain.notifications import NotificationReceipt, NotificationRequest, UndeliveredMessage
 
 
 @workflow.defn
@@ -20,3 +21,44 @@ class SendOnce:
             start_to_close_timeout=timedelta(seconds=10),
             retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=10), maximum_attempts=5),
         )
+
+
+@workflow.defn
+class SendUntilDelivered:
+    """Retries quickly and without a limit on attempts, as a message waiting out another's claim does."""
+
+    @workflow.run
+    async def run(self, request: NotificationRequest) -> NotificationReceipt:
+        return await workflow.execute_activity_method(
+            NotificationActivities.send_notification,
+            request,
+            start_to_close_timeout=timedelta(seconds=10),
+            schedule_to_close_timeout=timedelta(seconds=60),
+            retry_policy=RetryPolicy(
+                initial_interval=timedelta(milliseconds=10),
+                backoff_coefficient=1.0,
+                maximum_interval=timedelta(milliseconds=50),
+            ),
+        )
+
+
+@workflow.defn
+class SendOrGiveUp:
+    """Sends with a few attempts; when all fail, records the message as undelivered (returns None)."""
+
+    @workflow.run
+    async def run(self, request: NotificationRequest) -> NotificationReceipt | None:
+        try:
+            return await workflow.execute_activity_method(
+                NotificationActivities.send_notification,
+                request,
+                start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=10), maximum_attempts=3),
+            )
+        except ActivityError:
+            await workflow.execute_activity_method(
+                NotificationActivities.record_undelivered,
+                UndeliveredMessage(key=request.key, reason="every attempt failed"),
+                start_to_close_timeout=timedelta(seconds=10),
+            )
+            return None

@@ -1,19 +1,37 @@
-"""A retried send never sends twice: one outbox row per message, one delivery."""
+"""The outbox: a retried send never sends twice, and no database connection waits on a provider."""
 
+import asyncio
 import uuid
+from datetime import timedelta
 
 import asyncpg
+import pytest
+from temporalio import activity
 from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from activities.notifications import NotificationActivities
 from activities.providers.base import OutboundMessage, ProviderError
 from db.patients import upsert_patient
+from db.pool import create_pool
 from db.seed import DEMO_SITE
-from domain.notifications import NotificationReceipt, NotificationRequest, Recipient
+from domain.notifications import (
+    Channel,
+    NotificationReceipt,
+    NotificationRequest,
+    ReceiptStatus,
+    Recipient,
+    UndeliveredMessage,
+)
 from domain.referral import Patient
 from tests.integration.conftest import RecordingProvider
-from tests.integration.outbox_workflow import SendOnce
+from tests.integration.outbox_workflow import SendOnce, SendOrGiveUp, SendUntilDelivered
+
+STAFF = "staff@clinic.example"
+PHONE = "+16025550111"
+SENT_BY_SMS = NotificationReceipt(status=ReceiptStatus.SENT, channel=Channel.SMS)
+WAIT = 10  # seconds: a bound on waiting for an event that should come at once, never a delay
 
 
 class FlakyProvider(RecordingProvider):
@@ -21,13 +39,63 @@ class FlakyProvider(RecordingProvider):
 
     def __init__(self) -> None:
         super().__init__()
+        self.handed: list[str] = []
+
+    async def send(self, message: OutboundMessage) -> str:
+        self.handed.append(message.key)
+        if len(self.handed) == 1:
+            raise ProviderError("gateway timeout")
+        return await super().send(message)
+
+
+class FailingProvider(RecordingProvider):
+    def __init__(self) -> None:
+        super().__init__()
         self.attempts = 0
 
     async def send(self, message: OutboundMessage) -> str:
         self.attempts += 1
-        if self.attempts == 1:
-            raise ProviderError("gateway timeout")
-        return await super().send(message)
+        raise ProviderError("gateway unavailable")
+
+
+class GatedProvider(RecordingProvider):
+    """Takes the message, then waits until the test opens the gate before answering."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = asyncio.Event()
+        self.gate = asyncio.Event()
+
+    async def send(self, message: OutboundMessage) -> str:
+        self.sent.append(message)
+        self.entered.set()
+        await self.gate.wait()
+        return f"gated-{len(self.sent)}"
+
+
+class CrashingProvider(RecordingProvider):
+    """The worker dies mid-send: the call is cancelled and the activity never records an outcome."""
+
+    async def send(self, message: OutboundMessage) -> str:
+        self.sent.append(message)
+        raise asyncio.CancelledError
+
+
+class ObservedActivities(NotificationActivities):
+    """The real activity, telling the test when an attempt found the message claimed by another."""
+
+    def __init__(self, pool: asyncpg.Pool, provider: RecordingProvider) -> None:
+        super().__init__(pool, provider, STAFF)
+        self.found_in_progress = asyncio.Event()
+
+    @activity.defn(name="send_notification")
+    async def send_notification(self, request: NotificationRequest) -> NotificationReceipt:
+        try:
+            return await super().send_notification(request)
+        except ApplicationError as err:
+            if err.type == "DeliveryInProgress":
+                self.found_in_progress.set()
+            raise
 
 
 async def _patient(pool: asyncpg.Pool, *, sms_consent: bool = True) -> str:
@@ -36,26 +104,35 @@ async def _patient(pool: asyncpg.Pool, *, sms_consent: bool = True) -> str:
         given_name="Ada",
         family_name="Example",
         birth_date="1970-01-01",
-        phone="+16025550111",
+        phone=PHONE,
         sms_consent=sms_consent,
     )
     return await upsert_patient(pool, DEMO_SITE, patient)
 
 
-def _request(patient_ref: str) -> NotificationRequest:
+def _request(patient_ref: str | None, *, template: str = "diary_prompt") -> NotificationRequest:
     return NotificationRequest(
         key=f"pathway-t:{uuid.uuid4()}",
         pathway_id="pathway-t",
-        recipient=Recipient.PATIENT,
+        recipient=Recipient.PATIENT if patient_ref else Recipient.STAFF,
         patient_ref=patient_ref,
-        template="diary_prompt",
-        params={},
+        template=template if patient_ref else "staff_attention",
+        params={} if patient_ref else {"pathway_id": "pathway-t", "reason": "test"},
     )
+
+
+async def _row(pool: asyncpg.Pool, key: str) -> asyncpg.Record:
+    row = await pool.fetchrow(
+        "select status, attempts, last_error, claim_token, claimed_until from outbox where message_key = $1",
+        key,
+    )
+    assert row is not None
+    return row
 
 
 async def test_outbox_holds_one_row_after_an_activity_retry(pool: asyncpg.Pool, temporal: Client) -> None:
     provider = FlakyProvider()
-    activities = NotificationActivities(pool, provider, "staff@clinic.example")
+    activities = NotificationActivities(pool, provider, STAFF)
     request = _request(await _patient(pool))
     async with Worker(
         temporal, task_queue="outbox-test", workflows=[SendOnce], activities=[activities.send_notification]
@@ -63,7 +140,7 @@ async def test_outbox_holds_one_row_after_an_activity_retry(pool: asyncpg.Pool, 
         receipt = await temporal.execute_workflow(
             SendOnce.run, request, id=f"outbox-{uuid.uuid4()}", task_queue="outbox-test"
         )
-    assert receipt == NotificationReceipt(status="sent", channel="sms")
+    assert receipt == SENT_BY_SMS
     rows = await pool.fetch(
         "select status, attempts, last_error from outbox where message_key = $1", request.key
     )
@@ -74,18 +151,200 @@ async def test_outbox_holds_one_row_after_an_activity_retry(pool: asyncpg.Pool, 
 
 async def test_sending_the_same_message_again_sends_nothing(pool: asyncpg.Pool) -> None:
     provider = RecordingProvider()
-    activities = NotificationActivities(pool, provider, "staff@clinic.example")
+    activities = NotificationActivities(pool, provider, STAFF)
     request = _request(await _patient(pool))
     first = await activities.send_notification(request)
     second = await activities.send_notification(request)
-    assert first == second == NotificationReceipt(status="sent", channel="sms")
+    assert first == second == SENT_BY_SMS
     assert await pool.fetchval("select count(*) from outbox where message_key = $1", request.key) == 1
     assert len(provider.sent) == 1
 
 
 async def test_unreachable_patient_is_suppressed_not_sent(pool: asyncpg.Pool) -> None:
     provider = RecordingProvider()
-    activities = NotificationActivities(pool, provider, "staff@clinic.example")
+    activities = NotificationActivities(pool, provider, STAFF)
     # A phone without SMS consent and no e-mail: there is no channel the patient agreed to.
-    receipt = await activities.send_notification(_request(await _patient(pool, sms_consent=False)))
-    assert receipt.status == "suppressed" and provider.sent == []
+    request = _request(await _patient(pool, sms_consent=False))
+    receipt = await activities.send_notification(request)
+    assert receipt == NotificationReceipt(status=ReceiptStatus.SUPPRESSED)
+    assert provider.sent == []
+    assert await activities.send_notification(request) == receipt
+
+
+async def test_the_provider_gets_the_message_key_as_its_idempotency_key(pool: asyncpg.Pool) -> None:
+    provider = FlakyProvider()
+    activities = NotificationActivities(pool, provider, STAFF)
+    patient_request, staff_request = _request(await _patient(pool)), _request(None)
+    with pytest.raises(ApplicationError):
+        await activities.send_notification(patient_request)
+    await activities.send_notification(patient_request)
+    await activities.send_notification(staff_request)
+    # The failed attempt and its retry carried the same key, so a provider can tell them apart from
+    # two messages.
+    assert provider.handed == [patient_request.key, patient_request.key, staff_request.key]
+    assert [(m.key, m.channel, m.address) for m in provider.sent] == [
+        (patient_request.key, Channel.SMS, PHONE),
+        (staff_request.key, Channel.EMAIL, STAFF),
+    ]
+
+
+async def test_no_lock_or_connection_is_held_while_the_provider_sends(database: str) -> None:
+    # A pool of one connection: if the activity kept it during the provider call, nothing else could run.
+    small = await create_pool(database, min_size=1, max_size=1)
+    provider = GatedProvider()
+    activities = NotificationActivities(small, provider, STAFF)
+    request = _request(await _patient(small))
+    sending = asyncio.create_task(activities.send_notification(request))
+    try:
+        await asyncio.wait_for(provider.entered.wait(), WAIT)
+        async with small.acquire(timeout=WAIT) as conn, conn.transaction():
+            status = await conn.fetchval(
+                "select status from outbox where message_key = $1 for update nowait", request.key
+            )
+        assert status == "sending"
+    finally:
+        provider.gate.set()
+        receipt = await sending
+        await small.close()
+    assert receipt == SENT_BY_SMS
+
+
+async def test_a_second_attempt_while_the_first_is_sending_does_not_send(pool: asyncpg.Pool) -> None:
+    provider = GatedProvider()
+    activities = NotificationActivities(pool, provider, STAFF)
+    request = _request(await _patient(pool))
+    first = asyncio.create_task(activities.send_notification(request))
+    try:
+        await asyncio.wait_for(provider.entered.wait(), WAIT)
+        with pytest.raises(ApplicationError) as refused:
+            await activities.send_notification(request)
+        assert refused.value.type == "DeliveryInProgress"
+        assert not refused.value.non_retryable
+    finally:
+        provider.gate.set()
+        receipt = await first
+    assert receipt == SENT_BY_SMS
+    assert await activities.send_notification(request) == SENT_BY_SMS
+    assert [m.key for m in provider.sent] == [request.key]
+    row = await _row(pool, request.key)
+    assert (row["status"], row["attempts"], row["claim_token"]) == ("sent", 1, None)
+
+
+async def test_a_crashed_send_is_sent_by_the_retry_once_its_claim_lapses(
+    pool: asyncpg.Pool, temporal: Client
+) -> None:
+    request = _request(await _patient(pool))
+    crashing = CrashingProvider()
+    with pytest.raises(asyncio.CancelledError):
+        await NotificationActivities(pool, crashing, STAFF).send_notification(request)
+    assert (await _row(pool, request.key))["status"] == "sending"
+
+    provider = RecordingProvider()
+    activities = ObservedActivities(pool, provider)
+    async with Worker(
+        temporal,
+        task_queue="outbox-crash-test",
+        workflows=[SendUntilDelivered],
+        activities=[activities.send_notification],
+    ):
+        handle = await temporal.start_workflow(
+            SendUntilDelivered.run, request, id=f"outbox-{uuid.uuid4()}", task_queue="outbox-crash-test"
+        )
+        # The retry finds the crashed attempt's claim still holding and backs off without sending.
+        await asyncio.wait_for(activities.found_in_progress.wait(), WAIT)
+        assert provider.sent == []
+        # The claim lapses (its lease ends now rather than in a minute).
+        await pool.execute("update outbox set claimed_until = now() where message_key = $1", request.key)
+        receipt = await handle.result()
+    assert receipt == SENT_BY_SMS
+    assert [m.key for m in provider.sent] == [request.key]
+    row = await _row(pool, request.key)
+    assert (row["status"], row["attempts"]) == ("sent", 2)
+
+
+async def test_a_lapsed_claim_of_a_crashed_worker_is_taken_over_and_sent_once(pool: asyncpg.Pool) -> None:
+    request = _request(await _patient(pool))
+    # A lease of zero: the crashed attempt's claim has lapsed by the time anyone looks at it.
+    with pytest.raises(asyncio.CancelledError):
+        await NotificationActivities(
+            pool, CrashingProvider(), STAFF, claim_lease=timedelta(0)
+        ).send_notification(request)
+    provider = RecordingProvider()
+    activities = NotificationActivities(pool, provider, STAFF)
+    assert await activities.send_notification(request) == SENT_BY_SMS
+    assert await activities.send_notification(request) == SENT_BY_SMS
+    assert [m.key for m in provider.sent] == [request.key]
+
+
+async def test_a_provider_error_puts_the_message_back_without_phi_in_the_error(pool: asyncpg.Pool) -> None:
+    activities = NotificationActivities(pool, FailingProvider(), STAFF)
+    request = _request(await _patient(pool))
+    with pytest.raises(ApplicationError) as failed:
+        await activities.send_notification(request)
+    assert failed.value.type == "DeliveryFailed" and not failed.value.non_retryable
+    row = await _row(pool, request.key)
+    assert (row["status"], row["attempts"], row["claim_token"]) == ("pending", 1, None)
+    for text in (str(failed.value), row["last_error"]):
+        assert PHONE not in text and "Ada" not in text
+
+
+async def test_an_unknown_template_is_refused_and_its_claim_released(pool: asyncpg.Pool) -> None:
+    provider = RecordingProvider()
+    activities = NotificationActivities(pool, provider, STAFF)
+    request = _request(await _patient(pool), template="no_such_template")
+    with pytest.raises(ApplicationError) as refused:
+        await activities.send_notification(request)
+    assert refused.value.type == "UnknownTemplate" and refused.value.non_retryable
+    row = await _row(pool, request.key)
+    assert (row["status"], row["claim_token"], row["claimed_until"]) == ("pending", None, None)
+    assert provider.sent == []
+
+
+async def test_record_undelivered_fails_a_pending_message_for_good(pool: asyncpg.Pool) -> None:
+    request = _request(await _patient(pool))
+    with pytest.raises(ApplicationError):
+        await NotificationActivities(pool, FailingProvider(), STAFF).send_notification(request)
+    provider = RecordingProvider()
+    activities = NotificationActivities(pool, provider, STAFF)
+    undelivered = UndeliveredMessage(key=request.key, reason="every attempt failed")
+    await activities.record_undelivered(undelivered)
+    await activities.record_undelivered(undelivered)
+    row = await _row(pool, request.key)
+    assert (row["status"], row["last_error"], row["claim_token"]) == ("failed", "every attempt failed", None)
+    with pytest.raises(ApplicationError) as refused:
+        await activities.send_notification(request)
+    assert refused.value.type == "MessageFailed" and refused.value.non_retryable
+    assert provider.sent == []
+
+
+async def test_record_undelivered_leaves_a_sent_message_sent(pool: asyncpg.Pool) -> None:
+    provider = RecordingProvider()
+    activities = NotificationActivities(pool, provider, STAFF)
+    request = _request(await _patient(pool))
+    await activities.send_notification(request)
+    await activities.record_undelivered(UndeliveredMessage(key=request.key, reason="late"))
+    row = await _row(pool, request.key)
+    assert (row["status"], row["last_error"]) == ("sent", None)
+    assert await activities.send_notification(request) == SENT_BY_SMS
+    assert len(provider.sent) == 1
+
+
+async def test_a_workflow_that_gives_up_marks_the_message_failed(
+    pool: asyncpg.Pool, temporal: Client
+) -> None:
+    provider = FailingProvider()
+    activities = NotificationActivities(pool, provider, STAFF)
+    request = _request(await _patient(pool))
+    async with Worker(
+        temporal,
+        task_queue="outbox-give-up-test",
+        workflows=[SendOrGiveUp],
+        activities=[activities.send_notification, activities.record_undelivered],
+    ):
+        receipt = await temporal.execute_workflow(
+            SendOrGiveUp.run, request, id=f"outbox-{uuid.uuid4()}", task_queue="outbox-give-up-test"
+        )
+    assert receipt is None
+    assert provider.attempts == 3
+    row = await _row(pool, request.key)
+    assert (row["status"], row["attempts"], row["last_error"]) == ("failed", 3, "every attempt failed")
