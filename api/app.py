@@ -7,7 +7,7 @@ import asyncpg
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from api.problems import install_problem_handlers
+from api.problems import install_problem_handlers, install_problem_openapi
 from api.routes import health, pathways, referrals, steps
 from config.settings import Settings
 from config.temporal import connect
@@ -45,6 +45,7 @@ def create_app(
     if pool is not None and temporal is not None:
         app.state.pool, app.state.temporal, app.state.settings = pool, temporal, settings
     install_problem_handlers(app)
+    install_problem_openapi(app)
     for module in (health, referrals, pathways, steps):
         app.include_router(module.router)
     return app

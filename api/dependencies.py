@@ -9,7 +9,7 @@ from temporalio.client import Client, WorkflowHandle
 
 from api.problems import Problem
 from config.settings import Settings
-from domain.view import PathwayView
+from domain.answers import PathwayResult
 from workflows.pathway import PatientPathwayWorkflow
 
 _PATHWAY_ID = re.compile(r"^pathway-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -33,7 +33,7 @@ def get_settings(request: Request) -> Settings:
 def pathway_handle(
     client: Annotated[Client, Depends(get_client)],
     pathway_id: Annotated[str, Path(description="The pathway's id, `pathway-<uuid>`")],
-) -> WorkflowHandle[PatientPathwayWorkflow, PathwayView]:
+) -> WorkflowHandle[PatientPathwayWorkflow, PathwayResult]:
     if not _PATHWAY_ID.match(pathway_id):
         raise Problem(404, "pathway-not-found", "No pathway has this id.")
     return client.get_workflow_handle_for(PatientPathwayWorkflow.run, pathway_id)
@@ -42,4 +42,4 @@ def pathway_handle(
 Pool = Annotated[asyncpg.Pool, Depends(get_pool)]
 TemporalClient = Annotated[Client, Depends(get_client)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
-PathwayHandle = Annotated[WorkflowHandle[PatientPathwayWorkflow, PathwayView], Depends(pathway_handle)]
+PathwayHandle = Annotated[WorkflowHandle[PatientPathwayWorkflow, PathwayResult], Depends(pathway_handle)]

@@ -5,7 +5,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -22,6 +24,57 @@ _TITLES = {
     503: "Service unavailable",
     504: "Gateway timeout",
 }
+
+
+class InvalidField(BaseModel):
+    loc: list[str]
+    msg: str
+    type: str
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details; `errors` lists what was wrong with a request that did not validate."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[InvalidField] | None = None
+
+
+_MEANINGS = {
+    401: "No API key, or not a valid one",
+    403: "The API key lacks the scope",
+    404: "No such pathway (or appointment)",
+    409: "Not at this stage, already recorded, or the pathway has ended",
+    422: "The request does not match the contract, or the step is not acceptable",
+    500: "An unexpected error",
+    503: "A dependency did not answer, or the step is not confirmed yet; retry after Retry-After",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the problem statuses a route can answer."""
+    return {status: {"model": ProblemDetails, "description": _MEANINGS[status]} for status in statuses}
+
+
+def install_problem_openapi(app: FastAPI) -> None:
+    """The OpenAPI document names problem answers `application/problem+json`, as they are sent."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+            for path in schema.get("paths", {}).values():
+                for operation in path.values():
+                    for status, response in operation.get("responses", {}).items():
+                        content = response.get("content", {})
+                        if status[0] in "45" and "application/json" in content:
+                            content[PROBLEM_JSON] = content.pop("application/json")
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class Problem(Exception):

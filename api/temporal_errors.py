@@ -7,20 +7,21 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.problems import Problem
+from domain.refusals import Refusal
 
-# The workflow validators' refusal types (workflows/pathway.py) and what the API answers for each.
+# What the API answers for each kind of refusal the workflows' validators raise.
 _REFUSALS = {
-    "WrongStage": (409, "wrong-stage"),
-    "PathwayClosed": (409, "pathway-closed"),
-    "InvalidStep": (422, "invalid-step"),
-    "UnknownAppointment": (404, "unknown-appointment"),
+    Refusal.WRONG_STAGE: (409, "wrong-stage"),
+    Refusal.PATHWAY_CLOSED: (409, "pathway-closed"),
+    Refusal.INVALID_STEP: (422, "invalid-step"),
+    Refusal.UNKNOWN_APPOINTMENT: (404, "unknown-appointment"),
 }
 
 
 def refused(err: WorkflowUpdateFailedError) -> Problem:
     cause = err.cause
-    if isinstance(cause, ApplicationError) and cause.type in _REFUSALS:
-        status, slug = _REFUSALS[cause.type]
+    if isinstance(cause, ApplicationError) and cause.type in set(Refusal):
+        status, slug = _REFUSALS[Refusal(cause.type)]
         return Problem(status, slug, cause.message)
     return Problem(500, "step-failed", "The pathway could not take the step.")
 
@@ -28,7 +29,7 @@ def refused(err: WorkflowUpdateFailedError) -> Problem:
 async def missing_or_closed(handle: WorkflowHandle[Any, Any], err: RPCError) -> NoReturn:
     """An RPC error on a pathway: 404 if there is no such pathway, 409 if it has ended."""
     if err.status != RPCStatusCode.NOT_FOUND:
-        raise Problem(503, "temporal-unavailable", "The workflow service did not answer; try again.") from err
+        raise unavailable() from err
     try:
         description = await handle.describe()
     except RPCError:
@@ -36,3 +37,12 @@ async def missing_or_closed(handle: WorkflowHandle[Any, Any], err: RPCError) -> 
     if description.close_time is not None:
         raise Problem(409, "pathway-closed", "The pathway has ended and takes no more steps.") from err
     raise Problem(404, "pathway-not-found", "No pathway has this id.") from err
+
+
+def unavailable() -> Problem:
+    return Problem(
+        503,
+        "temporal-unavailable",
+        "The workflow service did not answer; try again.",
+        headers={"Retry-After": "5"},
+    )

@@ -1,33 +1,27 @@
-"""Reading a pathway's view for an answer."""
+"""Reading a pathway's view for an answer, with Temporal's errors turned into problems."""
 
-from typing import Any
-
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client
 from temporalio.service import RPCError
 
 from api.temporal_errors import missing_or_closed
 from domain.inputs import PathwayInput
-from domain.stages import PathwayStatus, Stage
 from domain.view import PathwayView
 from workflows.pathway import PatientPathwayWorkflow
+from workflows.reading import read_pathway_view
 
 
-def initial_view(pathway_id: str, pathway: PathwayInput) -> dict[str, Any]:
+def initial_view(pathway_id: str, pathway: PathwayInput) -> PathwayView:
     """The view of a pathway that has just been started, before its first step has run."""
-    view = PathwayView(
+    return PathwayView(
         pathway_id=pathway_id,
-        stage=Stage.INTAKE,
-        status=PathwayStatus.ACTIVE,
         clinic_site=pathway.clinic_site,
         patient_ref=pathway.patient_ref,
         profile=pathway.config.profile,
     )
-    return view.model_dump(mode="json")
 
 
-async def current_view(handle: WorkflowHandle[PatientPathwayWorkflow, PathwayView]) -> dict[str, Any]:
+async def current_view(client: Client, pathway_id: str) -> PathwayView:
     try:
-        view = await handle.query(PatientPathwayWorkflow.view)
+        return await read_pathway_view(client, pathway_id)
     except RPCError as err:
-        await missing_or_closed(handle, err)
-    return view.model_dump(mode="json")
+        await missing_or_closed(client.get_workflow_handle_for(PatientPathwayWorkflow.run, pathway_id), err)

@@ -26,3 +26,5 @@ class Settings(BaseSettings):
     staff_email: str = "care-team@clinic.example"
     log_level: str = "info"
     update_timeout_seconds: float = 30.0
+    # Open pathways one worker keeps in memory (~100 KiB each); an evicted one replays its history when read.
+    max_cached_workflows: int = 10_000

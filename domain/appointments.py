@@ -5,6 +5,8 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from domain.stages import Stage
+
 
 class AppointmentKind(StrEnum):
     MRI = "mri"
@@ -51,3 +53,16 @@ class StatusChangeRequest(BaseModel):
 
     appointment_id: str
     status: AppointmentStatus
+
+
+_STAGE_APPOINTMENT = {
+    Stage.MRI: AppointmentKind.MRI,
+    Stage.EXAM: AppointmentKind.EXAM,
+    Stage.BLOCK: AppointmentKind.BLOCK,
+    Stage.DVR_SCHEDULED: AppointmentKind.DVR,
+}
+
+
+def appointment_kind_of(stage: Stage) -> AppointmentKind | None:
+    """The appointment a stage waits on; its no-shows and cancellations are handled while in that stage."""
+    return _STAGE_APPOINTMENT.get(stage)

@@ -66,6 +66,9 @@ class PathwayConfig(BaseModel):
     procedure_record_due: timedelta = timedelta(days=1)
     deadlines_follow_calendar: bool = True
     max_no_show_rebookings: int = 2
+    max_cancellation_rebookings: int = 3
+    # A booking that finds no slot is tried `booking_tries` times, `booking_retry_after` apart; then staff.
+    booking_tries: int = 3
     booking_retry_after: timedelta = timedelta(days=1)
     # Reminders: the day before at a local hour, and shortly before.
     reminder_local_hour: int = 17

@@ -10,3 +10,8 @@ def pathway_id_for(source_system: str, referral_id: str) -> str:
     """The workflow id of a referral's pathway: `pathway-<uuid5>`, carrying no PHI."""
     name = f"{len(source_system)}:{source_system}|{referral_id}"
     return f"pathway-{uuid.uuid5(PATHWAY_NAMESPACE, name)}"
+
+
+def relief_check_id(pathway_id: str, block_number: int) -> str:
+    """The workflow id of a pathway's relief check for its `block_number`th block."""
+    return f"{pathway_id}-relief-{block_number}"

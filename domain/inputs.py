@@ -1,19 +1,17 @@
 """What workflows receive and hand each other: no PHI, only the opaque `patient_ref`."""
 
 from datetime import datetime
-
-from pydantic import BaseModel, ConfigDict
+from enum import StrEnum
 
 from domain.config import PathwayConfig, ReliefPolicy
+from domain.contract import ContractModel
 from domain.referral import ClinicalReferral
-from domain.relief import DiaryEntry
 from domain.results import Anesthetic
 from domain.stages import ReliefResult
+from domain.view import ReportedPain
 
 
-class PathwayInput(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class PathwayInput(ContractModel):
     patient_ref: str
     clinic_site: str
     clinic_timezone: str
@@ -22,9 +20,7 @@ class PathwayInput(BaseModel):
     config: PathwayConfig
 
 
-class ReliefCheckInput(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class ReliefCheckInput(ContractModel):
     pathway_id: str
     patient_ref: str
     clinic_timezone: str
@@ -35,20 +31,29 @@ class ReliefCheckInput(BaseModel):
     policy: ReliefPolicy
 
 
-class ReliefProgress(BaseModel):
-    """What the relief check tells its pathway as it goes, so the pathway view stays current."""
+class ProgressEvent(StrEnum):
+    """What the relief check tells its pathway as it goes."""
 
-    model_config = ConfigDict(frozen=True)
+    PROMPT_SENT = "prompt_sent"
+    """A diary prompt went out; `answer_due_at` says until when it is answered."""
+    FIRST_REPORT = "first_report"
+    """The first pain report arrived: nobody needs to call the patient."""
+    NO_REPORTS = "no_reports"
+    """Nothing has arrived by the silence alert: staff should call the patient."""
+    MESSAGE_NOT_DELIVERED = "message_not_delivered"
+    PATIENT_UNREACHABLE = "patient_unreachable"
 
-    event: str  # "prompt_sent", "nudge_sent", "no_reports"
+
+class ReliefProgress(ContractModel):
+    event: ProgressEvent
     prompt_number: int | None = None
     answer_due_at: datetime | None = None
 
 
-class ReliefOutcome(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class ReliefOutcome(ContractModel):
+    """The relief check's result and the diary it was judged on (the pathway keeps it after the check)."""
 
     result: ReliefResult
     peak_relief_pct: int | None
     reason: str
-    entries: list[DiaryEntry]
+    reports: list[ReportedPain]

@@ -85,3 +85,9 @@ class AppointmentStatusChange(StepModel):
 
 class Withdrawal(StepModel):
     reason: Reason
+
+
+class StaffRequest(StepModel):
+    """A staff action taken on a pathway (e.g. retry a booking), and who took it."""
+
+    requested_by: Clinician

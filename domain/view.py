@@ -8,8 +8,8 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from domain.appointments import Appointment
-from domain.results import Anesthetic, RedFlag
-from domain.stages import Actor, Outcome, PathwayStatus, ReliefResult, Stage
+from domain.results import Anesthesia, Anesthetic, RedFlag
+from domain.stages import Actor, AttentionReason, Outcome, PathwayStatus, ReliefResult, Stage
 
 
 class Criteria(BaseModel):
@@ -68,9 +68,9 @@ class PathwayView(BaseModel):
     indications: list[str] = Field(default_factory=list)
     appointments: list[Appointment] = Field(default_factory=list)
     relief_check: ReliefCheckView = Field(default_factory=ReliefCheckView)
-    anesthesia: str | None = None
+    anesthesia: Anesthesia | None = None
     follow_up: FollowUpView = Field(default_factory=FollowUpView)
     needs_attention: bool = False
-    attention_reasons: list[str] = Field(default_factory=list)
+    attention_reasons: list[AttentionReason] = Field(default_factory=list)
     next_action: NextAction | None = None
     timeline: list[TimelineEntry] = Field(default_factory=list)

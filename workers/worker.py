@@ -20,8 +20,7 @@ from config.settings import Settings
 from config.temporal import connect
 from db.pool import create_pool
 from workflows import TASK_QUEUE
-from workflows.pathway import PatientPathwayWorkflow
-from workflows.relief_check import ReliefCheckWorkflow
+from workflows.registry import WORKFLOWS, workflow_runner
 
 log = structlog.get_logger()
 
@@ -33,18 +32,23 @@ def build_worker(
     provider: NotificationProvider,
     staff_address: str,
     task_queue: str = TASK_QUEUE,
+    max_cached_workflows: int = Settings.model_fields["max_cached_workflows"].default,
 ) -> Worker:
+    """The worker: every workflow and activity, with the sticky cache sized for the pathways it holds."""
     scheduling = SchedulingActivities(pool)
     notifications = NotificationActivities(pool, provider, staff_address)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[PatientPathwayWorkflow, ReliefCheckWorkflow],
+        workflows=WORKFLOWS,
+        workflow_runner=workflow_runner(),
         activities=[
             scheduling.book_appointment,
             scheduling.change_appointment_status,
             notifications.send_notification,
+            notifications.record_undelivered,
         ],
+        max_cached_workflows=max_cached_workflows,
     )
 
 
@@ -55,7 +59,13 @@ async def main() -> None:
         raise SystemExit("DATABASE_URL is not set: the worker needs the application database")
     client = await connect(settings.temporal_address, settings.temporal_namespace)
     pool = await create_pool(settings.database_url)
-    worker = build_worker(client, pool, provider=LogProvider(), staff_address=settings.staff_email)
+    worker = build_worker(
+        client,
+        pool,
+        provider=LogProvider(),
+        staff_address=settings.staff_email,
+        max_cached_workflows=settings.max_cached_workflows,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

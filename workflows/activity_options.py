@@ -1,4 +1,4 @@
-"""Timeouts and retries of each activity, chosen on purpose."""
+"""Timeouts and retries of each activity, chosen on purpose; every retry is bounded."""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,7 +13,8 @@ class ActivityOptions:
     retry: RetryPolicy
 
 
-# Booking touches only our database: retry transient failures for a day, quickly at first.
+# Booking touches only our database: retry transient failures for a day, quickly at first. No slot, or no
+# calendar, fails at once: the appointment book decides when to try again and when to ask staff.
 BOOKING = ActivityOptions(
     start_to_close=timedelta(seconds=30),
     schedule_to_close=timedelta(days=1),
@@ -24,19 +25,28 @@ BOOKING = ActivityOptions(
     ),
 )
 
-# Messages may wait out a provider outage for a day; after that the pathway asks staff to step in.
+# A message is worth retrying for an hour: later than that, a diary prompt or reminder has lost its moment,
+# and staff are asked to step in instead. A closed pathway waits for its letters no longer than this.
 MESSAGE = ActivityOptions(
     start_to_close=timedelta(seconds=30),
-    schedule_to_close=timedelta(days=1),
+    schedule_to_close=timedelta(hours=1),
     retry=RetryPolicy(
         initial_interval=timedelta(seconds=2),
-        maximum_interval=timedelta(minutes=10),
-        non_retryable_error_types=["UnknownTemplate"],
+        maximum_interval=timedelta(minutes=5),
+        non_retryable_error_types=["UnknownTemplate", "MessageFailed"],
     ),
 )
 
+# Our own database: an appointment's status in the calendar.
 CALENDAR_UPDATE = ActivityOptions(
     start_to_close=timedelta(seconds=30),
     schedule_to_close=timedelta(days=1),
+    retry=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)),
+)
+
+# Our own database: the outbox's record that a message failed, within the same hour a message gets.
+OUTBOX_UPDATE = ActivityOptions(
+    start_to_close=timedelta(seconds=30),
+    schedule_to_close=timedelta(hours=1),
     retry=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)),
 )

@@ -1,33 +1,46 @@
-"""The relief check (criterion 4): a child workflow that runs one block's timed pain diary.
+"""The relief check (criterion 4): a child workflow that owns one block's timed pain diary.
 
 It prompts the patient at the policy's times after the block, nudges once for a missed prompt, tells the
 pathway when nothing at all has arrived, and ends with the evaluation: early once the result is settled
-positive or the return check is answered, otherwise at the end of the window.
+positive or the return check is answered, otherwise at the end of the window. Pain reports are Updates on
+this workflow, so the diary is kept here and only here; the pathway receives it with the result.
 """
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from enum import Enum
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.inputs import ReliefCheckInput, ReliefOutcome, ReliefProgress
-    from domain.relief import DiaryEntry, diary_schedule, diary_window_end, evaluate_relief
+    from domain.answers import ReportAccepted
+    from domain.inputs import ProgressEvent, ReliefCheckInput, ReliefOutcome, ReliefProgress
+    from domain.refusals import Refusal
+    from domain.relief import DiaryEntry, ReliefEvaluation, diary_schedule, diary_window_end, evaluate_relief
     from domain.reminders import local_text
-    from domain.stages import ReliefResult
-    from domain.view import ReportedPain
+    from domain.results import PainReport
+    from domain.stages import AttentionReason, ReliefResult
+    from domain.view import ReliefCheckView, ReportedPain
 
-from workflows.messaging import send_message
+from workflows.messenger import Messenger
+from workflows.refusal import refuse
 
-PROGRESS_SIGNAL = "relief_progress"
+# How far a report's own time may run ahead of the workflow's clock.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+class _Step(Enum):
+    PROMPT = "prompt"
+    NUDGE = "nudge"
+    SILENCE_CHECK = "silence_check"
+    END = "end"
 
 
 @dataclass(frozen=True)
 class _Event:
     at: datetime
-    kind: str  # "prompt", "nudge", "silence_check", "end"
+    step: _Step
     number: int = 0
 
 
@@ -36,62 +49,102 @@ class ReliefCheckWorkflow:
     @workflow.init
     def __init__(self, check: ReliefCheckInput) -> None:
         self._check = check
-        self._entries: list[DiaryEntry] = []
+        self._reports: list[ReportedPain] = []
         self._last_arrival: datetime | None = None
         self._open_prompt = 0
         self._open_prompt_at: datetime | None = None
         self._return_check_sent_at: datetime | None = None
-        self._sending: list[asyncio.Task[Any]] = []
-
-    @workflow.signal
-    def report(self, report: ReportedPain) -> None:
-        """A pain report the pathway accepted."""
-        self._entries.append(DiaryEntry(after_block=report.at - self._check.performed_at, pain=report.pain))
-        self._last_arrival = workflow.now()
+        self._evaluation: ReliefEvaluation | None = None
+        self._signals: list[asyncio.Task[None]] = []
+        self._messenger = Messenger(check.pathway_id, check.patient_ref, self._message_trouble)
 
     @workflow.run
     async def run(self, check: ReliefCheckInput) -> ReliefOutcome:
         policy = check.policy
         schedule = diary_schedule(check.performed_at, policy)
         events = sorted(
-            [_Event(at, "prompt", n) for n, at in enumerate(schedule, start=1)]
-            + [_Event(at + policy.nudge_after, "nudge", n) for n, at in enumerate(schedule[:-1], start=1)]
-            + [_Event(check.performed_at + policy.silence_alert_after, "silence_check")]
-            + [_Event(diary_window_end(check.performed_at, policy), "end")],
+            [_Event(at, _Step.PROMPT, n) for n, at in enumerate(schedule, start=1)]
+            + [_Event(at + policy.nudge_after, _Step.NUDGE, n) for n, at in enumerate(schedule[:-1], start=1)]
+            + [_Event(check.performed_at + policy.silence_alert_after, _Step.SILENCE_CHECK)]
+            + [_Event(diary_window_end(check.performed_at, policy), _Step.END)],
             key=lambda e: e.at,
         )
         started = workflow.now()
         for event in events:
-            if event.at < started and event.kind != "end":
+            if event.at < started and event.step != _Step.END:
                 continue  # the block was recorded late: its earlier prompts are past
-            if await self._settled_before(event.at):
+            if await self._settled_before(event.at) or event.step == _Step.END:
                 break
-            if event.kind == "end":
-                break
-            if event.kind == "prompt":
-                await self._prompt(event.number, schedule)
-            elif event.kind == "nudge":
-                await self._nudge(event.number)
-            elif not self._entries:
-                await self._tell_pathway(ReliefProgress(event="no_reports"))
-        await asyncio.gather(*self._sending, return_exceptions=True)
-        evaluation = evaluate_relief(check.baseline_pain, self._entries, policy)
+            if event.step == _Step.PROMPT:
+                self._prompt(event.number, schedule)
+            elif event.step == _Step.NUDGE:
+                self._nudge(event.number)
+            elif not self._reports:
+                self._tell_pathway(ReliefProgress(event=ProgressEvent.NO_REPORTS))
+        self._evaluation = self._evaluate()
         workflow.set_current_details(
-            f"Relief check finished: **{evaluation.result.value}** ({evaluation.reason})"
+            f"Relief check finished: **{self._evaluation.result.value}** ({self._evaluation.reason})"
         )
+        # The verdict does not wait on delivery: a prompt still retrying has nothing left to ask.
+        self._messenger.cancel_pending()
+        await asyncio.gather(*self._signals, return_exceptions=True)  # a pathway already closed
+        await workflow.wait_condition(workflow.all_handlers_finished)
         return ReliefOutcome(
-            result=evaluation.result,
-            peak_relief_pct=evaluation.peak_relief_pct,
-            reason=evaluation.reason,
-            entries=sorted(self._entries, key=lambda e: e.after_block),
+            result=self._evaluation.result,
+            peak_relief_pct=self._evaluation.peak_relief_pct,
+            reason=self._evaluation.reason,
+            reports=self._diary(),
         )
+
+    @workflow.update(description="Add the patient's pain (0-10) to the diary, at its recorded time.")
+    def record_pain_report(self, report: PainReport) -> ReportAccepted:
+        """Adds a pain report; it counts at `recorded_at` (default: now), whatever order reports arrive in."""
+        self._reports.append(ReportedPain(at=report.recorded_at or workflow.now(), pain=report.pain))
+        self._last_arrival = workflow.now()
+        if len(self._reports) == 1:
+            self._tell_pathway(ReliefProgress(event=ProgressEvent.FIRST_REPORT))
+        return ReportAccepted(reports=len(self._reports))
+
+    @record_pain_report.validator
+    def _check_pain_report(self, report: PainReport) -> None:
+        if self._evaluation is not None:
+            raise refuse(Refusal.WRONG_STAGE, "the relief check has ended")
+        if report.recorded_at is not None:
+            if report.recorded_at > workflow.now() + CLOCK_SKEW:
+                raise refuse(Refusal.INVALID_STEP, "recorded_at is in the future")
+            if report.recorded_at < self._check.performed_at:
+                raise refuse(Refusal.INVALID_STEP, "recorded_at is before the block was performed")
+
+    @workflow.query(description="The diary so far: the block, every report in time order, and the result.")
+    def diary(self) -> ReliefCheckView:
+        """The relief check as the pathway view shows it while the check runs."""
+        check, evaluation = self._check, self._evaluation
+        return ReliefCheckView(
+            block_number=check.block_number,
+            anesthetic=check.anesthetic,
+            baseline_pain=check.baseline_pain,
+            performed_at=check.performed_at,
+            reports=self._diary(),
+            result=evaluation.result if evaluation else None,
+            peak_relief_pct=evaluation.peak_relief_pct if evaluation else None,
+            reason=evaluation.reason if evaluation else None,
+        )
+
+    def _diary(self) -> list[ReportedPain]:
+        return sorted(self._reports, key=lambda r: r.at)
+
+    def _evaluate(self) -> ReliefEvaluation:
+        entries = [
+            DiaryEntry(after_block=r.at - self._check.performed_at, pain=r.pain) for r in self._reports
+        ]
+        return evaluate_relief(self._check.baseline_pain, entries, self._check.policy)
 
     async def _settled_before(self, at: datetime) -> bool:
         """Waits until `at`; True if the result was settled first."""
-        remaining = at - workflow.now()
         if self._settled():
             return True
-        if remaining.total_seconds() <= 0:
+        remaining = at - workflow.now()
+        if remaining <= timedelta(0):
             return False
         try:
             await workflow.wait_condition(self._settled, timeout=remaining, timeout_summary="next diary step")
@@ -104,10 +157,9 @@ class ReliefCheckWorkflow:
         sent, answered = self._return_check_sent_at, self._last_arrival
         if sent is not None and answered is not None and answered >= sent:
             return True
-        evaluation = evaluate_relief(self._check.baseline_pain, self._entries, self._check.policy)
-        return evaluation.result == ReliefResult.POSITIVE
+        return self._evaluate().result == ReliefResult.POSITIVE
 
-    async def _prompt(self, number: int, schedule: list[datetime]) -> None:
+    def _prompt(self, number: int, schedule: list[datetime]) -> None:
         check = self._check
         is_return_check = number == len(schedule)
         answer_due = (
@@ -118,29 +170,37 @@ class ReliefCheckWorkflow:
             self._return_check_sent_at = workflow.now()
         due = local_text(answer_due, check.clinic_timezone)
         workflow.set_current_details(f"Diary prompt {number} of {len(schedule)} sent; answer due {due}")
-        self._send(
-            f"diary:{check.block_number}:{number}", "return_check" if is_return_check else "diary_prompt"
-        )
-        await self._tell_pathway(
-            ReliefProgress(event="prompt_sent", prompt_number=number, answer_due_at=answer_due)
+        template = "return_check" if is_return_check else "diary_prompt"
+        self._messenger.to_patient(template, f"diary:{check.block_number}:{number}")
+        self._tell_pathway(
+            ReliefProgress(event=ProgressEvent.PROMPT_SENT, prompt_number=number, answer_due_at=answer_due)
         )
 
-    async def _nudge(self, number: int) -> None:
-        answered = self._last_arrival is not None and (
-            self._open_prompt_at is not None and self._last_arrival >= self._open_prompt_at
+    def _nudge(self, number: int) -> None:
+        answered = (
+            self._last_arrival is not None
+            and self._open_prompt_at is not None
+            and self._last_arrival >= self._open_prompt_at
         )
-        if self._open_prompt != number or answered:
-            return
-        self._send(f"diary-nudge:{self._check.block_number}:{number}", "diary_nudge")
+        if self._open_prompt == number and not answered:
+            self._messenger.to_patient("diary_nudge", f"diary-nudge:{self._check.block_number}:{number}")
 
-    def _send(self, key: str, template: str) -> None:
-        """Prompts go out in the background: a slow provider must not hold back the diary's clock."""
-        message = send_message(
-            pathway_id=self._check.pathway_id, key=key, template=template, patient_ref=self._check.patient_ref
+    def _message_trouble(self, reason: AttentionReason) -> None:
+        event = (
+            ProgressEvent.PATIENT_UNREACHABLE
+            if reason == AttentionReason.PATIENT_UNREACHABLE
+            else ProgressEvent.MESSAGE_NOT_DELIVERED
         )
-        self._sending.append(asyncio.create_task(message))
+        self._tell_pathway(ReliefProgress(event=event))
 
-    async def _tell_pathway(self, progress: ReliefProgress) -> None:
+    def _tell_pathway(self, progress: ReliefProgress) -> None:
+        """Signals the pathway in the background, in order; the run waits for them before it returns."""
         parent = workflow.info().parent
-        if parent is not None:
-            await workflow.get_external_workflow_handle(parent.workflow_id).signal(PROGRESS_SIGNAL, progress)
+        if parent is None:
+            return
+        from workflows.pathway import PatientPathwayWorkflow  # the pathway imports this module
+
+        handle = workflow.get_external_workflow_handle_for(PatientPathwayWorkflow.run, parent.workflow_id)
+        self._signals.append(
+            asyncio.create_task(handle.signal(PatientPathwayWorkflow.relief_progress, progress))
+        )

@@ -9,9 +9,9 @@ from temporalio.common import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from domain.answers import PathwayResult
 from domain.inputs import PathwayInput
 from domain.stages import Stage
-from domain.view import PathwayView
 from workflows import TASK_QUEUE
 from workflows import search_attributes as sa
 from workflows.pathway import PatientPathwayWorkflow
@@ -19,7 +19,7 @@ from workflows.pathway import PatientPathwayWorkflow
 
 async def start_pathway(
     client: Client, pathway_id: str, pathway: PathwayInput, *, task_queue: str = TASK_QUEUE
-) -> tuple[WorkflowHandle[PatientPathwayWorkflow, PathwayView], bool]:
+) -> tuple[WorkflowHandle[PatientPathwayWorkflow, PathwayResult], bool]:
     """Starts the pathway, or finds the one already started for this id (running or ended).
 
     Returns the handle and whether this call started it.

@@ -2,21 +2,39 @@
 
 import asyncio
 from collections.abc import Awaitable
+from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from api.dependencies import Pool, TemporalClient
 
 router = APIRouter(tags=["health"])
 
+Check = Literal["ok", "unreachable"]
+
+
+class Liveness(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "unavailable"]
+    checks: dict[str, Check]
+
 
 @router.get("/healthz", summary="The process is alive")
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+async def healthz() -> Liveness:
+    return Liveness(status="ok")
 
 
-@router.get("/readyz", summary="Temporal and PostgreSQL are reachable (503 otherwise)")
+@router.get(
+    "/readyz",
+    summary="Temporal and PostgreSQL are reachable (503 otherwise)",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "A dependency is unreachable"}},
+)
 async def readyz(pool: Pool, client: TemporalClient) -> JSONResponse:
     checks = {
         "temporal": await _check(client.service_client.check_health()),
@@ -28,7 +46,7 @@ async def readyz(pool: Pool, client: TemporalClient) -> JSONResponse:
     )
 
 
-async def _check(probe: Awaitable[object]) -> str:
+async def _check(probe: Awaitable[object]) -> Check:
     try:
         await asyncio.wait_for(probe, timeout=2)
     except Exception:

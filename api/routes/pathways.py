@@ -3,7 +3,7 @@
 import base64
 import binascii
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
@@ -11,7 +11,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import require_scope
 from api.dependencies import PathwayHandle, Pool, TemporalClient
-from api.problems import Problem
+from api.problems import Problem, problem_responses
+from api.temporal_errors import unavailable
 from api.views import current_view
 from db import audit
 from db.api_clients import ApiClient
@@ -40,16 +41,26 @@ class PathwayPage(BaseModel):
     next_page_token: str | None
 
 
-@router.get("/v1/pathways/{pathway_id}", response_model=PathwayView, summary="A pathway's view")
-async def get_pathway(client: Reader, handle: PathwayHandle, pool: Pool) -> dict[str, Any]:
-    view = await current_view(handle)
+@router.get(
+    "/v1/pathways/{pathway_id}",
+    summary="A pathway's view",
+    responses=problem_responses(401, 403, 404, 503),
+)
+async def get_pathway(
+    client: Reader, handle: PathwayHandle, temporal: TemporalClient, pool: Pool
+) -> PathwayView:
+    view = await current_view(temporal, handle.id)
     await audit.record(
-        pool, actor=client.name, action="pathway.read", pathway_id=handle.id, patient_ref=view["patient_ref"]
+        pool, actor=client.name, action="pathway.read", pathway_id=handle.id, patient_ref=view.patient_ref
     )
     return view
 
 
-@router.get("/v1/pathways", response_model=PathwayPage, summary="List pathways, newest first")
+@router.get(
+    "/v1/pathways",
+    summary="List pathways, newest first",
+    responses=problem_responses(401, 403, 422, 503),
+)
 async def list_pathways(
     temporal: TemporalClient,
     client: Reader,
@@ -76,7 +87,7 @@ async def list_pathways(
             RPCStatusCode.DEADLINE_EXCEEDED,
         ):
             raise Problem(422, "invalid-page-token", "page_token is not one this API issued.") from err
-        raise Problem(503, "temporal-unavailable", "The workflow service did not answer; try again.") from err
+        raise unavailable() from err
     page = executions.current_page or []
     items = [
         PathwaySummary(

@@ -1,5 +1,6 @@
 """Workflow tests run on the time-skipping test server: hours of timers pass in milliseconds."""
 
+import os
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
@@ -14,9 +15,9 @@ from domain.config import CLINICAL, PathwayConfig
 from domain.inputs import PathwayInput
 from domain.referral import ClinicalReferral, History, MriOnFile, Symptoms
 from tests.workflows.fakes import FakeClinic
+from tests.workflows.history_recording import HISTORIES, record_histories
 from tests.workflows.pathway_driver import PathwayDriver
-from workflows.pathway import PatientPathwayWorkflow
-from workflows.relief_check import ReliefCheckWorkflow
+from workflows.registry import WORKFLOWS, workflow_runner
 
 
 @pytest.fixture
@@ -36,8 +37,9 @@ async def clinic(env: WorkflowEnvironment) -> AsyncIterator[FakeClinic]:
     async with Worker(
         env.client,
         task_queue="pathway-tests",
-        workflows=[PatientPathwayWorkflow, ReliefCheckWorkflow],
+        workflows=WORKFLOWS,
         activities=fake.activities(),
+        workflow_runner=workflow_runner(),
     ):
         yield fake
 
@@ -55,8 +57,12 @@ def clinical_referral(*, mri_age_days: int | None = 30, **symptoms: bool) -> Cli
 
 
 @pytest.fixture
-def start(env: WorkflowEnvironment, clinic: FakeClinic):  # type: ignore[no-untyped-def]
-    """Starts a pathway on the test server and returns a driver for it."""
+async def start(env: WorkflowEnvironment, clinic: FakeClinic, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """Starts a pathway on the test server and returns a driver for it.
+
+    With DVR_RECORD_HISTORIES=1 (`make record-histories`), each pathway's history and its relief checks'
+    are written to tests/histories/ when the test ends, for the replay test."""
+    drivers: list[PathwayDriver] = []
 
     async def _start(
         referral: ClinicalReferral | None = None, config: PathwayConfig = CLINICAL
@@ -69,6 +75,11 @@ def start(env: WorkflowEnvironment, clinic: FakeClinic):  # type: ignore[no-unty
             referral=referral or clinical_referral(),
             config=config,
         )
-        return await PathwayDriver.start(env, clinic, pathway)
+        driver = await PathwayDriver.start(env, clinic, pathway)
+        drivers.append(driver)
+        return driver
 
-    return _start
+    yield _start
+    if os.environ.get("DVR_RECORD_HISTORIES") == "1":
+        name = f"{request.module.__name__.rsplit('.', 1)[-1]}__{request.node.name}"
+        await record_histories(env.client, [d.handle.id for d in drivers], HISTORIES, name)

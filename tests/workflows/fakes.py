@@ -1,5 +1,6 @@
 """In-memory stand-ins for the activities, under the real activities' names (workflow tests only)."""
 
+import asyncio
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -7,9 +8,16 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from domain.appointments import Appointment, BookingRequest, StatusChangeRequest
-from domain.notifications import NotificationReceipt, NotificationRequest
+from domain.notifications import (
+    NotificationReceipt,
+    NotificationRequest,
+    ReceiptStatus,
+    Recipient,
+    UndeliveredMessage,
+)
 
 
 class FakeClinic:
@@ -19,6 +27,17 @@ class FakeClinic:
         self.bookings: dict[tuple[str, str, int], Appointment] = {}
         self.messages: list[NotificationRequest] = []
         self.status_changes: list[StatusChangeRequest] = []
+        self.undelivered: list[UndeliveredMessage] = []
+        self._held: dict[str, asyncio.Event] = {}
+        self.failing: set[str] = set()
+        self.unreachable = False
+
+    def hold(self, template: str) -> None:
+        """Messages of `template` wait until `release` (a slow provider)."""
+        self._held[template] = asyncio.Event()
+
+    def release(self, template: str) -> None:
+        self._held.pop(template).set()
 
     @activity.defn(name="book_appointment")
     async def book_appointment(self, request: BookingRequest) -> Appointment:
@@ -39,11 +58,26 @@ class FakeClinic:
 
     @activity.defn(name="send_notification")
     async def send_notification(self, request: NotificationRequest) -> NotificationReceipt:
+        if request.template in self._held:
+            await self._held[request.template].wait()
+        if request.template in self.failing:
+            raise ApplicationError("gateway down", type="DeliveryFailed", non_retryable=True)
         self.messages.append(request)
-        return NotificationReceipt(status="sent", channel="sms")
+        if self.unreachable and request.recipient == Recipient.PATIENT:
+            return NotificationReceipt(status=ReceiptStatus.SUPPRESSED)
+        return NotificationReceipt(status=ReceiptStatus.SENT, channel="sms")
+
+    @activity.defn(name="record_undelivered")
+    async def record_undelivered(self, message: UndeliveredMessage) -> None:
+        self.undelivered.append(message)
 
     def templates(self) -> Counter[str]:
         return Counter(m.template for m in self.messages)
 
     def activities(self) -> list[Callable[..., Any]]:
-        return [self.book_appointment, self.change_appointment_status, self.send_notification]
+        return [
+            self.book_appointment,
+            self.change_appointment_status,
+            self.send_notification,
+            self.record_undelivered,
+        ]

@@ -2,14 +2,16 @@
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from domain.answers import PathwayResult
 from domain.appointments import Appointment, AppointmentKind, AppointmentStatus
+from domain.identifiers import relief_check_id
 from domain.inputs import PathwayInput
 from domain.results import (
     AppointmentStatusChange,
@@ -26,6 +28,8 @@ from domain.stages import Stage
 from domain.view import PathwayView
 from tests.workflows.fakes import FakeClinic
 from workflows.pathway import PatientPathwayWorkflow
+from workflows.reading import read_pathway_view
+from workflows.relief_check import ReliefCheckWorkflow
 from workflows.start import start_pathway
 
 
@@ -34,7 +38,7 @@ class PathwayDriver:
         self,
         env: WorkflowEnvironment,
         clinic: FakeClinic,
-        handle: WorkflowHandle[PatientPathwayWorkflow, PathwayView],
+        handle: WorkflowHandle[PatientPathwayWorkflow, PathwayResult],
     ) -> None:
         self.env, self.clinic, self.handle = env, clinic, handle
 
@@ -48,7 +52,23 @@ class PathwayDriver:
         return cls(env, clinic, handle)
 
     async def view(self) -> PathwayView:
-        return await self.handle.query(PatientPathwayWorkflow.view)
+        """The view as the API reads it: the pathway's, with a running relief check's diary."""
+        return await read_pathway_view(self.env.client, self.handle.id)
+
+    def relief_check(self, block_number: int = 1) -> WorkflowHandle[ReliefCheckWorkflow, Any]:
+        return self.env.client.get_workflow_handle_for(
+            ReliefCheckWorkflow.run, relief_check_id(self.handle.id, block_number)
+        )
+
+    async def pain_report(self, report: PainReport) -> PathwayView:
+        block_number = (await self.view()).relief_check.block_number
+        await self.relief_check(block_number).execute_update(ReliefCheckWorkflow.record_pain_report, report)
+        return await self.view()
+
+    async def _taken(self, step: Awaitable[object]) -> PathwayView:
+        """Runs a step's Update and reads the view after it, as the API answers."""
+        await step
+        return await self.view()
 
     async def wait_for(self, what: str, check: Callable[[PathwayView], bool]) -> PathwayView:
         """Polls the view until `check` holds: the workflow moves on its own, so this waits on state."""
@@ -73,37 +93,45 @@ class PathwayDriver:
         return [a for a in view.appointments if a.kind == kind][-1]
 
     async def result(self) -> PathwayView:
-        return await self.handle.result()
+        """Waits for the pathway to end, then reads its final view."""
+        await self.handle.result()
+        return await self.view()
 
     async def mri_review(self, swelling: bool = True) -> PathwayView:
         await self.wait_for(
             "mri review due", lambda v: v.next_action is not None and v.next_action.action == "mri_review"
         )
-        return await self.handle.execute_update(
-            PatientPathwayWorkflow.record_mri_review,
-            MriReview(
-                facet_swelling=swelling, levels=["L4-L5"], side="bilateral", reviewed_by="Dr. Radiologist"
-            ),
+        return await self._taken(
+            self.handle.execute_update(
+                PatientPathwayWorkflow.record_mri_review,
+                MriReview(
+                    facet_swelling=swelling, levels=["L4-L5"], side="bilateral", reviewed_by="Dr. Radiologist"
+                ),
+            )
         )
 
     async def exam(self, concordant: bool = True) -> PathwayView:
         await self.booked(AppointmentKind.EXAM)
-        return await self.handle.execute_update(
-            PatientPathwayWorkflow.record_exam,
-            ExamResult(palpation_concordant=concordant, levels=["L4-L5"], examined_by="Dr. Physician"),
+        return await self._taken(
+            self.handle.execute_update(
+                PatientPathwayWorkflow.record_exam,
+                ExamResult(palpation_concordant=concordant, levels=["L4-L5"], examined_by="Dr. Physician"),
+            )
         )
 
     async def block(self, baseline: int = 8, count: int = 1) -> PathwayView:
         await self.booked(AppointmentKind.BLOCK, count)
-        return await self.handle.execute_update(
-            PatientPathwayWorkflow.record_block,
-            BlockRecord(
-                anesthetic="lidocaine",
-                levels=["L4-L5"],
-                side="bilateral",
-                baseline_pain=baseline,
-                performed_by="Dr. Physician",
-            ),
+        return await self._taken(
+            self.handle.execute_update(
+                PatientPathwayWorkflow.record_block,
+                BlockRecord(
+                    anesthetic="lidocaine",
+                    levels=["L4-L5"],
+                    side="bilateral",
+                    baseline_pain=baseline,
+                    performed_by="Dr. Physician",
+                ),
+            )
         )
 
     async def diary(self, entries: list[tuple[timedelta, int]]) -> None:
@@ -112,7 +140,7 @@ class PathwayDriver:
         assert performed_at is not None
         for after, pain in entries:
             await self.skip_to(performed_at + after)
-            await self.handle.execute_update(PatientPathwayWorkflow.record_pain_report, PainReport(pain=pain))
+            await self.pain_report(PainReport(pain=pain))
 
     async def skip_to(self, at: datetime) -> None:
         now = await self.workflow_now()
@@ -124,38 +152,48 @@ class PathwayDriver:
 
     async def decide(self, approved: bool = True, **extra: Any) -> PathwayView:
         await self.wait_for("candidacy", lambda v: v.stage == Stage.CANDIDACY)
-        return await self.handle.execute_update(
-            PatientPathwayWorkflow.record_candidacy_decision,
-            CandidacyDecision(
-                approved=approved,
-                anesthesia="twilight" if approved else None,
-                decided_by="Dr. Surgeon",
-                **extra,
-            ),
+        return await self._taken(
+            self.handle.execute_update(
+                PatientPathwayWorkflow.record_candidacy_decision,
+                CandidacyDecision(
+                    approved=approved,
+                    anesthesia="twilight" if approved else None,
+                    decided_by="Dr. Surgeon",
+                    **extra,
+                ),
+            )
         )
 
     async def procedure(self, status: str = "completed", count: int = 1) -> PathwayView:
         await self.booked(AppointmentKind.DVR, count)
-        return await self.handle.execute_update(
-            PatientPathwayWorkflow.record_procedure,
-            ProcedureRecord(
-                status=status,
-                levels_treated=["L4-L5"] if status == "completed" else [],
-                performed_by="Dr. Surgeon",
-            ),
+        return await self._taken(
+            self.handle.execute_update(
+                PatientPathwayWorkflow.record_procedure,
+                ProcedureRecord(
+                    status=status,
+                    levels_treated=["L4-L5"] if status == "completed" else [],
+                    performed_by="Dr. Surgeon",
+                ),
+            )
         )
 
     async def follow_up(self, pain: int = 1, red_flags: list[str] | None = None) -> PathwayView:
-        return await self.handle.execute_update(
-            PatientPathwayWorkflow.record_follow_up,
-            FollowUpAnswer(pain=pain, returned_to_work=True, red_flags=red_flags or []),
+        return await self._taken(
+            self.handle.execute_update(
+                PatientPathwayWorkflow.record_follow_up,
+                FollowUpAnswer(pain=pain, returned_to_work=True, red_flags=red_flags or []),
+            )
         )
 
     async def appointment_status(self, appointment: Appointment, status: AppointmentStatus) -> PathwayView:
-        return await self.handle.execute_update(
-            PatientPathwayWorkflow.record_appointment_status,
-            AppointmentStatusChange(appointment_id=appointment.appointment_id, status=status.value),
+        return await self._taken(
+            self.handle.execute_update(
+                PatientPathwayWorkflow.record_appointment_status,
+                AppointmentStatusChange(appointment_id=appointment.appointment_id, status=status.value),
+            )
         )
 
     async def withdraw(self, reason: str = "patient moved away") -> PathwayView:
-        return await self.handle.execute_update(PatientPathwayWorkflow.withdraw, Withdrawal(reason=reason))
+        return await self._taken(
+            self.handle.execute_update(PatientPathwayWorkflow.withdraw, Withdrawal(reason=reason))
+        )

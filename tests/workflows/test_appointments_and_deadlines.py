@@ -223,9 +223,10 @@ async def test_no_diary_reports_by_two_hours_asks_staff_to_call(start: Start, cl
     await pathway.wait_for("staff told", lambda _: _staff_told(clinic, "no diary reports"))
     assert clinic.templates()["staff_attention"] == 1
 
-    answered = await pathway.handle.execute_update(
-        PatientPathwayWorkflow.record_pain_report, PainReport(pain=6)
-    )  # a late first report stands the call down
+    answered = await pathway.pain_report(PainReport(pain=6))  # a late first report stands the call down
+    answered = await pathway.wait_for(
+        "attention cleared", lambda v: "no_diary_reports" not in v.attention_reasons
+    )
     assert "no_diary_reports" not in answered.attention_reasons
     assert answered.needs_attention is False
 

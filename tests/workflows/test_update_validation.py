@@ -7,14 +7,14 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
 
 from domain.appointments import AppointmentKind
-from domain.results import BlockRecord, CandidacyDecision, ExamResult, PainReport
+from domain.results import BlockRecord, CandidacyDecision, ExamResult, PainReport, Withdrawal
 from domain.stages import Stage
 from tests.workflows.fakes import FakeClinic
 from tests.workflows.pathway_driver import PathwayDriver
 from workflows.pathway import PatientPathwayWorkflow
+from workflows.relief_check import ReliefCheckWorkflow
 
 Start = Callable[..., Awaitable[PathwayDriver]]
 
@@ -47,11 +47,30 @@ async def test_step_at_wrong_stage_is_refused_and_not_recorded(start: Start, cli
     assert (await pathway.view()).criteria.exam_concordant is None
 
 
-async def test_pain_report_outside_relief_check_is_refused(start: Start, clinic: FakeClinic) -> None:
+async def test_pain_report_times_are_bounded_by_the_block_and_the_clock(
+    start: Start, clinic: FakeClinic
+) -> None:
     pathway = await start()
-    await pathway.wait_for("mri", lambda v: v.stage == Stage.MRI)
-    refusal = await _refusal(pathway, PatientPathwayWorkflow.record_pain_report, PainReport(pain=3))
-    assert refusal.type == "WrongStage"
+    await pathway.mri_review()
+    await pathway.exam()
+    performed_at = (await pathway.block()).relief_check.performed_at
+    assert performed_at is not None
+    diary = pathway.relief_check()
+    now = await pathway.workflow_now()
+    for recorded_at, message in (
+        (now + timedelta(hours=1), "recorded_at is in the future"),
+        (performed_at - timedelta(minutes=1), "recorded_at is before the block was performed"),
+    ):
+        with pytest.raises(WorkflowUpdateFailedError) as failed:
+            await diary.execute_update(
+                ReliefCheckWorkflow.record_pain_report, PainReport(pain=2, recorded_at=recorded_at)
+            )
+        cause = failed.value.cause
+        assert isinstance(cause, ApplicationError)
+        assert (cause.type, cause.message) == ("InvalidStep", message)
+    assert (await pathway.view()).relief_check.reports == []
+    within = await pathway.pain_report(PainReport(pain=2, recorded_at=now + timedelta(minutes=4)))
+    assert [r.pain for r in within.relief_check.reports] == [2]
 
 
 async def test_block_in_the_future_is_invalid(start: Start, clinic: FakeClinic) -> None:
@@ -92,11 +111,25 @@ async def test_approval_without_anesthesia_is_invalid(start: Start, clinic: Fake
     assert (await pathway.view()).stage == Stage.CANDIDACY
 
 
-async def test_steps_on_a_closed_pathway_are_refused(start: Start, clinic: FakeClinic) -> None:
-    from tests.workflows.conftest import clinical_referral
+async def test_steps_on_a_closed_pathway_are_refused_by_the_validator(
+    start: Start, clinic: FakeClinic
+) -> None:
+    clinic.hold("pathway_closed")  # the closing letter is slow: the closed pathway is still running
+    pathway = await start()
+    await pathway.mri_review()
+    await pathway.booked(AppointmentKind.EXAM)
+    closed = await pathway.withdraw("moved away")
+    assert closed.status == "closed"
+    before = await _accepted_updates(pathway)
 
-    pathway = await start(clinical_referral(axial_low_back_pain=False))
-    await pathway.result()
-    with pytest.raises(RPCError) as refused:
-        await pathway.withdraw()
-    assert refused.value.status == RPCStatusCode.NOT_FOUND
+    again = await _refusal(pathway, PatientPathwayWorkflow.withdraw, Withdrawal(reason="again"))
+    assert (again.type, again.message) == ("PathwayClosed", "the pathway is closed")
+    exam = await _refusal(
+        pathway,
+        PatientPathwayWorkflow.record_exam,
+        ExamResult(palpation_concordant=True, levels=["L4-L5"], examined_by="Dr. Late"),
+    )
+    assert exam.type == "PathwayClosed"
+    assert await _accepted_updates(pathway) == before
+    clinic.release("pathway_closed")
+    assert (await pathway.result()).outcome == "withdrawn"

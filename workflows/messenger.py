@@ -1,0 +1,98 @@
+"""Messages from workflow code: one deterministic outbox key per message, sent in the background.
+
+A provider outage must not hold a pathway up, so sends run beside the stage sequence. Each send is retried
+within bounds (workflows/activity_options.py); one that still fails is marked failed in the outbox and
+reported through `on_trouble`, as is a patient with no channel they agreed to.
+"""
+
+import asyncio
+from collections.abc import Callable
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.notifications import NotificationActivities
+    from domain.notifications import (
+        NotificationReceipt,
+        NotificationRequest,
+        ReceiptStatus,
+        Recipient,
+        UndeliveredMessage,
+    )
+    from domain.stages import AttentionReason
+
+from workflows.activity_options import MESSAGE, OUTBOX_UPDATE
+
+
+class Messenger:
+    def __init__(
+        self, pathway_id: str, patient_ref: str, on_trouble: Callable[[AttentionReason], None]
+    ) -> None:
+        self._pathway_id = pathway_id
+        self._patient_ref = patient_ref
+        self._on_trouble = on_trouble
+        self._sending: list[asyncio.Task[None]] = []
+
+    def to_patient(self, template: str, key: str, params: dict[str, str] | None = None) -> None:
+        self._start(Recipient.PATIENT, template, key, params)
+
+    def to_staff(self, template: str, key: str, params: dict[str, str] | None = None) -> None:
+        self._start(Recipient.STAFF, template, key, params)
+
+    @property
+    def idle(self) -> bool:
+        return all(task.done() for task in self._sending)
+
+    async def drain(self) -> None:
+        """Waits for every message started so far, and any a failure started meanwhile."""
+        while not self.idle:
+            await asyncio.gather(*self._sending, return_exceptions=True)
+
+    def cancel_pending(self) -> None:
+        """Drops the sends still retrying: what they would say no longer holds."""
+        for task in self._sending:
+            task.cancel()
+
+    def _start(self, recipient: Recipient, template: str, key: str, params: dict[str, str] | None) -> None:
+        request = NotificationRequest(
+            key=f"{self._pathway_id}:{key}",
+            pathway_id=self._pathway_id,
+            recipient=recipient,
+            patient_ref=self._patient_ref if recipient == Recipient.PATIENT else None,
+            template=template,
+            params=params or {},
+        )
+        self._sending.append(asyncio.create_task(self._send(request)))
+
+    async def _send(self, request: NotificationRequest) -> None:
+        try:
+            receipt: NotificationReceipt = await workflow.execute_activity_method(
+                NotificationActivities.send_notification,
+                request,
+                start_to_close_timeout=MESSAGE.start_to_close,
+                schedule_to_close_timeout=MESSAGE.schedule_to_close,
+                retry_policy=MESSAGE.retry,
+                summary=f"send {request.template} to {request.recipient.value}",
+            )
+        except ActivityError:
+            workflow.logger.warning("message %s could not be sent", request.key)
+            await self._record_undelivered(request)
+            if request.recipient == Recipient.PATIENT:  # a staff message that fails must not page staff again
+                self._on_trouble(AttentionReason.MESSAGE_NOT_DELIVERED)
+            return
+        if receipt.status == ReceiptStatus.SUPPRESSED:
+            self._on_trouble(AttentionReason.PATIENT_UNREACHABLE)
+
+    async def _record_undelivered(self, request: NotificationRequest) -> None:
+        try:
+            await workflow.execute_activity_method(
+                NotificationActivities.record_undelivered,
+                UndeliveredMessage(key=request.key, reason="every delivery attempt failed"),
+                start_to_close_timeout=OUTBOX_UPDATE.start_to_close,
+                schedule_to_close_timeout=OUTBOX_UPDATE.schedule_to_close,
+                retry_policy=OUTBOX_UPDATE.retry,
+                summary=f"mark {request.template} undelivered",
+            )
+        except ActivityError:  # the outbox row stays unsent; staff are still told below
+            workflow.logger.warning("message %s could not be marked undelivered", request.key)

@@ -1,0 +1,201 @@
+"""The pathway's Updates, Query and Signal: what clinicians, patients, staff and the relief check send it.
+
+Each Update has a validator that refuses a wrong-stage or invalid step before it reaches history (the API
+answers 409 or 422 at once); the handler hands the step to the stage sequence and answers once it is taken.
+Answers are small (`StepAccepted`): the API reads the view after the step.
+"""
+
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.answers import StepAccepted
+    from domain.appointments import AppointmentKind, AppointmentStatus
+    from domain.config import PathwayConfig
+    from domain.inputs import PathwayInput, ProgressEvent, ReliefProgress
+    from domain.refusals import Refusal
+    from domain.results import (
+        Anesthesia,
+        AppointmentStatusChange,
+        BlockRecord,
+        CandidacyDecision,
+        ExamResult,
+        FollowUpAnswer,
+        MriReview,
+        ProcedureRecord,
+        StaffRequest,
+        Withdrawal,
+    )
+    from domain.stages import Actor, AttentionReason, Stage, StepName
+    from domain.view import Criteria, FollowUpView, PathwayView, ReliefCheckView
+
+from workflows.appointment_book import AppointmentBook
+from workflows.refusal import refuse
+from workflows.status_board import StatusBoard
+from workflows.step_inbox import StepInbox
+
+# How far a record's own time may run ahead of the workflow's clock.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+class PathwayHandlers:
+    """Mixed into PatientPathwayWorkflow, which creates the collaborators named here."""
+
+    _id: str
+    _in: PathwayInput
+    _config: PathwayConfig
+    _anesthesia: Anesthesia | None
+    _board: StatusBoard
+    _book: AppointmentBook
+    _inbox: StepInbox
+    _criteria: Criteria
+    _indications: list[str]
+    _relief: ReliefCheckView
+    _follow_up: FollowUpView
+
+    @workflow.update(description="Record the clinician's MRI review (stage mri).")
+    async def record_mri_review(self, review: MriReview) -> StepAccepted:
+        """The MRI review: swelling moves on to the exam, none closes the pathway not_candidate."""
+        return await self._inbox.accept(StepName.MRI_REVIEW, review)
+
+    @record_mri_review.validator
+    def _check_mri_review(self, review: MriReview) -> None:
+        self._inbox.check_step(StepName.MRI_REVIEW)
+
+    @workflow.update(description="Record the physician's exam (stage exam, once it is booked).")
+    async def record_exam(self, exam: ExamResult) -> StepAccepted:
+        """The exam: concordant palpation moves on to the block, otherwise not_candidate."""
+        return await self._inbox.accept(StepName.EXAM, exam)
+
+    @record_exam.validator
+    def _check_exam(self, exam: ExamResult) -> None:
+        self._inbox.check_step(StepName.EXAM, booked=AppointmentKind.EXAM)
+
+    @workflow.update(
+        description="Record the medial branch block as performed (stage block); the diary starts."
+    )
+    async def record_block(self, block: BlockRecord) -> StepAccepted:
+        """The block, with anesthetic and baseline pain; the relief check starts at `performed_at`."""
+        return await self._inbox.accept(StepName.BLOCK, block)
+
+    @record_block.validator
+    def _check_block(self, block: BlockRecord) -> None:
+        self._inbox.check_step(StepName.BLOCK, booked=AppointmentKind.BLOCK)
+        if block.performed_at is not None:
+            now = workflow.now()
+            if block.performed_at > now + CLOCK_SKEW:
+                raise refuse(Refusal.INVALID_STEP, "performed_at is in the future")
+            if block.performed_at < now - self._config.relief.return_check_offset:
+                raise refuse(Refusal.INVALID_STEP, "performed_at is too long ago to start a pain diary")
+
+    @workflow.update(description="Record the candidacy decision and the anesthesia chosen (stage candidacy).")
+    async def record_candidacy_decision(self, decision: CandidacyDecision) -> StepAccepted:
+        """Approval (with twilight sedation or general anesthesia) books the DVR; a decline closes."""
+        return await self._inbox.accept(StepName.CANDIDACY_DECISION, decision)
+
+    @record_candidacy_decision.validator
+    def _check_candidacy_decision(self, decision: CandidacyDecision) -> None:
+        self._inbox.check_step(StepName.CANDIDACY_DECISION)
+        if decision.approved and decision.anesthesia is None:
+            raise refuse(Refusal.INVALID_STEP, "anesthesia (twilight or general) is required when approving")
+
+    @workflow.update(description="Record the DVR as completed, or cancelled to rebook (stage dvr_scheduled).")
+    async def record_procedure(self, procedure: ProcedureRecord) -> StepAccepted:
+        """A completed DVR moves on to the next-day follow-up; a cancelled one is rebooked."""
+        return await self._inbox.accept(StepName.PROCEDURE, procedure)
+
+    @record_procedure.validator
+    def _check_procedure(self, procedure: ProcedureRecord) -> None:
+        self._inbox.check_step(StepName.PROCEDURE, booked=AppointmentKind.DVR)
+        if procedure.completed_at is not None and procedure.completed_at > workflow.now() + CLOCK_SKEW:
+            raise refuse(Refusal.INVALID_STEP, "completed_at is in the future")
+        if procedure.status == "completed" and not procedure.levels_treated:
+            raise refuse(Refusal.INVALID_STEP, "levels_treated is required when the procedure is completed")
+
+    @workflow.update(description="Record the next-day check-in: pain, return to work, red flags (follow_up).")
+    async def record_follow_up(self, answer: FollowUpAnswer) -> StepAccepted:
+        """The patient's answer, or staff's record of the call; red flags stay raised at completion."""
+        return await self._inbox.accept(StepName.FOLLOW_UP, answer)
+
+    @record_follow_up.validator
+    def _check_follow_up(self, answer: FollowUpAnswer) -> None:
+        self._inbox.check_step(StepName.FOLLOW_UP)
+
+    @workflow.update(description="Record that the patient arrived at, missed or cancelled an appointment.")
+    async def record_appointment_status(self, change: AppointmentStatusChange) -> StepAccepted:
+        """A no-show is rebooked up to the limit, then the pathway closes no_show; a cancellation is
+        rebooked. Answers once the status is recorded (the rebooking goes on in the background)."""
+        self._inbox.appointment_changes.append(change)
+        await workflow.wait_condition(lambda: self._recorded(change) or not self._board.active)
+        return self._inbox.answer()
+
+    @record_appointment_status.validator
+    def _check_appointment_status(self, change: AppointmentStatusChange) -> None:
+        self._inbox.check_appointment_change(change)
+
+    @workflow.update(description="Withdraw the pathway: it closes withdrawn and frees its booked slots.")
+    async def withdraw(self, withdrawal: Withdrawal) -> StepAccepted:
+        """Closes the pathway `withdrawn` with the given reason; answers once it has closed."""
+        self._inbox.withdrawal = withdrawal
+        await workflow.wait_condition(lambda: not self._board.active)
+        return self._inbox.answer()
+
+    @withdraw.validator
+    def _check_withdraw(self, withdrawal: Withdrawal) -> None:
+        self._inbox.check_withdrawal()
+
+    @workflow.update(description="Staff: book again after no slot was found or after too many cancellations.")
+    async def retry_booking(self, request: StaffRequest) -> StepAccepted:
+        """Staff fixed the calendar or spoke with the patient: the booking is tried again."""
+        self._book.retry_requested()
+        return self._inbox.answer()
+
+    @retry_booking.validator
+    def _check_retry_booking(self, request: StaffRequest) -> None:
+        self._inbox.check_active()
+        self._book.check_retry_request()
+
+    @workflow.query(description="The pathway view (the relief check's diary is read from its child).")
+    def view(self) -> PathwayView:
+        """Where the pathway stands: stage, criteria, appointments, next action, attention, timeline."""
+        board = self._board
+        return PathwayView(
+            pathway_id=self._id,
+            stage=board.stage,
+            status=board.status,
+            outcome=board.outcome,
+            outcome_reason=board.outcome_reason,
+            clinic_site=self._in.clinic_site,
+            patient_ref=self._in.patient_ref,
+            profile=self._config.profile,
+            criteria=self._criteria,
+            indications=self._indications,
+            appointments=self._book.appointments,
+            relief_check=self._relief,
+            anesthesia=self._anesthesia,
+            follow_up=self._follow_up,
+            needs_attention=bool(board.attention),
+            attention_reasons=board.attention,
+            next_action=board.next_action,
+            timeline=board.timeline,
+        )
+
+    @workflow.signal(description="Progress of the relief check: prompts sent, silence, delivery trouble.")
+    def relief_progress(self, progress: ReliefProgress) -> None:
+        """Sent by the relief check child workflow as its diary goes."""
+        if self._board.stage != Stage.RELIEF_CHECK or not self._board.active:
+            return  # a signal that crossed the check's end
+        if progress.event == ProgressEvent.PROMPT_SENT:
+            self._board.event("diary_prompt_sent", f"prompt {progress.prompt_number}")
+            self._board.set_next_action(Actor.PATIENT, "pain_report", progress.answer_due_at)
+        elif progress.event == ProgressEvent.FIRST_REPORT:
+            self._board.clear_attention(AttentionReason.NO_DIARY_REPORTS)
+        elif progress.event == ProgressEvent.NO_REPORTS:
+            self._board.raise_attention(AttentionReason.NO_DIARY_REPORTS)
+        else:
+            self._board.raise_attention(AttentionReason(progress.event.value))
+
+    def _recorded(self, change: AppointmentStatusChange) -> bool:
+        appointment = self._book.find(change.appointment_id)
+        return appointment is not None and appointment.status != AppointmentStatus.BOOKED

@@ -1,0 +1,10 @@
+"""How a validator refuses an Update: an ApplicationError whose type the API maps to a status."""
+
+from temporalio.exceptions import ApplicationError
+
+from domain.refusals import Refusal
+
+
+def refuse(kind: Refusal, message: str) -> ApplicationError:
+    """The error a validator raises; `message` reaches the caller, so it names no patient."""
+    return ApplicationError(message, type=kind.value, non_retryable=True)

@@ -1,0 +1,96 @@
+"""The step inbox: steps that arrived by Update wait here for the stage sequence to take them.
+
+The validators' rules live here too, so a wrong-stage or repeated step is refused before it reaches history.
+An Update's handler answers once the stage sequence has taken its step, so the answer shows where it led.
+"""
+
+from typing import TypeVar
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.answers import StepAccepted
+    from domain.appointments import AppointmentKind, AppointmentStatus, appointment_kind_of
+    from domain.refusals import Refusal
+    from domain.results import AppointmentStatusChange, StepModel, Withdrawal
+    from domain.stages import StepName
+
+from workflows.appointment_book import AppointmentBook
+from workflows.refusal import refuse
+from workflows.status_board import StatusBoard
+
+S = TypeVar("S", bound=StepModel)
+
+
+class StepInbox:
+    def __init__(self, board: StatusBoard, book: AppointmentBook) -> None:
+        self._board = board
+        self._book = book
+        self._steps: dict[StepName, StepModel] = {}
+        self.withdrawal: Withdrawal | None = None
+        self.appointment_changes: list[AppointmentStatusChange] = []
+
+    # ---- validators ------------------------------------------------------------------------------------
+
+    def check_active(self) -> None:
+        if not self._board.active:
+            raise refuse(Refusal.PATHWAY_CLOSED, f"the pathway is {self._board.status.value}")
+        if self.withdrawal is not None:
+            raise refuse(Refusal.PATHWAY_CLOSED, "the pathway is being withdrawn")
+
+    def check_step(self, step: StepName, *, booked: AppointmentKind | None = None) -> None:
+        """The pathway is in the step's stage, the step is not already in, and its appointment is booked."""
+        self.check_active()
+        if self._board.stage != step.stage:
+            raise refuse(
+                Refusal.WRONG_STAGE,
+                f"{step.value} is recorded in {step.stage.value}, not {self._board.stage.value}",
+            )
+        if step in self._steps:
+            raise refuse(Refusal.WRONG_STAGE, f"{step.value} has already been recorded")
+        if booked is not None:
+            current = self._book.current(booked)
+            if current is None or current.status not in (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED):
+                raise refuse(Refusal.WRONG_STAGE, f"the {booked.value} appointment is not booked yet")
+
+    def check_withdrawal(self) -> None:
+        self.check_active()
+
+    def check_appointment_change(self, change: AppointmentStatusChange) -> None:
+        self.check_active()
+        appointment = self._book.find(change.appointment_id)
+        if appointment is None:
+            raise refuse(Refusal.UNKNOWN_APPOINTMENT, "no such appointment on this pathway")
+        if appointment.status != AppointmentStatus.BOOKED:
+            raise refuse(Refusal.WRONG_STAGE, f"the appointment is already {appointment.status.value}")
+        stage = self._board.stage
+        if change.status != "arrived" and appointment_kind_of(stage) != appointment.kind:
+            raise refuse(
+                Refusal.WRONG_STAGE, f"a {appointment.kind.value} appointment cannot change in {stage.value}"
+            )
+        if any(c.appointment_id == change.appointment_id for c in self.appointment_changes):
+            raise refuse(Refusal.WRONG_STAGE, "a change to this appointment is already being processed")
+
+    # ---- handlers --------------------------------------------------------------------------------------
+
+    async def accept(self, step: StepName, value: StepModel) -> StepAccepted:
+        """Hands the step to the stage sequence and answers once it has been taken."""
+        self._steps[step] = value
+        await workflow.wait_condition(lambda: step not in self._steps or not self._board.active)
+        if step in self._steps:  # the pathway ended (withdrawal, no-show) before it took the step
+            del self._steps[step]
+            raise refuse(Refusal.PATHWAY_CLOSED, f"the pathway ended before {step.value} was taken")
+        return self.answer()
+
+    def answer(self) -> StepAccepted:
+        return StepAccepted(stage=self._board.stage, status=self._board.status)
+
+    # ---- for the stage sequence ------------------------------------------------------------------------
+
+    def has(self, step: StepName) -> bool:
+        return step in self._steps
+
+    def take(self, step: StepName, model: type[S]) -> S:
+        value = self._steps.pop(step)
+        assert isinstance(value, model)
+        return value
