@@ -1,5 +1,9 @@
-"""The whole local stack in the foreground (`make run`): Temporal dev server with its UI, PostgreSQL,
-migrations and the demo clinic, one worker and the API. Ctrl-C stops everything it started."""
+"""The whole local stack in the foreground (`make run`): a process supervisor.
+
+It starts PostgreSQL (embedded, unless `DATABASE_URL` names one) and has db/bootstrap.py prepare it
+(migrations, the demo clinic, the bootstrap API key), then starts the Temporal dev server with its UI, one
+worker and the API, waits for `/readyz`, and prints where everything is. Ctrl-C stops everything it started;
+if any process exits, the rest are stopped too."""
 
 import asyncio
 import os
@@ -14,11 +18,8 @@ from config.binaries import installed_binary
 from config.logging import configure_logging
 from config.settings import Settings
 from config.temporal import connect, dev_server_search_attribute_flags
-from db.api_clients import ALL_SCOPES, new_api_key, upsert_client
+from db.bootstrap import prepare_database
 from db.embedded import EmbeddedPostgres
-from db.migrate import migrate
-from db.pool import create_pool
-from db.seed import seed_demo_clinic
 
 log = structlog.get_logger()
 STARTUP_TIMEOUT = 60.0
@@ -26,33 +27,6 @@ STARTUP_TIMEOUT = 60.0
 
 class StackError(Exception):
     pass
-
-
-async def prepare_database(url: str, settings: Settings) -> str:
-    """Applies migrations, loads the demo clinic and installs the bootstrap API key; returns the key."""
-    pool = await create_pool(url, max_size=2)
-    try:
-        async with pool.acquire() as conn:
-            await migrate(conn)
-            await seed_demo_clinic(conn)
-            api_key = bootstrap_key(settings)
-            await upsert_client(conn, "bootstrap", api_key, ALL_SCOPES)
-    finally:
-        await pool.close()
-    return api_key
-
-
-def bootstrap_key(settings: Settings) -> str:
-    """DVR_BOOTSTRAP_API_KEY if set, else the key generated on the first run and kept in the data folder."""
-    if settings.bootstrap_api_key:
-        return settings.bootstrap_api_key
-    path = settings.data_dir / "bootstrap-api-key"
-    if path.exists():
-        return path.read_text().strip()
-    key = new_api_key()
-    path.write_text(key + "\n")
-    path.chmod(0o600)
-    return key
 
 
 async def start_temporal(
@@ -149,7 +123,7 @@ async def run_stack(settings: Settings) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
     try:
-        api_key = await prepare_database(url, settings)
+        api_key = await prepare_database(url, settings.data_dir, settings.bootstrap_api_key)
         await start_temporal(settings, processes)
         env = {**os.environ, "DATABASE_URL": url, "DVR_PROFILE": settings.profile}
         processes.append(await start_python("workers.worker", env))

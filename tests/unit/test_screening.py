@@ -14,12 +14,13 @@ symptoms_st = st.builds(
     lateral_thigh_burning=st.booleans(),
     pain_below_knee=st.booleans(),
 )
-history_st = st.builds(
-    History,
-    prior_rfa_with_recurrence=st.booleans(),
-    prior_laminectomy_or_microdiscectomy=st.booleans(),
-    considering_adjacent_level_fusion=st.booleans(),
-)
+# The history's flags, read from the model: a flag added to History is covered by the tests below.
+FLAGS = tuple(name for name, field in History.model_fields.items() if field.annotation is bool)
+history_st = st.fixed_dictionaries({flag: st.booleans() for flag in FLAGS}).map(History.model_validate)
+
+
+def history_with(*flags: str) -> History:
+    return History.model_validate(dict.fromkeys(flags, True))
 
 
 @given(symptoms_st, history_st)
@@ -54,18 +55,33 @@ def test_history_never_gates_the_screen(symptoms: Symptoms, history: History, ot
     assert first.reason == second.reason
 
 
+def test_history_has_flags() -> None:
+    assert FLAGS
+    assert set(FLAGS) == set(History.model_fields)
+
+
+@given(symptoms_st)
+def test_each_history_flag_alone_is_one_indication(symptoms: Symptoms) -> None:
+    alone = [screen_referral(symptoms, history_with(flag)).indications for flag in FLAGS]
+    assert all(len(indications) == 1 for indications in alone)
+    # Each flag names its own indication.
+    assert len({indications[0] for indications in alone}) == len(FLAGS)
+
+
 @given(symptoms_st, history_st)
-def test_indications_listed_from_history(symptoms: Symptoms, history: History) -> None:
-    expected = [
-        name
-        for name, present in (
-            ("prior_rfa_with_recurrence", history.prior_rfa_with_recurrence),
-            ("post_laminectomy_or_microdiscectomy", history.prior_laminectomy_or_microdiscectomy),
-            ("alternative_to_adjacent_level_fusion", history.considering_adjacent_level_fusion),
-        )
-        if present
-    ]
-    assert list(screen_referral(symptoms, history).indications) == expected
+def test_one_indication_per_history_flag_set(symptoms: Symptoms, history: History) -> None:
+    flags_set = [flag for flag in FLAGS if getattr(history, flag)]
+    indications = screen_referral(symptoms, history).indications
+    assert len(indications) == len(flags_set)
+    # The same indications as each of those flags alone, in the order of the history's fields.
+    assert indications == tuple(
+        screen_referral(symptoms, history_with(flag)).indications[0] for flag in flags_set
+    )
+
+
+@given(symptoms_st, symptoms_st, history_st)
+def test_indications_never_depend_on_symptoms(symptoms: Symptoms, other: Symptoms, history: History) -> None:
+    assert screen_referral(symptoms, history).indications == screen_referral(other, history).indications
 
 
 def test_typical_referral_counts_supporting_patterns() -> None:
@@ -98,16 +114,3 @@ def test_missing_axial_pain_reason() -> None:
     )
     assert not screening.typical_facet_pain
     assert screening.reason == "no axial low back pain"
-
-
-def test_all_indications_in_order() -> None:
-    history = History(
-        prior_rfa_with_recurrence=True,
-        prior_laminectomy_or_microdiscectomy=True,
-        considering_adjacent_level_fusion=True,
-    )
-    assert screen_referral(Symptoms(axial_low_back_pain=True), history).indications == (
-        "prior_rfa_with_recurrence",
-        "post_laminectomy_or_microdiscectomy",
-        "alternative_to_adjacent_level_fusion",
-    )

@@ -1,0 +1,52 @@
+"""Getting a database ready for the local stack: the schema, the demo clinic and the bootstrap API key.
+
+`prepare_database` applies the migrations not yet applied, loads the demo clinic and installs the bootstrap
+API client (every scope) under the key `bootstrap_key` returns. Each part is idempotent, so it runs at every
+start: a restart changes nothing but a bootstrap key that was set or rotated since.
+
+The bootstrap key is `DVR_BOOTSTRAP_API_KEY` when it is set; otherwise one key is generated on the first run
+and kept in the data folder (`bootstrap-api-key`, readable by its owner only), so the key that the start-up
+banner prints and the README's curl walk-through reads stays the same from run to run.
+"""
+
+import os
+from pathlib import Path
+
+from db.api_clients import ALL_SCOPES, new_api_key, upsert_client
+from db.migrate import migrate
+from db.pool import create_pool
+from db.seed import seed_demo_clinic
+
+KEY_FILE = "bootstrap-api-key"
+BOOTSTRAP_CLIENT = "bootstrap"
+
+
+async def prepare_database(url: str, data_dir: Path, configured_key: str | None = None) -> str:
+    """Applies migrations, loads the demo clinic and installs the bootstrap API key; returns the key."""
+    pool = await create_pool(url, max_size=2)
+    try:
+        async with pool.acquire() as conn:
+            await migrate(conn)
+            await seed_demo_clinic(conn)
+            api_key = bootstrap_key(data_dir, configured_key)
+            await upsert_client(conn, BOOTSTRAP_CLIENT, api_key, ALL_SCOPES)
+    finally:
+        await pool.close()
+    return api_key
+
+
+def bootstrap_key(data_dir: Path, configured_key: str | None = None) -> str:
+    """`configured_key` if set, else the key generated on the first run and kept in `data_dir` (mode 0600)."""
+    if configured_key:
+        return configured_key
+    path = data_dir / KEY_FILE
+    try:
+        # Created with its final mode, so the key is never readable by others, not even for a moment.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    key = new_api_key()
+    with os.fdopen(fd, "w") as file:
+        file.write(key + "\n")
+    path.chmod(0o600)  # whatever the umask
+    return key
