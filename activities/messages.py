@@ -70,6 +70,10 @@ STAFF_TEMPLATES: dict[str, MessageTemplate] = {
         "Decision due on pathway $pathway_id",
         "A clinician's $action is due on pathway $pathway_id by $when.",
     ),
+    "message_not_delivered": MessageTemplate(
+        "A message on closed pathway $pathway_id was not delivered",
+        "A message to the patient of closed pathway $pathway_id could not be delivered; see its outbox rows.",
+    ),
 }
 
 KIND_LABELS = {"mri": "MRI", "exam": "physical exam", "block": "medial branch block", "dvr": "DVR procedure"}

@@ -9,7 +9,7 @@ import importlib
 import json
 import pkgutil
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -32,7 +32,6 @@ from domain.referral import (
     ReferringProvider,
     Symptoms,
 )
-from domain.relief import DiaryEntry
 from domain.results import (
     BlockRecord,
     CandidacyDecision,
@@ -41,9 +40,11 @@ from domain.results import (
     MriReview,
     PainReport,
     ProcedureRecord,
+    StaffRequest,
     Withdrawal,
 )
 from domain.stages import ReliefResult
+from domain.view import ReportedPain
 
 UNKNOWN = "field_from_another_build"
 
@@ -122,6 +123,7 @@ EXAMPLES: dict[type[BaseModel], BaseModel] = {
     ),
     FollowUpAnswer: FollowUpAnswer(pain=1, returned_to_work=True, red_flags=["fever"]),
     Withdrawal: Withdrawal(reason="moved away"),
+    StaffRequest: StaffRequest(requested_by="Front desk"),
     PathwayInput: PathwayInput(
         patient_ref="patient-1",
         clinic_site="phoenix-main",
@@ -144,7 +146,7 @@ EXAMPLES: dict[type[BaseModel], BaseModel] = {
         result=ReliefResult.POSITIVE,
         peak_relief_pct=86,
         reason="relief at threshold, then pain returned",
-        entries=[DiaryEntry(after_block=timedelta(minutes=30), pain=1)],
+        reports=[ReportedPain(at=AT, pain=1)],
     ),
 }
 

@@ -1,5 +1,6 @@
 """Recording workflow histories for the replay test (`make record-histories`)."""
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -14,7 +15,7 @@ MAX_BLOCKS = 3
 
 async def record_histories(client: Client, pathway_ids: list[str], folder: Path, name: str) -> None:
     """Writes each pathway's history, and each of its relief checks', as `<name>[-n][.relief-k].json`."""
-    folder.mkdir(exist_ok=True)
+    await asyncio.to_thread(folder.mkdir, exist_ok=True)
     for number, pathway_id in enumerate(pathway_ids, start=1):
         stem = name if len(pathway_ids) == 1 else f"{name}-{number}"
         await _write(client, pathway_id, folder / f"{stem}.json")
@@ -29,4 +30,4 @@ async def record_histories(client: Client, pathway_ids: list[str], folder: Path,
 
 async def _write(client: Client, workflow_id: str, path: Path) -> None:
     history = await client.get_workflow_handle(workflow_id).fetch_history()
-    path.write_text(json.dumps(history.to_json_dict(), indent=1) + "\n")
+    await asyncio.to_thread(path.write_text, json.dumps(history.to_json_dict(), indent=1) + "\n")

@@ -65,6 +65,10 @@ class PathwayDriver:
         await self.relief_check(block_number).execute_update(ReliefCheckWorkflow.record_pain_report, report)
         return await self.view()
 
+    async def step(self, update: Any, arg: object) -> PathwayView:
+        """Runs any Update of the pathway with `arg`, and reads the view after it."""
+        return await self._taken(self.handle.execute_update(update, arg))
+
     async def _taken(self, step: Awaitable[object]) -> PathwayView:
         """Runs a step's Update and reads the view after it, as the API answers."""
         await step

@@ -268,7 +268,7 @@ async def test_status_change_for_unknown_appointment_is_refused(start: Start, cl
     )
 
     with pytest.raises(WorkflowUpdateFailedError) as failed:
-        await pathway.handle.execute_update(
+        await pathway.step(
             PatientPathwayWorkflow.record_appointment_status,
             AppointmentStatusChange(appointment_id="no-such-appointment", status="noshow"),
         )
