@@ -29,8 +29,11 @@ class FakeClinic:
         self.status_changes: list[StatusChangeRequest] = []
         self.undelivered: list[UndeliveredMessage] = []
         self._held: dict[str, asyncio.Event] = {}
-        self.failing: set[str] = set()
+        self.failing: set[str] = set()  # templates whose sends fail for good
+        self.retrying: set[str] = set()  # templates whose sends fail and are retried (a provider outage)
         self.unreachable = False
+        self.no_slots: set[str] = set()
+        self.booking_calls: list[BookingRequest] = []
 
     def hold(self, template: str) -> None:
         """Messages of `template` wait until `release` (a slow provider)."""
@@ -41,6 +44,9 @@ class FakeClinic:
 
     @activity.defn(name="book_appointment")
     async def book_appointment(self, request: BookingRequest) -> Appointment:
+        self.booking_calls.append(request)
+        if request.kind.value in self.no_slots:
+            raise ApplicationError("no slot within 60 days", type="NoSlotAvailable", non_retryable=True)
         key = (request.pathway_id, request.kind.value, request.attempt)
         if key not in self.bookings:
             starts = request.not_before + timedelta(days=1)
@@ -60,6 +66,8 @@ class FakeClinic:
     async def send_notification(self, request: NotificationRequest) -> NotificationReceipt:
         if request.template in self._held:
             await self._held[request.template].wait()
+        if request.template in self.retrying:
+            raise ApplicationError("gateway unavailable", type="DeliveryFailed")
         if request.template in self.failing:
             raise ApplicationError("gateway down", type="DeliveryFailed", non_retryable=True)
         self.messages.append(request)
@@ -70,6 +78,10 @@ class FakeClinic:
     @activity.defn(name="record_undelivered")
     async def record_undelivered(self, message: UndeliveredMessage) -> None:
         self.undelivered.append(message)
+
+    def sent_keys(self) -> set[str]:
+        """The message keys sent, without the pathway id prefix."""
+        return {m.key.split(":", 1)[1] for m in self.messages}
 
     def templates(self) -> Counter[str]:
         return Counter(m.template for m in self.messages)

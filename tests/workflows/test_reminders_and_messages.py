@@ -1,0 +1,126 @@
+"""Reminders are sent, move with a rebooking and stop with their stage; nudges; delivery trouble."""
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from domain.appointments import AppointmentKind, AppointmentStatus
+from domain.config import CLINICAL
+from domain.stages import AttentionReason, Outcome, ReliefResult, Stage
+from tests.workflows.fakes import FakeClinic
+from tests.workflows.pathway_driver import PathwayDriver
+
+Start = Callable[..., Awaitable[PathwayDriver]]
+SHORTLY_BEFORE = CLINICAL.reminder_before
+POSITIVE_DIARY = [(timedelta(minutes=15), 1), (timedelta(minutes=30), 1), (timedelta(hours=2), 7)]
+
+
+def _reminder(appointment_id: str) -> str:
+    return f"reminder:{appointment_id}:shortly_before"
+
+
+async def test_a_reminder_is_sent_shortly_before_the_appointment(start: Start, clinic: FakeClinic) -> None:
+    pathway = await start()
+    await pathway.mri_review()
+    exam = await pathway.booked(AppointmentKind.EXAM)
+    await pathway.skip_to(exam.starts_at - SHORTLY_BEFORE - timedelta(minutes=1))
+    assert _reminder(exam.appointment_id) not in clinic.sent_keys()
+    await pathway.skip_to(exam.starts_at - SHORTLY_BEFORE + timedelta(minutes=1))
+    await pathway.wait_for("reminder sent", lambda _: _reminder(exam.appointment_id) in clinic.sent_keys())
+    reminder = next(m for m in clinic.messages if m.key.endswith(_reminder(exam.appointment_id)))
+    assert reminder.template == "appointment_reminder" and reminder.params["kind"] == "exam"
+
+
+async def test_a_reminder_stops_once_the_step_is_recorded(start: Start, clinic: FakeClinic) -> None:
+    pathway = await start()
+    await pathway.mri_review()
+    exam = await pathway.booked(AppointmentKind.EXAM)
+    await pathway.exam()  # recorded before the reminder's moment
+    block = await pathway.booked(AppointmentKind.BLOCK)
+    await pathway.skip_to(exam.starts_at + timedelta(hours=1))
+    await pathway.skip_to(block.starts_at - SHORTLY_BEFORE + timedelta(minutes=1))
+    await pathway.wait_for("block reminder", lambda _: _reminder(block.appointment_id) in clinic.sent_keys())
+    assert _reminder(exam.appointment_id) not in clinic.sent_keys()
+
+
+async def test_a_cancelled_appointment_moves_its_reminder_to_the_new_one(
+    start: Start, clinic: FakeClinic
+) -> None:
+    pathway = await start()
+    await pathway.mri_review()
+    first = await pathway.booked(AppointmentKind.EXAM)
+    await pathway.appointment_status(first, AppointmentStatus.CANCELLED)
+    second = await pathway.booked(AppointmentKind.EXAM, 2)
+    assert second.starts_at > first.starts_at
+    await pathway.skip_to(second.starts_at - SHORTLY_BEFORE + timedelta(minutes=1))
+    await pathway.wait_for("new reminder", lambda _: _reminder(second.appointment_id) in clinic.sent_keys())
+    assert _reminder(first.appointment_id) not in clinic.sent_keys()
+
+
+async def test_a_missed_prompt_is_nudged_once_and_an_answered_one_is_not(
+    start: Start, clinic: FakeClinic
+) -> None:
+    pathway = await start()
+    await pathway.mri_review()
+    await pathway.exam()
+    performed_at = (await pathway.block()).relief_check.performed_at
+    assert performed_at is not None
+    relief = CLINICAL.relief
+    first, second = relief.prompt_offsets[0], relief.prompt_offsets[1]
+    await pathway.skip_to(performed_at + first + relief.nudge_after + timedelta(minutes=1))
+    await pathway.wait_for("nudge for prompt 1", lambda _: "diary-nudge:1:1" in clinic.sent_keys())
+    await pathway.diary([(second + timedelta(minutes=1), 2)])  # prompt 2 answered
+    await pathway.skip_to(performed_at + second + relief.nudge_after + timedelta(minutes=2))
+    await pathway.wait_for("prompt 3 not yet", lambda v: v.stage == Stage.RELIEF_CHECK)
+    assert "diary-nudge:1:2" not in clinic.sent_keys()
+    assert clinic.templates()["diary_nudge"] == 1
+
+
+async def test_the_verdict_does_not_wait_on_diary_messages(start: Start, clinic: FakeClinic) -> None:
+    clinic.retrying.add("diary_prompt")  # the gateway is down: every prompt is being retried
+    pathway = await start()
+    await pathway.mri_review()
+    await pathway.exam()
+    await pathway.block()
+    await pathway.diary(POSITIVE_DIARY)
+    view = await pathway.wait_for("candidacy", lambda v: v.stage == Stage.CANDIDACY)
+    assert view.relief_check.result == ReliefResult.POSITIVE
+    assert clinic.templates()["diary_prompt"] == 0
+
+
+async def test_a_message_that_cannot_be_sent_asks_staff(start: Start, clinic: FakeClinic) -> None:
+    clinic.failing.add("appointment_booked")
+    pathway = await start()
+    await pathway.mri_review()
+    exam = await pathway.booked(AppointmentKind.EXAM)
+    view = await pathway.wait_for(
+        "message not delivered", lambda v: AttentionReason.MESSAGE_NOT_DELIVERED in v.attention_reasons
+    )
+    assert view.needs_attention and view.stage == Stage.EXAM
+    assert [u.key.split(":", 1)[1] for u in clinic.undelivered] == [f"booked:{exam.appointment_id}"]
+
+
+async def test_a_patient_with_no_usable_channel_is_flagged_unreachable(
+    start: Start, clinic: FakeClinic
+) -> None:
+    clinic.unreachable = True
+    pathway = await start()
+    await pathway.mri_review()
+    view = await pathway.wait_for(
+        "unreachable", lambda v: AttentionReason.PATIENT_UNREACHABLE in v.attention_reasons
+    )
+    assert view.needs_attention
+    assert clinic.templates()["staff_attention"] == 1  # told once, however many messages follow
+
+
+async def test_a_closing_letter_that_fails_is_recorded_and_reported_without_holding_the_pathway(
+    start: Start, clinic: FakeClinic
+) -> None:
+    clinic.failing.add("pathway_closed")
+    pathway = await start()
+    await pathway.mri_review()
+    await pathway.booked(AppointmentKind.EXAM)
+    await pathway.withdraw("moved away")
+    final = await pathway.result()
+    assert final.outcome == Outcome.WITHDRAWN
+    assert [u.key.split(":", 1)[1] for u in clinic.undelivered] == ["closed"]
+    assert clinic.templates()["message_not_delivered"] == 1
