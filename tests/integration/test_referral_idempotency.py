@@ -1,10 +1,15 @@
 """Retries never create a second pathway."""
 
 import asyncio
+from typing import Any
 
+import asyncpg
 import httpx
+import pytest
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
+from domain.identifiers import pathway_id_for
 from tests.referrals import referral_body
 
 
@@ -35,18 +40,31 @@ async def test_concurrent_retries_start_one_pathway(api: httpx.AsyncClient, temp
 
 
 async def test_concurrent_requests_with_one_key_and_two_bodies_start_one_pathway(
-    api: httpx.AsyncClient, temporal: Client
+    api: httpx.AsyncClient, temporal: Client, pool: asyncpg.Pool
 ) -> None:
     bodies = [referral_body("REF-IDEM-5"), referral_body("REF-IDEM-6")]
     answers = await asyncio.gather(
         *(api.post("/v1/referrals", json=b, headers={"Idempotency-Key": "idem-5"}) for b in bodies)
     )
     assert sorted(a.status_code for a in answers) == [201, 422]
-    started = [e async for e in temporal.list_workflows("WorkflowId STARTS_WITH 'pathway-'")]
-    refused = next(a for a in answers if a.status_code == 422)
-    winner = next(a for a in answers if a.status_code == 201).json()["pathway_id"]
-    assert refused.json()["type"] == "/problems/idempotency-key-reused"
-    assert winner in {e.id for e in started}
+    won, lost = (0, 1) if answers[0].status_code == 201 else (1, 0)
+    assert answers[lost].headers["content-type"] == "application/problem+json"
+    assert answers[lost].json()["type"] == "/problems/idempotency-key-reused"
+
+    def pathway_of(body: dict[str, Any]) -> str:
+        return pathway_id_for(body["source_system"], body["referral_id"])
+
+    winner, loser = pathway_of(bodies[won]), pathway_of(bodies[lost])
+    assert answers[won].json()["pathway_id"] == winner
+    assert (await temporal.get_workflow_handle(winner).describe()).id == winner
+    with pytest.raises(RPCError) as missing:
+        await temporal.get_workflow_handle(loser).describe()
+    assert missing.value.status == RPCStatusCode.NOT_FOUND
+
+    patients = "select count(*) from patients where mrn = $1"
+    assert await pool.fetchval(patients, bodies[won]["patient"]["mrn"]) == 1
+    assert await pool.fetchval(patients, bodies[lost]["patient"]["mrn"]) == 0
+    assert await pool.fetchval("select count(*) from audit_log where pathway_id = $1", loser) == 0
 
 
 async def test_reused_key_with_another_body_is_refused(api: httpx.AsyncClient) -> None:

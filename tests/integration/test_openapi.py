@@ -1,0 +1,100 @@
+"""The OpenAPI document describes the answers the API really gives."""
+
+from typing import Any
+
+import httpx
+import pytest
+from temporalio.client import Client
+
+from api.app import create_app
+from config.settings import Settings
+from db.pool import create_pool
+
+PROBLEM = "application/problem+json"
+PROBLEM_REF = "#/components/schemas/ProblemDetails"
+VIEW_REF = "#/components/schemas/PathwayView"
+
+
+@pytest.fixture
+async def openapi(api: httpx.AsyncClient) -> dict[str, Any]:
+    response = await api.get("/openapi.json")
+    assert response.status_code == 200, response.text
+    document: dict[str, Any] = response.json()
+    return document
+
+
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method.upper(), path, operation)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+    ]
+
+
+def _v1(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(m, p, o) for m, p, o in _operations(document) if p.startswith("/v1/")]
+
+
+def _ref(response: dict[str, Any], content_type: str) -> str | None:
+    schema: dict[str, Any] = response.get("content", {}).get(content_type, {}).get("schema", {})
+    ref: str | None = schema.get("$ref")
+    return ref
+
+
+def test_every_v1_operation_documents_401_and_403(openapi: dict[str, Any]) -> None:
+    missing = [f"{m} {p}: {s}" for m, p, o in _v1(openapi) for s in ("401", "403") if s not in o["responses"]]
+    assert _v1(openapi) and missing == []
+
+
+def test_every_v1_error_is_problem_json_of_problem_details(openapi: dict[str, Any]) -> None:
+    wrong = [
+        f"{m} {p} {status}: {response.get('content')}"
+        for m, p, o in _v1(openapi)
+        for status, response in o["responses"].items()
+        if status[0] in "45"
+        and (set(response.get("content", {})) != {PROBLEM} or _ref(response, PROBLEM) != PROBLEM_REF)
+    ]
+    assert wrong == []
+
+
+def test_no_operation_documents_the_default_validation_error(openapi: dict[str, Any]) -> None:
+    documented = [
+        f"{m} {p} {status}"
+        for m, p, o in _operations(openapi)
+        for status, response in o["responses"].items()
+        if "HTTPValidationError" in str(response)
+    ]
+    assert documented == []
+
+
+def test_step_posts_document_404_409_422_and_503(openapi: dict[str, Any]) -> None:
+    steps = [(p, o) for m, p, o in _v1(openapi) if m == "POST" and p.startswith("/v1/pathways/{pathway_id}/")]
+    assert len(steps) == 10
+    for path, operation in steps:
+        assert {"200", "404", "409", "422", "503"} <= set(operation["responses"]), path
+        assert _ref(operation["responses"]["200"], "application/json") == VIEW_REF, path
+
+
+def test_referrals_document_201_and_200_with_the_pathway_view(openapi: dict[str, Any]) -> None:
+    responses = openapi["paths"]["/v1/referrals"]["post"]["responses"]
+    assert _ref(responses["201"], "application/json") == VIEW_REF
+    assert _ref(responses["200"], "application/json") == VIEW_REF
+
+
+async def test_readyz_documents_200_and_503_as_they_are_sent(
+    openapi: dict[str, Any], database: str, temporal: Client
+) -> None:
+    responses = openapi["paths"]["/readyz"]["get"]["responses"]
+    assert set(responses) == {"200", "503"}
+    # The 503 is sent as the readiness report under the content type the document names.
+    closed = await create_pool(database, max_size=1)
+    await closed.close()
+    app = create_app(Settings(), pool=closed, temporal=temporal)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://api.test"
+    ) as client:
+        unready = await client.get("/readyz")
+    assert unready.status_code == 503
+    sent_as = unready.headers["content-type"]
+    assert list(responses["503"]["content"]) == [sent_as]
+    assert _ref(responses["503"], sent_as) == "#/components/schemas/Readiness"

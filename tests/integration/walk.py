@@ -1,0 +1,43 @@
+"""Walking a fresh referral along the pathway through the API, as an upstream system would."""
+
+import httpx
+
+from tests.integration.polling import next_action_is, poll_view
+from tests.referrals import referral_body
+
+
+async def start_at_mri(api: httpx.AsyncClient, referral_id: str) -> str:
+    """A typical facet-pain referral with a recent MRI: its pathway id, once it waits for the review."""
+    created = await api.post("/v1/referrals", json=referral_body(referral_id))
+    assert created.status_code == 201, created.text
+    pathway_id: str = created.json()["pathway_id"]
+    await poll_view(api, pathway_id, "mri review due", next_action_is("mri_review"))
+    return pathway_id
+
+
+async def walk_to_relief_check(api: httpx.AsyncClient, referral_id: str) -> str:
+    """MRI review, exam and block recorded; returns the pathway id once the first diary prompt is out."""
+    pathway_id = await start_at_mri(api, referral_id)
+    steps = [
+        ("mri-review", {"facet_swelling": True, "levels": ["L4-L5"], "reviewed_by": "Dr. R"}, "exam"),
+        ("exam", {"palpation_concordant": True, "levels": ["L4-L5"], "examined_by": "Dr. P"}, "block"),
+        (
+            "block",
+            {
+                "anesthetic": "lidocaine",
+                "levels": ["L4-L5"],
+                "side": "bilateral",
+                "baseline_pain": 8,
+                "performed_by": "Dr. P",
+            },
+            "relief_check",
+        ),
+    ]
+    for step, body, next_stage in steps:
+        if step != "mri-review":
+            await poll_view(api, pathway_id, f"{step} booked", next_action_is(step))
+        answer = await api.post(f"/v1/pathways/{pathway_id}/{step}", json=body)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["stage"] == next_stage
+    await poll_view(api, pathway_id, "first diary prompt", next_action_is("pain_report"))
+    return pathway_id
