@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint clean
+.PHONY: run test lint clean record-histories
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -28,6 +28,11 @@ lint: $(VENV)/.test-installed
 
 test: lint
 	$(BIN)/pytest
+
+# Re-records tests/histories/ from the workflow tests (see README, "Changing a workflow").
+record-histories: $(VENV)/.test-installed
+	rm -f tests/histories/*.json
+	DVR_RECORD_HISTORIES=1 $(BIN)/pytest -q tests/workflows --deselect tests/workflows/test_replay.py
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

@@ -65,12 +65,23 @@ def install_problem_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+            problem_ref = {"$ref": "#/components/schemas/ProblemDetails"}
             for path in schema.get("paths", {}).values():
                 for operation in path.values():
                     for status, response in operation.get("responses", {}).items():
                         content = response.get("content", {})
-                        if status[0] in "45" and "application/json" in content:
-                            content[PROBLEM_JSON] = content.pop("application/json")
+                        body = content.get("application/json", {}).get("schema", {})
+                        if status[0] not in "45" or body.get("$ref", "").rsplit("/", 1)[-1] not in (
+                            "ProblemDetails",
+                            "HTTPValidationError",  # FastAPI's own 422: our handler answers a problem
+                        ):
+                            continue
+                        del content["application/json"]
+                        content[PROBLEM_JSON] = {"schema": problem_ref}
+                        if status == "422":
+                            response["description"] = _MEANINGS[422]
+            for unused in ("HTTPValidationError", "ValidationError"):
+                schema.get("components", {}).get("schemas", {}).pop(unused, None)
             app.openapi_schema = schema
         return app.openapi_schema
 

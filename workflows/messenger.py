@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Callable
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
@@ -75,7 +75,9 @@ class Messenger:
                 retry_policy=MESSAGE.retry,
                 summary=f"send {request.template} to {request.recipient.value}",
             )
-        except ActivityError:
+        except ActivityError as err:
+            if is_cancelled_exception(err):
+                raise  # dropped on purpose (cancel_pending): not a delivery failure
             workflow.logger.warning("message %s could not be sent", request.key)
             await self._record_undelivered(request)
             if request.recipient == Recipient.PATIENT:  # a staff message that fails must not page staff again

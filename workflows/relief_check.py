@@ -70,9 +70,12 @@ class ReliefCheckWorkflow:
             key=lambda e: e.at,
         )
         started = workflow.now()
+        missed = [e for e in events if e.step == _Step.PROMPT and e.at < started]
+        if missed:  # the block was recorded late: one prompt for now, not one for each missed moment
+            self._prompt(missed[-1].number, schedule)
         for event in events:
             if event.at < started and event.step != _Step.END:
-                continue  # the block was recorded late: its earlier prompts are past
+                continue  # past: its moment is gone
             if await self._settled_before(event.at) or event.step == _Step.END:
                 break
             if event.step == _Step.PROMPT:
@@ -87,6 +90,7 @@ class ReliefCheckWorkflow:
         )
         # The verdict does not wait on delivery: a prompt still retrying has nothing left to ask.
         self._messenger.cancel_pending()
+        await self._messenger.drain()  # the cancellations are requested before the check completes
         await asyncio.gather(*self._signals, return_exceptions=True)  # a pathway already closed
         await workflow.wait_condition(workflow.all_handlers_finished)
         return ReliefOutcome(

@@ -1,5 +1,6 @@
 """Integration tests: the real Temporal dev server, embedded PostgreSQL, the real activities and the API."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -33,8 +34,21 @@ class RecordingProvider:
 
     def __init__(self) -> None:
         self.sent: list[OutboundMessage] = []
+        self.holding: dict[str, asyncio.Event] = {}
+        self.held: list[str] = []
+
+    def hold(self, key_prefix: str) -> None:
+        """Messages whose key starts with `key_prefix` wait until `release` (a gateway that hangs)."""
+        self.holding[key_prefix] = asyncio.Event()
+
+    def release(self, key_prefix: str) -> None:
+        self.holding.pop(key_prefix).set()
 
     async def send(self, message: OutboundMessage) -> str:
+        for prefix, released in list(self.holding.items()):
+            if message.key.startswith(prefix):
+                self.held.append(message.key)
+                await released.wait()
         self.sent.append(message)
         return f"rec-{len(self.sent)}"
 

@@ -29,8 +29,8 @@ class FakeClinic:
         self.status_changes: list[StatusChangeRequest] = []
         self.undelivered: list[UndeliveredMessage] = []
         self._held: dict[str, asyncio.Event] = {}
+        self._waiting: Counter[str] = Counter()
         self.failing: set[str] = set()  # templates whose sends fail for good
-        self.retrying: set[str] = set()  # templates whose sends fail and are retried (a provider outage)
         self.unreachable = False
         self.no_slots: set[str] = set()
         self.booking_calls: list[BookingRequest] = []
@@ -38,6 +38,10 @@ class FakeClinic:
     def hold(self, template: str) -> None:
         """Messages of `template` wait until `release` (a slow provider)."""
         self._held[template] = asyncio.Event()
+
+    def waiting(self, template: str) -> int:
+        """How many sends of `template` are being held."""
+        return self._waiting[template]
 
     def release(self, template: str) -> None:
         self._held.pop(template).set()
@@ -65,9 +69,8 @@ class FakeClinic:
     @activity.defn(name="send_notification")
     async def send_notification(self, request: NotificationRequest) -> NotificationReceipt:
         if request.template in self._held:
+            self._waiting[request.template] += 1
             await self._held[request.template].wait()
-        if request.template in self.retrying:
-            raise ApplicationError("gateway unavailable", type="DeliveryFailed")
         if request.template in self.failing:
             raise ApplicationError("gateway down", type="DeliveryFailed", non_retryable=True)
         self.messages.append(request)

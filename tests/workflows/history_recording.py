@@ -30,4 +30,4 @@ async def record_histories(client: Client, pathway_ids: list[str], folder: Path,
 
 async def _write(client: Client, workflow_id: str, path: Path) -> None:
     history = await client.get_workflow_handle(workflow_id).fetch_history()
-    await asyncio.to_thread(path.write_text, json.dumps(history.to_json_dict(), indent=1) + "\n")
+    await asyncio.to_thread(path.write_text, json.dumps(history.to_json_dict()) + "\n")

@@ -5,9 +5,11 @@ from datetime import timedelta
 
 from domain.appointments import AppointmentKind, AppointmentStatus
 from domain.config import CLINICAL
+from domain.results import BlockRecord, PainReport
 from domain.stages import AttentionReason, Outcome, ReliefResult, Stage
 from tests.workflows.fakes import FakeClinic
 from tests.workflows.pathway_driver import PathwayDriver
+from workflows.pathway import PatientPathwayWorkflow
 
 Start = Callable[..., Awaitable[PathwayDriver]]
 SHORTLY_BEFORE = CLINICAL.reminder_before
@@ -75,16 +77,35 @@ async def test_a_missed_prompt_is_nudged_once_and_an_answered_one_is_not(
     assert clinic.templates()["diary_nudge"] == 1
 
 
-async def test_the_verdict_does_not_wait_on_diary_messages(start: Start, clinic: FakeClinic) -> None:
-    clinic.retrying.add("diary_prompt")  # the gateway is down: every prompt is being retried
+async def test_a_block_recorded_late_sends_one_prompt_for_the_missed_ones(
+    start: Start, clinic: FakeClinic
+) -> None:
     pathway = await start()
     await pathway.mri_review()
     await pathway.exam()
-    await pathway.block()
-    await pathway.diary(POSITIVE_DIARY)
+    await pathway.booked(AppointmentKind.BLOCK)
+    performed_at = await pathway.workflow_now() - timedelta(hours=3)  # recorded after the fact
+    await pathway.step(
+        PatientPathwayWorkflow.record_block,
+        BlockRecord(
+            performed_at=performed_at,
+            anesthetic="lidocaine",
+            levels=["L4-L5"],
+            side="left",
+            baseline_pain=8,
+            performed_by="Dr. Physician",
+        ),
+    )
+    now = await pathway.workflow_now()
+    missed = sum(performed_at + o <= now for o in CLINICAL.relief.prompt_offsets)
+    assert missed == 6
+    await pathway.wait_for("one prompt", lambda _: clinic.templates()["diary_prompt"] == 1)
+    assert [k for k in clinic.sent_keys() if k.startswith("diary:")] == [f"diary:1:{missed}"]
+    for after, pain in POSITIVE_DIARY:  # read back from the patient's paper diary
+        await pathway.pain_report(PainReport(pain=pain, recorded_at=performed_at + after))
     view = await pathway.wait_for("candidacy", lambda v: v.stage == Stage.CANDIDACY)
     assert view.relief_check.result == ReliefResult.POSITIVE
-    assert clinic.templates()["diary_prompt"] == 0
+    assert clinic.templates()["diary_prompt"] == 1 and clinic.templates()["diary_nudge"] == 0
 
 
 async def test_a_message_that_cannot_be_sent_asks_staff(start: Start, clinic: FakeClinic) -> None:

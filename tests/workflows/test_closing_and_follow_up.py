@@ -1,0 +1,101 @@
+"""Withdrawal during the diary, the overdue follow-up call, red flags at completion, block time bounds."""
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+
+from domain.appointments import AppointmentKind
+from domain.config import CLINICAL
+from domain.results import BlockRecord
+from domain.stages import Actor, AttentionReason, Outcome, PathwayStatus, Stage
+from tests.workflows.fakes import FakeClinic
+from tests.workflows.pathway_driver import PathwayDriver
+from workflows.pathway import PatientPathwayWorkflow
+
+Start = Callable[..., Awaitable[PathwayDriver]]
+POSITIVE_DIARY = [(timedelta(minutes=15), 1), (timedelta(minutes=30), 1), (timedelta(hours=2), 7)]
+
+
+async def _to_follow_up(pathway: PathwayDriver) -> None:
+    await pathway.mri_review()
+    await pathway.exam()
+    await pathway.block()
+    await pathway.diary(POSITIVE_DIARY)
+    await pathway.decide(approved=True)
+    await pathway.procedure("completed")
+
+
+async def test_withdrawal_during_the_relief_check_stops_the_diary(start: Start, clinic: FakeClinic) -> None:
+    pathway = await start()
+    await pathway.mri_review()
+    await pathway.exam()
+    recorded = await pathway.block()
+    performed_at = recorded.relief_check.performed_at
+    assert performed_at is not None
+    await pathway.diary([(timedelta(minutes=16), 2)])
+    closed = await pathway.withdraw("patient asked to stop")
+    assert (closed.stage, closed.outcome) == (Stage.CLOSED, Outcome.WITHDRAWN)
+    final = await pathway.result()
+    assert final.relief_check.result is None
+    child = await pathway.relief_check().describe()
+    assert child.status is not None and child.status.name == "CANCELED"
+    prompts = clinic.templates()["diary_prompt"]
+    await pathway.skip_to(performed_at + timedelta(hours=10))
+    assert clinic.templates()["diary_prompt"] == prompts, "prompts went on after the withdrawal"
+    assert clinic.templates()["pathway_closed"] == 1
+
+
+async def test_an_unanswered_follow_up_becomes_a_staff_call(start: Start, clinic: FakeClinic) -> None:
+    pathway = await start()
+    await _to_follow_up(pathway)
+    due = (await pathway.view()).next_action
+    assert due is not None and due.due_at is not None
+    await pathway.skip_to(due.due_at + timedelta(minutes=1))
+    late = await pathway.wait_for(
+        "follow-up overdue", lambda v: AttentionReason.FOLLOW_UP_OVERDUE in v.attention_reasons
+    )
+    assert late.next_action is not None
+    assert (late.next_action.actor, late.next_action.action) == (Actor.STAFF, "call_patient")
+    assert late.stage == Stage.FOLLOW_UP
+    recorded = await pathway.follow_up(pain=2)  # staff record the call
+    assert recorded.status == PathwayStatus.COMPLETED and not recorded.needs_attention
+
+
+async def test_red_flags_stay_raised_at_completion(start: Start, clinic: FakeClinic) -> None:
+    pathway = await start()
+    await _to_follow_up(pathway)
+    await pathway.follow_up(pain=6, red_flags=["fever", "wound_drainage"])
+    final = await pathway.result()
+    assert (final.stage, final.outcome) == (Stage.COMPLETED, Outcome.DVR_COMPLETED)
+    assert final.needs_attention is True
+    assert final.attention_reasons == [AttentionReason.RED_FLAGS_REPORTED]
+    assert final.follow_up.red_flags == ["fever", "wound_drainage"]
+    assert any(m.params.get("reason") == "red flags reported" for m in clinic.messages)
+
+
+async def test_a_block_recorded_too_long_ago_is_refused(start: Start, clinic: FakeClinic) -> None:
+    pathway = await start()
+    await pathway.mri_review()
+    await pathway.exam()
+    await pathway.booked(AppointmentKind.BLOCK)
+    long_ago = await pathway.workflow_now() - CLINICAL.relief.return_check_offset - timedelta(minutes=1)
+    block = BlockRecord(
+        performed_at=long_ago,
+        anesthetic="lidocaine",
+        levels=["L4-L5"],
+        side="left",
+        baseline_pain=7,
+        performed_by="Dr. Physician",
+    )
+    with pytest.raises(WorkflowUpdateFailedError) as failed:
+        await pathway.step(PatientPathwayWorkflow.record_block, block)
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert (cause.type, cause.message) == (
+        "InvalidStep",
+        "performed_at is too long ago to start a pain diary",
+    )
+    assert (await pathway.view()).stage == Stage.BLOCK

@@ -1,0 +1,55 @@
+"""A pathway's history stays small: merged search-attribute upserts, small Update answers and result."""
+
+import json
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from temporalio.api.enums.v1 import EventType
+
+from tests.workflows.fakes import FakeClinic
+from tests.workflows.pathway_driver import PathwayDriver
+
+Start = Callable[..., Awaitable[PathwayDriver]]
+POSITIVE_DIARY = [(timedelta(minutes=15), 1), (timedelta(minutes=30), 1), (timedelta(hours=2), 7)]
+SMALL = 200  # bytes: an Update's answer or the result, never the view
+
+
+async def test_a_whole_pathway_writes_small_answers_and_only_changed_search_attributes(
+    start: Start, clinic: FakeClinic
+) -> None:
+    pathway = await start()
+    await pathway.mri_review()
+    await pathway.exam()
+    await pathway.block()
+    await pathway.diary(POSITIVE_DIARY)
+    await pathway.decide(approved=True)
+    await pathway.procedure("completed")
+    await pathway.follow_up(pain=1)
+    await pathway.result()
+    events = (await pathway.handle.fetch_history()).events
+
+    started = events[0].workflow_execution_started_event_attributes.search_attributes.indexed_fields
+    known = {name: json.loads(payload.data) for name, payload in started.items()}
+    upserts = [e for e in events if e.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES]
+    tasks = [e for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED]
+    for event in upserts:
+        fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+        values = {
+            name: json.loads(payload.data) if payload.data else None for name, payload in fields.items()
+        }
+        assert any(known.get(name) != value for name, value in values.items()), (
+            f"an upsert changed nothing: {values}"
+        )
+        known.update(values)
+    task_ids = {e.event_id for e in tasks}
+    per_task = [max(t for t in task_ids if t < e.event_id) for e in upserts]
+    assert len(per_task) == len(set(per_task)), "two upserts in one workflow task"
+
+    answers = [
+        e.workflow_execution_update_completed_event_attributes.outcome.success.payloads[0].data
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED
+    ]
+    assert len(answers) == 6 and all(len(a) < SMALL for a in answers)
+    completed = events[-1].workflow_execution_completed_event_attributes.result.payloads[0].data
+    assert len(completed) < SMALL
