@@ -49,11 +49,6 @@ class Messenger:
         while not self.idle:
             await asyncio.gather(*self._sending, return_exceptions=True)
 
-    def cancel_pending(self) -> None:
-        """Drops the sends still retrying: what they would say no longer holds."""
-        for task in self._sending:
-            task.cancel()
-
     def _start(self, recipient: Recipient, template: str, key: str, params: dict[str, str] | None) -> None:
         request = NotificationRequest(
             key=f"{self._pathway_id}:{key}",
@@ -77,7 +72,7 @@ class Messenger:
             )
         except ActivityError as err:
             if is_cancelled_exception(err):
-                raise  # dropped on purpose (cancel_pending): not a delivery failure
+                raise  # the workflow is ending without it: not a delivery failure
             workflow.logger.warning("message %s could not be sent", request.key)
             await self._record_undelivered(request)
             if request.recipient == Recipient.PATIENT:  # a staff message that fails must not page staff again

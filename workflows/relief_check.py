@@ -88,9 +88,8 @@ class ReliefCheckWorkflow:
         workflow.set_current_details(
             f"Relief check finished: **{self._evaluation.result.value}** ({self._evaluation.reason})"
         )
-        # The verdict does not wait on delivery: a prompt still retrying has nothing left to ask.
-        self._messenger.cancel_pending()
-        await self._messenger.drain()  # the cancellations are requested before the check completes
+        # The verdict does not wait on delivery: a prompt still retrying is left behind when the check
+        # completes (cancelling it could race its completion within the same workflow task).
         await asyncio.gather(*self._signals, return_exceptions=True)  # a pathway already closed
         await workflow.wait_condition(workflow.all_handlers_finished)
         return ReliefOutcome(

@@ -2,20 +2,22 @@
 
 import asyncio
 import json
+from datetime import timedelta
 from pathlib import Path
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError
 
 from domain.identifiers import relief_check_id
 
 HISTORIES = Path(__file__).parent.parent / "histories"
 MAX_BLOCKS = 3
+READ_DEADLINE = timedelta(seconds=5)
 
 
 async def record_histories(client: Client, pathway_ids: list[str], folder: Path, name: str) -> None:
     """Writes each pathway's history, and each of its relief checks', as `<name>[-n][.relief-k].json`."""
-    await asyncio.to_thread(folder.mkdir, exist_ok=True)
+    folder.mkdir(exist_ok=True)  # noqa: ASYNC240 - a test helper writing a few files, not a server
     for number, pathway_id in enumerate(pathway_ids, start=1):
         stem = name if len(pathway_ids) == 1 else f"{name}-{number}"
         await _write(client, pathway_id, folder / f"{stem}.json")
@@ -29,5 +31,18 @@ async def record_histories(client: Client, pathway_ids: list[str], folder: Path,
 
 
 async def _write(client: Client, workflow_id: str, path: Path) -> None:
-    history = await client.get_workflow_handle(workflow_id).fetch_history()
-    await asyncio.to_thread(path.write_text, json.dumps(history.to_json_dict()) + "\n")
+    history = await _fetch(client, workflow_id)
+    recorded = {"workflow_id": workflow_id, "history": history.to_json_dict()}
+    path.write_text(json.dumps(recorded) + "\n")  # noqa: ASYNC240 - as above
+
+
+async def _fetch(client: Client, workflow_id: str) -> WorkflowHistory:
+    """The history; the time-skipping server now and then leaves a history read unanswered, so each read
+    has a deadline and is tried again."""
+    handle = client.get_workflow_handle(workflow_id)
+    for _ in range(4):
+        try:
+            return await asyncio.wait_for(handle.fetch_history(), timeout=READ_DEADLINE.total_seconds())
+        except TimeoutError:
+            continue
+    raise TimeoutError(f"the history of {workflow_id} could not be read")

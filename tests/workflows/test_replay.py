@@ -49,7 +49,8 @@ async def test_recorded_histories_replay_on_the_current_code() -> None:
 
     async def histories() -> AsyncIterator[WorkflowHistory]:
         for path in _history_files():
-            yield WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
+            recorded = json.loads(path.read_text())  # the id matters: child ids derive from it
+            yield WorkflowHistory.from_json(recorded["workflow_id"], recorded["history"])
 
     results = await replayer.replay_workflows(histories(), raise_on_replay_failure=False)
     assert results.replay_failures == {}
