@@ -5,8 +5,6 @@ answers 409 or 422 at once); the handler hands the step to the stage sequence an
 Answers are small (`StepAccepted`): the API reads the view after the step.
 """
 
-from datetime import timedelta
-
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -31,12 +29,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.view import Criteria, FollowUpView, PathwayView, ReliefCheckView
 
 from workflows.appointment_book import AppointmentBook
-from workflows.refusal import refuse
+from workflows.refusal import CLOCK_SKEW, refuse
 from workflows.status_board import StatusBoard
 from workflows.step_inbox import StepInbox
-
-# How far a record's own time may run ahead of the workflow's clock.
-CLOCK_SKEW = timedelta(minutes=5)
 
 
 class PathwayHandlers:
@@ -143,7 +138,7 @@ class PathwayHandlers:
 
     @withdraw.validator
     def _check_withdraw(self, withdrawal: Withdrawal) -> None:
-        self._inbox.check_withdrawal()
+        self._inbox.check_active()
 
     @workflow.update(description="Staff: book again after no slot was found or after too many cancellations.")
     async def retry_booking(self, request: StaffRequest) -> StepAccepted:

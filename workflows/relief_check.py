@@ -24,10 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.view import ReliefCheckView, ReportedPain
 
 from workflows.messenger import Messenger
-from workflows.refusal import refuse
-
-# How far a report's own time may run ahead of the workflow's clock.
-CLOCK_SKEW = timedelta(minutes=5)
+from workflows.refusal import CLOCK_SKEW, refuse
 
 
 class _Step(Enum):

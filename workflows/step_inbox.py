@@ -53,9 +53,6 @@ class StepInbox:
             if current is None or current.status not in (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED):
                 raise refuse(Refusal.WRONG_STAGE, f"the {booked.value} appointment is not booked yet")
 
-    def check_withdrawal(self) -> None:
-        self.check_active()
-
     def check_appointment_change(self, change: AppointmentStatusChange) -> None:
         self.check_active()
         appointment = self._book.find(change.appointment_id)

@@ -4,8 +4,8 @@ import asyncpg
 import httpx
 
 from tests.integration.conftest import RecordingProvider
-from tests.integration.polling import next_action_is, poll_view
-from tests.integration.walk import start_at_mri
+from tests.integration.polling import poll_view
+from tests.integration.walk import record_steps_to_relief_check, start_at_mri
 
 
 async def test_a_hung_diary_prompt_does_not_hold_the_verdict(
@@ -14,23 +14,7 @@ async def test_a_hung_diary_prompt_does_not_hold_the_verdict(
     pathway_id = await start_at_mri(api, "REF-HUNG-PROMPT")
     provider.hold(f"{pathway_id}:diary:")  # the SMS gateway hangs on every diary prompt of this pathway
     try:
-        for step, body in (
-            ("mri-review", {"facet_swelling": True, "levels": ["L4-L5"], "reviewed_by": "Dr. R"}),
-            ("exam", {"palpation_concordant": True, "levels": ["L4-L5"], "examined_by": "Dr. P"}),
-            (
-                "block",
-                {
-                    "anesthetic": "lidocaine",
-                    "levels": ["L4-L5"],
-                    "side": "bilateral",
-                    "baseline_pain": 8,
-                    "performed_by": "Dr. P",
-                },
-            ),
-        ):
-            if step != "mri-review":
-                await poll_view(api, pathway_id, f"{step} booked", next_action_is(step))
-            assert (await api.post(f"/v1/pathways/{pathway_id}/{step}", json=body)).status_code == 200
+        await record_steps_to_relief_check(api, pathway_id)
         await poll_view(api, pathway_id, "a prompt stuck at the gateway", lambda _: bool(provider.held))
         for pain in (1, 0, 7):
             answer = await api.post(f"/v1/pathways/{pathway_id}/pain-reports", json={"pain": pain})

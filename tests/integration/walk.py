@@ -18,6 +18,12 @@ async def start_at_mri(api: httpx.AsyncClient, referral_id: str) -> str:
 async def walk_to_relief_check(api: httpx.AsyncClient, referral_id: str) -> str:
     """MRI review, exam and block recorded; returns the pathway id once the first diary prompt is out."""
     pathway_id = await start_at_mri(api, referral_id)
+    await record_steps_to_relief_check(api, pathway_id)
+    return pathway_id
+
+
+async def record_steps_to_relief_check(api: httpx.AsyncClient, pathway_id: str) -> None:
+    """Records the MRI review, the exam and the block on a pathway waiting for its MRI review."""
     steps = [
         ("mri-review", {"facet_swelling": True, "levels": ["L4-L5"], "reviewed_by": "Dr. R"}, "exam"),
         ("exam", {"palpation_concordant": True, "levels": ["L4-L5"], "examined_by": "Dr. P"}, "block"),
@@ -40,4 +46,3 @@ async def walk_to_relief_check(api: httpx.AsyncClient, referral_id: str) -> str:
         assert answer.status_code == 200, answer.text
         assert answer.json()["stage"] == next_stage
     await poll_view(api, pathway_id, "first diary prompt", next_action_is("pain_report"))
-    return pathway_id
