@@ -153,7 +153,8 @@ async def test_a_worker_killed_mid_diary_resumes_the_pathway_without_duplicates_
         killed_at = await first.kill()
 
         # The outage: the worker stays down until two more prompt moments and their nudges have passed.
-        down_until = schedule[2] + POLICY.nudge_after + timedelta(seconds=0.5)
+        second_moment_after_kill = [at for at in schedule if at > killed_at][1]
+        down_until = second_moment_after_kill + POLICY.nudge_after + timedelta(seconds=0.5)
         await asyncio.sleep(max(0.0, (down_until - datetime.now(UTC)).total_seconds()))
         await second.start()
 
