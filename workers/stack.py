@@ -16,7 +16,10 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import Awaitable
+from contextlib import suppress
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import structlog
@@ -32,11 +35,32 @@ from workers.supervisor import Supervised, keep_running, python_module
 
 log = structlog.get_logger()
 STARTUP_TIMEOUT = 60.0
+T = TypeVar("T")
 LOOPBACK = ("127.0.0.1", "localhost")
 
 
 class StackError(Exception):
     pass
+
+
+class StopRequested(Exception):
+    """Ctrl-C (or SIGTERM) came during start-up."""
+
+
+async def unless_stopped(work: Awaitable[T], stopping: asyncio.Event) -> T:
+    """The result of `work`, which is cancelled (StopRequested) if a stop is requested first."""
+    task = asyncio.ensure_future(work)
+    stop = asyncio.ensure_future(stopping.wait())
+    try:
+        await asyncio.wait([task, stop], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+    if not task.done():
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+        raise StopRequested
+    return task.result()
 
 
 def data_dir_mode() -> int:
@@ -160,7 +184,9 @@ async def run_stack(settings: Settings) -> int:
         loop.add_signal_handler(sig, stopping.set)
     postgres_kept: asyncio.Task[None] | None = None
     try:
-        api_key = await prepare_database(url, settings.data_dir, settings.bootstrap_api_key)
+        api_key = await unless_stopped(
+            prepare_database(url, settings.data_dir, settings.bootstrap_api_key), stopping
+        )
         if embedded is not None:
             publish_embedded_url(settings.data_dir, url)
             server = embedded
@@ -172,13 +198,15 @@ async def run_stack(settings: Settings) -> int:
             postgres_kept = asyncio.create_task(
                 keep_running("postgres", lambda: server.running, restart_postgres, stopping)
             )
-        await start_temporal(settings, processes)
+        await unless_stopped(start_temporal(settings, processes), stopping)
         env = {**os.environ, "DATABASE_URL": url, "DVR_PROFILE": settings.profile}
         await start_python("worker", "workers.worker", env, processes)
         await start_python("api", "workers.api_server", env, processes)
-        await wait_ready(settings, processes)
+        await unless_stopped(wait_ready(settings, processes), stopping)
         print(banner(settings, api_key, database), flush=True)
         await stopping.wait()
+        return 0
+    except StopRequested:
         return 0
     except StackError as err:
         log.error("stack.failed", error=str(err))
