@@ -135,7 +135,7 @@ async def wait_ready(settings: Settings, processes: list[Supervised]) -> None:
             if exited:
                 raise StackError(f"{', '.join(exited)} exited during start-up (see the output above)")
             try:
-                if (await http.get(url)).status_code == 200:
+                if (await http.get(url, timeout=2)).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
