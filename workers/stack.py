@@ -107,7 +107,7 @@ async def start_temporal(settings: Settings, processes: list[Supervised]) -> Sup
     while True:
         if temporal.exits:
             raise StackError(
-                f"the Temporal dev server exited; is port {settings.temporal_address} or"
+                f"the Temporal dev server exited; is {settings.temporal_address} or port"
                 f" {settings.temporal_ui_port} in use?"
             )
         try:
