@@ -15,6 +15,7 @@ _REFUSALS = {
     Refusal.PATHWAY_CLOSED: (409, "pathway-closed"),
     Refusal.INVALID_STEP: (422, "invalid-step"),
     Refusal.UNKNOWN_APPOINTMENT: (404, "unknown-appointment"),
+    Refusal.CONFLICTING_REPORT: (409, "report-conflict"),
 }
 
 

@@ -47,6 +47,7 @@ class ReliefCheckWorkflow:
     def __init__(self, check: ReliefCheckInput) -> None:
         self._check = check
         self._reports: list[ReportedPain] = []
+        self._answers: dict[datetime, ReportAccepted] = {}  # by recorded instant: a report sent again
         self._last_arrival: datetime | None = None
         self._open_prompt = 0
         self._open_prompt_at: datetime | None = None
@@ -98,22 +99,43 @@ class ReliefCheckWorkflow:
 
     @workflow.update(description="Add the patient's pain (0-10) to the diary, at its recorded time.")
     def record_pain_report(self, report: PainReport) -> ReportAccepted:
-        """Adds a pain report; it counts at `recorded_at` (default: now), whatever order reports arrive in."""
-        self._reports.append(ReportedPain(at=report.recorded_at or workflow.now(), pain=report.pain))
+        """Adds a pain report; it counts at `recorded_at` (default: now), whatever order reports arrive in.
+
+        A report at an instant the diary already holds, with the same score, is that report sent again:
+        nothing is stored and the first answer is given again. Another score at that instant is refused."""
+        at = report.recorded_at or workflow.now()
+        self._check_open()  # again here: reports that passed their validators in one task meet here
+        self._check_same_instant(at, report.pain)
+        first = self._answers.get(at)
+        if first is not None:
+            return first
+        self._reports.append(ReportedPain(at=at, pain=report.pain))
         self._last_arrival = workflow.now()
         if len(self._reports) == 1:
             self._tell_pathway(ReliefProgress(event=ProgressEvent.FIRST_REPORT))
-        return ReportAccepted(reports=len(self._reports))
+        answer = ReportAccepted(reports=len(self._reports))
+        self._answers[at] = answer
+        return answer
 
     @record_pain_report.validator
     def _check_pain_report(self, report: PainReport) -> None:
-        if self._evaluation is not None:
-            raise refuse(Refusal.WRONG_STAGE, "the relief check has ended")
+        self._check_open()
         if report.recorded_at is not None:
             if report.recorded_at > workflow.now() + CLOCK_SKEW:
                 raise refuse(Refusal.INVALID_STEP, "recorded_at is in the future")
             if report.recorded_at < self._check.performed_at:
                 raise refuse(Refusal.INVALID_STEP, "recorded_at is before the block was performed")
+        self._check_same_instant(report.recorded_at or workflow.now(), report.pain)
+
+    def _check_open(self) -> None:
+        if self._evaluation is not None:
+            raise refuse(Refusal.WRONG_STAGE, "the relief check has ended")
+
+    def _check_same_instant(self, at: datetime, pain: int) -> None:
+        """The diary holds one score per instant: a different one at the same instant is a conflict."""
+        held = next((r for r in self._reports if r.at == at), None)
+        if held is not None and held.pain != pain:
+            raise refuse(Refusal.CONFLICTING_REPORT, "another pain score is already recorded at that time")
 
     @workflow.query(description="The diary so far: the block, every report in time order, and the result.")
     def diary(self) -> ReliefCheckView:
