@@ -186,6 +186,8 @@ class PathwayHandlers:
             self._board.set_next_action(Actor.PATIENT, "pain_report", progress.answer_due_at)
         elif progress.event == ProgressEvent.FIRST_REPORT:
             self._board.clear_attention(AttentionReason.NO_DIARY_REPORTS)
+        elif progress.event == ProgressEvent.MESSAGES_MISSED:
+            self._board.event("diary_messages_missed", progress.detail or "")
         elif progress.event == ProgressEvent.NO_REPORTS:
             self._board.raise_attention(AttentionReason.NO_DIARY_REPORTS)
         else:
