@@ -120,12 +120,6 @@ def numbers(rows: list[asyncpg.Record], pathway_id: str, kind: str) -> list[int]
     return [int(r["message_key"].removeprefix(prefix)) for r in rows if r["message_key"].startswith(prefix)]
 
 
-@pytest.mark.xfail(
-    reason="the burst: missed diary prompts and nudges are all sent at the restart until the relief check"
-    " collapses them (issue 6, branch i6-relief)",
-    raises=AssertionError,
-    strict=True,
-)
 async def test_a_worker_killed_mid_diary_resumes_the_pathway_without_duplicates_or_a_burst(
     database: str, pool: asyncpg.Pool, own_temporal: Client, api_alone: httpx.AsyncClient, tmp_path: Path
 ) -> None:
