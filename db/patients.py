@@ -1,6 +1,8 @@
 """The patient registry: PHI in, an opaque patient_ref out."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from db.pool import Queryable
 from domain.referral import Patient
@@ -55,3 +57,21 @@ async def contact_for(conn: Queryable, patient_ref: str) -> Contact | None:
     )
     return Contact(**dict(row)) if row else None
 
+
+_CONTACT_COLUMNS = frozenset({"phone", "email", "timezone", "preferred_channel", "sms_consent"})
+
+
+async def change_contact(
+    conn: Queryable, patient_ref: str, changes: Mapping[str, str | bool | None]
+) -> datetime | None:
+    """Sets the named contact columns of the patient; returns when, or None if no patient has this ref."""
+    columns = sorted(changes)
+    if not columns or not _CONTACT_COLUMNS.issuperset(columns):
+        raise ValueError("only contact details change here, and at least one")
+    assignments = ", ".join(f"{column} = ${n}" for n, column in enumerate(columns, start=2))
+    updated_at: datetime | None = await conn.fetchval(
+        f"update patients set {assignments}, updated_at = now() where patient_ref = $1 returning updated_at",
+        patient_ref,
+        *(changes[column] for column in columns),
+    )
+    return updated_at
