@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api.problems import install_problem_handlers, install_problem_openapi
-from api.routes import health, pathways, referrals, steps
+from api.routes import health, pathways, patients, referrals, steps
 from config.settings import Settings
 from config.temporal import connect
 from db.pool import create_pool
@@ -46,6 +46,6 @@ def create_app(
         app.state.pool, app.state.temporal, app.state.settings = pool, temporal, settings
     install_problem_handlers(app)
     install_problem_openapi(app)
-    for module in (health, referrals, pathways, steps):
+    for module in (health, referrals, pathways, steps, patients):
         app.include_router(module.router)
     return app

@@ -12,6 +12,7 @@ ALL_SCOPES = (
     "clinical:write",
     "patient:write",
     "appointments:write",
+    "patients:write",
 )
 
 
