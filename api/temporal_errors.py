@@ -15,7 +15,14 @@ _REFUSALS = {
     Refusal.PATHWAY_CLOSED: (409, "pathway-closed"),
     Refusal.INVALID_STEP: (422, "invalid-step"),
     Refusal.UNKNOWN_APPOINTMENT: (404, "unknown-appointment"),
+    Refusal.CONFLICTING_REPORT: (409, "report-conflict"),
 }
+
+
+# What the Temporal server answers for an Update the workflow completed before taking: accepted but not
+# completed, or delivered in the workflow task that completed it (an Update that had only been admitted gets
+# RPCError NOT_FOUND instead). The step crossed the end of its stage: a conflict, not a server error.
+_ENDED_BEFORE_TAKEN = {"AcceptedUpdateCompletedWorkflow", "UnprocessedUpdate"}
 
 
 def refused(err: WorkflowUpdateFailedError) -> Problem:
@@ -23,6 +30,8 @@ def refused(err: WorkflowUpdateFailedError) -> Problem:
     if isinstance(cause, ApplicationError) and cause.type in set(Refusal):
         status, slug = _REFUSALS[Refusal(cause.type)]
         return Problem(status, slug, cause.message)
+    if isinstance(cause, ApplicationError) and cause.type in _ENDED_BEFORE_TAKEN:
+        return Problem(409, "wrong-stage", "The step arrived as its stage ended; read the pathway again.")
     return Problem(500, "step-failed", "The pathway could not take the step.")
 
 

@@ -47,6 +47,9 @@ class ReliefPolicy(BaseModel):
     final_answer_window: timedelta = timedelta(hours=4)
     nudge_after: timedelta = timedelta(minutes=10)
     silence_alert_after: timedelta = timedelta(hours=2)
+    # A prompt, nudge or silence check later than this (the worker was down, or the block was recorded late)
+    # has missed its moment: the latest missed prompt is sent once, the rest are dropped.
+    missed_after: timedelta = timedelta(minutes=10)
     repeat_blocks_allowed: int = 1
 
 
@@ -73,6 +76,8 @@ class PathwayConfig(BaseModel):
     # Reminders: the day before at a local hour, and shortly before.
     reminder_local_hour: int = 17
     reminder_before: timedelta = timedelta(hours=2)
+    # A reminder later than this (the worker was down) has missed its moment and is dropped.
+    reminder_missed_after: timedelta = timedelta(minutes=30)
     # Follow-up: the day after the procedure at a local hour, or after a fixed delay when not on the calendar.
     follow_up_local_hour: int = 10
     follow_up_delay: timedelta = timedelta(days=1)
@@ -91,6 +96,7 @@ class PathwayConfig(BaseModel):
                         "final_answer_window": relief.final_answer_window / factor,
                         "nudge_after": relief.nudge_after / factor,
                         "silence_alert_after": relief.silence_alert_after / factor,
+                        "missed_after": relief.missed_after / factor,
                     }
                 ),
                 "mri_review_due": self.mri_review_due / factor,
@@ -100,6 +106,7 @@ class PathwayConfig(BaseModel):
                 "procedure_record_due": self.procedure_record_due / factor,
                 "booking_retry_after": self.booking_retry_after / factor,
                 "reminder_before": self.reminder_before / factor,
+                "reminder_missed_after": self.reminder_missed_after / factor,
                 "follow_up_delay": self.follow_up_delay / factor,
                 "follow_up_answer_window": self.follow_up_answer_window / factor,
             }

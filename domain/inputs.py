@@ -40,6 +40,8 @@ class ProgressEvent(StrEnum):
     """The first pain report arrived: nobody needs to call the patient."""
     NO_REPORTS = "no_reports"
     """Nothing has arrived by the silence alert: staff should call the patient."""
+    MESSAGES_MISSED = "messages_missed"
+    """Prompts or nudges missed their moment (an outage, a block recorded late); `detail` says which."""
     MESSAGE_NOT_DELIVERED = "message_not_delivered"
     PATIENT_UNREACHABLE = "patient_unreachable"
 
@@ -48,6 +50,7 @@ class ReliefProgress(ContractModel):
     event: ProgressEvent
     prompt_number: int | None = None
     answer_due_at: datetime | None = None
+    detail: str | None = None
 
 
 class ReliefOutcome(ContractModel):

@@ -14,3 +14,5 @@ class Refusal(StrEnum):
     """The body is well-formed but not acceptable now, e.g. a time in the future (422)."""
     UNKNOWN_APPOINTMENT = "UnknownAppointment"
     """No appointment with that id belongs to the pathway (404)."""
+    CONFLICTING_REPORT = "ConflictingReport"
+    """The diary already holds another pain score at the report's recorded time (409)."""

@@ -18,7 +18,8 @@ class Reminder(BaseModel):
 def reminder_times(
     starts_at: datetime, patient_tz: str, config: PathwayConfig, now: datetime
 ) -> list[Reminder]:
-    """The day-before reminder at the configured local hour and the one shortly before; past ones dropped."""
+    """The day-before reminder at the configured local hour and the one shortly before, in time order;
+    past ones dropped."""
     tz = ZoneInfo(patient_tz)
     local_start = starts_at.astimezone(tz)
     day_before = datetime.combine(
@@ -28,7 +29,7 @@ def reminder_times(
         Reminder(label="day_before", at=day_before),
         Reminder(label="shortly_before", at=starts_at.astimezone(UTC) - config.reminder_before),
     ]
-    return [r for r in reminders if now < r.at < starts_at]
+    return sorted((r for r in reminders if now < r.at < starts_at), key=lambda r: r.at)
 
 
 def follow_up_time(procedure_done_at: datetime, patient_tz: str, config: PathwayConfig) -> datetime:

@@ -3,7 +3,8 @@
 Bookings are bounded: a booking that finds no slot is tried `booking_tries` times, then staff are asked
 (`no_slot_available`); a kind cancelled more than `max_cancellation_rebookings` times also waits for staff
 (`too_many_cancellations`). Waiting for staff sets no timer, so a forgotten pathway's history stays small.
-Reminders stop when their appointment is no longer booked or its stage is left.
+Reminders stop when their appointment is no longer booked or its stage is left; one that missed its moment
+(the worker was down) by more than `reminder_missed_after` is dropped, and the timeline says so.
 """
 
 import asyncio
@@ -215,7 +216,16 @@ class AppointmentBook:
         for reminder in reminder_times(
             appointment.starts_at, self._in.patient_timezone, self._config, workflow.now()
         ):
-            await workflow.sleep(reminder.at - workflow.now(), summary=f"{appointment.kind.value} reminder")
+            if reminder.at > workflow.now():
+                await workflow.sleep(
+                    reminder.at - workflow.now(), summary=f"{appointment.kind.value} reminder"
+                )
+            if workflow.now() - reminder.at > self._config.reminder_missed_after:  # the worker was down
+                kind = appointment.kind.value
+                self._board.event(
+                    "reminder_missed", f"{kind} reminder ({reminder.label}) missed during an outage"
+                )
+                continue
             self._messenger.to_patient(
                 "appointment_reminder",
                 f"reminder:{appointment.appointment_id}:{reminder.label}",

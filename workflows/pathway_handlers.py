@@ -9,7 +9,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.answers import StepAccepted
-    from domain.appointments import AppointmentKind, AppointmentStatus
+    from domain.appointments import AppointmentStatus
     from domain.config import PathwayConfig
     from domain.inputs import PathwayInput, ProgressEvent, ReliefProgress
     from domain.refusals import Refusal
@@ -58,14 +58,14 @@ class PathwayHandlers:
     def _check_mri_review(self, review: MriReview) -> None:
         self._inbox.check_step(StepName.MRI_REVIEW)
 
-    @workflow.update(description="Record the physician's exam (stage exam, once it is booked).")
+    @workflow.update(description="Record the physician's exam (stage exam; taken once the exam is booked).")
     async def record_exam(self, exam: ExamResult) -> StepAccepted:
         """The exam: concordant palpation moves on to the block, otherwise not_candidate."""
         return await self._inbox.accept(StepName.EXAM, exam)
 
     @record_exam.validator
     def _check_exam(self, exam: ExamResult) -> None:
-        self._inbox.check_step(StepName.EXAM, booked=AppointmentKind.EXAM)
+        self._inbox.check_step(StepName.EXAM)
 
     @workflow.update(
         description="Record the medial branch block as performed (stage block); the diary starts."
@@ -76,7 +76,7 @@ class PathwayHandlers:
 
     @record_block.validator
     def _check_block(self, block: BlockRecord) -> None:
-        self._inbox.check_step(StepName.BLOCK, booked=AppointmentKind.BLOCK)
+        self._inbox.check_step(StepName.BLOCK)
         if block.performed_at is not None:
             now = workflow.now()
             if block.performed_at > now + CLOCK_SKEW:
@@ -102,7 +102,7 @@ class PathwayHandlers:
 
     @record_procedure.validator
     def _check_procedure(self, procedure: ProcedureRecord) -> None:
-        self._inbox.check_step(StepName.PROCEDURE, booked=AppointmentKind.DVR)
+        self._inbox.check_step(StepName.PROCEDURE)
         if procedure.completed_at is not None and procedure.completed_at > workflow.now() + CLOCK_SKEW:
             raise refuse(Refusal.INVALID_STEP, "completed_at is in the future")
         if procedure.status == "completed" and not procedure.levels_treated:
@@ -186,6 +186,8 @@ class PathwayHandlers:
             self._board.set_next_action(Actor.PATIENT, "pain_report", progress.answer_due_at)
         elif progress.event == ProgressEvent.FIRST_REPORT:
             self._board.clear_attention(AttentionReason.NO_DIARY_REPORTS)
+        elif progress.event == ProgressEvent.MESSAGES_MISSED:
+            self._board.event("diary_messages_missed", progress.detail or "")
         elif progress.event == ProgressEvent.NO_REPORTS:
             self._board.raise_attention(AttentionReason.NO_DIARY_REPORTS)
         else:

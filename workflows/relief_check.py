@@ -47,6 +47,7 @@ class ReliefCheckWorkflow:
     def __init__(self, check: ReliefCheckInput) -> None:
         self._check = check
         self._reports: list[ReportedPain] = []
+        self._answers: dict[datetime, ReportAccepted] = {}  # by recorded instant: a report sent again
         self._last_arrival: datetime | None = None
         self._open_prompt = 0
         self._open_prompt_at: datetime | None = None
@@ -67,20 +68,13 @@ class ReliefCheckWorkflow:
             key=lambda e: e.at,
         )
         started = workflow.now()
-        missed = [e for e in events if e.step == _Step.PROMPT and e.at < started]
-        if missed:  # the block was recorded late: one prompt for now, not one for each missed moment
-            self._prompt(missed[-1].number, schedule)
-        for event in events:
-            if event.at < started and event.step != _Step.END:
-                continue  # past: its moment is gone
-            if await self._settled_before(event.at) or event.step == _Step.END:
-                break
-            if event.step == _Step.PROMPT:
-                self._prompt(event.number, schedule)
-            elif event.step == _Step.NUDGE:
-                self._nudge(event.number)
-            elif not self._reports:
-                self._tell_pathway(ReliefProgress(event=ProgressEvent.NO_REPORTS))
+        pending = events
+        while not await self._settled_before(pending[0].at) and pending[0].step != _Step.END:
+            now = workflow.now()
+            due = [e for e in pending if e.at <= now and e.step != _Step.END] or pending[:1]
+            pending = pending[len(due) :]
+            for event in self._catch_up(due, now, started):
+                self._take(event, schedule)
         self._evaluation = self._evaluate()
         workflow.set_current_details(
             f"Relief check finished: **{self._evaluation.result.value}** ({self._evaluation.reason})"
@@ -98,22 +92,43 @@ class ReliefCheckWorkflow:
 
     @workflow.update(description="Add the patient's pain (0-10) to the diary, at its recorded time.")
     def record_pain_report(self, report: PainReport) -> ReportAccepted:
-        """Adds a pain report; it counts at `recorded_at` (default: now), whatever order reports arrive in."""
-        self._reports.append(ReportedPain(at=report.recorded_at or workflow.now(), pain=report.pain))
+        """Adds a pain report; it counts at `recorded_at` (default: now), whatever order reports arrive in.
+
+        A report at an instant the diary already holds, with the same score, is that report sent again:
+        nothing is stored and the first answer is given again. Another score at that instant is refused."""
+        at = report.recorded_at or workflow.now()
+        self._check_open()  # again here: reports that passed their validators in one task meet here
+        self._check_same_instant(at, report.pain)
+        first = self._answers.get(at)
+        if first is not None:
+            return first
+        self._reports.append(ReportedPain(at=at, pain=report.pain))
         self._last_arrival = workflow.now()
         if len(self._reports) == 1:
             self._tell_pathway(ReliefProgress(event=ProgressEvent.FIRST_REPORT))
-        return ReportAccepted(reports=len(self._reports))
+        answer = ReportAccepted(reports=len(self._reports))
+        self._answers[at] = answer
+        return answer
 
     @record_pain_report.validator
     def _check_pain_report(self, report: PainReport) -> None:
-        if self._evaluation is not None:
-            raise refuse(Refusal.WRONG_STAGE, "the relief check has ended")
+        self._check_open()
         if report.recorded_at is not None:
             if report.recorded_at > workflow.now() + CLOCK_SKEW:
                 raise refuse(Refusal.INVALID_STEP, "recorded_at is in the future")
             if report.recorded_at < self._check.performed_at:
                 raise refuse(Refusal.INVALID_STEP, "recorded_at is before the block was performed")
+        self._check_same_instant(report.recorded_at or workflow.now(), report.pain)
+
+    def _check_open(self) -> None:
+        if self._evaluation is not None:
+            raise refuse(Refusal.WRONG_STAGE, "the relief check has ended")
+
+    def _check_same_instant(self, at: datetime, pain: int) -> None:
+        """The diary holds one score per instant: a different one at the same instant is a conflict."""
+        held = next((r for r in self._reports if r.at == at), None)
+        if held is not None and held.pain != pain:
+            raise refuse(Refusal.CONFLICTING_REPORT, "another pain score is already recorded at that time")
 
     @workflow.query(description="The diary so far: the block, every report in time order, and the result.")
     def diary(self) -> ReliefCheckView:
@@ -158,6 +173,41 @@ class ReliefCheckWorkflow:
         if sent is not None and answered is not None and answered >= sent:
             return True
         return self._evaluate().result == ReliefResult.POSITIVE
+
+    def _catch_up(self, due: list[_Event], now: datetime, started: datetime) -> list[_Event]:
+        """The due steps to take now. A message later than `missed_after` (the worker was down, or the block
+        was recorded late) has missed its moment and is dropped, except the latest missed prompt when no
+        prompt is on time: the patient gets the current prompt, not one for each missed moment. The
+        silence check is kept after an outage, dropped when it was due before the check started. The
+        pathway's timeline is told what was dropped."""
+        limit = now - self._check.policy.missed_after
+
+        def on_time(event: _Event) -> bool:  # staff still hear of a silence that ran on while we were down
+            return event.at >= limit or (event.step == _Step.SILENCE_CHECK and event.at >= started)
+
+        take = [e for e in due if on_time(e)]
+        missed = [e for e in due if not on_time(e)]
+        if not missed:
+            return take
+        missed_prompts = [e for e in missed if e.step == _Step.PROMPT]
+        if missed_prompts and not any(e.step == _Step.PROMPT for e in take):
+            take.insert(0, missed_prompts[-1])
+            missed.remove(missed_prompts[-1])
+        if not missed:
+            return take  # one prompt, sent late: nothing was dropped
+        why = "before the block was recorded" if all(e.at < started for e in missed) else "during an outage"
+        sent = next((e.number for e in take if e.step == _Step.PROMPT), None)
+        detail = f"{_missed_words(missed)} missed {why}" + (f"; sent prompt {sent}" if sent else "")
+        self._tell_pathway(ReliefProgress(event=ProgressEvent.MESSAGES_MISSED, detail=detail))
+        return take
+
+    def _take(self, event: _Event, schedule: list[datetime]) -> None:
+        if event.step == _Step.PROMPT:
+            self._prompt(event.number, schedule)
+        elif event.step == _Step.NUDGE:
+            self._nudge(event.number)
+        elif not self._reports:
+            self._tell_pathway(ReliefProgress(event=ProgressEvent.NO_REPORTS))
 
     def _prompt(self, number: int, schedule: list[datetime]) -> None:
         check = self._check
@@ -204,3 +254,15 @@ class ReliefCheckWorkflow:
         self._signals.append(
             asyncio.create_task(handle.signal(PatientPathwayWorkflow.relief_progress, progress))
         )
+
+
+def _missed_words(missed: list[_Event]) -> str:
+    """E.g. '3 diary prompts, 2 nudges and the no-answer check'."""
+    prompts = sum(e.step == _Step.PROMPT for e in missed)
+    nudges = sum(e.step == _Step.NUDGE for e in missed)
+    parts = [
+        *([f"{prompts} diary prompt{'s' if prompts > 1 else ''}"] if prompts else []),
+        *([f"{nudges} nudge{'s' if nudges > 1 else ''}"] if nudges else []),
+        *(["the no-answer check"] if any(e.step == _Step.SILENCE_CHECK for e in missed) else []),
+    ]
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]

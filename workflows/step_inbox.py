@@ -10,7 +10,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.answers import StepAccepted
-    from domain.appointments import AppointmentKind, AppointmentStatus, appointment_kind_of
+    from domain.appointments import AppointmentStatus, appointment_kind_of
     from domain.refusals import Refusal
     from domain.results import AppointmentStatusChange, StepModel, Withdrawal
     from domain.stages import StepName
@@ -38,8 +38,9 @@ class StepInbox:
         if self.withdrawal is not None:
             raise refuse(Refusal.PATHWAY_CLOSED, "the pathway is being withdrawn")
 
-    def check_step(self, step: StepName, *, booked: AppointmentKind | None = None) -> None:
-        """The pathway is in the step's stage, the step is not already in, and its appointment is booked."""
+    def check_step(self, step: StepName) -> None:
+        """The pathway is in the step's stage and the step is not already in. A step whose stage is still
+        booking its appointment is accepted: it waits in the inbox until the booking is done."""
         self.check_active()
         if self._board.stage != step.stage:
             raise refuse(
@@ -48,10 +49,6 @@ class StepInbox:
             )
         if step in self._steps:
             raise refuse(Refusal.WRONG_STAGE, f"{step.value} has already been recorded")
-        if booked is not None:
-            current = self._book.current(booked)
-            if current is None or current.status not in (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED):
-                raise refuse(Refusal.WRONG_STAGE, f"the {booked.value} appointment is not booked yet")
 
     def check_appointment_change(self, change: AppointmentStatusChange) -> None:
         self.check_active()
@@ -71,7 +68,9 @@ class StepInbox:
     # ---- handlers --------------------------------------------------------------------------------------
 
     async def accept(self, step: StepName, value: StepModel) -> StepAccepted:
-        """Hands the step to the stage sequence and answers once it has been taken."""
+        """Hands the step to the stage sequence and answers once it has been taken. The sequence takes it
+        once the stage's appointment is booked: a step sent while the booking (or a rebooking after a
+        cancellation or no-show) is under way, or waits for staff to find a slot, waits for it."""
         self._steps[step] = value
         await workflow.wait_condition(lambda: step not in self._steps or not self._board.active)
         if step in self._steps:  # the pathway ended (withdrawal, no-show) before it took the step

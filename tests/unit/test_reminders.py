@@ -47,6 +47,13 @@ def test_both_reminders_for_a_morning_appointment() -> None:
     assert reminders[1].at == at(PHOENIX, 2025, 11, 25, 7, 0)
 
 
+def test_a_shortly_before_reminder_earlier_than_the_day_before_hour_comes_first() -> None:
+    starts_at = at(PHOENIX, 2025, 11, 25, 0, 30)  # just after midnight; the day-before hour is 23:00
+    config = CLINICAL.model_copy(update={"reminder_local_hour": 23})
+    reminders = reminder_times(starts_at, PHOENIX, config, now=at(PHOENIX, 2025, 11, 20, 12, 0))
+    assert [r.label for r in reminders] == ["shortly_before", "day_before"]
+
+
 def test_day_before_reminder_in_the_patients_time_zone() -> None:
     starts_at = at(PHOENIX, 2025, 7, 15, 9, 0)  # 16:00 UTC; 12:00 EDT in New York
     reminders = by_label(
@@ -110,7 +117,8 @@ def test_reminder_properties(starts_at: datetime, tz: str, lead: int, hour: int)
     now = starts_at - timedelta(minutes=lead)
     reminders = reminder_times(starts_at, tz, config, now)
     labels = [r.label for r in reminders]
-    assert labels in (["day_before", "shortly_before"], ["day_before"], ["shortly_before"], [])
+    assert len(set(labels)) == len(labels) and set(labels) <= {"day_before", "shortly_before"}
+    assert [r.at for r in reminders] == sorted(r.at for r in reminders)  # the workflow waits for each in turn
     for reminder in reminders:
         assert now < reminder.at < starts_at
     found = by_label(reminders)

@@ -7,17 +7,16 @@ from datetime import date, timedelta
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from config.binaries import installed_binary
 from config.temporal import DATA_CONVERTER, register_search_attributes
 from domain.config import CLINICAL, PathwayConfig
 from domain.inputs import PathwayInput
 from domain.referral import ClinicalReferral, History, MriOnFile, Symptoms
+from tests.workflows.clinic_worker import ClinicWorker
 from tests.workflows.fakes import FakeClinic
 from tests.workflows.history_recording import HISTORIES, record_histories
 from tests.workflows.pathway_driver import PathwayDriver
-from workflows.registry import WORKFLOWS, workflow_runner
 
 
 @pytest.fixture
@@ -32,16 +31,17 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture
-async def clinic(env: WorkflowEnvironment) -> AsyncIterator[FakeClinic]:
-    fake = FakeClinic()
-    async with Worker(
-        env.client,
-        task_queue="pathway-tests",
-        workflows=WORKFLOWS,
-        activities=fake.activities(),
-        workflow_runner=workflow_runner(),
-    ):
-        yield fake
+async def worker(env: WorkflowEnvironment) -> AsyncIterator[ClinicWorker]:
+    """The worker on the fake clinic's activities, running for the whole test unless the test stops it."""
+    running = ClinicWorker(env, FakeClinic())
+    await running.start()
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+def clinic(worker: ClinicWorker) -> FakeClinic:
+    return worker.clinic
 
 
 def clinical_referral(*, mri_age_days: int | None = 30, **symptoms: bool) -> ClinicalReferral:

@@ -35,20 +35,27 @@ class FakeClinic:
         self.no_slots: set[str] = set()
         self.booking_calls: list[BookingRequest] = []
 
-    def hold(self, template: str) -> None:
-        """Messages of `template` wait until `release` (a slow provider)."""
-        self._held[template] = asyncio.Event()
+    def hold(self, name: str) -> None:
+        """Messages of template `name`, or bookings of `booking:<kind>`, wait until `release` (a slow
+        provider or calendar)."""
+        self._held[name] = asyncio.Event()
 
-    def waiting(self, template: str) -> int:
-        """How many sends of `template` are being held."""
-        return self._waiting[template]
+    def waiting(self, name: str) -> int:
+        """How many sends or bookings held under `name` have arrived."""
+        return self._waiting[name]
 
-    def release(self, template: str) -> None:
-        self._held.pop(template).set()
+    def release(self, name: str) -> None:
+        self._held.pop(name).set()
+
+    async def _wait_if_held(self, name: str) -> None:
+        if name in self._held:
+            self._waiting[name] += 1
+            await self._held[name].wait()
 
     @activity.defn(name="book_appointment")
     async def book_appointment(self, request: BookingRequest) -> Appointment:
         self.booking_calls.append(request)
+        await self._wait_if_held(f"booking:{request.kind.value}")
         if request.kind.value in self.no_slots:
             raise ApplicationError("no slot within 60 days", type="NoSlotAvailable", non_retryable=True)
         key = (request.pathway_id, request.kind.value, request.attempt)
@@ -68,9 +75,7 @@ class FakeClinic:
 
     @activity.defn(name="send_notification")
     async def send_notification(self, request: NotificationRequest) -> NotificationReceipt:
-        if request.template in self._held:
-            self._waiting[request.template] += 1
-            await self._held[request.template].wait()
+        await self._wait_if_held(request.template)
         if request.template in self.failing:
             raise ApplicationError("gateway down", type="DeliveryFailed", non_retryable=True)
         self.messages.append(request)

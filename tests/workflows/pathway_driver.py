@@ -26,6 +26,7 @@ from domain.results import (
 )
 from domain.stages import Stage
 from domain.view import PathwayView
+from tests.workflows.clinic_worker import TASK_QUEUE
 from tests.workflows.fakes import FakeClinic
 from workflows.pathway import PatientPathwayWorkflow
 from workflows.reading import read_pathway_view
@@ -46,9 +47,7 @@ class PathwayDriver:
     async def start(
         cls, env: WorkflowEnvironment, clinic: FakeClinic, pathway: PathwayInput
     ) -> "PathwayDriver":
-        handle, _ = await start_pathway(
-            env.client, f"pathway-{uuid.uuid4()}", pathway, task_queue="pathway-tests"
-        )
+        handle, _ = await start_pathway(env.client, f"pathway-{uuid.uuid4()}", pathway, task_queue=TASK_QUEUE)
         return cls(env, clinic, handle)
 
     async def view(self) -> PathwayView:

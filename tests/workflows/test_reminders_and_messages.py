@@ -101,6 +101,13 @@ async def test_a_block_recorded_late_sends_one_prompt_for_the_missed_ones(
     assert missed == 5  # +15 min to +3 h
     await pathway.wait_for("one prompt", lambda _: clinic.templates()["diary_prompt"] == 1)
     assert [k for k in clinic.sent_keys() if k.startswith("diary:")] == [f"diary:1:{missed}"]
+    view = await pathway.wait_for(
+        "the timeline told", lambda v: any(e.event == "diary_messages_missed" for e in v.timeline)
+    )
+    assert [e.detail for e in view.timeline if e.event == "diary_messages_missed"] == [
+        "4 diary prompts, 4 nudges and the no-answer check missed before the block was recorded;"
+        " sent prompt 5"
+    ]
     for after, pain in POSITIVE_DIARY:  # read back from the patient's paper diary
         await pathway.pain_report(PainReport(pain=pain, recorded_at=performed_at + after))
     view = await pathway.wait_for("candidacy", lambda v: v.stage == Stage.CANDIDACY)

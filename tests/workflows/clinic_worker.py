@@ -1,0 +1,43 @@
+"""The worker of workflow tests, on the fake clinic's activities; a test can stop it for an outage."""
+
+import asyncio
+from datetime import datetime
+
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from tests.workflows.fakes import FakeClinic
+from workflows.registry import WORKFLOWS, workflow_runner
+
+TASK_QUEUE = "pathway-tests"
+
+
+class ClinicWorker:
+    def __init__(self, env: WorkflowEnvironment, clinic: FakeClinic) -> None:
+        self.env, self.clinic = env, clinic
+        self._worker: Worker | None = None
+        self._running: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._worker = Worker(
+            self.env.client,
+            task_queue=TASK_QUEUE,
+            workflows=WORKFLOWS,
+            activities=self.clinic.activities(),
+            workflow_runner=workflow_runner(),
+        )
+        self._running = asyncio.create_task(self._worker.run())
+
+    async def stop(self) -> None:
+        if self._worker is not None and self._running is not None:
+            await self._worker.shutdown()
+            await self._running
+        self._worker = self._running = None
+
+    async def outage(self, until: datetime) -> None:
+        """The worker is down while the clock runs to `until` (timers fire, nothing runs), then a new
+        worker starts, as after a crash and a restart."""
+        await self.stop()
+        now = await self.env.get_current_time()
+        await self.env.sleep(until - now)
+        await self.start()
