@@ -22,6 +22,8 @@ DATABASE_OUTAGES: tuple[type[Exception], ...] = (
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.InsufficientResourcesError,
+    # A pooled connection whose server went away mid-idle: its protocol state is lost with it.
+    asyncpg.exceptions.InternalClientError,
 )
 # Temporal's answers that mean "not now" rather than "no".
 TEMPORAL_OUTAGES = frozenset(

@@ -28,7 +28,9 @@ def test_generated_and_reasonable_keys_pass() -> None:
 
 
 @pytest.mark.parametrize("key", WEAK)
-def test_a_weak_bootstrap_key_is_refused_without_showing_it(key: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_weak_bootstrap_key_is_refused_without_showing_it(
+    key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DVR_BOOTSTRAP_API_KEY", key)
     with pytest.raises(ValidationError) as refused:
         Settings()

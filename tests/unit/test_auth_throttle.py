@@ -1,4 +1,4 @@
-"""Repeated wrong API keys from one address are throttled (429 with Retry-After), on a clock the test turns."""
+"""Repeated wrong API keys from one address are throttled (429 with Retry-After), on a clock of the test."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Page tokens of the pathway list: a token this API issued continues its own filters; anything else is 422."""
+"""Page tokens of the pathway list: a token this API issued continues its filters; anything else is 422."""
 
 import base64
 
