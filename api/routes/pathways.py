@@ -11,6 +11,7 @@ from api import page_tokens
 from api.auth import require_scope
 from api.dependencies import PathwayHandle, Pool, TemporalClient
 from api.problems import Problem, problem_responses
+from api.strict_query import refuse_unknown_query
 from api.temporal_errors import unavailable
 from api.views import current_view
 from db import audit
@@ -59,6 +60,7 @@ async def get_pathway(
     "/v1/pathways",
     summary="List pathways, newest first",
     responses=problem_responses(401, 403, 422, 503),
+    dependencies=[Depends(refuse_unknown_query)],
 )
 async def list_pathways(
     temporal: TemporalClient,

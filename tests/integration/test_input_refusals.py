@@ -66,3 +66,11 @@ async def test_repeated_wrong_keys_are_throttled_per_address(pool: asyncpg.Pool,
         assert 0 < int(response.headers["retry-after"]) <= 60
         assert response.json()["type"] == "/problems/too-many-failed-authentications"
     assert elsewhere.status_code == 200
+
+
+async def test_an_unknown_query_parameter_is_refused(api: httpx.AsyncClient) -> None:
+    response = await api.get("/v1/pathways", params={"stag": "closed"})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == [
+        {"loc": ["query", "stag"], "msg": "Unknown query parameter", "type": "extra_forbidden"}
+    ]
