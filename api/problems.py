@@ -69,6 +69,10 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 # unreadable body and a body that does not validate.
 KEYED_STATUSES = (429, 503)
 BODY_STATUSES = (400, 413, 422)
+# Every 429 and 503 problem says when to try again.
+RETRY_AFTER_HEADER = {
+    "Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}
+}
 
 
 def install_problem_openapi(app: FastAPI) -> None:
@@ -105,6 +109,10 @@ def install_problem_openapi(app: FastAPI) -> None:
                         content[PROBLEM_JSON] = {"schema": problem_ref}
                         if status == "422":
                             response["description"] = _MEANINGS[422]
+                    for retried in ("429", "503"):
+                        answer = responses.get(retried, {})
+                        if PROBLEM_JSON in answer.get("content", {}):
+                            answer["headers"] = RETRY_AFTER_HEADER
             for unused in ("HTTPValidationError", "ValidationError"):
                 schema.get("components", {}).get("schemas", {}).pop(unused, None)
             app.openapi_schema = schema
