@@ -18,7 +18,7 @@ from config.binaries import installed_binary
 from config.logging import configure_logging
 from config.settings import Settings
 from config.temporal import connect, dev_server_search_attribute_flags
-from db.bootstrap import prepare_database
+from db.bootstrap import key_location, prepare_database
 from db.embedded import EmbeddedPostgres
 
 log = structlog.get_logger()
@@ -91,7 +91,7 @@ async def stop(processes: list[asyncio.subprocess.Process]) -> None:
                 await process.wait()
 
 
-def banner(settings: Settings, api_key: str, database: str) -> str:
+def banner(settings: Settings, key_where: str, database: str) -> str:
     api = f"http://{settings.api_host}:{settings.api_port}"
     return "\n".join(
         [
@@ -102,7 +102,7 @@ def banner(settings: Settings, api_key: str, database: str) -> str:
             f"  Temporal gRPC  {settings.temporal_address}   task queue dvr-pathway",
             f"  PostgreSQL     {database}",
             f"  Profile        {settings.profile}",
-            f"  API key        {api_key}",
+            f"  API key        {key_where}",
             "  Ctrl-C stops everything.",
             "",
         ]
@@ -123,13 +123,14 @@ async def run_stack(settings: Settings) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
     try:
-        api_key = await prepare_database(url, settings.data_dir, settings.bootstrap_api_key)
+        await prepare_database(url, settings.data_dir, settings.bootstrap_api_key)
         await start_temporal(settings, processes)
         env = {**os.environ, "DATABASE_URL": url, "DVR_PROFILE": settings.profile}
         processes.append(await start_python("workers.worker", env))
         processes.append(await start_python("workers.api_server", env))
         await wait_ready(settings, processes)
-        print(banner(settings, api_key, database), flush=True)
+        key_where = key_location(settings.data_dir, settings.bootstrap_api_key)
+        print(banner(settings, key_where, database), flush=True)
         exits = [asyncio.ensure_future(p.wait()) for p in processes]
         stop_wait = asyncio.ensure_future(stopping.wait())
         await asyncio.wait([stop_wait, *exits], return_when=asyncio.FIRST_COMPLETED)
