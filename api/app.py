@@ -7,8 +7,11 @@ import asyncpg
 from fastapi import FastAPI
 from temporalio.client import Client
 
+from api.auth_throttle import AuthThrottle
+from api.body_limit import BodyLimitMiddleware
+from api.outages import install_outage_handlers
 from api.problems import install_problem_handlers, install_problem_openapi
-from api.routes import health, pathways, referrals, steps
+from api.routes import health, pathways, patients, referrals, steps
 from config.settings import Settings
 from config.temporal import connect
 from db.pool import create_pool
@@ -44,8 +47,13 @@ def create_app(
     )
     if pool is not None and temporal is not None:
         app.state.pool, app.state.temporal, app.state.settings = pool, temporal, settings
+    app.state.auth_throttle = AuthThrottle(
+        allowed=settings.auth_failures_allowed, window=settings.auth_failure_window_seconds
+    )
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     install_problem_handlers(app)
+    install_outage_handlers(app)
     install_problem_openapi(app)
-    for module in (health, referrals, pathways, steps):
+    for module in (health, referrals, pathways, steps, patients):
         app.include_router(module.router)
     return app

@@ -1,4 +1,7 @@
-"""Bearer API keys with scopes: 401 without a valid key, 403 without the scope."""
+"""Bearer API keys with scopes: 401 without a valid key, 403 without the scope, 429 after repeated wrong keys.
+
+A client address that sent too many wrong keys is refused before its key is looked up (api/auth_throttle.py).
+"""
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated
@@ -6,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.auth_throttle import AuthThrottle
 from api.problems import Problem
 from db.api_clients import ApiClient, client_for_key
 
@@ -20,8 +24,12 @@ async def authenticated_client(
         raise Problem(
             401, "unauthorized", "An API key is required: Authorization: Bearer <key>.", headers=_CHALLENGE
         )
+    throttle: AuthThrottle = request.app.state.auth_throttle
+    address = request.client.host if request.client is not None else "unknown"
+    throttle.check(address)
     client = await client_for_key(request.app.state.pool, credentials.credentials)
     if client is None:
+        throttle.failed(address)
         raise Problem(401, "unauthorized", "The API key is not valid.", headers=_CHALLENGE)
     return client
 

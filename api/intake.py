@@ -2,29 +2,35 @@
 
 The route is thin; this is the service behind it. Retries never create a second pathway: the pathway id is
 derived from the referral, an Idempotency-Key replays the first answer, and a body reused under one key with
-different content is refused before anything is stored.
+different content is refused before anything is stored. A replay of the referral never rewrites the stored
+patient: the referral that started the pathway is kept as a hash, and a replay that differs from it is a
+409 `referral-conflict` that changes nothing. The request is checked (its clinic) before its key is claimed,
+and a request that fails releases the key, so the corrected retry can use it.
 """
 
-import hashlib
 from dataclasses import dataclass
 
 import asyncpg
 from temporalio.client import Client
 
+from api.idempotency import request_hash, reused
 from api.problems import Problem
 from api.views import current_view, initial_view
 from config.settings import Settings
 from db import audit
 from db.api_clients import ApiClient
 from db.calendar import clinic_timezone
-from db.idempotency import remember_key
-from db.patients import upsert_patient
+from db.idempotency import forget_key, remember_key
+from db.patients import register_patient
+from db.referrals import remember_referral
 from domain.config import config_for
 from domain.identifiers import pathway_id_for
 from domain.inputs import PathwayInput
 from domain.referral import Referral
 from domain.view import PathwayView
 from workflows.start import start_pathway
+
+ROUTE = "referrals"
 
 
 @dataclass(frozen=True)
@@ -43,42 +49,66 @@ async def take_referral(
     client: ApiClient,
     idempotency_key: str | None,
 ) -> IntakeAnswer:
-    request_hash = hashlib.sha256(referral.model_dump_json().encode()).hexdigest()
+    referral_hash = request_hash(referral)
     pathway_id = pathway_id_for(referral.source_system, referral.referral_id)
-    key_seen = False
-    if idempotency_key is not None:
-        # Claimed before anything starts: of two concurrent requests with one key, only one body goes on.
-        stored, claimed = await remember_key(
-            pool, client.client_id, idempotency_key, request_hash, pathway_id
-        )
-        key_seen = not claimed
-        if stored.request_hash != request_hash:
-            raise Problem(
-                422, "idempotency-key-reused", "This Idempotency-Key was used with a different body."
-            )
     timezone = await clinic_timezone(pool, referral.clinic_site)
     if timezone is None:
         raise Problem(422, "unknown-clinic-site", "clinic_site names no clinic known to the orchestrator.")
 
-    async with pool.acquire() as conn, conn.transaction():
-        patient_ref = await upsert_patient(conn, referral.clinic_site, referral.patient)
-        await audit.record(
-            conn,
-            actor=client.name,
-            action="patient.write",
-            patient_ref=patient_ref,
-            pathway_id=pathway_id,
-            detail={"via": "POST /v1/referrals"},
+    key_seen = claimed = False
+    if idempotency_key is not None:
+        # Claimed before anything starts: of two concurrent requests with one key, only one body goes on.
+        stored, claimed = await remember_key(
+            pool, client.client_id, ROUTE, idempotency_key, referral_hash, pathway_id
         )
-    pathway = PathwayInput(
-        patient_ref=patient_ref,
-        clinic_site=referral.clinic_site,
-        clinic_timezone=timezone,
-        patient_timezone=referral.patient.timezone,
-        referral=referral.clinical(),
-        config=config_for(settings.profile, settings.relief_threshold),
-    )
-    _, started = await start_pathway(temporal, pathway_id, pathway)
+        key_seen = not claimed
+        if stored.request_hash != referral_hash:
+            raise reused()
+    try:
+        patient_ref = await _register(pool, referral, referral_hash, pathway_id, client)
+        pathway = PathwayInput(
+            patient_ref=patient_ref,
+            clinic_site=referral.clinic_site,
+            clinic_timezone=timezone,
+            patient_timezone=referral.patient.timezone,
+            referral=referral.clinical(),
+            config=config_for(settings.profile, settings.relief_threshold),
+        )
+        _, started = await start_pathway(temporal, pathway_id, pathway)
+    except Exception:
+        if claimed:
+            assert idempotency_key is not None
+            await forget_key(pool, client.client_id, ROUTE, idempotency_key, referral_hash)
+        raise
     # A replay of the same key answers as the first call did; the same referral under another key is 200.
     view = initial_view(pathway_id, pathway) if started else await current_view(temporal, pathway_id)
     return IntakeAnswer(view=view, created=started or key_seen)
+
+
+async def _register(
+    pool: asyncpg.Pool, referral: Referral, referral_hash: str, pathway_id: str, client: ApiClient
+) -> str:
+    """Stores the patient (unless known) and the referral, in one transaction; returns the patient_ref.
+
+    A replay that differs from the stored referral raises 409 and rolls back: nothing is written."""
+    async with pool.acquire() as conn, conn.transaction():
+        patient_ref, new_patient = await register_patient(conn, referral.clinic_site, referral.patient)
+        stored, first = await remember_referral(conn, pathway_id, referral_hash, patient_ref)
+        if stored.referral_hash != referral_hash:
+            raise Problem(
+                409,
+                "referral-conflict",
+                "This referral already started a pathway with other content; contact details change"
+                " through PATCH /v1/patients/{patient_ref}.",
+                extra={"pathway_id": pathway_id},
+            )
+        if first:
+            await audit.record(
+                conn,
+                actor=client.name,
+                action="patient.write",
+                patient_ref=patient_ref,
+                pathway_id=pathway_id,
+                detail={"via": "POST /v1/referrals", "patient": "registered" if new_patient else "known"},
+            )
+        return stored.patient_ref

@@ -19,7 +19,9 @@ _TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    413: "Content too large",
     422: "Unprocessable content",
+    429: "Too many requests",
     500: "Internal server error",
     503: "Service unavailable",
     504: "Gateway timeout",
@@ -44,13 +46,16 @@ class ProblemDetails(BaseModel):
 
 
 _MEANINGS = {
+    400: "The request could not be read",
     401: "No API key, or not a valid one",
     403: "The API key lacks the scope",
     404: "No such pathway (or appointment)",
     409: "Not at this stage, already recorded, or the pathway has ended",
+    413: "The request body is over the size limit",
     422: "The request does not match the contract, or the step is not acceptable",
+    429: "Too many failed authentications from this address; retry after Retry-After",
     500: "An unexpected error",
-    503: "A dependency did not answer, or the step is not confirmed yet; retry after Retry-After",
+    503: "PostgreSQL or Temporal did not answer, or the step is not confirmed yet; retry after Retry-After",
 }
 
 
@@ -59,8 +64,20 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ProblemDetails, "description": _MEANINGS[status]} for status in statuses}
 
 
+# Answers every route of a kind can give, wherever they come from (middleware, authentication, handlers):
+# a keyed route can meet the throttle and an outage; a route with a body can meet the size limit, an
+# unreadable body and a body that does not validate.
+KEYED_STATUSES = (429, 503)
+BODY_STATUSES = (400, 413, 422)
+# Every 429 and 503 problem says when to try again.
+RETRY_AFTER_HEADER = {
+    "Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}
+}
+
+
 def install_problem_openapi(app: FastAPI) -> None:
-    """The OpenAPI document names problem answers `application/problem+json`, as they are sent."""
+    """The OpenAPI document names problem answers `application/problem+json`, as they are sent, and lists the
+    statuses every keyed route and every route with a body can answer."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -68,6 +85,18 @@ def install_problem_openapi(app: FastAPI) -> None:
             problem_ref = {"$ref": "#/components/schemas/ProblemDetails"}
             for path in schema.get("paths", {}).values():
                 for operation in path.values():
+                    responses = operation.setdefault("responses", {})
+                    statuses = (KEYED_STATUSES if "401" in responses else ()) + (
+                        BODY_STATUSES if "requestBody" in operation else ()
+                    )
+                    for status in statuses:
+                        responses.setdefault(
+                            str(status),
+                            {
+                                "description": _MEANINGS[status],
+                                "content": {PROBLEM_JSON: {"schema": problem_ref}},
+                            },
+                        )
                     for status, response in operation.get("responses", {}).items():
                         content = response.get("content", {})
                         body = content.get("application/json", {}).get("schema", {})
@@ -80,6 +109,10 @@ def install_problem_openapi(app: FastAPI) -> None:
                         content[PROBLEM_JSON] = {"schema": problem_ref}
                         if status == "422":
                             response["description"] = _MEANINGS[422]
+                    for retried in ("429", "503"):
+                        answer = responses.get(retried, {})
+                        if PROBLEM_JSON in answer.get("content", {}):
+                            answer["headers"] = RETRY_AFTER_HEADER
             for unused in ("HTTPValidationError", "ValidationError"):
                 schema.get("components", {}).get("schemas", {}).pop(unused, None)
             app.openapi_schema = schema
@@ -106,10 +139,8 @@ class Problem(Exception):
         self.extra = extra or {}
 
 
-def problem_response(
-    status: int, slug: str, detail: str, instance: str, headers: Mapping[str, str] | None = None, **extra: Any
-) -> JSONResponse:
-    body = {
+def problem_body(status: int, slug: str, detail: str, instance: str, **extra: Any) -> dict[str, Any]:
+    return {
         "type": f"/problems/{slug}",
         "title": _TITLES.get(status, "Error"),
         "status": status,
@@ -117,6 +148,12 @@ def problem_response(
         "instance": instance,
         **extra,
     }
+
+
+def problem_response(
+    status: int, slug: str, detail: str, instance: str, headers: Mapping[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    body = problem_body(status, slug, detail, instance, **extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {}))
 
 

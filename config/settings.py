@@ -2,14 +2,16 @@
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from db.api_clients import check_key_strength
 from domain.config import Profile, ReliefThreshold
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DVR_", extra="ignore")
+    # A refused setting may be a secret (the bootstrap key): errors never show the value.
+    model_config = SettingsConfigDict(env_prefix="DVR_", extra="ignore", hide_input_in_errors=True)
 
     profile: Profile = "clinical"
     relief_threshold: ReliefThreshold = 0.8
@@ -28,3 +30,15 @@ class Settings(BaseSettings):
     update_timeout_seconds: float = 30.0
     # Open pathways one worker keeps in memory (~100 KiB each); an evicted one replays its history when read.
     max_cached_workflows: int = 10_000
+    # Request bodies over this many bytes are refused with 413 before they are read.
+    max_body_bytes: int = Field(default=256 * 1024, gt=0)
+    # Failed authentications one client address may make within the window before it gets 429.
+    auth_failures_allowed: int = Field(default=10, gt=0)
+    auth_failure_window_seconds: float = Field(default=60.0, gt=0)
+
+    @field_validator("bootstrap_api_key")
+    @classmethod
+    def _strong_enough(cls, value: str | None) -> str | None:
+        if value:  # empty: one is generated
+            check_key_strength(value)
+        return value

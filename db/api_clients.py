@@ -12,6 +12,7 @@ ALL_SCOPES = (
     "clinical:write",
     "patient:write",
     "appointments:write",
+    "patients:write",
 )
 
 
@@ -27,11 +28,30 @@ def hash_key(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()
 
 
+MIN_KEY_LENGTH = 32
+MIN_DISTINCT_CHARACTERS = 12
+
+
+class WeakApiKey(ValueError):
+    """A key too short or too repetitive to be a random token; the message never contains the key."""
+
+
+def check_key_strength(api_key: str) -> None:
+    """Refuses a key that cannot be a random token: shorter than 32 characters, or of fewer than 12 distinct
+    characters. Generated keys (`new_api_key`) have 43 random URL-safe characters after their prefix."""
+    if len(api_key) < MIN_KEY_LENGTH:
+        raise WeakApiKey(f"an API key needs at least {MIN_KEY_LENGTH} characters")
+    if len(set(api_key)) < MIN_DISTINCT_CHARACTERS:
+        raise WeakApiKey(f"an API key needs at least {MIN_DISTINCT_CHARACTERS} distinct characters")
+
+
 def new_api_key() -> str:
     return f"dvr_{secrets.token_urlsafe(32)}"
 
 
 async def upsert_client(conn: Queryable, name: str, api_key: str, scopes: tuple[str, ...]) -> str:
+    """Installs (or re-keys) the client `name`; a weak key is refused with `WeakApiKey`."""
+    check_key_strength(api_key)
     client_id = await conn.fetchval(
         "insert into api_clients (name, key_hash, scopes) values ($1, $2, $3)"
         " on conflict (name) do update set key_hash = excluded.key_hash, scopes = excluded.scopes,"

@@ -6,13 +6,14 @@ start: a restart changes nothing but a bootstrap key that was set or rotated sin
 
 The bootstrap key is `DVR_BOOTSTRAP_API_KEY` when it is set; otherwise one key is generated on the first run
 and kept in the data folder (`bootstrap-api-key`, readable by its owner only), so the key that the start-up
-banner prints and the README's curl walk-through reads stays the same from run to run.
+banner points to and the README's curl walk-through reads stays the same from run to run. A configured key
+must be strong enough (db/api_clients.py); the banner never prints a key, only where it is.
 """
 
 import os
 from pathlib import Path
 
-from db.api_clients import ALL_SCOPES, new_api_key, upsert_client
+from db.api_clients import ALL_SCOPES, check_key_strength, new_api_key, upsert_client
 from db.migrate import migrate
 from db.pool import create_pool
 from db.seed import seed_demo_clinic
@@ -35,16 +36,26 @@ async def prepare_database(url: str, data_dir: Path, configured_key: str | None 
     return api_key
 
 
+def key_location(data_dir: Path, configured_key: str | None = None) -> str:
+    """Where the bootstrap key is, in words for the start-up banner (never the key itself)."""
+    if configured_key:
+        return "as set in DVR_BOOTSTRAP_API_KEY"
+    return f"in {data_dir / KEY_FILE} (readable by you only)"
+
+
 def bootstrap_key(data_dir: Path, configured_key: str | None = None) -> str:
     """`configured_key` if set, else the key generated on the first run and kept in `data_dir` (mode 0600)."""
     if configured_key:
+        check_key_strength(configured_key)
         return configured_key
     path = data_dir / KEY_FILE
     try:
         # Created with its final mode, so the key is never readable by others, not even for a moment.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return path.read_text().strip()
+        kept = path.read_text().strip()
+        check_key_strength(kept)
+        return kept
     key = new_api_key()
     with os.fdopen(fd, "w") as file:
         file.write(key + "\n")

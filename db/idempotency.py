@@ -1,4 +1,8 @@
-"""Idempotency keys of `POST /v1/referrals`: a replay returns the first answer."""
+"""Idempotency keys: a replay returns the first answer; a key reused with another body is refused.
+
+A key is scoped to its API client and its route (`referrals`, or a step such as `mri-review`). It is claimed
+before the request does its work and released when the request fails, so a corrected retry can use it.
+"""
 
 from dataclasses import dataclass
 
@@ -11,29 +15,45 @@ class StoredKey:
     pathway_id: str
 
 
-async def find_key(conn: Queryable, client_id: str, key: str) -> StoredKey | None:
+async def find_key(conn: Queryable, client_id: str, route: str, key: str) -> StoredKey | None:
     row = await conn.fetchrow(
-        "select request_hash, pathway_id from idempotency_keys where client_id = $1 and idempotency_key = $2",
+        "select request_hash, pathway_id from idempotency_keys"
+        " where client_id = $1 and route = $2 and idempotency_key = $3",
         client_id,
+        route,
         key,
     )
     return StoredKey(row["request_hash"], row["pathway_id"]) if row else None
 
 
 async def remember_key(
-    conn: Queryable, client_id: str, key: str, request_hash: str, pathway_id: str
+    conn: Queryable, client_id: str, route: str, key: str, request_hash: str, pathway_id: str
 ) -> tuple[StoredKey, bool]:
     """Stores the key, or finds the one stored first (by an earlier or a concurrent request).
 
     Returns the stored key and whether this call stored it."""
-    inserted = await conn.execute(
-        "insert into idempotency_keys (client_id, idempotency_key, request_hash, pathway_id)"
-        " values ($1, $2, $3, $4) on conflict do nothing",
+    while True:
+        inserted = await conn.execute(
+            "insert into idempotency_keys (client_id, route, idempotency_key, request_hash, pathway_id)"
+            " values ($1, $2, $3, $4, $5) on conflict do nothing",
+            client_id,
+            route,
+            key,
+            request_hash,
+            pathway_id,
+        )
+        stored = await find_key(conn, client_id, route, key)
+        if stored is not None:  # else released between the insert and the read: claim it again
+            return stored, inserted.endswith(" 1")
+
+
+async def forget_key(conn: Queryable, client_id: str, route: str, key: str, request_hash: str) -> None:
+    """Releases a key this request claimed and could not use: its work failed, nothing was done."""
+    await conn.execute(
+        "delete from idempotency_keys"
+        " where client_id = $1 and route = $2 and idempotency_key = $3 and request_hash = $4",
         client_id,
+        route,
         key,
         request_hash,
-        pathway_id,
     )
-    stored = await find_key(conn, client_id, key)
-    assert stored is not None
-    return stored, inserted.endswith(" 1")

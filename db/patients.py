@@ -1,6 +1,8 @@
 """The patient registry: PHI in, an opaque patient_ref out."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from db.pool import Queryable
 from domain.referral import Patient
@@ -18,17 +20,16 @@ class Contact:
     sms_consent: bool
 
 
-async def upsert_patient(conn: Queryable, clinic_site: str, patient: Patient) -> str:
-    """Stores the patient (one row per clinic and MRN, contact details refreshed); returns its patient_ref."""
+async def register_patient(conn: Queryable, clinic_site: str, patient: Patient) -> tuple[str, bool]:
+    """Stores the patient, one row per clinic and MRN; returns its patient_ref and whether it was new.
+
+    A patient already known is left as it is: a referral never rewrites contact details (they change only
+    through `PATCH /v1/patients/{patient_ref}`). A concurrent first insert of the same patient is waited for.
+    """
     ref = await conn.fetchval(
         "insert into patients (clinic_site, mrn, given_name, family_name, birth_date, phone, email, timezone,"
         " preferred_channel, sms_consent) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-        " on conflict (clinic_site, mrn) do update set given_name = excluded.given_name,"
-        " family_name = excluded.family_name, birth_date = excluded.birth_date, phone = excluded.phone,"
-        " email = excluded.email, timezone = excluded.timezone,"
-        " preferred_channel = excluded.preferred_channel,"
-        " sms_consent = excluded.sms_consent, updated_at = now()"
-        " returning patient_ref",
+        " on conflict (clinic_site, mrn) do nothing returning patient_ref",
         clinic_site,
         patient.mrn,
         patient.given_name,
@@ -40,7 +41,12 @@ async def upsert_patient(conn: Queryable, clinic_site: str, patient: Patient) ->
         patient.preferred_channel,
         patient.sms_consent,
     )
-    return str(ref)
+    if ref is not None:
+        return str(ref), True
+    known = await conn.fetchval(
+        "select patient_ref from patients where clinic_site = $1 and mrn = $2", clinic_site, patient.mrn
+    )
+    return str(known), False
 
 
 async def contact_for(conn: Queryable, patient_ref: str) -> Contact | None:
@@ -50,3 +56,22 @@ async def contact_for(conn: Queryable, patient_ref: str) -> Contact | None:
         patient_ref,
     )
     return Contact(**dict(row)) if row else None
+
+
+_CONTACT_COLUMNS = frozenset({"phone", "email", "timezone", "preferred_channel", "sms_consent"})
+
+
+async def change_contact(
+    conn: Queryable, patient_ref: str, changes: Mapping[str, str | bool | None]
+) -> datetime | None:
+    """Sets the named contact columns of the patient; returns when, or None if no patient has this ref."""
+    columns = sorted(changes)
+    if not columns or not _CONTACT_COLUMNS.issuperset(columns):
+        raise ValueError("only contact details change here, and at least one")
+    assignments = ", ".join(f"{column} = ${n}" for n, column in enumerate(columns, start=2))
+    updated_at: datetime | None = await conn.fetchval(
+        f"update patients set {assignments}, updated_at = now() where patient_ref = $1 returning updated_at",
+        patient_ref,
+        *(changes[column] for column in columns),
+    )
+    return updated_at

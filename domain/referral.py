@@ -7,13 +7,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import EmailStr, Field, StringConstraints, field_validator
 
 from domain.contract import ContractModel
+from domain.fields import BirthDate, ClinicalDate, Flag, Name
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Identifier = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$"),
+    StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$"),
 ]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+[1-9][0-9]{6,14}$")]
+Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
 
 
 def check_timezone(value: str) -> str:
@@ -29,50 +29,50 @@ class Patient(ContractModel):
     """The patient's identity and contact details: PHI, stored only in PostgreSQL."""
 
     mrn: Identifier
-    given_name: Text
-    family_name: Text
-    birth_date: date
+    given_name: Name
+    family_name: Name
+    birth_date: BirthDate
     phone: Phone | None = None
     email: EmailStr | None = None
-    timezone: str = "America/Phoenix"
+    timezone: Annotated[str, StringConstraints(max_length=64)] = "America/Phoenix"
     preferred_channel: Literal["sms", "email"] = "sms"
-    sms_consent: bool = False
+    sms_consent: Flag = False
 
     _tz = field_validator("timezone")(check_timezone)
 
     @field_validator("birth_date")
     @classmethod
     def _born_in_the_past(cls, value: date) -> date:
-        if value >= date.today() or value.year < 1900:
-            raise ValueError("must be a past date after 1900")
+        if value >= date.today():
+            raise ValueError("must be a past date")
         return value
 
 
 class ReferringProvider(ContractModel):
-    name: Text
+    name: Name
     npi: Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$")] | None = None
 
 
 class Symptoms(ContractModel):
     """What the referral says of the pain; screened against criterion 1."""
 
-    axial_low_back_pain: bool
-    buttock_radiation: bool = False
-    hip_pain: bool = False
-    lateral_thigh_burning: bool = False
-    pain_below_knee: bool = False
+    axial_low_back_pain: Flag
+    buttock_radiation: Flag = False
+    hip_pain: Flag = False
+    lateral_thigh_burning: Flag = False
+    pain_below_knee: Flag = False
 
 
 class History(ContractModel):
     """Indications that make a patient a good candidate."""
 
-    prior_rfa_with_recurrence: bool = False
-    prior_laminectomy_or_microdiscectomy: bool = False
-    considering_adjacent_level_fusion: bool = False
+    prior_rfa_with_recurrence: Flag = False
+    prior_laminectomy_or_microdiscectomy: Flag = False
+    considering_adjacent_level_fusion: Flag = False
 
 
 class MriOnFile(ContractModel):
-    performed_on: date
+    performed_on: ClinicalDate
     study_ref: Identifier | None = None
 
 

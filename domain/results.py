@@ -6,17 +6,15 @@ source. Range and shape are checked here; stage and time are checked by the work
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import Field
 
 from domain.contract import ContractModel
+from domain.fields import ClinicalInstant, Clinician, Flag, PainScore, Reason
 
 Level = Literal["T12-L1", "L1-L2", "L2-L3", "L3-L4", "L4-L5", "L5-S1"]
 Side = Literal["left", "right", "bilateral"]
 Anesthetic = Literal["lidocaine", "bupivacaine"]
 Anesthesia = Literal["twilight", "general"]
-PainScore = Annotated[int, Field(ge=0, le=10, description="0-10 numeric rating scale")]
-Clinician = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Levels = Annotated[list[Level], Field(min_length=1, max_length=6)]
 RedFlag = Literal[
     "fever", "wound_drainage", "new_weakness", "new_numbness", "bladder_or_bowel_change", "severe_pain"
@@ -28,20 +26,20 @@ class StepModel(ContractModel):
 
 
 class MriReview(StepModel):
-    facet_swelling: bool
+    facet_swelling: Flag
     levels: list[Level] = Field(default_factory=list, max_length=6)
     side: Side | None = None
     reviewed_by: Clinician
 
 
 class ExamResult(StepModel):
-    palpation_concordant: bool
+    palpation_concordant: Flag
     levels: list[Level] = Field(default_factory=list, max_length=6)
     examined_by: Clinician
 
 
 class BlockRecord(StepModel):
-    performed_at: AwareDatetime | None = Field(default=None, description="Defaults to when it is recorded")
+    performed_at: ClinicalInstant | None = Field(default=None, description="Defaults to when it is recorded")
     anesthetic: Anesthetic
     levels: Levels
     side: Side
@@ -51,11 +49,11 @@ class BlockRecord(StepModel):
 
 class PainReport(StepModel):
     pain: PainScore
-    recorded_at: AwareDatetime | None = Field(default=None, description="Defaults to when it is received")
+    recorded_at: ClinicalInstant | None = Field(default=None, description="Defaults to when it is received")
 
 
 class CandidacyDecision(StepModel):
-    approved: bool
+    approved: Flag
     anesthesia: Anesthesia | None = Field(default=None, description="Required when approved")
     decided_by: Clinician
     reason: Reason | None = None
@@ -63,14 +61,14 @@ class CandidacyDecision(StepModel):
 
 class ProcedureRecord(StepModel):
     status: Literal["completed", "cancelled"]
-    completed_at: AwareDatetime | None = None
+    completed_at: ClinicalInstant | None = None
     levels_treated: list[Level] = Field(default_factory=list, max_length=6)
     performed_by: Clinician
 
 
 class FollowUpAnswer(StepModel):
     pain: PainScore
-    returned_to_work: bool | None = None
+    returned_to_work: Flag | None = None
     red_flags: list[RedFlag] = Field(default_factory=list, max_length=6)
 
 

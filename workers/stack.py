@@ -29,7 +29,7 @@ from config.database import publish_embedded_url, withdraw_embedded_url
 from config.logging import configure_logging
 from config.settings import Settings
 from config.temporal import connect, dev_server_search_attribute_flags
-from db.bootstrap import prepare_database
+from db.bootstrap import key_location, prepare_database
 from db.embedded import EmbeddedPostgres
 from workers.supervisor import Supervised, keep_running, python_module
 
@@ -150,7 +150,7 @@ async def stop(processes: list[Supervised]) -> None:
         await process.stop()
 
 
-def banner(settings: Settings, api_key: str, database: str) -> str:
+def banner(settings: Settings, key_where: str, database: str) -> str:
     api = f"http://{settings.api_host}:{settings.api_port}"
     return "\n".join(
         [
@@ -161,7 +161,7 @@ def banner(settings: Settings, api_key: str, database: str) -> str:
             f"  Temporal gRPC  {settings.temporal_address}   task queue dvr-pathway",
             f"  PostgreSQL     {database}",
             f"  Profile        {settings.profile}",
-            f"  API key        {api_key}",
+            f"  API key        {key_where}",
             "  Ctrl-C stops everything.",
             "",
         ]
@@ -184,9 +184,7 @@ async def run_stack(settings: Settings) -> int:
         loop.add_signal_handler(sig, stopping.set)
     postgres_kept: asyncio.Task[None] | None = None
     try:
-        api_key = await unless_stopped(
-            prepare_database(url, settings.data_dir, settings.bootstrap_api_key), stopping
-        )
+        await unless_stopped(prepare_database(url, settings.data_dir, settings.bootstrap_api_key), stopping)
         if embedded is not None:
             publish_embedded_url(settings.data_dir, url)
             server = embedded
@@ -203,7 +201,8 @@ async def run_stack(settings: Settings) -> int:
         await start_python("worker", "workers.worker", env, processes)
         await start_python("api", "workers.api_server", env, processes)
         await unless_stopped(wait_ready(settings, processes), stopping)
-        print(banner(settings, api_key, database), flush=True)
+        key_where = key_location(settings.data_dir, settings.bootstrap_api_key)
+        print(banner(settings, key_where, database), flush=True)
         await stopping.wait()
         return 0
     except StopRequested:

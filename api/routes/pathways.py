@@ -1,7 +1,5 @@
 """Reading pathways: one by id, or a filtered page of them from Temporal's visibility store."""
 
-import base64
-import binascii
 from datetime import datetime
 from typing import Annotated
 
@@ -9,9 +7,11 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from temporalio.service import RPCError, RPCStatusCode
 
+from api import page_tokens
 from api.auth import require_scope
 from api.dependencies import PathwayHandle, Pool, TemporalClient
 from api.problems import Problem, problem_responses
+from api.strict_query import refuse_unknown_query
 from api.temporal_errors import unavailable
 from api.views import current_view
 from db import audit
@@ -60,6 +60,7 @@ async def get_pathway(
     "/v1/pathways",
     summary="List pathways, newest first",
     responses=problem_responses(401, 403, 422, 503),
+    dependencies=[Depends(refuse_unknown_query)],
 )
 async def list_pathways(
     temporal: TemporalClient,
@@ -77,8 +78,9 @@ async def list_pathways(
         clauses.append(f"{sa.NEEDS_ATTENTION.name} = {'true' if needs_attention else 'false'}")
     if clinic_site is not None:
         clauses.append(f"{sa.CLINIC_SITE.name} = '{clinic_site}'")  # the pattern admits no quote
-    token = _decode(page_token)
-    executions = temporal.list_workflows(" AND ".join(clauses), page_size=page_size, next_page_token=token)
+    query = " AND ".join(clauses)
+    token = page_tokens.read(query, page_token)
+    executions = temporal.list_workflows(query, page_size=page_size, next_page_token=token)
     try:
         await executions.fetch_next_page(page_size=page_size)
     except RPCError as err:
@@ -103,16 +105,4 @@ async def list_pathways(
         )
         for e in page
     ]
-    next_token = executions.next_page_token
-    return PathwayPage(
-        items=items, next_page_token=base64.urlsafe_b64encode(next_token).decode() if next_token else None
-    )
-
-
-def _decode(page_token: str | None) -> bytes | None:
-    if page_token is None:
-        return None
-    try:
-        return base64.urlsafe_b64decode(page_token.encode())
-    except (binascii.Error, ValueError) as err:
-        raise Problem(422, "invalid-page-token", "page_token is not one this API issued.") from err
+    return PathwayPage(items=items, next_page_token=page_tokens.issue(query, executions.next_page_token))

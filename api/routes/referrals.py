@@ -2,11 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from api.auth import require_scope
 from api.dependencies import AppSettings, Pool, TemporalClient
+from api.idempotency import IdempotencyKey
 from api.intake import take_referral
 from api.problems import problem_responses
 from db.api_clients import ApiClient
@@ -15,12 +16,11 @@ from domain.view import PathwayView
 
 router = APIRouter(tags=["referrals"])
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key", max_length=200, description="Retrying with the same key replays the answer"
-    ),
-]
+_PROBLEMS = problem_responses(401, 403, 409, 422, 503)
+_PROBLEMS[409] = {
+    **_PROBLEMS[409],
+    "description": "The referral already started a pathway with other content (`referral-conflict`)",
+}
 
 
 @router.post(
@@ -31,7 +31,7 @@ IdempotencyKey = Annotated[
     responses={
         201: {"description": "The pathway was started (or this Idempotency-Key started it): its view"},
         200: {"model": PathwayView, "description": "The referral already has a pathway: its view"},
-        **problem_responses(401, 403, 422, 503),
+        **_PROBLEMS,
     },
 )
 async def create_referral(

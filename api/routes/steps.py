@@ -1,19 +1,27 @@
 """The steps upstream systems record on a pathway; each is an Update whose validator guards the stage.
 
 Each route names its Update, so mypy checks the body model against the Update's argument. The answer is
-the pathway view read after the step was taken.
+the pathway view read after the step was taken. With an `Idempotency-Key` (api/idempotency.py) the key
+becomes the Update's id: a retry returns the step's result instead of recording it twice, or of 409.
 """
 
 import asyncio
-from collections.abc import Awaitable
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from pydantic import BaseModel
+from temporalio.client import (
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import require_scope
 from api.dependencies import AppSettings, PathwayHandle, Pool, TemporalClient
+from api.idempotency import IdempotencyKey, StepKey, claim_step_key, release_step_key
 from api.problems import Problem, problem_responses
 from api.temporal_errors import missing_or_closed, refused
 from api.views import current_view
@@ -45,35 +53,89 @@ PatientSide = Annotated[ApiClient, Depends(require_scope("patient:write"))]
 Scheduler = Annotated[ApiClient, Depends(require_scope("appointments:write"))]
 _PROBLEMS = problem_responses(401, 403, 404, 409, 422, 503)
 
+# Sends the step's Update with the given id (None: a fresh one) and waits for its result.
+Send = Callable[[str | None], Awaitable[object]]
 
-async def _recorded(
-    step: Awaitable[Any],
+
+@dataclass(frozen=True)
+class StepRequest:
+    """What every step route needs beside its client and body."""
+
+    handle: PathwayHandle
+    temporal: TemporalClient
+    pool: Pool
+    settings: AppSettings
+    idempotency_key: str | None
+
+
+def step_request(
     handle: PathwayHandle,
     temporal: TemporalClient,
     pool: Pool,
-    client: ApiClient,
     settings: AppSettings,
+    idempotency_key: IdempotencyKey = None,
+) -> StepRequest:
+    return StepRequest(handle, temporal, pool, settings, idempotency_key)
+
+
+Step = Annotated[StepRequest, Depends(step_request)]
+
+
+async def _recorded(
+    step: StepRequest,
+    client: ApiClient,
+    route: str,
+    body: BaseModel,
+    send: Send,
     action: str,
+    *,
+    workflow_id: str | None = None,
 ) -> PathwayView:
-    """Runs the step's Update, audits it, and answers the view as it stands after the step."""
+    """Runs the step's Update (under the request's Idempotency-Key), audits it, and answers the view as it
+    stands after the step.
+
+    A key is released when the step is refused (a refused Update is not in history, so its id is free) or
+    the pathway is missing; it stays claimed when the step is pending or its fate is unknown, so that the
+    retry with the key attaches to the Update sent here. The Update goes to the pathway, or to the workflow
+    named by `workflow_id` (a relief check), and the key is bound to that workflow."""
+    handle = step.handle
+    key: StepKey | None = None
+    if step.idempotency_key is not None:
+        target = workflow_id or handle.id
+        key = await claim_step_key(step.pool, client, route, step.idempotency_key, target, body)
     try:
-        await asyncio.wait_for(step, timeout=settings.update_timeout_seconds)
+        await asyncio.wait_for(
+            send(key.update_id if key else None), timeout=step.settings.update_timeout_seconds
+        )
     except WorkflowUpdateFailedError as err:
+        await _release(step, key)
         raise refused(err) from err
+    except Problem:  # the relief check has ended
+        await _release(step, key)
+        raise
     except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            await _release(step, key)
         await missing_or_closed(handle, err)
-    except TimeoutError as err:
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
+        # The SDK turns the timeout's cancellation into its own error: either way the step is pending.
+        again = "retry with the same Idempotency-Key" if key else "read the pathway before sending it again"
         raise Problem(
             503,
             "step-pending",
-            "The pathway has not confirmed the step yet; read it again shortly.",
+            f"The pathway has not confirmed the step yet; {again} shortly.",
             headers={"Retry-After": "2"},
         ) from err
-    view = await current_view(temporal, handle.id)
+    view = await current_view(step.temporal, handle.id)
     await audit.record(
-        pool, actor=client.name, action=action, pathway_id=handle.id, patient_ref=view.patient_ref
+        step.pool, actor=client.name, action=action, pathway_id=handle.id, patient_ref=view.patient_ref
     )
     return view
+
+
+async def _release(step: StepRequest, key: StepKey | None) -> None:
+    if key is not None:
+        await release_step_key(step.pool, key)
 
 
 @router.post(
@@ -81,16 +143,11 @@ async def _recorded(
     summary="Record the MRI review",
     responses=_PROBLEMS,
 )
-async def record_mri_review(
-    client: Clinical,
-    body: MriReview,
-    handle: PathwayHandle,
-    temporal: TemporalClient,
-    pool: Pool,
-    settings: AppSettings,
-) -> PathwayView:
-    step = handle.execute_update(Pathway.record_mri_review, body)
-    return await _recorded(step, handle, temporal, pool, client, settings, "mri_review.write")
+async def record_mri_review(client: Clinical, body: MriReview, step: Step) -> PathwayView:
+    def send(update_id: str | None) -> Awaitable[object]:
+        return step.handle.execute_update(Pathway.record_mri_review, body, id=update_id)
+
+    return await _recorded(step, client, "mri-review", body, send, "mri_review.write")
 
 
 @router.post(
@@ -98,16 +155,11 @@ async def record_mri_review(
     summary="Record the physical exam",
     responses=_PROBLEMS,
 )
-async def record_exam(
-    client: Clinical,
-    body: ExamResult,
-    handle: PathwayHandle,
-    temporal: TemporalClient,
-    pool: Pool,
-    settings: AppSettings,
-) -> PathwayView:
-    step = handle.execute_update(Pathway.record_exam, body)
-    return await _recorded(step, handle, temporal, pool, client, settings, "exam.write")
+async def record_exam(client: Clinical, body: ExamResult, step: Step) -> PathwayView:
+    def send(update_id: str | None) -> Awaitable[object]:
+        return step.handle.execute_update(Pathway.record_exam, body, id=update_id)
+
+    return await _recorded(step, client, "exam", body, send, "exam.write")
 
 
 @router.post(
@@ -115,43 +167,38 @@ async def record_exam(
     summary="Record the medial branch block",
     responses=_PROBLEMS,
 )
-async def record_block(
-    client: Clinical,
-    body: BlockRecord,
-    handle: PathwayHandle,
-    temporal: TemporalClient,
-    pool: Pool,
-    settings: AppSettings,
-) -> PathwayView:
-    step = handle.execute_update(Pathway.record_block, body)
-    return await _recorded(step, handle, temporal, pool, client, settings, "block.write")
+async def record_block(client: Clinical, body: BlockRecord, step: Step) -> PathwayView:
+    def send(update_id: str | None) -> Awaitable[object]:
+        return step.handle.execute_update(Pathway.record_block, body, id=update_id)
+
+    return await _recorded(step, client, "block", body, send, "block.write")
 
 
 @router.post(
     "/v1/pathways/{pathway_id}/pain-reports", summary="Add a pain report to the diary", responses=_PROBLEMS
 )
-async def record_pain_report(
-    client: PatientSide,
-    body: PainReport,
-    handle: PathwayHandle,
-    temporal: TemporalClient,
-    pool: Pool,
-    settings: AppSettings,
-) -> PathwayView:
-    view = await current_view(temporal, handle.id)
+async def record_pain_report(client: PatientSide, body: PainReport, step: Step) -> PathwayView:
+    view = await current_view(step.temporal, step.handle.id)
     if view.stage != Stage.RELIEF_CHECK:
         raise Problem(409, "wrong-stage", f"pain reports are taken in relief_check, not {view.stage.value}")
-    diary = temporal.get_workflow_handle_for(
-        ReliefCheckWorkflow.run, relief_check_id(handle.id, view.relief_check.block_number)
+    diary = step.temporal.get_workflow_handle_for(
+        ReliefCheckWorkflow.run, relief_check_id(step.handle.id, view.relief_check.block_number)
     )
-    step = _into_diary(diary, body)
-    return await _recorded(step, handle, temporal, pool, client, settings, "pain_report.write")
+
+    def send(update_id: str | None) -> Awaitable[object]:
+        return _into_diary(diary, body, update_id)
+
+    return await _recorded(
+        step, client, "pain-reports", body, send, "pain_report.write", workflow_id=diary.id
+    )
 
 
-async def _into_diary(diary: WorkflowHandle[ReliefCheckWorkflow, ReliefOutcome], report: PainReport) -> None:
+async def _into_diary(
+    diary: WorkflowHandle[ReliefCheckWorkflow, ReliefOutcome], report: PainReport, update_id: str | None
+) -> None:
     """The report goes to the relief check that owns the diary; one that has just ended is a 409."""
     try:
-        await diary.execute_update(ReliefCheckWorkflow.record_pain_report, report)
+        await diary.execute_update(ReliefCheckWorkflow.record_pain_report, report, id=update_id)
     except RPCError as err:
         if err.status != RPCStatusCode.NOT_FOUND:
             raise
@@ -163,16 +210,11 @@ async def _into_diary(diary: WorkflowHandle[ReliefCheckWorkflow, ReliefOutcome],
     summary="Record the candidacy decision",
     responses=_PROBLEMS,
 )
-async def record_candidacy_decision(
-    client: Clinical,
-    body: CandidacyDecision,
-    handle: PathwayHandle,
-    temporal: TemporalClient,
-    pool: Pool,
-    settings: AppSettings,
-) -> PathwayView:
-    step = handle.execute_update(Pathway.record_candidacy_decision, body)
-    return await _recorded(step, handle, temporal, pool, client, settings, "candidacy.write")
+async def record_candidacy_decision(client: Clinical, body: CandidacyDecision, step: Step) -> PathwayView:
+    def send(update_id: str | None) -> Awaitable[object]:
+        return step.handle.execute_update(Pathway.record_candidacy_decision, body, id=update_id)
+
+    return await _recorded(step, client, "candidacy-decision", body, send, "candidacy.write")
 
 
 @router.post(
@@ -180,31 +222,21 @@ async def record_candidacy_decision(
     summary="Record the procedure",
     responses=_PROBLEMS,
 )
-async def record_procedure(
-    client: Clinical,
-    body: ProcedureRecord,
-    handle: PathwayHandle,
-    temporal: TemporalClient,
-    pool: Pool,
-    settings: AppSettings,
-) -> PathwayView:
-    step = handle.execute_update(Pathway.record_procedure, body)
-    return await _recorded(step, handle, temporal, pool, client, settings, "procedure.write")
+async def record_procedure(client: Clinical, body: ProcedureRecord, step: Step) -> PathwayView:
+    def send(update_id: str | None) -> Awaitable[object]:
+        return step.handle.execute_update(Pathway.record_procedure, body, id=update_id)
+
+    return await _recorded(step, client, "procedure", body, send, "procedure.write")
 
 
 @router.post(
     "/v1/pathways/{pathway_id}/follow-up", summary="Record the next-day follow-up", responses=_PROBLEMS
 )
-async def record_follow_up(
-    client: PatientSide,
-    body: FollowUpAnswer,
-    handle: PathwayHandle,
-    temporal: TemporalClient,
-    pool: Pool,
-    settings: AppSettings,
-) -> PathwayView:
-    step = handle.execute_update(Pathway.record_follow_up, body)
-    return await _recorded(step, handle, temporal, pool, client, settings, "follow_up.write")
+async def record_follow_up(client: PatientSide, body: FollowUpAnswer, step: Step) -> PathwayView:
+    def send(update_id: str | None) -> Awaitable[object]:
+        return step.handle.execute_update(Pathway.record_follow_up, body, id=update_id)
+
+    return await _recorded(step, client, "follow-up", body, send, "follow_up.write")
 
 
 @router.post(
@@ -212,16 +244,11 @@ async def record_follow_up(
     summary="Withdraw the pathway",
     responses=_PROBLEMS,
 )
-async def withdraw(
-    client: Clinical,
-    body: Withdrawal,
-    handle: PathwayHandle,
-    temporal: TemporalClient,
-    pool: Pool,
-    settings: AppSettings,
-) -> PathwayView:
-    step = handle.execute_update(Pathway.withdraw, body)
-    return await _recorded(step, handle, temporal, pool, client, settings, "withdraw.write")
+async def withdraw(client: Clinical, body: Withdrawal, step: Step) -> PathwayView:
+    def send(update_id: str | None) -> Awaitable[object]:
+        return step.handle.execute_update(Pathway.withdraw, body, id=update_id)
+
+    return await _recorded(step, client, "withdraw", body, send, "withdraw.write")
 
 
 @router.post(
@@ -229,16 +256,11 @@ async def withdraw(
     summary="Staff: book again after no slot was found or too many cancellations",
     responses=_PROBLEMS,
 )
-async def retry_booking(
-    client: Scheduler,
-    body: StaffRequest,
-    handle: PathwayHandle,
-    temporal: TemporalClient,
-    pool: Pool,
-    settings: AppSettings,
-) -> PathwayView:
-    step = handle.execute_update(Pathway.retry_booking, body)
-    return await _recorded(step, handle, temporal, pool, client, settings, "booking.retry")
+async def retry_booking(client: Scheduler, body: StaffRequest, step: Step) -> PathwayView:
+    def send(update_id: str | None) -> Awaitable[object]:
+        return step.handle.execute_update(Pathway.retry_booking, body, id=update_id)
+
+    return await _recorded(step, client, "retry-booking", body, send, "booking.retry")
 
 
 @router.post(
@@ -250,11 +272,11 @@ async def record_appointment_status(
     client: Scheduler,
     body: AppointmentStatusBody,
     appointment_id: Annotated[str, Path(max_length=64)],
-    handle: PathwayHandle,
-    temporal: TemporalClient,
-    pool: Pool,
-    settings: AppSettings,
+    step: Step,
 ) -> PathwayView:
     change = AppointmentStatusChange(appointment_id=appointment_id, status=body.status)
-    step = handle.execute_update(Pathway.record_appointment_status, change)
-    return await _recorded(step, handle, temporal, pool, client, settings, "appointment.write")
+
+    def send(update_id: str | None) -> Awaitable[object]:
+        return step.handle.execute_update(Pathway.record_appointment_status, change, id=update_id)
+
+    return await _recorded(step, client, "appointment-status", change, send, "appointment.write")

@@ -24,7 +24,7 @@ from workers.worker import build_worker
 from workflows.search_attributes import ALL
 
 API_KEY = "dvr_integration-key-with-every-scope"
-READ_ONLY_KEY = "dvr_integration-key-read-only"
+READ_ONLY_KEY = "dvr_integration-key-with-the-read-only-scope"
 
 
 class RecordingProvider:

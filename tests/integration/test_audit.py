@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 
 from activities.notifications import NotificationActivities
-from db.patients import upsert_patient
+from db.patients import register_patient
 from db.seed import DEMO_SITE
 from domain.notifications import NotificationRequest, Recipient
 from domain.referral import Patient
@@ -25,7 +25,7 @@ async def test_reading_a_contact_to_send_is_audited_without_phi(pool: asyncpg.Po
         email="grace.auditee@example.org",
         preferred_channel="email",
     )
-    patient_ref = await upsert_patient(pool, DEMO_SITE, patient)
+    patient_ref, _ = await register_patient(pool, DEMO_SITE, patient)
     pathway_id = f"pathway-audit-{uuid.uuid4().hex[:8]}"
     request = NotificationRequest(
         key=f"{pathway_id}:diary-1",

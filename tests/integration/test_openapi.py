@@ -98,3 +98,28 @@ async def test_readyz_documents_200_and_503_as_they_are_sent(
     sent_as = unready.headers["content-type"]
     assert list(responses["503"]["content"]) == [sent_as]
     assert _ref(responses["503"], sent_as) == "#/components/schemas/Readiness"
+
+
+def test_every_keyed_operation_documents_the_throttle_and_outages(openapi: dict[str, Any]) -> None:
+    missing = [f"{m} {p}: {s}" for m, p, o in _v1(openapi) for s in ("429", "503") if s not in o["responses"]]
+    assert missing == []
+
+
+def test_every_operation_with_a_body_documents_400_413_and_422(openapi: dict[str, Any]) -> None:
+    with_body = [(m, p, o) for m, p, o in _operations(openapi) if "requestBody" in o]
+    assert len(with_body) >= 11
+    missing = [
+        f"{m} {p}: {s}" for m, p, o in with_body for s in ("400", "413", "422") if s not in o["responses"]
+    ]
+    assert missing == []
+
+
+def test_every_429_and_503_problem_documents_retry_after(openapi: dict[str, Any]) -> None:
+    problems = [
+        (f"{m} {p} {s}", o["responses"][s])
+        for m, p, o in _v1(openapi)
+        for s in ("429", "503")
+        if PROBLEM in o["responses"][s].get("content", {})
+    ]
+    assert len(problems) == 2 * len(_v1(openapi))
+    assert [where for where, r in problems if "Retry-After" not in r.get("headers", {})] == []

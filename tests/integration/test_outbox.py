@@ -13,7 +13,7 @@ from temporalio.worker import Worker
 
 from activities.notifications import NotificationActivities
 from activities.providers.base import OutboundMessage, ProviderError
-from db.patients import upsert_patient
+from db.patients import register_patient
 from db.pool import create_pool
 from db.seed import DEMO_SITE
 from domain.notifications import (
@@ -107,7 +107,8 @@ async def _patient(pool: asyncpg.Pool, *, sms_consent: bool = True) -> str:
         phone=PHONE,
         sms_consent=sms_consent,
     )
-    return await upsert_patient(pool, DEMO_SITE, patient)
+    patient_ref, _ = await register_patient(pool, DEMO_SITE, patient)
+    return patient_ref
 
 
 def _request(patient_ref: str | None, *, template: str = "diary_prompt") -> NotificationRequest:

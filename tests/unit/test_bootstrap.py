@@ -10,6 +10,9 @@ import pytest
 from config.settings import Settings
 from db.bootstrap import KEY_FILE, bootstrap_key
 
+CONFIGURED = "dvr_configured-key-of-enough-strength-1"
+KEPT = "dvr_kept-from-an-earlier-run-of-the-stack"
+
 
 @pytest.fixture
 def permissive_umask() -> Iterator[None]:
@@ -30,14 +33,14 @@ def key_from(environment: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> st
 
 
 def test_the_configured_key_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / KEY_FILE).write_text("dvr_kept_from_an_earlier_run\n")
-    environment = {"DVR_DATA_DIR": str(tmp_path), "DVR_BOOTSTRAP_API_KEY": "dvr_configured"}
-    assert key_from(environment, monkeypatch) == "dvr_configured"
-    assert (tmp_path / KEY_FILE).read_text() == "dvr_kept_from_an_earlier_run\n"
+    (tmp_path / KEY_FILE).write_text(KEPT + "\n")
+    environment = {"DVR_DATA_DIR": str(tmp_path), "DVR_BOOTSTRAP_API_KEY": CONFIGURED}
+    assert key_from(environment, monkeypatch) == CONFIGURED
+    assert (tmp_path / KEY_FILE).read_text() == KEPT + "\n"
 
 
 def test_a_configured_key_leaves_no_file(tmp_path: Path) -> None:
-    assert bootstrap_key(tmp_path, "dvr_configured") == "dvr_configured"
+    assert bootstrap_key(tmp_path, CONFIGURED) == CONFIGURED
     assert not (tmp_path / KEY_FILE).exists()
 
 

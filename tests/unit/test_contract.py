@@ -21,6 +21,7 @@ import domain
 import domain.inputs
 from config.temporal import DATA_CONVERTER
 from domain.config import CLINICAL, DEMO, PathwayConfig, ReliefPolicy
+from domain.contact import ContactChange
 from domain.contract import ContractModel
 from domain.inputs import PathwayInput, ReliefCheckInput, ReliefOutcome
 from domain.referral import (
@@ -124,6 +125,13 @@ EXAMPLES: dict[type[BaseModel], BaseModel] = {
     FollowUpAnswer: FollowUpAnswer(pain=1, returned_to_work=True, red_flags=["fever"]),
     Withdrawal: Withdrawal(reason="moved away"),
     StaffRequest: StaffRequest(requested_by="Front desk"),
+    ContactChange: ContactChange(
+        phone="+16025550100",
+        email="ana@example.com",
+        timezone="America/Phoenix",
+        preferred_channel="email",
+        sms_consent=False,
+    ),
     PathwayInput: PathwayInput(
         patient_ref="patient-1",
         clinic_site="phoenix-main",

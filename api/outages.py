@@ -1,0 +1,68 @@
+"""A dependency that does not answer is a 503 with Retry-After, never a 500.
+
+PostgreSQL refusing or dropping connections, shutting down or out of connections, and Temporal's service
+being unreachable or too slow, are outages: the request may well succeed when it is sent again. Whatever route
+meets one, and wherever in the route (authentication reads PostgreSQL first), the answer is the same
+application/problem+json 503. The detail names the dependency, never the request's data.
+"""
+
+import asyncpg
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from temporalio.client import RPCTimeoutOrCancelledError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.problems import problem_response
+
+RETRY_AFTER = {"Retry-After": "5"}
+
+# What PostgreSQL (or the way to it) does when it is down: refused or lost connections, shutdown, overload.
+DATABASE_OUTAGES: tuple[type[Exception], ...] = (
+    OSError,  # refused, reset, no socket file, timed out (TimeoutError is an OSError)
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    # A pooled connection whose server went away mid-idle: its protocol state is lost with it.
+    asyncpg.exceptions.InternalClientError,
+)
+# Temporal's answers that mean "not now" rather than "no".
+TEMPORAL_OUTAGES = frozenset(
+    {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED}
+)
+
+
+def database_unavailable(instance: str) -> JSONResponse:
+    return problem_response(
+        503, "database-unavailable", "The database did not answer; try again.", instance, RETRY_AFTER
+    )
+
+
+def temporal_unavailable(instance: str) -> JSONResponse:
+    return problem_response(
+        503, "temporal-unavailable", "The workflow service did not answer; try again.", instance, RETRY_AFTER
+    )
+
+
+def install_outage_handlers(app: FastAPI) -> None:
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        return database_unavailable(request.url.path)
+
+    for outage in DATABASE_OUTAGES:
+        app.add_exception_handler(outage, _database)
+
+    @app.exception_handler(asyncpg.InterfaceError)
+    async def _interface(request: Request, exc: asyncpg.InterfaceError) -> JSONResponse:
+        # A closed pool or connection is an outage; any other misuse of the driver is a bug.
+        if "closed" in str(exc) or "closing" in str(exc):
+            return database_unavailable(request.url.path)
+        return problem_response(500, "internal-error", "An unexpected error occurred.", request.url.path)
+
+    @app.exception_handler(RPCError)
+    async def _temporal(request: Request, exc: RPCError) -> JSONResponse:
+        if exc.status in TEMPORAL_OUTAGES:
+            return temporal_unavailable(request.url.path)
+        return problem_response(500, "internal-error", "An unexpected error occurred.", request.url.path)
+
+    @app.exception_handler(RPCTimeoutOrCancelledError)
+    async def _temporal_timeout(request: Request, exc: RPCTimeoutOrCancelledError) -> JSONResponse:
+        return temporal_unavailable(request.url.path)

@@ -1,0 +1,69 @@
+"""`PATCH /v1/patients/{patient_ref}`: the one way contact details change once a patient is registered.
+
+A referral never rewrites them (api/intake.py). The answer confirms which fields changed and when, without
+echoing them: the caller sent them, and an answer, a log line or an audit row holding PHI would be one more
+copy of it. The change and its audit row are written in one transaction.
+"""
+
+import re
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+from pydantic import BaseModel
+
+from api.auth import require_scope
+from api.dependencies import Pool
+from api.problems import Problem, ProblemDetails, problem_responses
+from db import audit
+from db.api_clients import ApiClient
+from db.patients import change_contact
+from domain.contact import ContactChange
+
+router = APIRouter(tags=["patients"])
+ContactWriter = Annotated[ApiClient, Depends(require_scope("patients:write"))]
+
+_PATIENT_REF = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+class ContactChanged(BaseModel):
+    """The contact details named in the request are stored (their values are not repeated here)."""
+
+    patient_ref: str
+    changed: list[str]
+    updated_at: datetime
+
+
+def _unknown() -> Problem:
+    return Problem(404, "patient-not-found", "No patient has this ref.")
+
+
+@router.patch(
+    "/v1/patients/{patient_ref}",
+    summary="Change a patient's contact details",
+    responses={
+        **problem_responses(401, 403, 422, 503),
+        404: {"model": ProblemDetails, "description": "No patient has this ref"},
+    },
+)
+async def change_patient_contact(
+    client: ContactWriter,
+    body: ContactChange,
+    pool: Pool,
+    patient_ref: Annotated[str, Path(description="The patient's opaque ref, as in the pathway view")],
+) -> ContactChanged:
+    if not _PATIENT_REF.match(patient_ref):
+        raise _unknown()
+    changes = body.changes()
+    async with pool.acquire() as conn, conn.transaction():
+        updated_at = await change_contact(conn, patient_ref, changes)
+        if updated_at is None:
+            raise _unknown()
+        await audit.record(
+            conn,
+            actor=client.name,
+            action="patient.write",
+            patient_ref=patient_ref,
+            detail={"via": "PATCH /v1/patients", "fields": list(changes)},
+        )
+    return ContactChanged(patient_ref=patient_ref, changed=list(changes), updated_at=updated_at)

@@ -1,0 +1,35 @@
+"""The referral that started each pathway, kept as a canonical hash beside the patient it names.
+
+A replay of the referral (same source and referral id, so the same pathway id) is compared with it: the same
+referral is answered with its pathway, another body is a conflict. The pathway id is the primary key, so of
+concurrent first requests for one referral exactly one inserts it; the others wait for it and compare.
+"""
+
+from dataclasses import dataclass
+
+from db.pool import Queryable
+
+
+@dataclass(frozen=True)
+class StoredReferral:
+    referral_hash: str
+    patient_ref: str
+
+
+async def remember_referral(
+    conn: Queryable, pathway_id: str, referral_hash: str, patient_ref: str
+) -> tuple[StoredReferral, bool]:
+    """Stores the referral of `pathway_id`, or finds the one stored first; returns it and whether this
+    call stored it. Run it in the transaction that registered the patient, so a conflict undoes both."""
+    inserted = await conn.execute(
+        "insert into referrals (pathway_id, referral_hash, patient_ref) values ($1, $2, $3)"
+        " on conflict (pathway_id) do nothing",
+        pathway_id,
+        referral_hash,
+        patient_ref,
+    )
+    row = await conn.fetchrow(
+        "select referral_hash, patient_ref from referrals where pathway_id = $1", pathway_id
+    )
+    assert row is not None  # inserted here, or by the request it waited for
+    return StoredReferral(row["referral_hash"], str(row["patient_ref"])), inserted.endswith(" 1")

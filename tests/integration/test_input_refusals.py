@@ -1,0 +1,76 @@
+"""Strict input through the API: a body is refused (422) as sent, before it reaches a pathway or the database;
+repeated wrong keys from one address are throttled (429)."""
+
+import asyncpg
+import httpx
+from temporalio.client import Client
+
+from api.app import create_app
+from config.settings import Settings
+from tests.integration.conftest import API_KEY
+from tests.integration.walk import start_at_mri
+from tests.referrals import referral_body
+
+
+def assert_invalid(response: httpx.Response, *where: str) -> None:
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert tuple(response.json()["errors"][0]["loc"]) == ("body", *where)
+
+
+async def test_loosely_typed_steps_are_refused_not_read(api: httpx.AsyncClient) -> None:
+    pathway_id = await start_at_mri(api, "REF-STRICT")
+    for pain in (True, "5", 5.0):
+        assert_invalid(await api.post(f"/v1/pathways/{pathway_id}/pain-reports", json={"pain": pain}), "pain")
+    review = {"facet_swelling": "true", "reviewed_by": "Dr. R"}
+    assert_invalid(await api.post(f"/v1/pathways/{pathway_id}/mri-review", json=review), "facet_swelling")
+    view = (await api.get(f"/v1/pathways/{pathway_id}")).json()
+    assert view["stage"] == "mri" and view["criteria"]["mri_facet_swelling"] is None
+
+
+async def test_a_procedure_of_year_1_is_refused_before_the_pathway_sees_it(api: httpx.AsyncClient) -> None:
+    pathway_id = await start_at_mri(api, "REF-YEAR-1")
+    body = {"status": "completed", "completed_at": "0001-01-01T00:00:00Z", "performed_by": "Dr. M"}
+    assert_invalid(await api.post(f"/v1/pathways/{pathway_id}/procedure", json=body), "completed_at")
+
+
+async def test_nul_in_a_referral_is_422_and_stores_nothing(
+    api: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    body = referral_body("REF-NUL")
+    body["patient"]["given_name"] = "Ada\x00"
+    assert_invalid(await api.post("/v1/referrals", json=body), "patient", "given_name")
+    stored = await pool.fetchval("select count(*) from patients where mrn = $1", "MRN-REF-NUL")
+    assert stored == 0
+
+
+async def test_repeated_wrong_keys_are_throttled_per_address(pool: asyncpg.Pool, temporal: Client) -> None:
+    app = create_app(Settings(auth_failures_allowed=3), pool=pool, temporal=temporal)
+
+    def from_address(host: str, key: str) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=(host, 40000)),
+            base_url="http://api.test",
+            headers={"Authorization": f"Bearer {key}"},
+        )
+
+    async with from_address("192.0.2.7", "dvr_a-guess-at-a-key-of-decent-length") as guesser:
+        assert [(await guesser.get("/v1/pathways")).status_code for _ in range(3)] == [401, 401, 401]
+        throttled = await guesser.get("/v1/pathways")
+        right_key = await guesser.get("/v1/pathways", headers={"Authorization": f"Bearer {API_KEY}"})
+    async with from_address("192.0.2.8", API_KEY) as neighbour:
+        elsewhere = await neighbour.get("/v1/pathways")
+    for response in (throttled, right_key):
+        assert response.status_code == 429, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert 0 < int(response.headers["retry-after"]) <= 60
+        assert response.json()["type"] == "/problems/too-many-failed-authentications"
+    assert elsewhere.status_code == 200
+
+
+async def test_an_unknown_query_parameter_is_refused(api: httpx.AsyncClient) -> None:
+    response = await api.get("/v1/pathways", params={"stag": "closed"})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == [
+        {"loc": ["query", "stag"], "msg": "Unknown query parameter", "type": "extra_forbidden"}
+    ]
