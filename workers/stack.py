@@ -2,93 +2,152 @@
 
 It starts PostgreSQL (embedded, unless `DATABASE_URL` names one) and has db/bootstrap.py prepare it
 (migrations, the demo clinic, the bootstrap API key), then starts the Temporal dev server with its UI, one
-worker and the API, waits for `/readyz`, and prints where everything is. Ctrl-C stops everything it started;
-if any process exits, the rest are stopped too."""
+worker and the API, waits for `/readyz`, and prints where everything is. From then on it keeps them running:
+a process that exits is started again with a back-off (workers/supervisor.py), and so is an embedded
+PostgreSQL that died. Ctrl-C (SIGINT or SIGTERM) stops everything it started, whatever it restarted meanwhile.
+A process that exits during start-up fails the start (a port in use, a broken setting) instead.
+
+The data folder (`DVR_DATA_DIR`) and every file in it are readable by their owner only: the dev server's
+SQLite file holds every pathway's history, and the dev server runs with umask 077. The dev server's gRPC port
+and Web UI have no authentication of their own, so the stack binds them to 127.0.0.1 only.
+"""
 
 import asyncio
 import os
 import signal
 import sys
+from collections.abc import Awaitable
 from contextlib import suppress
+from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import structlog
 
 from config.binaries import installed_binary
+from config.database import publish_embedded_url, withdraw_embedded_url
 from config.logging import configure_logging
 from config.settings import Settings
 from config.temporal import connect, dev_server_search_attribute_flags
 from db.bootstrap import key_location, prepare_database
 from db.embedded import EmbeddedPostgres
+from workers.supervisor import Supervised, keep_running, python_module
 
 log = structlog.get_logger()
 STARTUP_TIMEOUT = 60.0
+T = TypeVar("T")
+LOOPBACK = ("127.0.0.1", "localhost")
 
 
 class StackError(Exception):
     pass
 
 
-async def start_temporal(
-    settings: Settings, processes: list[asyncio.subprocess.Process]
-) -> asyncio.subprocess.Process:
-    """Starts the dev server (added to `processes` at once, so a failed start still gets stopped)."""
+class StopRequested(Exception):
+    """Ctrl-C (or SIGTERM) came during start-up."""
+
+
+async def unless_stopped(work: Awaitable[T], stopping: asyncio.Event) -> T:
+    """The result of `work`, which is cancelled (StopRequested) if a stop is requested first."""
+    task = asyncio.ensure_future(work)
+    stop = asyncio.ensure_future(stopping.wait())
+    try:
+        await asyncio.wait([task, stop], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+    if not task.done():
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+        raise StopRequested
+    return task.result()
+
+
+def data_dir_mode() -> int:
+    """0700. As root, 0711: embedded PostgreSQL then runs as the user `pgserver`, who must pass through the
+    data folder to its own (0700) folder; others may pass through, never list or read."""
+    return 0o711 if os.geteuid() == 0 else 0o700
+
+
+def secure_data_dir(data_dir: Path) -> None:
+    """Creates the data folder if needed and makes it, and every file directly in it, owner-only (files
+    from runs before this rule included). PostgreSQL keeps its own folder at 0700."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data_dir.chmod(data_dir_mode())
+    for path in data_dir.iterdir():
+        if path.is_file() and not path.is_symlink():
+            path.chmod(0o600)
+
+
+def temporal_command(settings: Settings) -> list[str]:
     host, _, port = settings.temporal_address.rpartition(":")
-    process = await asyncio.create_subprocess_exec(
+    if host not in LOOPBACK:
+        raise StackError(
+            f"DVR_TEMPORAL_ADDRESS is {settings.temporal_address}: the local stack's Temporal dev server has"
+            " no authentication and listens on 127.0.0.1 only"
+        )
+    return [
         installed_binary("temporal"), "server", "start-dev",
-        "--ip", host or "127.0.0.1", "--port", port,
+        "--ip", "127.0.0.1", "--ui-ip", "127.0.0.1", "--port", port,
         "--ui-port", str(settings.temporal_ui_port),
         "--db-filename", str(settings.data_dir / "temporal.sqlite"),
         "--namespace", settings.temporal_namespace,
         "--log-level", "warn",
         *dev_server_search_attribute_flags(),
-    )  # fmt: skip
-    processes.append(process)
+    ]  # fmt: skip
+
+
+async def start_temporal(settings: Settings, processes: list[Supervised]) -> Supervised:
+    """Starts the dev server (owner-only files) and waits until it answers; it is added to `processes` at
+    once, so a failed start still gets stopped."""
+    temporal = Supervised("temporal", temporal_command(settings), umask=0o077)
+    processes.append(temporal)
+    await temporal.start()
     deadline = asyncio.get_running_loop().time() + STARTUP_TIMEOUT
     while True:
-        if process.returncode is not None:
-            raise StackError(f"the Temporal dev server exited ({process.returncode}); is port {port} in use?")
+        if temporal.exits:
+            raise StackError(
+                f"the Temporal dev server exited; is {settings.temporal_address} or port"
+                f" {settings.temporal_ui_port} in use?"
+            )
         try:
             client = await connect(settings.temporal_address, settings.temporal_namespace)
             await client.service_client.check_health()
-            return process
+            return temporal
         except Exception:
             if asyncio.get_running_loop().time() > deadline:
                 raise StackError("the Temporal dev server did not become ready") from None
             await asyncio.sleep(0.5)
 
 
-async def start_python(module: str, env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(sys.executable, "-m", module, env=env)
+async def start_python(name: str, module: str, env: dict[str, str], processes: list[Supervised]) -> None:
+    process = Supervised(name, python_module(module), env=env)
+    processes.append(process)
+    await process.start()
 
 
-async def wait_ready(settings: Settings, processes: list[asyncio.subprocess.Process]) -> None:
+async def wait_ready(settings: Settings, processes: list[Supervised]) -> None:
     url = f"http://{settings.api_host}:{settings.api_port}/readyz"
     deadline = asyncio.get_running_loop().time() + STARTUP_TIMEOUT
     async with httpx.AsyncClient() as http:
         while True:
-            if any(p.returncode is not None for p in processes):
-                raise StackError("a process of the stack exited during start-up")
-            with suppress(httpx.HTTPError):
-                if (await http.get(url)).status_code == 200:
+            exited = [p.name for p in processes if p.exits]
+            if exited:
+                raise StackError(f"{', '.join(exited)} exited during start-up (see the output above)")
+            try:
+                if (await http.get(url, timeout=2)).status_code == 200:
                     return
+            except httpx.HTTPError:
+                pass
             if asyncio.get_running_loop().time() > deadline:
                 raise StackError(f"{url} did not answer 200")
             await asyncio.sleep(0.5)
 
 
-async def stop(processes: list[asyncio.subprocess.Process]) -> None:
-    """SIGTERM each process (the last started first); SIGKILL any still running after 15 seconds."""
+async def stop(processes: list[Supervised]) -> None:
+    """Stops each process, the last started first (SIGTERM; SIGKILL after 15 seconds)."""
     for process in reversed(processes):
-        if process.returncode is None:
-            with suppress(ProcessLookupError):
-                process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), timeout=15)
-            except TimeoutError:
-                with suppress(ProcessLookupError):
-                    process.kill()
-                await process.wait()
+        await process.stop()
 
 
 def banner(settings: Settings, key_where: str, database: str) -> str:
@@ -110,41 +169,55 @@ def banner(settings: Settings, key_where: str, database: str) -> str:
 
 
 async def run_stack(settings: Settings) -> int:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(settings.data_dir)
     embedded = None
     if settings.database_url:
         url, database = settings.database_url, "DATABASE_URL"
     else:
         embedded = EmbeddedPostgres(settings.data_dir / "postgres")
+        secure_data_dir(settings.data_dir)  # run as root, pgserver opens the folders above its own to all
         url, database = embedded.url, f"embedded, data in {settings.data_dir / 'postgres'}"
-    processes: list[asyncio.subprocess.Process] = []
+    processes: list[Supervised] = []
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
+    postgres_kept: asyncio.Task[None] | None = None
     try:
-        await prepare_database(url, settings.data_dir, settings.bootstrap_api_key)
-        await start_temporal(settings, processes)
+        await unless_stopped(prepare_database(url, settings.data_dir, settings.bootstrap_api_key), stopping)
+        if embedded is not None:
+            publish_embedded_url(settings.data_dir, url)
+            server = embedded
+
+            def restart_postgres() -> None:
+                server.ensure_running()
+                secure_data_dir(settings.data_dir)
+
+            postgres_kept = asyncio.create_task(
+                keep_running("postgres", lambda: server.running, restart_postgres, stopping)
+            )
+        await unless_stopped(start_temporal(settings, processes), stopping)
         env = {**os.environ, "DATABASE_URL": url, "DVR_PROFILE": settings.profile}
-        processes.append(await start_python("workers.worker", env))
-        processes.append(await start_python("workers.api_server", env))
-        await wait_ready(settings, processes)
+        await start_python("worker", "workers.worker", env, processes)
+        await start_python("api", "workers.api_server", env, processes)
+        await unless_stopped(wait_ready(settings, processes), stopping)
         key_where = key_location(settings.data_dir, settings.bootstrap_api_key)
         print(banner(settings, key_where, database), flush=True)
-        exits = [asyncio.ensure_future(p.wait()) for p in processes]
-        stop_wait = asyncio.ensure_future(stopping.wait())
-        await asyncio.wait([stop_wait, *exits], return_when=asyncio.FIRST_COMPLETED)
-        code = 0 if stopping.is_set() else 1
-        if code:
-            log.error("stack.process_exited", hint="see the output above")
-        return code
+        await stopping.wait()
+        return 0
+    except StopRequested:
+        return 0
     except StackError as err:
         log.error("stack.failed", error=str(err))
         return 1
     finally:
         print("Stopping...", flush=True)
+        stopping.set()
+        if postgres_kept is not None:
+            await postgres_kept  # it finishes a restart under way, so the stop below finds that server
         await stop(processes)
         if embedded is not None:
+            withdraw_embedded_url(settings.data_dir)
             embedded.stop()
 
 

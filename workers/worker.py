@@ -1,6 +1,8 @@
 """The worker: runs pathway workflows and their activities on task queue `dvr-pathway`.
 
-Run alone with `python -m workers.worker` (needs DATABASE_URL and a reachable Temporal server).
+Run alone with `python -m workers.worker`: it needs a reachable Temporal server (`DVR_TEMPORAL_ADDRESS`) and
+the application database, `DATABASE_URL` or else the embedded one of the local stack running from the same
+folder (config/database.py).
 """
 
 import asyncio
@@ -15,6 +17,7 @@ from activities.notifications import NotificationActivities
 from activities.providers.base import NotificationProvider
 from activities.providers.log import LogProvider
 from activities.scheduling import SchedulingActivities
+from config.database import NoDatabase, database_url
 from config.logging import configure_logging
 from config.settings import Settings
 from config.temporal import connect
@@ -55,10 +58,12 @@ def build_worker(
 async def main() -> None:
     settings = Settings()
     configure_logging(settings.log_level)
-    if settings.database_url is None:
-        raise SystemExit("DATABASE_URL is not set: the worker needs the application database")
+    try:
+        url = database_url(settings)
+    except NoDatabase as err:
+        raise SystemExit(f"the worker needs the application database: {err}") from None
     client = await connect(settings.temporal_address, settings.temporal_namespace)
-    pool = await create_pool(settings.database_url)
+    pool = await create_pool(url)
     worker = build_worker(
         client,
         pool,

@@ -1,0 +1,76 @@
+"""The stack's supervisor keeps a real child process running, backs off, and stops it for good."""
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+from tests.integration.processes import gone, wait_until
+from workers.supervisor import Backoff, Supervised
+
+SLEEPER = [sys.executable, "-c", "import time; time.sleep(600)"]
+FAILING = [sys.executable, "-c", "raise SystemExit(3)"]
+QUICK = Backoff(first=0.05, longest=0.2, reset_after=60)
+
+
+async def test_a_child_killed_with_sigkill_is_started_again_and_stop_leaves_no_process() -> None:
+    supervised = Supervised("sleeper", SLEEPER, backoff=QUICK)
+    await supervised.start()
+    try:
+        assert supervised.process is not None
+        first = supervised.process.pid
+        os.kill(first, signal.SIGKILL)
+        await wait_until(
+            "a new sleeper",
+            lambda: supervised.running and supervised.process is not None and supervised.process.pid != first,
+        )
+        assert supervised.exits == 1
+        assert gone(first)
+        assert supervised.process is not None
+        second = supervised.process.pid
+    finally:
+        await supervised.stop()
+    assert gone(second)
+    assert not supervised.running
+    assert supervised.exits == 1
+
+
+async def test_a_child_that_keeps_failing_is_started_again_each_time() -> None:
+    supervised = Supervised("failing", FAILING, backoff=QUICK)
+    await supervised.start()
+    try:
+        await wait_until("four exits", lambda: supervised.exits >= 4)
+    finally:
+        await supervised.stop()
+    assert supervised.process is not None and supervised.process.returncode == 3
+
+
+async def test_stop_during_the_back_off_starts_nothing_more() -> None:
+    supervised = Supervised("failing", FAILING, backoff=Backoff(first=600))
+    await supervised.start()
+    assert supervised.process is not None
+    first = supervised.process.pid
+    await wait_until("the first exit", lambda: supervised.exits == 1)
+    await supervised.stop()  # returns at once, though the restart was 600 s away
+    assert supervised.process.pid == first
+    assert supervised.exits == 1
+
+
+async def test_stop_ends_a_child_that_ignores_sigterm_with_sigkill(tmp_path: Path) -> None:
+    ready = tmp_path / "ignoring-sigterm"
+    stubborn = [
+        sys.executable,
+        "-c",
+        "import pathlib, signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN);"
+        " pathlib.Path(sys.argv[1]).touch(); time.sleep(600)",
+        str(ready),
+    ]
+    supervised = Supervised("stubborn", stubborn, backoff=QUICK, stop_timeout=0.5)
+    await supervised.start()
+    assert supervised.process is not None
+    pid = supervised.process.pid
+    await wait_until("the child to ignore SIGTERM", ready.exists)
+    await supervised.stop()
+    assert gone(pid)
+    assert supervised.process.returncode == -signal.SIGKILL
+    assert supervised.exits == 0

@@ -1,0 +1,22 @@
+"""The local stack's Temporal dev server: no authentication of its own, so it listens on loopback only."""
+
+import pytest
+
+from config.settings import Settings
+from workers.stack import StackError, temporal_command
+
+
+def flag(command: list[str], name: str) -> str:
+    return command[command.index(name) + 1]
+
+
+def test_the_grpc_port_and_the_ui_are_bound_to_127_0_0_1() -> None:
+    command = temporal_command(Settings(temporal_address="localhost:7300", temporal_ui_port=8300))
+    assert (flag(command, "--ip"), flag(command, "--ui-ip")) == ("127.0.0.1", "127.0.0.1")
+    assert (flag(command, "--port"), flag(command, "--ui-port")) == ("7300", "8300")
+
+
+@pytest.mark.parametrize("address", ["0.0.0.0:7233", "10.1.2.3:7233", ":7233"])
+def test_an_address_other_than_loopback_is_refused(address: str) -> None:
+    with pytest.raises(StackError, match=r"127\.0\.0\.1 only"):
+        temporal_command(Settings(temporal_address=address))
