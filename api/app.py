@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
 from api.auth_throttle import AuthThrottle
@@ -12,6 +12,7 @@ from api.body_limit import BodyLimitMiddleware
 from api.outages import install_outage_handlers
 from api.problems import install_problem_handlers, install_problem_openapi
 from api.routes import health, pathways, patients, referrals, steps
+from api.strict_query import refuse_unknown_query
 from config.settings import Settings
 from config.temporal import connect
 from db.pool import create_pool
@@ -44,6 +45,7 @@ def create_app(
         version="1",
         summary="Runs every patient's Direct Visual Rhizotomy pathway as a durable workflow.",
         lifespan=lifespan,
+        dependencies=[Depends(refuse_unknown_query)],  # a misspelt filter is an error, not ignored
     )
     if pool is not None and temporal is not None:
         app.state.pool, app.state.temporal, app.state.settings = pool, temporal, settings

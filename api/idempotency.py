@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from api.problems import Problem
 from db.api_clients import ApiClient
-from db.idempotency import forget_key, remember_key
+from db.idempotency import find_key, forget_key, remember_key
 
 IdempotencyKey = Annotated[
     str | None,
@@ -49,8 +49,10 @@ class StepKey:
 
     @property
     def update_id(self) -> str:
-        # Client ids are UUIDs and routes have no "|": the key, last, cannot shift the other parts.
-        scoped = f"{self.client_id}|{self.route}|{self.key}"
+        # The body's hash is part of the id: a key released after its Update failed (the step was refused
+        # once accepted) carries a corrected body to a new Update, not back to the stored failure. Client
+        # ids are UUIDs, routes and hashes have no "|": the key, last, cannot shift the other parts.
+        scoped = f"{self.client_id}|{self.route}|{self.request_hash}|{self.key}"
         return f"step-{hashlib.sha256(scoped.encode()).hexdigest()}"
 
 
@@ -66,6 +68,14 @@ async def claim_step_key(
     if (stored.request_hash, stored.pathway_id) != (claim.request_hash, workflow_id):
         raise reused()
     return claim
+
+
+async def claimed_workflow(
+    pool: asyncpg.Pool, client: ApiClient, route: str, key: str, body: BaseModel
+) -> str | None:
+    """The workflow a key was claimed for by the same request before (a retry), or None."""
+    stored = await find_key(pool, client.client_id, route, key)
+    return stored.pathway_id if stored is not None and stored.request_hash == request_hash(body) else None
 
 
 async def release_step_key(pool: asyncpg.Pool, claim: StepKey) -> None:

@@ -8,6 +8,7 @@ patient: the referral that started the pathway is kept as a hash, and a replay t
 and a request that fails releases the key, so the corrected retry can use it.
 """
 
+import hashlib
 from dataclasses import dataclass
 
 import asyncpg
@@ -55,17 +56,18 @@ async def take_referral(
     if timezone is None:
         raise Problem(422, "unknown-clinic-site", "clinic_site names no clinic known to the orchestrator.")
 
-    key_seen = claimed = False
+    claimed = False
+    request: str | None = None  # this keyed request, as the referral remembers who stored it
     if idempotency_key is not None:
+        request = hashlib.sha256(f"{client.client_id}|{idempotency_key}".encode()).hexdigest()
         # Claimed before anything starts: of two concurrent requests with one key, only one body goes on.
         stored, claimed = await remember_key(
             pool, client.client_id, ROUTE, idempotency_key, referral_hash, pathway_id
         )
-        key_seen = not claimed
         if stored.request_hash != referral_hash:
             raise reused()
     try:
-        patient_ref = await _register(pool, referral, referral_hash, pathway_id, client)
+        patient_ref, stored_by = await _register(pool, referral, referral_hash, pathway_id, client, request)
         pathway = PathwayInput(
             patient_ref=patient_ref,
             clinic_site=referral.clinic_site,
@@ -80,20 +82,26 @@ async def take_referral(
             assert idempotency_key is not None
             await forget_key(pool, client.client_id, ROUTE, idempotency_key, referral_hash)
         raise
-    # A replay of the same key answers as the first call did; the same referral under another key is 200.
+    # A retry of the key whose request stored the referral answers 201 as that request did; any other is 200.
     view = initial_view(pathway_id, pathway) if started else await current_view(temporal, pathway_id)
-    return IntakeAnswer(view=view, created=started or key_seen)
+    return IntakeAnswer(view=view, created=started or (request is not None and stored_by == request))
 
 
 async def _register(
-    pool: asyncpg.Pool, referral: Referral, referral_hash: str, pathway_id: str, client: ApiClient
-) -> str:
-    """Stores the patient (unless known) and the referral, in one transaction; returns the patient_ref.
+    pool: asyncpg.Pool,
+    referral: Referral,
+    referral_hash: str,
+    pathway_id: str,
+    client: ApiClient,
+    request: str | None,
+) -> tuple[str, str | None]:
+    """Stores the patient (unless known) and the referral, in one transaction; returns the patient_ref and
+    the keyed request that stored the referral.
 
     A replay that differs from the stored referral raises 409 and rolls back: nothing is written."""
     async with pool.acquire() as conn, conn.transaction():
         patient_ref, new_patient = await register_patient(conn, referral.clinic_site, referral.patient)
-        stored, first = await remember_referral(conn, pathway_id, referral_hash, patient_ref)
+        stored, first = await remember_referral(conn, pathway_id, referral_hash, patient_ref, request)
         if stored.referral_hash != referral_hash:
             raise Problem(
                 409,
@@ -111,4 +119,4 @@ async def _register(
                 pathway_id=pathway_id,
                 detail={"via": "POST /v1/referrals", "patient": "registered" if new_patient else "known"},
             )
-        return stored.patient_ref
+        return stored.patient_ref, stored.first_request

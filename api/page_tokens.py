@@ -1,8 +1,10 @@
 """Page tokens of `GET /v1/pathways`: Temporal's cursor, sealed to the filters it was issued for.
 
-A token is URL-safe base64 of a short digest of (filters, cursor) followed by the cursor. A token this API did
-not issue, or one issued for other filters, fails the digest and is refused with 422 at once, before Temporal
-is asked (Temporal retries a cursor it cannot read for seconds before it gives up).
+A token is URL-safe base64 of a short digest of (filters, cursor) followed by the cursor. A junk, truncated or
+altered token, or one issued for other filters, fails the digest and is refused with 422 at once, before
+Temporal is asked (Temporal retries a cursor it cannot read for seconds before it gives up). The digest is a
+checksum, not a signature: the cursor holds nothing secret, and a client that forges a token that passes
+it only slows its own request.
 """
 
 import base64

@@ -58,7 +58,7 @@ async def contact_for(conn: Queryable, patient_ref: str) -> Contact | None:
     return Contact(**dict(row)) if row else None
 
 
-_CONTACT_COLUMNS = frozenset({"phone", "email", "timezone", "preferred_channel", "sms_consent"})
+_CONTACT_COLUMNS = frozenset({"phone", "email", "preferred_channel", "sms_consent"})
 
 
 async def change_contact(

@@ -14,22 +14,27 @@ from db.pool import Queryable
 class StoredReferral:
     referral_hash: str
     patient_ref: str
+    first_request: str | None
+    """A digest of the API client and Idempotency-Key of the request that stored it (None: no key)."""
 
 
 async def remember_referral(
-    conn: Queryable, pathway_id: str, referral_hash: str, patient_ref: str
+    conn: Queryable, pathway_id: str, referral_hash: str, patient_ref: str, request: str | None
 ) -> tuple[StoredReferral, bool]:
     """Stores the referral of `pathway_id`, or finds the one stored first; returns it and whether this
     call stored it. Run it in the transaction that registered the patient, so a conflict undoes both."""
     inserted = await conn.execute(
-        "insert into referrals (pathway_id, referral_hash, patient_ref) values ($1, $2, $3)"
+        "insert into referrals (pathway_id, referral_hash, patient_ref, first_request)"
+        " values ($1, $2, $3, $4)"
         " on conflict (pathway_id) do nothing",
         pathway_id,
         referral_hash,
         patient_ref,
+        request,
     )
     row = await conn.fetchrow(
-        "select referral_hash, patient_ref from referrals where pathway_id = $1", pathway_id
+        "select referral_hash, patient_ref, first_request from referrals where pathway_id = $1", pathway_id
     )
     assert row is not None  # inserted here, or by the request it waited for
-    return StoredReferral(row["referral_hash"], str(row["patient_ref"])), inserted.endswith(" 1")
+    stored = StoredReferral(row["referral_hash"], str(row["patient_ref"]), row["first_request"])
+    return stored, inserted.endswith(" 1")

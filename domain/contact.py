@@ -2,7 +2,8 @@
 
 The fields and their types are the referral's (domain/referral.py `Patient`). A field left out stays as it
 is; `phone` or `email` sent as null is removed. The other fields cannot be null, and the published schema
-says so. A change names at least one field.
+says so. A change names at least one field. The time zone is not here: it is part of the referral, and a
+running pathway has already timed its reminders and prompts by it.
 """
 
 from typing import Any, Literal
@@ -10,7 +11,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from domain.contract import ContractModel
-from domain.referral import Phone, check_timezone
+from domain.referral import Phone
 
 
 def _not_null(schema: dict[str, Any]) -> None:
@@ -27,26 +28,20 @@ class ContactChange(ContractModel):
 
     phone: Phone | None = Field(default=None, description="E.164; null removes it")
     email: EmailStr | None = Field(default=None, description="null removes it")
-    timezone: str | None = Field(default=None, description="IANA time zone name", json_schema_extra=_not_null)
     preferred_channel: Literal["sms", "email"] | None = Field(default=None, json_schema_extra=_not_null)
     sms_consent: bool | None = Field(default=None, json_schema_extra=_not_null)
 
-    @field_validator("timezone", "preferred_channel", "sms_consent", mode="before")
+    @field_validator("preferred_channel", "sms_consent", mode="before")
     @classmethod
     def _not_null_when_sent(cls, value: object) -> object:
         if value is None:
             raise ValueError("cannot be null; leave the field out to keep it")
         return value
 
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str | None) -> str | None:
-        return None if value is None else check_timezone(value)
-
     @model_validator(mode="after")
     def _names_a_change(self) -> "ContactChange":
         if not self.model_fields_set:
-            raise ValueError("name at least one of phone, email, timezone, preferred_channel, sms_consent")
+            raise ValueError("name at least one of phone, email, preferred_channel, sms_consent")
         return self
 
     def changes(self) -> dict[str, str | bool | None]:

@@ -5,13 +5,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from api import page_tokens
 from api.auth import require_scope
 from api.dependencies import PathwayHandle, Pool, TemporalClient
+from api.outages import TEMPORAL_OUTAGES
 from api.problems import Problem, problem_responses
-from api.strict_query import refuse_unknown_query
 from api.temporal_errors import unavailable
 from api.views import current_view
 from db import audit
@@ -60,7 +60,6 @@ async def get_pathway(
     "/v1/pathways",
     summary="List pathways, newest first",
     responses=problem_responses(401, 403, 422, 503),
-    dependencies=[Depends(refuse_unknown_query)],
 )
 async def list_pathways(
     temporal: TemporalClient,
@@ -84,12 +83,11 @@ async def list_pathways(
     try:
         await executions.fetch_next_page(page_size=page_size)
     except RPCError as err:
-        if token is not None and err.status not in (
-            RPCStatusCode.UNAVAILABLE,
-            RPCStatusCode.DEADLINE_EXCEEDED,
-        ):
+        if err.status in TEMPORAL_OUTAGES:
+            raise unavailable() from err
+        if token is not None:
             raise Problem(422, "invalid-page-token", "page_token is not one this API issued.") from err
-        raise unavailable() from err
+        raise
     page = executions.current_page or []
     items = [
         PathwaySummary(

@@ -21,7 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import require_scope
 from api.dependencies import AppSettings, PathwayHandle, Pool, TemporalClient
-from api.idempotency import IdempotencyKey, StepKey, claim_step_key, release_step_key
+from api.idempotency import IdempotencyKey, StepKey, claim_step_key, claimed_workflow, release_step_key
 from api.problems import Problem, problem_responses
 from api.temporal_errors import missing_or_closed, refused
 from api.views import current_view
@@ -118,7 +118,11 @@ async def _recorded(
             await _release(step, key)
         await missing_or_closed(handle, err)
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
-        # The SDK turns the timeout's cancellation into its own error: either way the step is pending.
+        # The SDK turns the timeout's cancellation into its own error: either way the step is pending. It
+        # may be applied without a retry, so the write is audited now, as not yet confirmed.
+        await audit.record(
+            step.pool, actor=client.name, action=action, pathway_id=handle.id, detail={"confirmed": False}
+        )
         again = "retry with the same Idempotency-Key" if key else "read the pathway before sending it again"
         raise Problem(
             503,
@@ -178,11 +182,8 @@ async def record_block(client: Clinical, body: BlockRecord, step: Step) -> Pathw
     "/v1/pathways/{pathway_id}/pain-reports", summary="Add a pain report to the diary", responses=_PROBLEMS
 )
 async def record_pain_report(client: PatientSide, body: PainReport, step: Step) -> PathwayView:
-    view = await current_view(step.temporal, step.handle.id)
-    if view.stage != Stage.RELIEF_CHECK:
-        raise Problem(409, "wrong-stage", f"pain reports are taken in relief_check, not {view.stage.value}")
     diary = step.temporal.get_workflow_handle_for(
-        ReliefCheckWorkflow.run, relief_check_id(step.handle.id, view.relief_check.block_number)
+        ReliefCheckWorkflow.run, await _diary_id(client, body, step)
     )
 
     def send(update_id: str | None) -> Awaitable[object]:
@@ -191,6 +192,19 @@ async def record_pain_report(client: PatientSide, body: PainReport, step: Step) 
     return await _recorded(
         step, client, "pain-reports", body, send, "pain_report.write", workflow_id=diary.id
     )
+
+
+async def _diary_id(client: ApiClient, report: PainReport, step: Step) -> str:
+    """The relief check the report goes to: the one its key went to before (a retry gets the first answer,
+    even after that check has given its verdict or a later block began), else the current block's."""
+    if step.idempotency_key is not None:
+        claimed = await claimed_workflow(step.pool, client, "pain-reports", step.idempotency_key, report)
+        if claimed is not None:
+            return claimed
+    view = await current_view(step.temporal, step.handle.id)
+    if view.stage != Stage.RELIEF_CHECK:
+        raise Problem(409, "wrong-stage", f"pain reports are taken in relief_check, not {view.stage.value}")
+    return relief_check_id(step.handle.id, view.relief_check.block_number)
 
 
 async def _into_diary(

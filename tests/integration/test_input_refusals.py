@@ -3,6 +3,7 @@ repeated wrong keys from one address are throttled (429)."""
 
 import asyncpg
 import httpx
+import pytest
 from temporalio.client import Client
 
 from api.app import create_app
@@ -74,3 +75,20 @@ async def test_an_unknown_query_parameter_is_refused(api: httpx.AsyncClient) -> 
     assert response.json()["errors"] == [
         {"loc": ["query", "stag"], "msg": "Unknown query parameter", "type": "extra_forbidden"}
     ]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/v1/pathways/pathway-00000000-0000-0000-0000-000000000000"),
+        ("POST", "/v1/pathways/pathway-00000000-0000-0000-0000-000000000000/withdraw"),
+        ("POST", "/v1/referrals"),
+    ],
+)
+async def test_every_route_refuses_an_unknown_query_parameter(
+    api: httpx.AsyncClient, method: str, path: str
+) -> None:
+    """A misspelt parameter is an error on every route, not only on the list, and nothing is done."""
+    response = await api.request(method, path, params={"dry_run": "true"}, json={})
+    assert response.status_code == 422, response.text
+    assert ["query", "dry_run"] in [e["loc"] for e in response.json()["errors"]]

@@ -32,6 +32,15 @@ async def test_repeated_referral_returns_the_same_pathway(api: httpx.AsyncClient
     assert len(runs) == 1
 
 
+async def test_a_key_retried_answers_as_its_first_request_did(api: httpx.AsyncClient) -> None:
+    """A key whose first request found the pathway already started (200) is answered 200 again, not 201."""
+    body = referral_body("REF-IDEM-STATUS")
+    started = await api.post("/v1/referrals", json=body)
+    found = await api.post("/v1/referrals", json=body, headers={"Idempotency-Key": "idem-status"})
+    retried = await api.post("/v1/referrals", json=body, headers={"Idempotency-Key": "idem-status"})
+    assert (started.status_code, found.status_code, retried.status_code) == (201, 200, 200)
+
+
 async def test_concurrent_retries_start_one_pathway(api: httpx.AsyncClient, temporal: Client) -> None:
     body = referral_body("REF-IDEM-2")
     answers = await asyncio.gather(*(api.post("/v1/referrals", json=body) for _ in range(5)))

@@ -113,6 +113,32 @@ async def test_a_refused_step_leaves_its_key_free_for_the_corrected_step(api: ht
     assert corrected.json()["stage"] == "block"
 
 
+async def test_a_retried_report_that_settled_the_verdict_gets_its_first_answer(
+    api: httpx.AsyncClient,
+) -> None:
+    """The answer to the report that ended the relief check was lost: its retry is not a 409."""
+    pathway_id = await walk_to_relief_check(api, f"REF-PAINEND-{uuid.uuid4().hex[:8]}")
+    for pain in (1, 0):
+        answer = await api.post(
+            f"/v1/pathways/{pathway_id}/pain-reports", json={"pain": pain}, headers=_key()
+        )
+        assert answer.status_code == 200, answer.text
+    key = _key()
+    last = await api.post(f"/v1/pathways/{pathway_id}/pain-reports", json={"pain": 7}, headers=key)
+    assert last.status_code == 200, last.text
+    await poll_view(api, pathway_id, "candidacy", lambda view: view["stage"] == "candidacy")
+
+    retry = await api.post(f"/v1/pathways/{pathway_id}/pain-reports", json={"pain": 7}, headers=key)
+    assert retry.status_code == 200, retry.text
+    assert [r["pain"] for r in retry.json()["relief_check"]["reports"]] == [1, 0, 7]
+    # Without the key it is a new report, and the diary has closed.
+    assert_problem(
+        await api.post(f"/v1/pathways/{pathway_id}/pain-reports", json={"pain": 7}),
+        409,
+        "/problems/wrong-stage",
+    )
+
+
 async def test_a_retried_pain_report_is_stored_once(api: httpx.AsyncClient) -> None:
     pathway_id = await walk_to_relief_check(api, f"REF-PAINKEY-{uuid.uuid4().hex[:8]}")
     key = _key()
@@ -165,6 +191,12 @@ async def test_a_step_not_confirmed_in_time_is_503_and_its_retry_returns_the_res
         pending = await hurried.post(f"/v1/pathways/{pathway_id}/mri-review", json=REVIEW, headers=key)
         assert_problem(pending, 503, "/problems/step-pending")
         assert pending.headers["Retry-After"] == "2"
+        # It may be applied with no retry at all, so the write is audited at once, as not yet confirmed.
+        audited = await pool.fetch(
+            "select action, detail from audit_log where pathway_id = $1 and action = 'mri_review.write'",
+            pathway_id,
+        )
+        assert [(r["action"], r["detail"]) for r in audited] == [("mri_review.write", {"confirmed": False})]
 
     async with worker():
         retry = await api.post(f"/v1/pathways/{pathway_id}/mri-review", json=REVIEW, headers=key)

@@ -128,7 +128,6 @@ EXAMPLES: dict[type[BaseModel], BaseModel] = {
     ContactChange: ContactChange(
         phone="+16025550100",
         email="ana@example.com",
-        timezone="America/Phoenix",
         preferred_channel="email",
         sms_consent=False,
     ),

@@ -2,10 +2,12 @@
 of its workflow, is a 4xx, never a 500."""
 
 import pytest
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
-from api.temporal_errors import refused
+from api.problems import Problem
+from api.temporal_errors import missing_or_closed, refused
 from domain.refusals import Refusal
 
 
@@ -47,3 +49,15 @@ def test_a_step_the_workflow_ended_before_taking_is_a_409(server_type: str, serv
 
 def test_an_unexpected_failure_is_still_a_500() -> None:
     assert refused(_failed("ValueError", "boom")).status == 500
+
+
+async def test_a_permanent_temporal_error_is_not_answered_try_again() -> None:
+    """Only outages are 503: a refused argument or permission would fail the same way on every retry."""
+    handle = Client.__new__(Client)  # never reached: the error decides before any call
+    err = RPCError("bad request", RPCStatusCode.INVALID_ARGUMENT, b"")
+    with pytest.raises(RPCError):
+        await missing_or_closed(handle, err)  # type: ignore[arg-type]
+    outage = RPCError("unavailable", RPCStatusCode.UNAVAILABLE, b"")
+    with pytest.raises(Problem) as problem:
+        await missing_or_closed(handle, outage)  # type: ignore[arg-type]
+    assert problem.value.status == 503
