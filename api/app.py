@@ -9,8 +9,9 @@ from temporalio.client import Client
 
 from api.auth_throttle import AuthThrottle
 from api.body_limit import BodyLimitMiddleware
+from api.openapi import install_problem_openapi
 from api.outages import install_outage_handlers
-from api.problems import install_problem_handlers, install_problem_openapi
+from api.problems import install_problem_handlers
 from api.routes import health, pathways, patients, referrals, steps
 from api.strict_query import refuse_unknown_query
 from config.settings import Settings

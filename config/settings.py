@@ -5,7 +5,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from db.api_clients import check_key_strength
+from config.api_keys import check_key_strength
 from domain.config import Profile, ReliefThreshold
 
 

@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from config.api_keys import check_key_strength
 from db.pool import Queryable
 
 ALL_SCOPES = (
@@ -26,23 +27,6 @@ class ApiClient:
 def hash_key(api_key: str) -> str:
     # Keys are 256-bit random tokens, so a plain digest is enough: there is nothing to brute-force.
     return hashlib.sha256(api_key.encode()).hexdigest()
-
-
-MIN_KEY_LENGTH = 32
-MIN_DISTINCT_CHARACTERS = 12
-
-
-class WeakApiKey(ValueError):
-    """A key too short or too repetitive to be a random token; the message never contains the key."""
-
-
-def check_key_strength(api_key: str) -> None:
-    """Refuses a key that cannot be a random token: shorter than 32 characters, or of fewer than 12 distinct
-    characters. Generated keys (`new_api_key`) have 43 random URL-safe characters after their prefix."""
-    if len(api_key) < MIN_KEY_LENGTH:
-        raise WeakApiKey(f"an API key needs at least {MIN_KEY_LENGTH} characters")
-    if len(set(api_key)) < MIN_DISTINCT_CHARACTERS:
-        raise WeakApiKey(f"an API key needs at least {MIN_DISTINCT_CHARACTERS} distinct characters")
 
 
 def new_api_key() -> str:

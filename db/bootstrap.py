@@ -13,7 +13,8 @@ must be strong enough (db/api_clients.py); the banner never prints a key, only w
 import os
 from pathlib import Path
 
-from db.api_clients import ALL_SCOPES, check_key_strength, new_api_key, upsert_client
+from config.api_keys import check_key_strength
+from db.api_clients import ALL_SCOPES, new_api_key, upsert_client
 from db.migrate import migrate
 from db.pool import create_pool
 from db.seed import seed_demo_clinic

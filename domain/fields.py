@@ -20,7 +20,6 @@ NON_BLANK_WITHOUT_NUL = r"^[^\x00]*[^\s\x00][^\x00]*$"
 Flag = StrictBool
 """`true` or `false`; never 1, "true" or "yes"."""
 
-Count = StrictInt
 """A whole number sent as one: `5`, never `5.0` or `"5"`."""
 
 PainScore = Annotated[StrictInt, Field(ge=0, le=10, description="0-10 numeric rating scale")]

@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from config.api_keys import WeakApiKey, check_key_strength
 from config.settings import Settings
-from db.api_clients import WeakApiKey, check_key_strength, new_api_key, upsert_client
+from db.api_clients import new_api_key, upsert_client
 from db.bootstrap import KEY_FILE, bootstrap_key, key_location
 from workers.stack import banner
 
