@@ -146,13 +146,19 @@ async def keep_running(
     check_every: float = 2.0,
 ) -> None:
     """Until `stopping` is set: checks every `check_every` seconds that the server runs and, when it does not,
-    calls `restart` (blocking; in a thread) after the back-off. A restart under way when `stopping` is set is
-    finished first, so whoever stops the server afterwards finds the one that runs."""
+    calls `restart` (blocking; in a thread) after the back-off. A check or restart that fails is logged (the
+    error's type only, never its text) and tried again at the next check. A restart under way when `stopping`
+    is set is finished first, so whoever stops the server afterwards finds the one that runs."""
     loop = asyncio.get_running_loop()
     delay: float | None = None
     up_since = loop.time()
     while not await _set_within(stopping, check_every):
-        if await asyncio.to_thread(is_running):
+        try:
+            running = await asyncio.to_thread(is_running)
+        except Exception as err:  # whether it runs is unknown: the next check looks again
+            log.error("stack.check_failed", process=name, error=type(err).__name__)
+            continue
+        if running:
             continue
         delay = backoff.next_delay(delay, loop.time() - up_since)
         log.warning("stack.process_exited", process=name, restart_in_s=delay)
