@@ -31,7 +31,7 @@ from config.settings import Settings
 from config.temporal import connect, dev_server_search_attribute_flags
 from db.bootstrap import key_location, prepare_database
 from db.embedded import EmbeddedPostgres
-from workers.supervisor import Supervised, keep_running, python_module
+from workers.supervisor import Supervised, keep_running
 
 log = structlog.get_logger()
 STARTUP_TIMEOUT = 60.0
@@ -118,6 +118,11 @@ async def start_temporal(settings: Settings, processes: list[Supervised]) -> Sup
             if asyncio.get_running_loop().time() > deadline:
                 raise StackError("the Temporal dev server did not become ready") from None
             await asyncio.sleep(0.5)
+
+
+def python_module(module: str) -> list[str]:
+    """The command that runs `module` with this interpreter."""
+    return [sys.executable, "-m", module]
 
 
 async def start_python(name: str, module: str, env: dict[str, str], processes: list[Supervised]) -> None:

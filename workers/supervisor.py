@@ -11,7 +11,6 @@ pg_ctl), by checking every few seconds whether it runs.
 """
 
 import asyncio
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -177,8 +176,3 @@ async def _set_within(event: asyncio.Event, seconds: float) -> bool:
     with suppress(TimeoutError):
         await asyncio.wait_for(event.wait(), timeout=seconds)
     return event.is_set()
-
-
-def python_module(module: str) -> list[str]:
-    """The command that runs `module` with this interpreter."""
-    return [sys.executable, "-m", module]
