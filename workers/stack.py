@@ -31,7 +31,7 @@ from config.settings import Settings
 from config.temporal import connect, dev_server_search_attribute_flags
 from db.bootstrap import key_location, prepare_database
 from db.embedded import EmbeddedPostgres
-from workers.supervisor import Supervised, keep_running, python_module
+from workers.supervisor import Supervised, keep_running
 
 log = structlog.get_logger()
 STARTUP_TIMEOUT = 60.0
@@ -120,6 +120,11 @@ async def start_temporal(settings: Settings, processes: list[Supervised]) -> Sup
             await asyncio.sleep(0.5)
 
 
+def python_module(module: str) -> list[str]:
+    """The command that runs `module` with this interpreter."""
+    return [sys.executable, "-m", module]
+
+
 async def start_python(name: str, module: str, env: dict[str, str], processes: list[Supervised]) -> None:
     process = Supervised(name, python_module(module), env=env)
     processes.append(process)
@@ -145,9 +150,34 @@ async def wait_ready(settings: Settings, processes: list[Supervised]) -> None:
 
 
 async def stop(processes: list[Supervised]) -> None:
-    """Stops each process, the last started first (SIGTERM; SIGKILL after 15 seconds)."""
+    """Stops each process, the last started first (SIGTERM; SIGKILL after 15 seconds); one that fails to
+    stop is logged, and the others are still stopped."""
     for process in reversed(processes):
-        await process.stop()
+        try:
+            await process.stop()
+        except Exception as err:
+            log.error("stack.stop_failed", process=process.name, error=type(err).__name__)
+
+
+async def shut_down(
+    postgres_kept: asyncio.Task[None] | None,
+    processes: list[Supervised],
+    embedded: EmbeddedPostgres | None,
+    data_dir: Path,
+) -> None:
+    """Stops everything the stack started, whatever failed before: the watch on PostgreSQL ends first (it
+    finishes a restart under way, so the stop below finds that server; an error it died of is logged, not
+    raised), then the processes, then PostgreSQL."""
+    try:
+        if postgres_kept is not None:
+            await asyncio.wait([postgres_kept])
+            if not postgres_kept.cancelled() and (err := postgres_kept.exception()) is not None:
+                log.error("stack.watch_failed", process="postgres", error=type(err).__name__)
+        await stop(processes)
+    finally:
+        if embedded is not None:
+            withdraw_embedded_url(data_dir)
+            embedded.stop()
 
 
 def banner(settings: Settings, key_where: str, database: str) -> str:
@@ -213,12 +243,7 @@ async def run_stack(settings: Settings) -> int:
     finally:
         print("Stopping...", flush=True)
         stopping.set()
-        if postgres_kept is not None:
-            await postgres_kept  # it finishes a restart under way, so the stop below finds that server
-        await stop(processes)
-        if embedded is not None:
-            withdraw_embedded_url(settings.data_dir)
-            embedded.stop()
+        await shut_down(postgres_kept, processes, embedded, settings.data_dir)
 
 
 def main() -> None:

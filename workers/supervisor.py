@@ -11,7 +11,6 @@ pg_ctl), by checking every few seconds whether it runs.
 """
 
 import asyncio
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -146,13 +145,19 @@ async def keep_running(
     check_every: float = 2.0,
 ) -> None:
     """Until `stopping` is set: checks every `check_every` seconds that the server runs and, when it does not,
-    calls `restart` (blocking; in a thread) after the back-off. A restart under way when `stopping` is set is
-    finished first, so whoever stops the server afterwards finds the one that runs."""
+    calls `restart` (blocking; in a thread) after the back-off. A check or restart that fails is logged (the
+    error's type only, never its text) and tried again at the next check. A restart under way when `stopping`
+    is set is finished first, so whoever stops the server afterwards finds the one that runs."""
     loop = asyncio.get_running_loop()
     delay: float | None = None
     up_since = loop.time()
     while not await _set_within(stopping, check_every):
-        if await asyncio.to_thread(is_running):
+        try:
+            running = await asyncio.to_thread(is_running)
+        except Exception as err:  # whether it runs is unknown: the next check looks again
+            log.error("stack.check_failed", process=name, error=type(err).__name__)
+            continue
+        if running:
             continue
         delay = backoff.next_delay(delay, loop.time() - up_since)
         log.warning("stack.process_exited", process=name, restart_in_s=delay)
@@ -171,8 +176,3 @@ async def _set_within(event: asyncio.Event, seconds: float) -> bool:
     with suppress(TimeoutError):
         await asyncio.wait_for(event.wait(), timeout=seconds)
     return event.is_set()
-
-
-def python_module(module: str) -> list[str]:
-    """The command that runs `module` with this interpreter."""
-    return [sys.executable, "-m", module]

@@ -1,12 +1,16 @@
-"""The stack's supervisor keeps a real child process running, backs off, and stops it for good."""
+"""The stack's supervisor keeps a real child process running, backs off, and stops it for good; and keeps
+watching a server it does not own (embedded PostgreSQL) through checks that fail."""
 
+import asyncio
 import os
 import signal
 import sys
 from pathlib import Path
 
+from structlog.testing import capture_logs
+
 from tests.integration.processes import gone, wait_until
-from workers.supervisor import Backoff, Supervised
+from workers.supervisor import Backoff, Supervised, keep_running
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(600)"]
 FAILING = [sys.executable, "-c", "raise SystemExit(3)"]
@@ -74,3 +78,39 @@ async def test_stop_ends_a_child_that_ignores_sigterm_with_sigkill(tmp_path: Pat
     assert gone(pid)
     assert supervised.process.returncode == -signal.SIGKILL
     assert supervised.exits == 0
+
+
+async def test_a_check_that_fails_is_logged_without_its_text_and_the_watch_goes_on() -> None:
+    checks: list[str] = []
+    restarts: list[str] = []
+
+    def is_running() -> bool:
+        checks.append("check")
+        if len(checks) == 1:
+            raise RuntimeError("postmaster.pid of Jane Doe, born 1970-01-01")  # text a log must not carry
+        return bool(restarts)
+
+    stopping = asyncio.Event()
+    with capture_logs() as logs:
+        watch = asyncio.create_task(
+            keep_running(
+                "postgres",
+                is_running,
+                lambda: restarts.append("restart"),
+                stopping,
+                backoff=QUICK,
+                check_every=0.01,
+            )
+        )
+        try:
+            await wait_until("a restart after the failed check", lambda: bool(restarts) or watch.done())
+            await wait_until("another check after the restart", lambda: len(checks) >= 4 or watch.done())
+        finally:
+            stopping.set()
+            await asyncio.wait_for(watch, timeout=10)
+    assert restarts == ["restart"]
+    failed = [line for line in logs if line["event"] == "stack.check_failed"]
+    assert failed == [
+        {"event": "stack.check_failed", "process": "postgres", "error": "RuntimeError", "log_level": "error"}
+    ]
+    assert "Jane" not in repr(logs)
