@@ -12,9 +12,12 @@ from fastapi.responses import JSONResponse
 from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.problems import problem_response
+from api.problems import problem_response, unexpected
 
 RETRY_AFTER = {"Retry-After": "5"}
+TEMPORAL_UNAVAILABLE = (
+    "The workflow service, or the worker running the pathway, did not answer in time; try again."
+)
 
 # What PostgreSQL (or the way to it) does when it is down: refused or lost connections, shutdown, overload.
 DATABASE_OUTAGES: tuple[type[Exception], ...] = (
@@ -25,9 +28,15 @@ DATABASE_OUTAGES: tuple[type[Exception], ...] = (
     # A pooled connection whose server went away mid-idle: its protocol state is lost with it.
     asyncpg.exceptions.InternalClientError,
 )
-# Temporal's answers that mean "not now" rather than "no".
+# Temporal's answers that mean "not now" rather than "no". A call the SDK gave up on at its RPC timeout (a
+# hung server) comes back CANCELLED ("Timeout expired").
 TEMPORAL_OUTAGES = frozenset(
-    {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED}
+    {
+        RPCStatusCode.UNAVAILABLE,
+        RPCStatusCode.DEADLINE_EXCEEDED,
+        RPCStatusCode.RESOURCE_EXHAUSTED,
+        RPCStatusCode.CANCELLED,
+    }
 )
 
 
@@ -39,7 +48,11 @@ def database_unavailable(instance: str) -> JSONResponse:
 
 def temporal_unavailable(instance: str) -> JSONResponse:
     return problem_response(
-        503, "temporal-unavailable", "The workflow service did not answer; try again.", instance, RETRY_AFTER
+        503,
+        "temporal-unavailable",
+        TEMPORAL_UNAVAILABLE,
+        instance,
+        RETRY_AFTER,
     )
 
 
@@ -55,13 +68,13 @@ def install_outage_handlers(app: FastAPI) -> None:
         # A closed pool or connection is an outage; any other misuse of the driver is a bug.
         if "closed" in str(exc) or "closing" in str(exc):
             return database_unavailable(request.url.path)
-        return problem_response(500, "internal-error", "An unexpected error occurred.", request.url.path)
+        return unexpected(request, exc)
 
     @app.exception_handler(RPCError)
     async def _temporal(request: Request, exc: RPCError) -> JSONResponse:
         if exc.status in TEMPORAL_OUTAGES:
             return temporal_unavailable(request.url.path)
-        return problem_response(500, "internal-error", "An unexpected error occurred.", request.url.path)
+        return unexpected(request, exc)
 
     @app.exception_handler(RPCTimeoutOrCancelledError)
     async def _temporal_timeout(request: Request, exc: RPCTimeoutOrCancelledError) -> JSONResponse:

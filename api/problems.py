@@ -3,11 +3,14 @@
 from collections.abc import Mapping
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger()
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -130,4 +133,16 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        return problem_response(500, "internal-error", "An unexpected error occurred.", request.url.path)
+        return unexpected(request, exc)
+
+
+def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """A 500, logged by the error's type and the route only: its message may carry request data (PHI)."""
+    route = request.scope.get("route")
+    log.error(
+        "api.unexpected_error",
+        error=type(exc).__name__,
+        method=request.method,
+        route=getattr(route, "path", "unmatched"),
+    )
+    return problem_response(500, "internal-error", "An unexpected error occurred.", request.url.path)

@@ -6,7 +6,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.outages import TEMPORAL_OUTAGES
+from api.outages import RETRY_AFTER, TEMPORAL_OUTAGES, TEMPORAL_UNAVAILABLE
 from api.problems import Problem
 from domain.refusals import Refusal
 
@@ -55,6 +55,6 @@ def unavailable() -> Problem:
     return Problem(
         503,
         "temporal-unavailable",
-        "The workflow service did not answer; try again.",
-        headers={"Retry-After": "5"},
+        TEMPORAL_UNAVAILABLE,
+        headers=dict(RETRY_AFTER),
     )

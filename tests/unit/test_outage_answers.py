@@ -1,0 +1,60 @@
+"""What the API answers when a dependency fails: 503 for an outage, a logged 500 for anything else."""
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from structlog.testing import capture_logs
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.outages import install_outage_handlers
+from api.problems import install_problem_handlers
+
+
+def _app_raising(error: Exception) -> FastAPI:
+    app = FastAPI()
+    install_problem_handlers(app)
+    install_outage_handlers(app)
+
+    @app.get("/v1/pathways/{pathway_id}")
+    async def _read(pathway_id: str) -> None:
+        raise error
+
+    return app
+
+
+async def _get(app: FastAPI) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+        return await client.get("/v1/pathways/pathway-1")
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        RPCStatusCode.UNAVAILABLE,
+        RPCStatusCode.DEADLINE_EXCEEDED,
+        RPCStatusCode.RESOURCE_EXHAUSTED,
+        RPCStatusCode.CANCELLED,  # the SDK's own RPC timeout against a hung server
+    ],
+)
+async def test_a_temporal_outage_is_503_with_retry_after(status: RPCStatusCode) -> None:
+    answer = await _get(_app_raising(RPCError("Timeout expired", status, b"")))
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"] == "5"
+    assert answer.headers["content-type"] == "application/problem+json"
+
+
+async def test_an_unexpected_error_is_a_500_logged_by_type_and_route_never_by_message() -> None:
+    with capture_logs() as logs:
+        answer = await _get(_app_raising(ValueError("Ada Example, +16025550100")))
+    assert answer.status_code == 500
+    assert "Ada" not in answer.text
+    assert logs == [
+        {
+            "event": "api.unexpected_error",
+            "log_level": "error",
+            "error": "ValueError",
+            "method": "GET",
+            "route": "/v1/pathways/{pathway_id}",
+        }
+    ]
