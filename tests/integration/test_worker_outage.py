@@ -157,3 +157,30 @@ async def test_a_reminder_whose_moment_passed_during_an_outage_is_dropped(
         assert f"reminder:{exam.appointment_id}:shortly_before" not in clinic.sent_keys()
     finally:
         await pathway.handle.terminate("test over")
+
+
+async def test_a_reminder_due_after_its_appointment_started_is_dropped(clinic_worker: ClinicWorker) -> None:
+    clinic = clinic_worker.clinic
+    clinic.booking_lead = 6 * SECOND
+    # The exam starts 6 s after its booking, the shortly-before reminder 3 s before that; a reminder stays
+    # on time for 5 s, longer than it comes before the appointment. The day-before one (midnight, the day
+    # before) has passed already.
+    config = DEMO.model_copy(
+        update={"reminder_before": 3 * SECOND, "reminder_local_hour": 0, "reminder_missed_after": 5 * SECOND}
+    )
+    pathway = await _start(clinic_worker, config)
+    try:
+        await pathway.mri_review()
+        exam = await pathway.booked(AppointmentKind.EXAM)
+        await pathway.wait_for(
+            "booking confirmed", lambda _: f"booked:{exam.appointment_id}" in clinic.sent_keys()
+        )
+
+        # Down until a second after the exam started: the reminder is 4 s late, within its 5 s.
+        await clinic_worker.outage(until=exam.starts_at + SECOND)
+        view = await pathway.wait_for("reminder missed", lambda v: bool(_details(v, "reminder_missed")))
+
+        assert _details(view, "reminder_missed") == ["exam reminder (shortly_before) missed during an outage"]
+        assert f"reminder:{exam.appointment_id}:shortly_before" not in clinic.sent_keys()
+    finally:
+        await pathway.handle.terminate("test over")
