@@ -48,7 +48,8 @@ class ReliefPolicy(BaseModel):
     nudge_after: timedelta = timedelta(minutes=10)
     silence_alert_after: timedelta = timedelta(hours=2)
     # A prompt, nudge or silence check later than this (the worker was down, or the block was recorded late)
-    # has missed its moment: the latest missed prompt is sent once, the rest are dropped.
+    # has missed its moment: the latest missed prompt is sent once, without its nudge, unless the diary has
+    # closed; the rest are dropped (domain.diary_catch_up).
     missed_after: timedelta = timedelta(minutes=10)
     repeat_blocks_allowed: int = 1
 

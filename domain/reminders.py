@@ -1,5 +1,6 @@
 """When patients are reminded and followed up, in their own time zone."""
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,17 @@ def reminder_times(
         Reminder(label="shortly_before", at=starts_at.astimezone(UTC) - config.reminder_before),
     ]
     return sorted((r for r in reminders if now < r.at < starts_at), key=lambda r: r.at)
+
+
+def reminders_to_send(
+    due: Sequence[Reminder], *, now: datetime, starts_at: datetime, missed_after: timedelta
+) -> list[Reminder]:
+    """Of the reminders due at `now` (in time order), those to send: the latest alone, since an earlier one
+    would go out with it saying the same; and only within `missed_after` of its moment and before the
+    appointment starts. The rest have missed their moment (the worker was down)."""
+    if not due or now - due[-1].at > missed_after or now >= starts_at:
+        return []
+    return [due[-1]]
 
 
 def follow_up_time(procedure_done_at: datetime, patient_tz: str, config: PathwayConfig) -> datetime:

@@ -4,7 +4,8 @@ Bookings are bounded: a booking that finds no slot is tried `booking_tries` time
 (`no_slot_available`); a kind cancelled more than `max_cancellation_rebookings` times also waits for staff
 (`too_many_cancellations`). Waiting for staff sets no timer, so a forgotten pathway's history stays small.
 Reminders stop when their appointment is no longer booked or its stage is left; one that missed its moment
-(the worker was down) by more than `reminder_missed_after` is dropped, and the timeline says so.
+(the worker was down) by more than `reminder_missed_after`, that is due together with a later one, or that
+would come after the appointment started, is dropped, and the timeline says so.
 """
 
 import asyncio
@@ -26,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.inputs import PathwayInput
     from domain.refusals import Refusal
-    from domain.reminders import local_text, reminder_times
+    from domain.reminders import local_text, reminder_times, reminders_to_send
     from domain.results import Withdrawal
     from domain.stages import Actor, AttentionReason, Outcome
 
@@ -35,6 +36,10 @@ from workflows.messenger import Messenger
 from workflows.pathway_ended import PathwayEnded
 from workflows.refusal import refuse
 from workflows.status_board import StatusBoard
+
+# Pathways that started before these rules replay without them: a reminder due together with a later one, or
+# due after its appointment had started, was sent then (see domain.reminders.reminders_to_send).
+HOLD_BACK_LATE_REMINDERS = "reminder-hold-back-late"
 
 
 class AppointmentBook:
@@ -213,24 +218,31 @@ class AppointmentBook:
 
     async def _remind(self, appointment: Appointment) -> None:
         when = local_text(appointment.starts_at, self._in.patient_timezone)
-        for reminder in reminder_times(
+        kind = appointment.kind.value
+        missed_after = self._config.reminder_missed_after
+        pending = reminder_times(
             appointment.starts_at, self._in.patient_timezone, self._config, workflow.now()
-        ):
-            if reminder.at > workflow.now():
-                await workflow.sleep(
-                    reminder.at - workflow.now(), summary=f"{appointment.kind.value} reminder"
+        )
+        while pending:
+            if pending[0].at > workflow.now():
+                await workflow.sleep(pending[0].at - workflow.now(), summary=f"{kind} reminder")
+            now = workflow.now()
+            due = [r for r in pending if r.at <= now] or pending[:1]
+            pending = pending[len(due) :]
+            by_time = [r for r in due if now - r.at <= missed_after]  # the rule before the hold-back
+            held = reminders_to_send(due, now=now, starts_at=appointment.starts_at, missed_after=missed_after)
+            send = held if held == by_time or workflow.patched(HOLD_BACK_LATE_REMINDERS) else by_time
+            for reminder in due:
+                if reminder not in send:  # the worker was down
+                    self._board.event(
+                        "reminder_missed", f"{kind} reminder ({reminder.label}) missed during an outage"
+                    )
+                    continue
+                self._messenger.to_patient(
+                    "appointment_reminder",
+                    f"reminder:{appointment.appointment_id}:{reminder.label}",
+                    {"kind": kind, "when": when},
                 )
-            if workflow.now() - reminder.at > self._config.reminder_missed_after:  # the worker was down
-                kind = appointment.kind.value
-                self._board.event(
-                    "reminder_missed", f"{kind} reminder ({reminder.label}) missed during an outage"
-                )
-                continue
-            self._messenger.to_patient(
-                "appointment_reminder",
-                f"reminder:{appointment.appointment_id}:{reminder.label}",
-                {"kind": appointment.kind.value, "when": when},
-            )
 
     def _stop_reminders(self, appointment_id: str) -> None:
         task = self._reminders.pop(appointment_id, None)

@@ -7,14 +7,19 @@ this workflow, so the diary is kept here and only here; the pathway receives it 
 """
 
 import asyncio
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import Enum
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.answers import ReportAccepted
+    from domain.diary_catch_up import (
+        DiaryEvent,
+        DiaryStep,
+        catch_up_by_time,
+        diary_events,
+        hold_back,
+    )
     from domain.inputs import ProgressEvent, ReliefCheckInput, ReliefOutcome, ReliefProgress
     from domain.refusals import Refusal
     from domain.relief import DiaryEntry, ReliefEvaluation, diary_schedule, diary_window_end, evaluate_relief
@@ -26,19 +31,9 @@ with workflow.unsafe.imports_passed_through():
 from workflows.messenger import Messenger
 from workflows.refusal import CLOCK_SKEW, refuse
 
-
-class _Step(Enum):
-    PROMPT = "prompt"
-    NUDGE = "nudge"
-    SILENCE_CHECK = "silence_check"
-    END = "end"
-
-
-@dataclass(frozen=True)
-class _Event:
-    at: datetime
-    step: _Step
-    number: int = 0
+# Checks that started before these rules replay without them: a late prompt's own nudge, and a prompt after
+# the diary closed, were sent then (see domain.diary_catch_up.hold_back).
+HOLD_BACK_LATE_MESSAGES = "diary-hold-back-late-messages"
 
 
 @workflow.defn(name="ReliefCheck")
@@ -60,20 +55,14 @@ class ReliefCheckWorkflow:
     async def run(self, check: ReliefCheckInput) -> ReliefOutcome:
         policy = check.policy
         schedule = diary_schedule(check.performed_at, policy)
-        events = sorted(
-            [_Event(at, _Step.PROMPT, n) for n, at in enumerate(schedule, start=1)]
-            + [_Event(at + policy.nudge_after, _Step.NUDGE, n) for n, at in enumerate(schedule[:-1], start=1)]
-            + [_Event(check.performed_at + policy.silence_alert_after, _Step.SILENCE_CHECK)]
-            + [_Event(diary_window_end(check.performed_at, policy), _Step.END)],
-            key=lambda e: e.at,
-        )
         started = workflow.now()
-        pending = events
-        while not await self._settled_before(pending[0].at) and pending[0].step != _Step.END:
+        pending = diary_events(check.performed_at, policy)
+        while not await self._settled_before(pending[0].at) and pending[0].step != DiaryStep.END:
             now = workflow.now()
-            due = [e for e in pending if e.at <= now and e.step != _Step.END] or pending[:1]
+            due = [e for e in pending if e.at <= now and e.step != DiaryStep.END] or pending[:1]
             pending = pending[len(due) :]
-            for event in self._catch_up(due, now, started):
+            closed = any(e.step == DiaryStep.END and e.at <= now for e in pending)
+            for event in self._catch_up(due, now, started, closed):
                 self._take(event, schedule)
         self._evaluation = self._evaluate()
         workflow.set_current_details(
@@ -174,38 +163,27 @@ class ReliefCheckWorkflow:
             return True
         return self._evaluate().result == ReliefResult.POSITIVE
 
-    def _catch_up(self, due: list[_Event], now: datetime, started: datetime) -> list[_Event]:
-        """The due steps to take now. A message later than `missed_after` (the worker was down, or the block
-        was recorded late) has missed its moment and is dropped, except the latest missed prompt when no
-        prompt is on time: the patient gets the current prompt, not one for each missed moment. The
-        silence check is kept after an outage, dropped when it was due before the check started. The
-        pathway's timeline is told what was dropped."""
-        limit = now - self._check.policy.missed_after
+    def _catch_up(
+        self, due: list[DiaryEvent], now: datetime, started: datetime, closed: bool
+    ) -> tuple[DiaryEvent, ...]:
+        """The due steps to take now (domain.diary_catch_up): a message that missed its moment is dropped,
+        the patient gets the current prompt once, without its nudge, and no prompt after the diary closed.
+        The pathway's timeline is told what was dropped."""
+        by_time = catch_up_by_time(
+            due, now=now, started=started, missed_after=self._check.policy.missed_after, diary_closed=closed
+        )
+        held = hold_back(by_time)
+        chosen = held if held == by_time or workflow.patched(HOLD_BACK_LATE_MESSAGES) else by_time
+        detail = chosen.detail(started)
+        if detail is not None:
+            self._tell_pathway(ReliefProgress(event=ProgressEvent.MESSAGES_MISSED, detail=detail))
+        return chosen.take
 
-        def on_time(event: _Event) -> bool:  # staff still hear of a silence that ran on while we were down
-            return event.at >= limit or (event.step == _Step.SILENCE_CHECK and event.at >= started)
-
-        take = [e for e in due if on_time(e)]
-        missed = [e for e in due if not on_time(e)]
-        if not missed:
-            return take
-        missed_prompts = [e for e in missed if e.step == _Step.PROMPT]
-        if missed_prompts and not any(e.step == _Step.PROMPT for e in take):
-            take.insert(0, missed_prompts[-1])
-            missed.remove(missed_prompts[-1])
-        if not missed:
-            return take  # one prompt, sent late: nothing was dropped
-        why = "before the block was recorded" if all(e.at < started for e in missed) else "during an outage"
-        sent = next((e.number for e in take if e.step == _Step.PROMPT), None)
-        detail = f"{_missed_words(missed)} missed {why}" + (f"; sent prompt {sent}" if sent else "")
-        self._tell_pathway(ReliefProgress(event=ProgressEvent.MESSAGES_MISSED, detail=detail))
-        return take
-
-    def _take(self, event: _Event, schedule: list[datetime]) -> None:
-        if event.step == _Step.PROMPT:
+    def _take(self, event: DiaryEvent, schedule: list[datetime]) -> None:
+        if event.step == DiaryStep.PROMPT:
             self._prompt(event.number, schedule)
-        elif event.step == _Step.NUDGE:
-            self._nudge(event.number)
+        elif event.step == DiaryStep.NUDGE:
+            self._nudge(event.number, schedule)
         elif not self._reports:
             self._tell_pathway(ReliefProgress(event=ProgressEvent.NO_REPORTS))
 
@@ -226,13 +204,17 @@ class ReliefCheckWorkflow:
             ReliefProgress(event=ProgressEvent.PROMPT_SENT, prompt_number=number, answer_due_at=answer_due)
         )
 
-    def _nudge(self, number: int) -> None:
-        answered = (
-            self._last_arrival is not None
-            and self._open_prompt_at is not None
-            and self._last_arrival >= self._open_prompt_at
-        )
-        if self._open_prompt == number and not answered:
+    def _nudge(self, number: int, schedule: list[datetime]) -> None:
+        """Nudges for the open prompt unless it was answered, or sent late (it missed its moment and went out
+        less than `nudge_after` before this nudge's moment: a nudge now would only repeat it)."""
+        sent_at = self._open_prompt_at
+        if self._open_prompt != number or sent_at is None:
+            return
+        answered = self._last_arrival is not None and self._last_arrival >= sent_at
+        sent_late = sent_at - schedule[number - 1] > self._check.policy.missed_after
+        if sent_late and not answered and workflow.patched(HOLD_BACK_LATE_MESSAGES):
+            return
+        if not answered:
             self._messenger.to_patient("diary_nudge", f"diary-nudge:{self._check.block_number}:{number}")
 
     def _message_trouble(self, reason: AttentionReason) -> None:
@@ -254,15 +236,3 @@ class ReliefCheckWorkflow:
         self._signals.append(
             asyncio.create_task(handle.signal(PatientPathwayWorkflow.relief_progress, progress))
         )
-
-
-def _missed_words(missed: list[_Event]) -> str:
-    """E.g. '3 diary prompts, 2 nudges and the no-answer check'."""
-    prompts = sum(e.step == _Step.PROMPT for e in missed)
-    nudges = sum(e.step == _Step.NUDGE for e in missed)
-    parts = [
-        *([f"{prompts} diary prompt{'s' if prompts > 1 else ''}"] if prompts else []),
-        *([f"{nudges} nudge{'s' if nudges > 1 else ''}"] if nudges else []),
-        *(["the no-answer check"] if any(e.step == _Step.SILENCE_CHECK for e in missed) else []),
-    ]
-    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]

@@ -91,6 +91,43 @@ async def test_missed_prompts_collapse_into_the_current_one_and_stale_nudges_are
         await pathway.handle.terminate("test over")
 
 
+async def test_an_outage_past_the_end_of_the_diary_sends_no_prompt_that_could_not_be_answered(
+    clinic_worker: ClinicWorker,
+) -> None:
+    clinic = clinic_worker.clinic
+    # Prompts at +1 s and +2 s, the return check at +3 s, the diary closing at +4 s.
+    short_diary = FAST_DIARY.model_copy(
+        update={
+            "prompt_offsets": (1 * SECOND, 2 * SECOND),
+            "return_check_offset": 3 * SECOND,
+            "final_answer_window": SECOND,
+        }
+    )
+    pathway = await _start(clinic_worker, DEMO.model_copy(update={"relief": short_diary}))
+    try:
+        await pathway.mri_review()
+        await pathway.exam()
+        performed_at = (await pathway.block()).relief_check.performed_at
+        assert performed_at is not None
+        await pathway.wait_for("prompt 1 sent", lambda v: _details(v, "diary_prompt_sent") == ["prompt 1"])
+
+        # Down until +6 s: prompt 2, the return check, both nudges and the end of the diary come due.
+        await clinic_worker.outage(until=performed_at + 6 * SECOND)
+        view = await pathway.wait_for(
+            "the diary evaluated and the timeline told",
+            lambda v: v.relief_check.result is not None and bool(_details(v, "diary_messages_missed")),
+        )
+
+        assert sorted(k for k in clinic.sent_keys() if k.startswith("diary")) == ["diary:1:1"]
+        assert clinic.templates()["return_check"] == 0
+        assert _details(view, "diary_prompt_sent") == ["prompt 1"]
+        assert _details(view, "diary_messages_missed") == [
+            "2 diary prompts and 2 nudges missed during an outage; the diary had closed"
+        ]
+    finally:
+        await pathway.handle.terminate("test over")
+
+
 async def test_a_reminder_whose_moment_passed_during_an_outage_is_dropped(
     clinic_worker: ClinicWorker,
 ) -> None:
@@ -114,6 +151,33 @@ async def test_a_reminder_whose_moment_passed_during_an_outage_is_dropped(
 
         shortly_before = exam.starts_at - config.reminder_before
         await clinic_worker.outage(until=shortly_before + 2 * SECOND)
+        view = await pathway.wait_for("reminder missed", lambda v: bool(_details(v, "reminder_missed")))
+
+        assert _details(view, "reminder_missed") == ["exam reminder (shortly_before) missed during an outage"]
+        assert f"reminder:{exam.appointment_id}:shortly_before" not in clinic.sent_keys()
+    finally:
+        await pathway.handle.terminate("test over")
+
+
+async def test_a_reminder_due_after_its_appointment_started_is_dropped(clinic_worker: ClinicWorker) -> None:
+    clinic = clinic_worker.clinic
+    clinic.booking_lead = 6 * SECOND
+    # The exam starts 6 s after its booking, the shortly-before reminder 3 s before that; a reminder stays
+    # on time for 5 s, longer than it comes before the appointment. The day-before one (midnight, the day
+    # before) has passed already.
+    config = DEMO.model_copy(
+        update={"reminder_before": 3 * SECOND, "reminder_local_hour": 0, "reminder_missed_after": 5 * SECOND}
+    )
+    pathway = await _start(clinic_worker, config)
+    try:
+        await pathway.mri_review()
+        exam = await pathway.booked(AppointmentKind.EXAM)
+        await pathway.wait_for(
+            "booking confirmed", lambda _: f"booked:{exam.appointment_id}" in clinic.sent_keys()
+        )
+
+        # Down until a second after the exam started: the reminder is 4 s late, within its 5 s.
+        await clinic_worker.outage(until=exam.starts_at + SECOND)
         view = await pathway.wait_for("reminder missed", lambda v: bool(_details(v, "reminder_missed")))
 
         assert _details(view, "reminder_missed") == ["exam reminder (shortly_before) missed during an outage"]

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.config import CLINICAL, DEMO, PathwayConfig
-from domain.reminders import Reminder, follow_up_time, local_text, reminder_times
+from domain.reminders import Reminder, follow_up_time, local_text, reminder_times, reminders_to_send
 
 PHOENIX = "America/Phoenix"
 TIMEZONES = (
@@ -221,3 +221,49 @@ def test_follow_up_delay_when_not_on_the_calendar(done: datetime, tz: str, delay
 
 def test_local_text() -> None:
     assert local_text(datetime(2025, 11, 25, 16, 30, tzinfo=UTC), PHOENIX) == "Tue 25 Nov 09:30 MST"
+
+
+NOW = datetime(2025, 11, 25, 20, 0, tzinfo=UTC)
+SECOND = timedelta(seconds=1)
+MISSED_AFTER = CLINICAL.reminder_missed_after  # 30 min
+
+
+def _due(*minutes_before_now: int) -> list[Reminder]:
+    """Reminders due at NOW, in time order, each the given minutes late."""
+    return [Reminder(label=f"r{i}", at=NOW - timedelta(minutes=m)) for i, m in enumerate(minutes_before_now)]
+
+
+def test_of_two_reminders_due_together_only_the_later_is_sent() -> None:
+    due = _due(20, 5)
+    sent = reminders_to_send(due, now=NOW, starts_at=NOW + timedelta(hours=1), missed_after=MISSED_AFTER)
+    assert sent == [due[1]]
+
+
+def test_a_reminder_late_by_more_than_missed_after_is_not_sent() -> None:
+    assert (
+        reminders_to_send(_due(31), now=NOW, starts_at=NOW + timedelta(hours=1), missed_after=MISSED_AFTER)
+        == []
+    )
+
+
+def test_a_reminder_on_time_but_after_its_appointment_started_is_not_sent() -> None:
+    due = _due(10)
+    assert (
+        reminders_to_send(due, now=NOW, starts_at=NOW - timedelta(minutes=1), missed_after=MISSED_AFTER) == []
+    )
+    assert reminders_to_send(due, now=NOW, starts_at=NOW, missed_after=MISSED_AFTER) == []
+    assert reminders_to_send(due, now=NOW, starts_at=NOW + SECOND, missed_after=MISSED_AFTER) == due
+
+
+@given(
+    late=st.lists(st.integers(min_value=0, max_value=120), min_size=0, max_size=3),
+    starts_in=st.integers(min_value=-60, max_value=60),
+)
+def test_at_most_one_reminder_goes_out_on_time_and_before_the_appointment(
+    late: list[int], starts_in: int
+) -> None:
+    due = _due(*sorted(late, reverse=True))
+    starts_at = NOW + timedelta(minutes=starts_in)
+    sent = reminders_to_send(due, now=NOW, starts_at=starts_at, missed_after=MISSED_AFTER)
+    assert len(sent) <= 1
+    assert all(r is due[-1] and NOW - r.at <= MISSED_AFTER and starts_at > NOW for r in sent)

@@ -21,7 +21,8 @@ from domain.notifications import (
 
 
 class FakeClinic:
-    """Books every appointment a day after it is asked for, and records every message and status change."""
+    """Books every appointment a day (`booking_lead`) after it is asked for, and records every message and
+    status change."""
 
     def __init__(self) -> None:
         self.bookings: dict[tuple[str, str, int], Appointment] = {}
@@ -34,6 +35,7 @@ class FakeClinic:
         self.unreachable = False
         self.no_slots: set[str] = set()
         self.booking_calls: list[BookingRequest] = []
+        self.booking_lead = timedelta(days=1)  # how long after the request each appointment starts
 
     def hold(self, name: str) -> None:
         """Messages of template `name`, or bookings of `booking:<kind>`, wait until `release` (a slow
@@ -60,7 +62,7 @@ class FakeClinic:
             raise ApplicationError("no slot within 60 days", type="NoSlotAvailable", non_retryable=True)
         key = (request.pathway_id, request.kind.value, request.attempt)
         if key not in self.bookings:
-            starts = request.not_before + timedelta(days=1)
+            starts = request.not_before + self.booking_lead
             self.bookings[key] = Appointment(
                 appointment_id=str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(map(str, key)))),
                 kind=request.kind,

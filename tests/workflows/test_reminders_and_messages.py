@@ -115,6 +115,36 @@ async def test_a_block_recorded_late_sends_one_prompt_for_the_missed_ones(
     assert clinic.templates()["diary_prompt"] == 1 and clinic.templates()["diary_nudge"] == 0
 
 
+async def test_a_prompt_sent_late_goes_out_without_its_own_nudge(start: Start, clinic: FakeClinic) -> None:
+    pathway = await start()
+    await pathway.mri_review()
+    await pathway.exam()
+    await pathway.booked(AppointmentKind.BLOCK)
+    # Recorded 27 min after the block: prompt 1 (+15 min) missed its moment, its nudge (+25 min) did not.
+    performed_at = await pathway.workflow_now() - timedelta(minutes=27)
+    await pathway.step(
+        PatientPathwayWorkflow.record_block,
+        BlockRecord(
+            performed_at=performed_at,
+            anesthetic="lidocaine",
+            levels=["L4-L5"],
+            side="left",
+            baseline_pain=8,
+            performed_by="Dr. Physician",
+        ),
+    )
+    await pathway.wait_for("prompt 1 sent late", lambda _: "diary:1:1" in clinic.sent_keys())
+    relief = CLINICAL.relief
+    second = relief.prompt_offsets[1]
+    await pathway.skip_to(performed_at + second + relief.nudge_after + timedelta(minutes=1))
+    view = await pathway.wait_for("nudge for prompt 2", lambda _: "diary-nudge:1:2" in clinic.sent_keys())
+    diary_keys = {k for k in clinic.sent_keys() if k.startswith("diary")}
+    assert diary_keys == {"diary:1:1", "diary:1:2", "diary-nudge:1:2"}  # no nudge for prompt 1, ever
+    assert [e.detail for e in view.timeline if e.event == "diary_messages_missed"] == [
+        "1 nudge missed before the block was recorded; sent prompt 1"
+    ]
+
+
 async def test_a_message_that_cannot_be_sent_asks_staff(start: Start, clinic: FakeClinic) -> None:
     clinic.failing.add("appointment_booked")
     pathway = await start()
