@@ -10,8 +10,23 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection)
+# A hung server (or network) must not hang a request: a statement or a connection attempt that takes longer
+# raises TimeoutError, which the API answers 503. The application's statements take milliseconds.
+COMMAND_TIMEOUT_SECONDS = 10.0
+CONNECT_TIMEOUT_SECONDS = 10.0
+
+
+async def create_pool(
+    dsn: str, *, min_size: int = 1, max_size: int = 10, command_timeout: float = COMMAND_TIMEOUT_SECONDS
+) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        command_timeout=command_timeout,
+        timeout=CONNECT_TIMEOUT_SECONDS,
+    )
     assert pool is not None
     return pool
 

@@ -5,11 +5,14 @@ dev server of its own that is shut down; the session's servers are not touched.
 """
 
 import asyncio
+import os
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
 import httpx
+import psutil
 import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -135,3 +138,42 @@ async def test_a_junk_page_token_is_422_without_asking_temporal(
         response = await api.get("/v1/pathways", params={"page_token": "bm90LWEtdG9rZW4="})
     assert response.status_code == 422, response.text
     assert response.json()["type"] == "/problems/invalid-page-token"
+
+
+@pytest.fixture
+async def hung_database(tmp_path: Path) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on a PostgreSQL server of this test's own, whose processes are frozen (SIGSTOP): it accepts
+    nothing and answers nothing, as a hung host would."""
+    server = EmbeddedPostgres(tmp_path / "pg")
+    pool = await create_pool(server.url, max_size=2, command_timeout=1.0)
+    frozen: list[psutil.Process] = []
+    try:
+        async with pool.acquire() as conn:
+            await migrate(conn)
+            await seed_demo_clinic(conn)
+            await upsert_client(conn, "integration", API_KEY, ALL_SCOPES)
+        assert server.pid is not None
+        postmaster = psutil.Process(server.pid)
+        frozen = [postmaster, *postmaster.children(recursive=True)]
+        for process in frozen:
+            os.kill(process.pid, signal.SIGSTOP)
+        yield pool
+    finally:
+        for process in frozen:
+            os.kill(process.pid, signal.SIGCONT)
+        pool.terminate()
+        server.stop()
+
+
+async def test_a_hung_database_is_503_not_a_request_that_never_ends(
+    hung_database: asyncpg.Pool, temporal: Client
+) -> None:
+    app = create_app(Settings(profile="demo"), pool=hung_database, temporal=temporal)
+    transport = httpx.ASGITransport(app=app)
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test", headers=headers) as api:
+        # Bounded by the test, not by the API: a request that never ends fails here instead of hanging.
+        answer = await asyncio.wait_for(api.get(PATHWAY), timeout=30)
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["Retry-After"] == "5"
+    assert answer.json()["type"] == "/problems/database-unavailable"
