@@ -4,8 +4,10 @@ The route is thin; this is the service behind it. Retries never create a second 
 derived from the referral, an Idempotency-Key replays the first answer, and a body reused under one key with
 different content is refused before anything is stored. A replay of the referral never rewrites the stored
 patient: the referral that started the pathway is kept as a hash, and a replay that differs from it is a
-409 `referral-conflict` that changes nothing. The request is checked (its clinic) before its key is claimed,
-and a request that fails releases the key, so the corrected retry can use it.
+409 `referral-conflict` that changes nothing. A referral whose MRN is already registered at the clinic to
+a patient with another identity (names, birth date) is a 409 `patient-identity-conflict`: it is never merged
+into that patient, and nothing is stored. The request is checked (its clinic) before its key is claimed, and
+a request that fails releases the key, so the corrected retry can use it.
 """
 
 import hashlib
@@ -98,9 +100,11 @@ async def _register(
     """Stores the patient (unless known) and the referral, in one transaction; returns the patient_ref and
     the keyed request that stored the referral.
 
-    A replay that differs from the stored referral raises 409 and rolls back: nothing is written."""
+    A replay that differs from the stored referral, or a patient whose MRN is registered to another identity,
+    raises 409 and rolls back: nothing is written."""
     async with pool.acquire() as conn, conn.transaction():
-        patient_ref, new_patient = await register_patient(conn, referral.clinic_site, referral.patient)
+        registration = await register_patient(conn, referral.clinic_site, referral.patient)
+        patient_ref = registration.patient_ref
         stored, first = await remember_referral(conn, pathway_id, referral_hash, patient_ref, request)
         if stored.referral_hash != referral_hash:
             raise Problem(
@@ -110,6 +114,14 @@ async def _register(
                 " through PATCH /v1/patients/{patient_ref}.",
                 extra={"pathway_id": pathway_id},
             )
+        if not registration.same_identity:
+            # Never merged into the patient stored under the MRN: that pathway would message someone else.
+            raise Problem(
+                409,
+                "patient-identity-conflict",
+                "The patient's MRN is already registered at this clinic to a patient with another identity"
+                " (given_name, family_name or birth_date); check the referral's patient.",
+            )
         if first:
             await audit.record(
                 conn,
@@ -117,6 +129,9 @@ async def _register(
                 action="patient.write",
                 patient_ref=patient_ref,
                 pathway_id=pathway_id,
-                detail={"via": "POST /v1/referrals", "patient": "registered" if new_patient else "known"},
+                detail={
+                    "via": "POST /v1/referrals",
+                    "patient": "registered" if registration.new else "known",
+                },
             )
         return stored.patient_ref, stored.first_request
