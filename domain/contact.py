@@ -2,7 +2,8 @@
 
 The fields and their types are the referral's (domain/referral.py `Patient`). A field left out stays as it
 is; `phone` or `email` sent as null is removed. The other fields cannot be null, and the published schema
-says so. A change names at least one field. The time zone is not here: it is part of the referral, and a
+says so. A change names at least one field. Every field is read strictly: `sms_consent` is `true` or `false`,
+never `"yes"`, `1` or `1.0`. The time zone is not here: it is part of the referral, and a
 running pathway has already timed its reminders and prompts by it.
 """
 
@@ -11,6 +12,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from domain.contract import ContractModel
+from domain.fields import Flag
 from domain.referral import Phone
 
 
@@ -29,7 +31,7 @@ class ContactChange(ContractModel):
     phone: Phone | None = Field(default=None, description="E.164; null removes it")
     email: EmailStr | None = Field(default=None, description="null removes it")
     preferred_channel: Literal["sms", "email"] | None = Field(default=None, json_schema_extra=_not_null)
-    sms_consent: bool | None = Field(default=None, json_schema_extra=_not_null)
+    sms_consent: Flag | None = Field(default=None, json_schema_extra=_not_null)
 
     @field_validator("preferred_channel", "sms_consent", mode="before")
     @classmethod

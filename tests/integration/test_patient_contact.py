@@ -5,6 +5,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
 from tests.integration.conftest import READ_ONLY_KEY
 from tests.integration.problems import assert_problem
@@ -93,4 +94,34 @@ async def test_a_key_without_the_patients_write_scope_is_403(
         headers={"Authorization": f"Bearer {READ_ONLY_KEY}"},
     )
     assert_problem(answer, 403, "/problems/forbidden")
+    assert await _contact(pool, patient_ref) == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"sms_consent": "yes"},
+        {"sms_consent": "on"},
+        {"sms_consent": "true"},
+        {"sms_consent": "false"},
+        {"sms_consent": 1},
+        {"sms_consent": 0},
+        {"sms_consent": 1.0},
+        {"preferred_channel": 1},
+        {"preferred_channel": True},
+        {"preferred_channel": "SMS"},
+        {"phone": 16025550123},
+        {"phone": True},
+        {"email": 5},
+        {"email": ["ada@example.org"]},
+    ],
+)
+async def test_a_value_of_another_type_is_422_and_not_stored(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, body: dict[str, Any]
+) -> None:
+    patient_ref = await _patient(api)
+    before = await _contact(pool, patient_ref)
+    answer = await api.patch(f"/v1/patients/{patient_ref}", json=body)
+    problem = assert_problem(answer, 422, "/problems/invalid-request")
+    assert [tuple(e["loc"])[:2] for e in problem["errors"]] == [("body", *body)], body
     assert await _contact(pool, patient_ref) == before
