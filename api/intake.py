@@ -6,8 +6,9 @@ different content is refused before anything is stored. A replay of the referral
 patient: the referral that started the pathway is kept as a hash, and a replay that differs from it is a
 409 `referral-conflict` that changes nothing. A referral whose MRN is already registered at the clinic to
 a patient with another identity (names, birth date) is a 409 `patient-identity-conflict`: it is never merged
-into that patient, and nothing is stored. The request is checked (its clinic) before its key is claimed, and
-a request that fails releases the key, so the corrected retry can use it.
+into that patient, and nothing is stored. The request is checked (its clinic; an address for the patient's
+preferred channel, else 422 `contact-unreachable`) before its key is claimed, and a request that fails
+releases the key, so the corrected retry can use it.
 """
 
 import hashlib
@@ -27,6 +28,7 @@ from db.idempotency import forget_key, remember_key
 from db.patients import register_patient
 from db.referrals import remember_referral
 from domain.config import config_for
+from domain.contact import missing_address, unreachable_detail
 from domain.identifiers import pathway_id_for
 from domain.inputs import PathwayInput
 from domain.referral import Referral
@@ -57,6 +59,11 @@ async def take_referral(
     timezone = await clinic_timezone(pool, referral.clinic_site)
     if timezone is None:
         raise Problem(422, "unknown-clinic-site", "clinic_site names no clinic known to the orchestrator.")
+    patient = referral.patient
+    missing = missing_address(patient.preferred_channel, patient.phone, patient.email)
+    if missing is not None:
+        # As PATCH /v1/patients refuses it: a pathway that could not reach the patient by their channel.
+        raise Problem(422, "contact-unreachable", unreachable_detail(missing))
 
     claimed = False
     request: str | None = None  # this keyed request, as the referral remembers who stored it

@@ -82,6 +82,26 @@ async def contact_for(conn: Queryable, patient_ref: str) -> Contact | None:
     return Contact(**dict(row)) if row else None
 
 
+@dataclass(frozen=True)
+class StoredContact:
+    """The contact details a `PATCH /v1/patients/{patient_ref}` may change, as stored."""
+
+    phone: str | None
+    email: str | None
+    preferred_channel: str
+    sms_consent: bool
+
+
+async def lock_contact(conn: Queryable, patient_ref: str) -> StoredContact | None:
+    """The patient's contact details, the row locked until the transaction ends (so a change is checked
+    against what it changes); None if no patient has this ref."""
+    row = await conn.fetchrow(
+        "select phone, email, preferred_channel, sms_consent from patients where patient_ref = $1 for update",
+        patient_ref,
+    )
+    return StoredContact(**dict(row)) if row else None
+
+
 _CONTACT_COLUMNS = frozenset({"phone", "email", "preferred_channel", "sms_consent"})
 
 

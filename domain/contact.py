@@ -15,6 +15,27 @@ from domain.contract import ContractModel
 from domain.fields import Flag
 from domain.referral import Phone
 
+ADDRESS_OF = {"sms": "phone", "email": "email"}
+"""The contact field a message on each channel is sent to."""
+
+
+def missing_address(preferred_channel: str, phone: str | None, email: str | None) -> str | None:
+    """The field the preferred channel needs but that is empty (its name, never a value); None if reachable.
+
+    Only the preferred channel's address is required: the phone may go while e-mail is preferred, even with
+    SMS consent (messages then go by e-mail; activities/notifications.py `choose_channel`)."""
+    field = ADDRESS_OF[preferred_channel]
+    return field if {"phone": phone, "email": email}[field] is None else None
+
+
+def unreachable_detail(field: str) -> str:
+    """The PHI-free detail of a `contact-unreachable` problem: the fields, not their values."""
+    channel = next(channel for channel, address in ADDRESS_OF.items() if address == field)
+    return (
+        f"preferred_channel {channel} needs {field}: the patient's contact would have no {field} to send to."
+        " Send the address, or another preferred_channel."
+    )
+
 
 def _not_null(schema: dict[str, Any]) -> None:
     """The published schema of an optional field that may be left out, but not sent as null."""
