@@ -4,8 +4,11 @@ The route is thin; this is the service behind it. Retries never create a second 
 derived from the referral, an Idempotency-Key replays the first answer, and a body reused under one key with
 different content is refused before anything is stored. A replay of the referral never rewrites the stored
 patient: the referral that started the pathway is kept as a hash, and a replay that differs from it is a
-409 `referral-conflict` that changes nothing. The request is checked (its clinic) before its key is claimed,
-and a request that fails releases the key, so the corrected retry can use it.
+409 `referral-conflict` that changes nothing. A referral whose MRN is already registered at the clinic to
+a patient with another identity (names, birth date) is a 409 `patient-identity-conflict`: it is never merged
+into that patient, and nothing is stored. The request is checked (its clinic; an address for the patient's
+preferred channel, else 422 `contact-unreachable`) before its key is claimed, and a request that fails
+releases the key, so the corrected retry can use it.
 """
 
 import hashlib
@@ -25,6 +28,7 @@ from db.idempotency import forget_key, remember_key
 from db.patients import register_patient
 from db.referrals import remember_referral
 from domain.config import config_for
+from domain.contact import missing_address, unreachable_detail
 from domain.identifiers import pathway_id_for
 from domain.inputs import PathwayInput
 from domain.referral import Referral
@@ -55,6 +59,11 @@ async def take_referral(
     timezone = await clinic_timezone(pool, referral.clinic_site)
     if timezone is None:
         raise Problem(422, "unknown-clinic-site", "clinic_site names no clinic known to the orchestrator.")
+    patient = referral.patient
+    missing = missing_address(patient.preferred_channel, patient.phone, patient.email)
+    if missing is not None:
+        # As PATCH /v1/patients refuses it: a pathway that could not reach the patient by their channel.
+        raise Problem(422, "contact-unreachable", unreachable_detail(missing))
 
     claimed = False
     request: str | None = None  # this keyed request, as the referral remembers who stored it
@@ -98,9 +107,11 @@ async def _register(
     """Stores the patient (unless known) and the referral, in one transaction; returns the patient_ref and
     the keyed request that stored the referral.
 
-    A replay that differs from the stored referral raises 409 and rolls back: nothing is written."""
+    A replay that differs from the stored referral, or a patient whose MRN is registered to another identity,
+    raises 409 and rolls back: nothing is written."""
     async with pool.acquire() as conn, conn.transaction():
-        patient_ref, new_patient = await register_patient(conn, referral.clinic_site, referral.patient)
+        registration = await register_patient(conn, referral.clinic_site, referral.patient)
+        patient_ref = registration.patient_ref
         stored, first = await remember_referral(conn, pathway_id, referral_hash, patient_ref, request)
         if stored.referral_hash != referral_hash:
             raise Problem(
@@ -110,6 +121,14 @@ async def _register(
                 " through PATCH /v1/patients/{patient_ref}.",
                 extra={"pathway_id": pathway_id},
             )
+        if not registration.same_identity:
+            # Never merged into the patient stored under the MRN: that pathway would message someone else.
+            raise Problem(
+                409,
+                "patient-identity-conflict",
+                "The patient's MRN is already registered at this clinic to a patient with another identity"
+                " (given_name, family_name or birth_date); check the referral's patient.",
+            )
         if first:
             await audit.record(
                 conn,
@@ -117,6 +136,9 @@ async def _register(
                 action="patient.write",
                 patient_ref=patient_ref,
                 pathway_id=pathway_id,
-                detail={"via": "POST /v1/referrals", "patient": "registered" if new_patient else "known"},
+                detail={
+                    "via": "POST /v1/referrals",
+                    "patient": "registered" if registration.new else "known",
+                },
             )
         return stored.patient_ref, stored.first_request

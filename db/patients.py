@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from db.pool import Queryable
 from domain.referral import Patient
@@ -20,11 +20,28 @@ class Contact:
     sms_consent: bool
 
 
-async def register_patient(conn: Queryable, clinic_site: str, patient: Patient) -> tuple[str, bool]:
-    """Stores the patient, one row per clinic and MRN; returns its patient_ref and whether it was new.
+@dataclass(frozen=True)
+class Registration:
+    patient_ref: str
+    new: bool
+    """True when this call stored the patient."""
+    same_identity: bool
+    """False when the MRN was already registered at the clinic to a patient with another identity."""
+
+
+def _identity_key(given_name: str, family_name: str, birth_date: date) -> tuple[str, str, date]:
+    """Names compared without regard to case or surrounding spaces; the birth date exactly."""
+    return given_name.strip().casefold(), family_name.strip().casefold(), birth_date
+
+
+async def register_patient(conn: Queryable, clinic_site: str, patient: Patient) -> Registration:
+    """Stores the patient, one row per clinic and MRN; returns its patient_ref, whether it was new, and
+    whether the patient already stored under the MRN has the referral's identity (names and birth date).
 
     A patient already known is left as it is: a referral never rewrites contact details (they change only
-    through `PATCH /v1/patients/{patient_ref}`). A concurrent first insert of the same patient is waited for.
+    through `PATCH /v1/patients/{patient_ref}`), nor the identity. A concurrent first insert of the same MRN
+    is waited for, so of concurrent first referrals with other identities one registers the patient and the
+    others are compared with it.
     """
     ref = await conn.fetchval(
         "insert into patients (clinic_site, mrn, given_name, family_name, birth_date, phone, email, timezone,"
@@ -42,11 +59,18 @@ async def register_patient(conn: Queryable, clinic_site: str, patient: Patient) 
         patient.sms_consent,
     )
     if ref is not None:
-        return str(ref), True
-    known = await conn.fetchval(
-        "select patient_ref from patients where clinic_site = $1 and mrn = $2", clinic_site, patient.mrn
+        return Registration(str(ref), new=True, same_identity=True)
+    known = await conn.fetchrow(
+        "select patient_ref, given_name, family_name, birth_date from patients"
+        " where clinic_site = $1 and mrn = $2",
+        clinic_site,
+        patient.mrn,
     )
-    return str(known), False
+    assert known is not None  # inserted by the transaction this one waited for; patients are never deleted
+    same = _identity_key(known["given_name"], known["family_name"], known["birth_date"]) == _identity_key(
+        patient.given_name, patient.family_name, patient.birth_date
+    )
+    return Registration(str(known["patient_ref"]), new=False, same_identity=same)
 
 
 async def contact_for(conn: Queryable, patient_ref: str) -> Contact | None:
@@ -56,6 +80,26 @@ async def contact_for(conn: Queryable, patient_ref: str) -> Contact | None:
         patient_ref,
     )
     return Contact(**dict(row)) if row else None
+
+
+@dataclass(frozen=True)
+class StoredContact:
+    """The contact details a `PATCH /v1/patients/{patient_ref}` may change, as stored."""
+
+    phone: str | None
+    email: str | None
+    preferred_channel: str
+    sms_consent: bool
+
+
+async def lock_contact(conn: Queryable, patient_ref: str) -> StoredContact | None:
+    """The patient's contact details, the row locked until the transaction ends (so a change is checked
+    against what it changes); None if no patient has this ref."""
+    row = await conn.fetchrow(
+        "select phone, email, preferred_channel, sms_consent from patients where patient_ref = $1 for update",
+        patient_ref,
+    )
+    return StoredContact(**dict(row)) if row else None
 
 
 _CONTACT_COLUMNS = frozenset({"phone", "email", "preferred_channel", "sms_consent"})

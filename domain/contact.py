@@ -2,7 +2,8 @@
 
 The fields and their types are the referral's (domain/referral.py `Patient`). A field left out stays as it
 is; `phone` or `email` sent as null is removed. The other fields cannot be null, and the published schema
-says so. A change names at least one field. The time zone is not here: it is part of the referral, and a
+says so. A change names at least one field. Every field is read strictly: `sms_consent` is `true` or `false`,
+never `"yes"`, `1` or `1.0`. The time zone is not here: it is part of the referral, and a
 running pathway has already timed its reminders and prompts by it.
 """
 
@@ -11,7 +12,29 @@ from typing import Any, Literal
 from pydantic import ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from domain.contract import ContractModel
+from domain.fields import Flag
 from domain.referral import Phone
+
+ADDRESS_OF = {"sms": "phone", "email": "email"}
+"""The contact field a message on each channel is sent to."""
+
+
+def missing_address(preferred_channel: str, phone: str | None, email: str | None) -> str | None:
+    """The field the preferred channel needs but that is empty (its name, never a value); None if reachable.
+
+    Only the preferred channel's address is required: the phone may go while e-mail is preferred, even with
+    SMS consent (messages then go by e-mail; activities/notifications.py `choose_channel`)."""
+    field = ADDRESS_OF[preferred_channel]
+    return field if {"phone": phone, "email": email}[field] is None else None
+
+
+def unreachable_detail(field: str) -> str:
+    """The PHI-free detail of a `contact-unreachable` problem: the fields, not their values."""
+    channel = next(channel for channel, address in ADDRESS_OF.items() if address == field)
+    return (
+        f"preferred_channel {channel} needs {field}: the patient's contact would have no {field} to send to."
+        " Send the address, or another preferred_channel."
+    )
 
 
 def _not_null(schema: dict[str, Any]) -> None:
@@ -29,7 +52,7 @@ class ContactChange(ContractModel):
     phone: Phone | None = Field(default=None, description="E.164; null removes it")
     email: EmailStr | None = Field(default=None, description="null removes it")
     preferred_channel: Literal["sms", "email"] | None = Field(default=None, json_schema_extra=_not_null)
-    sms_consent: bool | None = Field(default=None, json_schema_extra=_not_null)
+    sms_consent: Flag | None = Field(default=None, json_schema_extra=_not_null)
 
     @field_validator("preferred_channel", "sms_consent", mode="before")
     @classmethod

@@ -3,9 +3,15 @@
 A referral never rewrites them (api/intake.py). The answer confirms which fields changed and when, without
 echoing them: the caller sent them, and an answer, a log line or an audit row holding PHI would be one more
 copy of it. The change and its audit row are written in one transaction.
+
+The contact that results (the stored one with the change) must keep an address for the preferred channel: a
+phone for sms, an e-mail for email. A change that would leave none answers 422 `contact-unreachable` and
+changes nothing. The stored row is read locked and changed in the same transaction, so two changes that are
+each fine alone cannot together leave the patient unreachable.
 """
 
 import re
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 
@@ -17,8 +23,8 @@ from api.dependencies import Pool
 from api.problems import Problem, ProblemDetails, problem_responses
 from db import audit
 from db.api_clients import ApiClient
-from db.patients import change_contact
-from domain.contact import ContactChange
+from db.patients import change_contact, lock_contact
+from domain.contact import ContactChange, missing_address, unreachable_detail
 
 router = APIRouter(tags=["patients"])
 ContactWriter = Annotated[ApiClient, Depends(require_scope("patients:write"))]
@@ -42,7 +48,12 @@ def _unknown() -> Problem:
     "/v1/patients/{patient_ref}",
     summary="Change a patient's contact details",
     responses={
-        **problem_responses(401, 403, 422, 503),
+        **problem_responses(401, 403, 503),
+        422: {
+            "model": ProblemDetails,
+            "description": "The request does not match the contract, or the change would leave the preferred"
+            " channel without an address (`contact-unreachable`)",
+        },
         404: {"model": ProblemDetails, "description": "No patient has this ref"},
     },
 )
@@ -56,9 +67,15 @@ async def change_patient_contact(
         raise _unknown()
     changes = body.changes()
     async with pool.acquire() as conn, conn.transaction():
-        updated_at = await change_contact(conn, patient_ref, changes)
-        if updated_at is None:
+        stored = await lock_contact(conn, patient_ref)
+        if stored is None:
             raise _unknown()
+        merged = {**asdict(stored), **changes}
+        missing = missing_address(str(merged["preferred_channel"]), merged["phone"], merged["email"])
+        if missing is not None:
+            raise Problem(422, "contact-unreachable", unreachable_detail(missing))
+        updated_at = await change_contact(conn, patient_ref, changes)
+        assert updated_at is not None  # the row is locked
         await audit.record(
             conn,
             actor=client.name,

@@ -19,7 +19,8 @@ router = APIRouter(tags=["referrals"])
 _PROBLEMS = problem_responses(401, 403, 409, 422, 503)
 _PROBLEMS[409] = {
     **_PROBLEMS[409],
-    "description": "The referral already started a pathway with other content (`referral-conflict`)",
+    "description": "The referral already started a pathway with other content (`referral-conflict`), or its"
+    " MRN is registered at the clinic to a patient with another identity (`patient-identity-conflict`)",
 }
 
 

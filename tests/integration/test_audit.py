@@ -25,7 +25,7 @@ async def test_reading_a_contact_to_send_is_audited_without_phi(pool: asyncpg.Po
         email="grace.auditee@example.org",
         preferred_channel="email",
     )
-    patient_ref, _ = await register_patient(pool, DEMO_SITE, patient)
+    patient_ref = (await register_patient(pool, DEMO_SITE, patient)).patient_ref
     pathway_id = f"pathway-audit-{uuid.uuid4().hex[:8]}"
     request = NotificationRequest(
         key=f"{pathway_id}:diary-1",

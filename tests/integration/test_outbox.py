@@ -107,7 +107,7 @@ async def _patient(pool: asyncpg.Pool, *, sms_consent: bool = True) -> str:
         phone=PHONE,
         sms_consent=sms_consent,
     )
-    patient_ref, _ = await register_patient(pool, DEMO_SITE, patient)
+    patient_ref = (await register_patient(pool, DEMO_SITE, patient)).patient_ref
     return patient_ref
 
 

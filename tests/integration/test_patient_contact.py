@@ -1,10 +1,12 @@
 """`PATCH /v1/patients/{patient_ref}`: contact details change here, audited, and never echoed."""
 
+import asyncio
 import uuid
 from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
 from tests.integration.conftest import READ_ONLY_KEY
 from tests.integration.problems import assert_problem
@@ -94,3 +96,117 @@ async def test_a_key_without_the_patients_write_scope_is_403(
     )
     assert_problem(answer, 403, "/problems/forbidden")
     assert await _contact(pool, patient_ref) == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"sms_consent": "yes"},
+        {"sms_consent": "on"},
+        {"sms_consent": "true"},
+        {"sms_consent": "false"},
+        {"sms_consent": 1},
+        {"sms_consent": 0},
+        {"sms_consent": 1.0},
+        {"preferred_channel": 1},
+        {"preferred_channel": True},
+        {"preferred_channel": "SMS"},
+        {"phone": 16025550123},
+        {"phone": True},
+        {"email": 5},
+        {"email": ["ada@example.org"]},
+    ],
+)
+async def test_a_value_of_another_type_is_422_and_not_stored(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, body: dict[str, Any]
+) -> None:
+    patient_ref = await _patient(api)
+    before = await _contact(pool, patient_ref)
+    answer = await api.patch(f"/v1/patients/{patient_ref}", json=body)
+    problem = assert_problem(answer, 422, "/problems/invalid-request")
+    assert [tuple(e["loc"])[:2] for e in problem["errors"]] == [("body", *body)], body
+    assert await _contact(pool, patient_ref) == before
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({"preferred_channel": "email", "email": None}, ["email", "preferred_channel"]),
+        ({"phone": None}, ["phone", "preferred_channel"]),  # the channel is sms
+        ({"phone": None, "email": None}, ["phone", "preferred_channel"]),
+    ],
+)
+async def test_a_change_that_leaves_the_preferred_channel_without_an_address_is_422(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, body: dict[str, Any], fields: list[str]
+) -> None:
+    patient_ref = await _patient(api)
+    before = await _contact(pool, patient_ref)
+    answer = await api.patch(f"/v1/patients/{patient_ref}", json=body)
+    problem = assert_problem(answer, 422, "/problems/contact-unreachable")
+    assert all(field in problem["detail"] for field in fields), problem["detail"]
+    assert "+16025550100" not in answer.text and "ada@example.org" not in answer.text
+    assert await _contact(pool, patient_ref) == before
+
+
+async def test_the_phone_may_go_when_email_is_the_channel_even_with_sms_consent(
+    api: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    patient_ref = await _patient(api)
+    before = await _contact(pool, patient_ref)
+    assert before["sms_consent"] is True
+    answer = await api.patch(
+        f"/v1/patients/{patient_ref}", json={"preferred_channel": "email", "phone": None}
+    )
+    assert answer.status_code == 200, answer.text
+    assert await _contact(pool, patient_ref) == {**before, "preferred_channel": "email", "phone": None}
+    # Back to sms is refused now: there is no phone.
+    back = await api.patch(f"/v1/patients/{patient_ref}", json={"preferred_channel": "sms"})
+    assert_problem(back, 422, "/problems/contact-unreachable")
+    moved = await api.patch(
+        f"/v1/patients/{patient_ref}", json={"preferred_channel": "sms", "phone": NEW_PHONE}
+    )
+    assert moved.status_code == 200, moved.text
+
+
+async def test_concurrent_changes_cannot_together_leave_the_patient_unreachable(
+    api: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    """Each change alone keeps an address for the channel; the two together would not. One is refused."""
+    for _ in range(5):
+        patient_ref = await _patient(api)
+        url = f"/v1/patients/{patient_ref}"
+        answers = await asyncio.gather(
+            api.patch(url, json={"email": None}), api.patch(url, json={"preferred_channel": "email"})
+        )
+        assert sorted(a.status_code for a in answers) == [200, 422], [a.text for a in answers]
+        stored = await _contact(pool, patient_ref)
+        assert stored["phone" if stored["preferred_channel"] == "sms" else "email"] is not None
+
+
+@pytest.mark.parametrize(
+    ("patient", "field"),
+    [
+        ({"preferred_channel": "sms", "phone": None}, "phone"),
+        ({"preferred_channel": "email", "email": None}, "email"),
+    ],
+)
+async def test_a_referral_without_an_address_for_its_channel_is_422_and_stores_nothing(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, patient: dict[str, Any], field: str
+) -> None:
+    body = referral_body(f"REF-UNREACHABLE-{uuid.uuid4().hex[:8]}")
+    body["patient"] = {k: v for k, v in {**body["patient"], **patient}.items() if v is not None}
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    answer = await api.post("/v1/referrals", json=body, headers=key)
+    problem = assert_problem(answer, 422, "/problems/contact-unreachable")
+    assert field in problem["detail"] and "preferred_channel" in problem["detail"]
+    assert await pool.fetchval("select count(*) from patients where mrn = $1", body["patient"]["mrn"]) == 0
+    corrected = await api.post("/v1/referrals", json=referral_body(body["referral_id"]), headers=key)
+    assert corrected.status_code == 201, corrected.text
+
+
+async def test_a_referral_by_email_needs_no_phone(api: httpx.AsyncClient) -> None:
+    body = referral_body(f"REF-EMAIL-ONLY-{uuid.uuid4().hex[:8]}")
+    body["patient"] = {**body["patient"], "preferred_channel": "email", "sms_consent": False}
+    del body["patient"]["phone"]
+    answer = await api.post("/v1/referrals", json=body)
+    assert answer.status_code == 201, answer.text

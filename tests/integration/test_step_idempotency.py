@@ -165,7 +165,7 @@ async def test_a_step_not_confirmed_in_time_is_503_and_its_retry_returns_the_res
     """The pathway runs on a task queue of its own, whose worker is stopped while the step is sent."""
     queue = f"held-{uuid.uuid4().hex[:8]}"
     referral = Referral.model_validate_json(json.dumps(referral_body(f"REF-HELD-{uuid.uuid4().hex[:8]}")))
-    patient_ref, _ = await register_patient(pool, referral.clinic_site, referral.patient)
+    patient_ref = (await register_patient(pool, referral.clinic_site, referral.patient)).patient_ref
     pathway_id = pathway_id_for(referral.source_system, referral.referral_id)
     pathway = PathwayInput(
         patient_ref=patient_ref,
