@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # Failed authentications one client address may make within the window before it gets 429.
     auth_failures_allowed: int = Field(default=10, gt=0)
     auth_failure_window_seconds: float = Field(default=60.0, gt=0)
+    # Addresses of the reverse proxies whose X-Forwarded-For is believed (comma-separated, as uvicorn takes
+    # them). Unset: nobody's, so a client cannot pick the address the auth throttle counts it by.
+    forwarded_allow_ips: str | None = None
 
     @field_validator("bootstrap_api_key")
     @classmethod

@@ -1,5 +1,7 @@
 """Serves the API with uvicorn: `python -m workers.api_server` (its database: config/database.py)."""
 
+from typing import Any
+
 import uvicorn
 
 from api.app import create_app
@@ -15,7 +17,17 @@ def main() -> None:
         settings = settings.model_copy(update={"database_url": database_url(settings)})
     except NoDatabase as err:
         raise SystemExit(f"the API needs the application database: {err}") from None
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="warning")
+    uvicorn.run(create_app(settings), log_level="warning", **server_options(settings))
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """Where uvicorn listens, and whose forwarded client address it believes (only the proxies named)."""
+    return {
+        "host": settings.api_host,
+        "port": settings.api_port,
+        "proxy_headers": settings.forwarded_allow_ips is not None,
+        "forwarded_allow_ips": settings.forwarded_allow_ips or "",
+    }
 
 
 if __name__ == "__main__":
