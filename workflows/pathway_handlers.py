@@ -103,8 +103,12 @@ class PathwayHandlers:
     @record_procedure.validator
     def _check_procedure(self, procedure: ProcedureRecord) -> None:
         self._inbox.check_step(StepName.PROCEDURE)
-        if procedure.completed_at is not None and procedure.completed_at > workflow.now() + CLOCK_SKEW:
-            raise refuse(Refusal.INVALID_STEP, "completed_at is in the future")
+        if procedure.completed_at is not None:
+            if procedure.completed_at > workflow.now() + CLOCK_SKEW:
+                raise refuse(Refusal.INVALID_STEP, "completed_at is in the future")
+            # The stage began when the DVR was approved: a procedure cannot have been completed before it.
+            if procedure.completed_at < self._board.stage_since - CLOCK_SKEW:
+                raise refuse(Refusal.INVALID_STEP, "completed_at is before the DVR was approved")
         if procedure.status == "completed" and not procedure.levels_treated:
             raise refuse(Refusal.INVALID_STEP, "levels_treated is required when the procedure is completed")
 

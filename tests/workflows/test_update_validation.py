@@ -9,7 +9,14 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from domain.appointments import AppointmentKind
-from domain.results import BlockRecord, CandidacyDecision, ExamResult, PainReport, Withdrawal
+from domain.results import (
+    BlockRecord,
+    CandidacyDecision,
+    ExamResult,
+    PainReport,
+    ProcedureRecord,
+    Withdrawal,
+)
 from domain.stages import Stage
 from tests.workflows.fakes import FakeClinic
 from tests.workflows.pathway_driver import PathwayDriver
@@ -133,3 +140,26 @@ async def test_steps_on_a_closed_pathway_are_refused_by_the_validator(
     assert await _accepted_updates(pathway) == before
     clinic.release("pathway_closed")
     assert (await pathway.result()).outcome == "withdrawn"
+
+
+async def test_a_procedure_completed_before_its_approval_is_invalid(start: Start, clinic: FakeClinic) -> None:
+    pathway = await start()
+    await pathway.mri_review()
+    await pathway.exam()
+    await pathway.block()
+    await pathway.diary([(timedelta(minutes=15), 0), (timedelta(minutes=30), 0), (timedelta(hours=3), 8)])
+    await pathway.decide()
+    await pathway.booked(AppointmentKind.DVR)
+    approved_at = await pathway.workflow_now()
+    refusal = await _refusal(
+        pathway,
+        PatientPathwayWorkflow.record_procedure,
+        ProcedureRecord(
+            status="completed",
+            completed_at=approved_at - timedelta(days=1),
+            levels_treated=["L4-L5"],
+            performed_by="Dr. Surgeon",
+        ),
+    )
+    assert (refusal.type, refusal.message) == ("InvalidStep", "completed_at is before the DVR was approved")
+    assert (await pathway.view()).stage == Stage.DVR_SCHEDULED
