@@ -1,10 +1,9 @@
 """Page tokens of `GET /v1/pathways`: Temporal's cursor, sealed to the filters it was issued for.
 
-A token is URL-safe base64 of a short digest of (filters, cursor) followed by the cursor. A junk, truncated or
-altered token, or one issued for other filters, fails the digest and is refused with 422 at once, before
-Temporal is asked (Temporal retries a cursor it cannot read for seconds before it gives up). The digest is a
-checksum, not a signature: the cursor holds nothing secret, and a client that forges a token that passes
-it only slows its own request.
+A token is URL-safe base64 of an HMAC of (filters, cursor), keyed with a secret every API process shares
+(db/signing_secrets.py), followed by the cursor. A junk, truncated, altered or forged token, or one issued for
+other filters, fails the HMAC and is refused with 422 at once, before Temporal is asked (Temporal retries a
+cursor it cannot read for seconds before it gives up).
 """
 
 import base64
@@ -14,22 +13,22 @@ import hmac
 
 from api.problems import Problem
 
-_DIGEST_BYTES = 12
+_DIGEST_BYTES = 16
 _MAX_TOKEN_CHARS = 4096
 
 
-def _digest(query: str, cursor: bytes) -> bytes:
-    return hashlib.sha256(query.encode() + b"\x00" + cursor).digest()[:_DIGEST_BYTES]
+def _digest(secret: bytes, query: str, cursor: bytes) -> bytes:
+    return hmac.new(secret, query.encode() + b"\x00" + cursor, hashlib.sha256).digest()[:_DIGEST_BYTES]
 
 
-def issue(query: str, cursor: bytes | None) -> str | None:
+def issue(secret: bytes, query: str, cursor: bytes | None) -> str | None:
     """The page token that continues `query` at Temporal's `cursor` (None: there is no next page)."""
     if not cursor:
         return None
-    return base64.urlsafe_b64encode(_digest(query, cursor) + cursor).decode()
+    return base64.urlsafe_b64encode(_digest(secret, query, cursor) + cursor).decode()
 
 
-def read(query: str, page_token: str | None) -> bytes | None:
+def read(secret: bytes, query: str, page_token: str | None) -> bytes | None:
     """Temporal's cursor from a token this API issued for `query`; 422 for anything else."""
     if page_token is None:
         return None
@@ -40,7 +39,7 @@ def read(query: str, page_token: str | None) -> bytes | None:
     except (binascii.Error, ValueError) as err:
         raise _not_ours() from err
     digest, cursor = raw[:_DIGEST_BYTES], raw[_DIGEST_BYTES:]
-    if not cursor or not hmac.compare_digest(digest, _digest(query, cursor)):
+    if not cursor or not hmac.compare_digest(digest, _digest(secret, query, cursor)):
         raise _not_ours()
     return cursor
 

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from temporalio.service import RPCError
 
@@ -16,6 +16,7 @@ from api.temporal_errors import unavailable
 from api.views import current_view
 from db import audit
 from db.api_clients import ApiClient
+from db.signing_secrets import signing_secret
 from domain.stages import Stage
 from domain.view import PathwayView
 from workflows import search_attributes as sa
@@ -64,6 +65,7 @@ async def get_pathway(
 async def list_pathways(
     temporal: TemporalClient,
     client: Reader,
+    request: Request,
     stage: Stage | None = None,
     needs_attention: bool | None = None,
     clinic_site: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9._:\-]{1,128}$")] = None,
@@ -78,7 +80,8 @@ async def list_pathways(
     if clinic_site is not None:
         clauses.append(f"{sa.CLINIC_SITE.name} = '{clinic_site}'")  # the pattern admits no quote
     query = " AND ".join(clauses)
-    token = page_tokens.read(query, page_token)
+    secret = await _page_token_secret(request)
+    token = page_tokens.read(secret, query, page_token)
     executions = temporal.list_workflows(query, page_size=page_size, next_page_token=token)
     try:
         await executions.fetch_next_page(page_size=page_size)
@@ -103,4 +106,15 @@ async def list_pathways(
         )
         for e in page
     ]
-    return PathwayPage(items=items, next_page_token=page_tokens.issue(query, executions.next_page_token))
+    return PathwayPage(
+        items=items, next_page_token=page_tokens.issue(secret, query, executions.next_page_token)
+    )
+
+
+async def _page_token_secret(request: Request) -> bytes:
+    """The page token secret, read from the database once per process."""
+    state = request.app.state
+    if getattr(state, "page_token_secret", None) is None:
+        state.page_token_secret = await signing_secret(state.pool, "page_tokens")
+    secret: bytes = state.page_token_secret
+    return secret
