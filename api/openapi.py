@@ -9,10 +9,12 @@ from fastapi.openapi.utils import get_openapi
 from api.problems import MEANINGS, PROBLEM_JSON
 
 # Answers every route of a kind can give, wherever they come from (middleware, authentication, handlers):
-# a keyed route can meet the throttle and an outage; a route with a body can meet the size limit, an
+# a keyed route can meet the throttle and an outage; a route with a body can meet an
 # unreadable body and a body that does not validate.
 KEYED_STATUSES = (429, 503)
-BODY_STATUSES = (400, 413, 422)
+BODY_STATUSES = (400, 422)
+# The body limit is checked before routing, on every request, whatever the method.
+EVERY_ROUTE_STATUSES = (413,)
 # Every 429 and 503 problem says when to try again.
 RETRY_AFTER_HEADER = {
     "Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}
@@ -30,8 +32,10 @@ def install_problem_openapi(app: FastAPI) -> None:
             for path in schema.get("paths", {}).values():
                 for operation in path.values():
                     responses = operation.setdefault("responses", {})
-                    statuses = (KEYED_STATUSES if "401" in responses else ()) + (
-                        BODY_STATUSES if "requestBody" in operation else ()
+                    statuses = (
+                        (KEYED_STATUSES if "401" in responses else ())
+                        + (BODY_STATUSES if "requestBody" in operation else ())
+                        + EVERY_ROUTE_STATUSES
                     )
                     for status in statuses:
                         responses.setdefault(

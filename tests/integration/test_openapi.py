@@ -85,7 +85,7 @@ async def test_readyz_documents_200_and_503_as_they_are_sent(
     openapi: dict[str, Any], database: str, temporal: Client
 ) -> None:
     responses = openapi["paths"]["/readyz"]["get"]["responses"]
-    assert set(responses) == {"200", "503"}
+    assert set(responses) == {"200", "413", "503"}  # 413: the body limit, on every route
     # The 503 is sent as the readiness report under the content type the document names.
     closed = await create_pool(database, max_size=1)
     await closed.close()
@@ -102,6 +102,12 @@ async def test_readyz_documents_200_and_503_as_they_are_sent(
 
 def test_every_keyed_operation_documents_the_throttle_and_outages(openapi: dict[str, Any]) -> None:
     missing = [f"{m} {p}: {s}" for m, p, o in _v1(openapi) for s in ("429", "503") if s not in o["responses"]]
+    assert missing == []
+
+
+def test_every_operation_documents_413_whatever_its_method(openapi: dict[str, Any]) -> None:
+    """The body limit applies before routing: a GET sent a large body answers 413 too."""
+    missing = [f"{m} {p}" for m, p, o in _operations(openapi) if "413" not in o["responses"]]
     assert missing == []
 
 
