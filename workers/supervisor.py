@@ -132,11 +132,9 @@ class Supervised:
         while True:
             assert self._process is not None
             code = await self._process.wait()
-            if self._stopping.is_set():
-                return
-            if self._shutting_down:
+            if self._stopping.is_set() or self._shutting_down:  # stop() ends it, or finds it ended
                 log.info("stack.process_stopped", process=self.name, pid=self._process.pid, exit_code=code)
-                return  # stop() comes next, and finds it ended
+                return
             self.exits += 1
             up_for = asyncio.get_running_loop().time() - self._started_at
             delay = self._backoff.next_delay(delay, up_for)
