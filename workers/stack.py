@@ -108,7 +108,10 @@ def port_in_use(host: str, port: int) -> bool:
 
 def check_ports_free(settings: Settings) -> None:
     """Fails (StackError) when a port the stack is to listen on is in use."""
-    temporal_port = int(settings.temporal_address.rpartition(":")[2])
+    try:
+        temporal_port = int(settings.temporal_address.rpartition(":")[2])
+    except ValueError:
+        raise StackError(f"DVR_TEMPORAL_ADDRESS is {settings.temporal_address}: it needs host:port") from None
     wanted = [
         (temporal_port, "Temporal gRPC, DVR_TEMPORAL_ADDRESS"),
         (settings.temporal_ui_port, "Temporal UI, DVR_TEMPORAL_UI_PORT"),

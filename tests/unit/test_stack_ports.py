@@ -57,3 +57,14 @@ async def test_a_port_in_use_fails_the_start_before_anything_starts(
 def test_a_free_port_is_not_in_use_and_a_listened_one_is(listener: int) -> None:
     assert not stack.port_in_use("127.0.0.1", free_port())
     assert stack.port_in_use("127.0.0.1", listener)
+
+
+async def test_a_temporal_address_without_a_port_fails_the_start_with_a_clear_error(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", database_url=None, temporal_address="127.0.0.1")
+    with capture_logs() as logs:
+        code = await stack.run_stack(settings)
+    assert code == 1
+    assert [line["error"] for line in logs if line["event"] == "stack.failed"] == [
+        "DVR_TEMPORAL_ADDRESS is 127.0.0.1: it needs host:port"
+    ]
+    assert not (tmp_path / "data").exists()
