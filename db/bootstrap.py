@@ -11,6 +11,8 @@ must be strong enough (db/api_clients.py); the banner never prints a key, only w
 """
 
 import os
+import tempfile
+from contextlib import suppress
 from pathlib import Path
 
 from config.api_keys import check_key_strength
@@ -45,20 +47,37 @@ def key_location(data_dir: Path, configured_key: str | None = None) -> str:
 
 
 def bootstrap_key(data_dir: Path, configured_key: str | None = None) -> str:
-    """`configured_key` if set, else the key generated on the first run and kept in `data_dir` (mode 0600)."""
+    """`configured_key` if set, else the key generated on the first run and kept in `data_dir` (mode 0600).
+    A kept file that is empty (a crash between creating and writing it, before writes became atomic) counts
+    as no key: a new one is generated."""
     if configured_key:
         check_key_strength(configured_key)
         return configured_key
     path = data_dir / KEY_FILE
     try:
-        # Created with its final mode, so the key is never readable by others, not even for a moment.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
         kept = path.read_text().strip()
+    except FileNotFoundError:
+        kept = ""
+    if kept:
         check_key_strength(kept)
         return kept
     key = new_api_key()
-    with os.fdopen(fd, "w") as file:
-        file.write(key + "\n")
-    path.chmod(0o600)  # whatever the umask
+    _write_atomically(path, key + "\n")
     return key
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Writes `text` to a new owner-only file beside `path`, then renames it over `path` in one step: `path`
+    is never seen empty or partial, and never readable by others, not even for a moment."""
+    fd, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # created 0600
+    try:
+        with os.fdopen(fd, "w") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(draft, 0o600)  # whatever the umask
+        os.replace(draft, path)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(draft)
+        raise

@@ -5,7 +5,14 @@ It starts PostgreSQL (embedded, unless `DATABASE_URL` names one) and has db/boot
 worker and the API, waits for `/readyz`, and prints where everything is. From then on it keeps them running:
 a process that exits is started again with a back-off (workers/supervisor.py), and so is an embedded
 PostgreSQL that died. Ctrl-C (SIGINT or SIGTERM) stops everything it started, whatever it restarted meanwhile.
-A process that exits during start-up fails the start (a port in use, a broken setting) instead.
+A process that exits during start-up fails the start (a broken setting) instead.
+
+Before it starts anything, the stack checks that its ports (Temporal gRPC, Temporal UI, API) are free: a port
+in use, most often by another stack or by the processes of one that was killed, fails the start at once.
+During start-up, a server counts as ready only when the process the stack started is the one listening on
+its port and answering there, never whichever process answers on that port. Each child dies with the
+stack, even when the stack is killed with SIGKILL (workers/supervisor.py); embedded PostgreSQL, a daemon,
+lives on and is taken over by the next start.
 
 The data folder (`DVR_DATA_DIR`) and every file in it are readable by their owner only: the dev server's
 SQLite file holds every pathway's history, and the dev server runs with umask 077. The dev server's gRPC port
@@ -13,8 +20,10 @@ and Web UI have no authentication of their own, so the stack binds them to 127.0
 """
 
 import asyncio
+import errno
 import os
 import signal
+import socket
 import sys
 from collections.abc import Awaitable
 from contextlib import suppress
@@ -22,6 +31,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import httpx
+import psutil
 import structlog
 
 from config.binaries import installed_binary
@@ -32,11 +42,14 @@ from config.temporal import connect, dev_server_search_attribute_flags
 from db.bootstrap import key_location, prepare_database
 from db.embedded import EmbeddedPostgres
 from workers.supervisor import Supervised, keep_running
+from workers.worker import GRACEFUL_SHUTDOWN
 
 log = structlog.get_logger()
 STARTUP_TIMEOUT = 60.0
 T = TypeVar("T")
 LOOPBACK = ("127.0.0.1", "localhost")
+WORKER_STOP_TIMEOUT = GRACEFUL_SHUTDOWN.total_seconds() + 5
+"""SIGTERM to SIGKILL for the worker: longer than its own graceful shutdown."""
 
 
 class StackError(Exception):
@@ -79,6 +92,51 @@ def secure_data_dir(data_dir: Path) -> None:
             path.chmod(0o600)
 
 
+def port_in_use(host: str, port: int) -> bool:
+    """Whether something listens on (or holds) `port` of `host`: tried as a server would take the port."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do: TIME_WAIT is no use
+        try:
+            sock.bind(address)
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE:
+                return True
+            raise StackError(f"cannot listen on {host}:{port}: {err.strerror}") from None
+    return False
+
+
+def check_ports_free(settings: Settings) -> None:
+    """Fails (StackError) when a port the stack is to listen on is in use."""
+    try:
+        temporal_port = int(settings.temporal_address.rpartition(":")[2])
+    except ValueError:
+        raise StackError(f"DVR_TEMPORAL_ADDRESS is {settings.temporal_address}: it needs host:port") from None
+    wanted = [
+        (temporal_port, "Temporal gRPC, DVR_TEMPORAL_ADDRESS"),
+        (settings.temporal_ui_port, "Temporal UI, DVR_TEMPORAL_UI_PORT"),
+        (settings.api_port, "API, DVR_API_PORT"),
+    ]
+    for port, what in wanted:
+        host = settings.api_host if what.startswith("API") else "127.0.0.1"
+        if port_in_use(host, port):
+            raise StackError(
+                f"port {port} ({what}) is in use: is another stack running, or the processes of one that was"
+                " killed? Stop it, or choose other ports"
+            )
+
+
+def listens_on(process: Supervised, port: int) -> bool:
+    """Whether `process` runs and is itself the one listening on `port`."""
+    if process.process is None or not process.running:
+        return False
+    try:
+        connections = psutil.Process(process.process.pid).net_connections(kind="inet")
+    except psutil.Error:
+        return False
+    return any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in connections)
+
+
 def temporal_command(settings: Settings) -> list[str]:
     host, _, port = settings.temporal_address.rpartition(":")
     if host not in LOOPBACK:
@@ -97,27 +155,34 @@ def temporal_command(settings: Settings) -> list[str]:
     ]  # fmt: skip
 
 
-async def start_temporal(settings: Settings, processes: list[Supervised]) -> Supervised:
-    """Starts the dev server (owner-only files) and waits until it answers; it is added to `processes` at
-    once, so a failed start still gets stopped."""
-    temporal = Supervised("temporal", temporal_command(settings), umask=0o077)
+async def start_temporal(
+    settings: Settings, processes: list[Supervised], shutdown: asyncio.Event | None = None
+) -> Supervised:
+    """Starts the dev server (owner-only files) and waits until it answers, itself: a server of some other
+    process answering on the port is not it. It is added to `processes` at once, so a failed start still
+    gets stopped."""
+    temporal = Supervised("temporal", temporal_command(settings), umask=0o077, shutdown=shutdown)
     processes.append(temporal)
     await temporal.start()
+    port = int(settings.temporal_address.rpartition(":")[2])
     deadline = asyncio.get_running_loop().time() + STARTUP_TIMEOUT
     while True:
-        if temporal.exits:
+        if temporal.exits or not temporal.running:
             raise StackError(
                 f"the Temporal dev server exited; is {settings.temporal_address} or port"
                 f" {settings.temporal_ui_port} in use?"
             )
         try:
-            client = await connect(settings.temporal_address, settings.temporal_namespace)
-            await client.service_client.check_health()
-            return temporal
+            if listens_on(temporal, port):
+                client = await connect(settings.temporal_address, settings.temporal_namespace)
+                await client.service_client.check_health()
+                if listens_on(temporal, port):  # still ours: it did not exit meanwhile
+                    return temporal
         except Exception:
-            if asyncio.get_running_loop().time() > deadline:
-                raise StackError("the Temporal dev server did not become ready") from None
-            await asyncio.sleep(0.5)
+            pass
+        if asyncio.get_running_loop().time() > deadline:
+            raise StackError("the Temporal dev server did not become ready")
+        await asyncio.sleep(0.5)
 
 
 def python_module(module: str) -> list[str]:
@@ -125,25 +190,37 @@ def python_module(module: str) -> list[str]:
     return [sys.executable, "-m", module]
 
 
-async def start_python(name: str, module: str, env: dict[str, str], processes: list[Supervised]) -> None:
-    process = Supervised(name, python_module(module), env=env)
+async def start_python(
+    name: str,
+    module: str,
+    env: dict[str, str],
+    processes: list[Supervised],
+    shutdown: asyncio.Event | None = None,
+    stop_timeout: float = 15.0,
+) -> None:
+    process = Supervised(name, python_module(module), env=env, shutdown=shutdown, stop_timeout=stop_timeout)
     processes.append(process)
     await process.start()
 
 
 async def wait_ready(settings: Settings, processes: list[Supervised]) -> None:
+    """Waits until the API process the stack started (`api` in `processes`) answers 200 on /readyz, itself:
+    another process answering on the port is not it."""
     url = f"http://{settings.api_host}:{settings.api_port}/readyz"
+    api = next(p for p in processes if p.name == "api")
+    port = settings.api_port
     deadline = asyncio.get_running_loop().time() + STARTUP_TIMEOUT
     async with httpx.AsyncClient() as http:
         while True:
-            exited = [p.name for p in processes if p.exits]
+            exited = [p.name for p in processes if p.exits or not p.running]
             if exited:
                 raise StackError(f"{', '.join(exited)} exited during start-up (see the output above)")
             try:
-                if (await http.get(url, timeout=2)).status_code == 200:
-                    return
+                answered = listens_on(api, port) and (await http.get(url, timeout=2)).status_code == 200
             except httpx.HTTPError:
-                pass
+                answered = False
+            if answered and listens_on(api, port):  # still ours: it did not exit meanwhile
+                return
             if asyncio.get_running_loop().time() > deadline:
                 raise StackError(f"{url} did not answer 200")
             await asyncio.sleep(0.5)
@@ -199,6 +276,11 @@ def banner(settings: Settings, key_where: str, database: str) -> str:
 
 
 async def run_stack(settings: Settings) -> int:
+    try:
+        check_ports_free(settings)
+    except StackError as err:
+        log.error("stack.failed", error=str(err))
+        return 1
     secure_data_dir(settings.data_dir)
     embedded = None
     if settings.database_url:
@@ -226,10 +308,10 @@ async def run_stack(settings: Settings) -> int:
             postgres_kept = asyncio.create_task(
                 keep_running("postgres", lambda: server.running, restart_postgres, stopping)
             )
-        await unless_stopped(start_temporal(settings, processes), stopping)
+        await unless_stopped(start_temporal(settings, processes, stopping), stopping)
         env = {**os.environ, "DATABASE_URL": url, "DVR_PROFILE": settings.profile}
-        await start_python("worker", "workers.worker", env, processes)
-        await start_python("api", "workers.api_server", env, processes)
+        await start_python("worker", "workers.worker", env, processes, stopping, WORKER_STOP_TIMEOUT)
+        await start_python("api", "workers.api_server", env, processes, stopping)
         await unless_stopped(wait_ready(settings, processes), stopping)
         key_where = key_location(settings.data_dir, settings.bootstrap_api_key)
         print(banner(settings, key_where, database), flush=True)

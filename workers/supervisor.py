@@ -4,13 +4,22 @@
 it again after a delay that doubles from `Backoff.first` up to `Backoff.longest`; a process that stayed up for
 `Backoff.reset_after` starts the count over. `stop()` ends the restarting and the process (SIGTERM, then
 SIGKILL after a grace period), whatever moment of the cycle it comes at. Log lines name the process (its
-role, e.g. "worker"), its pid and exit code, never its arguments or output.
+role, e.g. "worker"), its pid and exit code, never its arguments or output. A process that exits once the
+stack is shutting down (`shutdown` is set: Ctrl-C in a terminal signals every process of the group at once)
+is logged as stopped, not as a crash to restart.
+
+On Linux each child is started with PR_SET_PDEATHSIG, so it is killed when the supervisor dies, even by
+SIGKILL, instead of living on without it (and keeping the stack's ports).
 
 `keep_running` does the same for a server that is not a child of the stack (embedded PostgreSQL runs under
 pg_ctl), by checking every few seconds whether it runs.
 """
 
 import asyncio
+import ctypes
+import os
+import signal
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -18,6 +27,25 @@ from dataclasses import dataclass
 import structlog
 
 log = structlog.get_logger()
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """On Linux, the `preexec_fn` that has the child killed (SIGKILL) when the process that starts it dies;
+    None elsewhere. The signal comes when the forking *thread* exits: asyncio forks from the event-loop
+    thread, which lives as long as the supervisor."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+    parent = os.getpid()
+
+    def in_child() -> None:
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+        if os.getppid() != parent:  # the parent died before prctl: no signal will come
+            os._exit(1)
+
+    return in_child
 
 
 @dataclass(frozen=True)
@@ -48,6 +76,7 @@ class Supervised:
         umask: int = -1,
         backoff: Backoff = Backoff(),
         stop_timeout: float = 15.0,
+        shutdown: asyncio.Event | None = None,
     ) -> None:
         self.name = name
         self._argv = list(argv)
@@ -58,6 +87,7 @@ class Supervised:
         self._process: asyncio.subprocess.Process | None = None
         self._started_at = 0.0
         self._stopping = asyncio.Event()
+        self._shutdown = shutdown
         self._watch: asyncio.Task[None] | None = None
         self.exits = 0
         """How many times a process of this command has exited while it was meant to run."""
@@ -70,6 +100,10 @@ class Supervised:
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.returncode is None
+
+    @property
+    def _shutting_down(self) -> bool:
+        return self._shutdown is not None and self._shutdown.is_set()
 
     async def start(self) -> None:
         """Starts the process and the watch that restarts it."""
@@ -87,7 +121,9 @@ class Supervised:
         await self._terminate(self._process)  # the one the watch started just before it saw the stop, if any
 
     async def _spawn(self) -> asyncio.subprocess.Process:
-        process = await asyncio.create_subprocess_exec(*self._argv, env=self._env, umask=self._umask)
+        process = await asyncio.create_subprocess_exec(
+            *self._argv, env=self._env, umask=self._umask, preexec_fn=die_with_parent()
+        )
         self._started_at = asyncio.get_running_loop().time()
         return process
 
@@ -96,7 +132,8 @@ class Supervised:
         while True:
             assert self._process is not None
             code = await self._process.wait()
-            if self._stopping.is_set():
+            if self._stopping.is_set() or self._shutting_down:  # stop() ends it, or finds it ended
+                log.info("stack.process_stopped", process=self.name, pid=self._process.pid, exit_code=code)
                 return
             self.exits += 1
             up_for = asyncio.get_running_loop().time() - self._started_at
@@ -109,7 +146,7 @@ class Supervised:
                 up_for_s=round(up_for, 1),
                 restart_in_s=delay,
             )
-            if await _set_within(self._stopping, delay):
+            if await _set_within(self._stopping, delay) or self._shutting_down:
                 return
             try:
                 self._process = await self._spawn()

@@ -7,6 +7,7 @@ folder (config/database.py).
 
 import asyncio
 import signal
+from datetime import timedelta
 
 import asyncpg
 import structlog
@@ -26,6 +27,9 @@ from workflows import TASK_QUEUE
 from workflows.registry import WORKFLOWS, workflow_runner
 
 log = structlog.get_logger()
+GRACEFUL_SHUTDOWN = timedelta(seconds=10)
+"""How long a stopping worker (SIGINT, SIGTERM) lets the activities under way finish before it cancels them;
+the local stack waits longer than this before it kills the worker."""
 
 
 def build_worker(
@@ -36,8 +40,10 @@ def build_worker(
     staff_address: str,
     task_queue: str = TASK_QUEUE,
     max_cached_workflows: int = Settings.model_fields["max_cached_workflows"].default,
+    graceful_shutdown_timeout: timedelta = GRACEFUL_SHUTDOWN,
 ) -> Worker:
-    """The worker: every workflow and activity, with the sticky cache sized for the pathways it holds."""
+    """The worker: every workflow and activity, with the sticky cache sized for the pathways it holds; on
+    shutdown, activities under way get `graceful_shutdown_timeout` to finish."""
     scheduling = SchedulingActivities(pool)
     notifications = NotificationActivities(pool, provider, staff_address)
     return Worker(
@@ -52,6 +58,7 @@ def build_worker(
             notifications.record_undelivered,
         ],
         max_cached_workflows=max_cached_workflows,
+        graceful_shutdown_timeout=graceful_shutdown_timeout,
     )
 
 

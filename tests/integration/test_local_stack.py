@@ -11,14 +11,21 @@ import signal
 import stat
 import subprocess
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import psutil
 import pytest
 
 from config.database import URL_FILE
+from tests.integration.local_stack_runs import (
+    HEAL_TIMEOUT,
+    START_TIMEOUT,
+    Stack,
+    end,
+    launch,
+    until_banner,
+    until_ready,
+)
 from tests.integration.processes import (
     REPO,
     free_port,
@@ -30,104 +37,16 @@ from tests.integration.processes import (
 )
 from workers.stack import data_dir_mode
 
-START_TIMEOUT = 90.0
-HEAL_TIMEOUT = 30.0
-
-
-@dataclass
-class Stack:
-    process: asyncio.subprocess.Process
-    data_dir: Path
-    temporal_address: str
-    ui_port: int
-    api_url: str
-    output: Path
-
-    def child(self, marker: str) -> psutil.Process | None:
-        """The stack's live child process whose command line contains `marker`."""
-        for child in psutil.Process(self.process.pid).children():
-            try:
-                if any(marker in part for part in child.cmdline()) and not gone(child.pid):
-                    return child
-            except psutil.NoSuchProcess:
-                continue
-        return None
-
-    def child_pid(self, marker: str) -> int:
-        child = self.child(marker)
-        assert child is not None, f"no {marker} process; the stack said:\n{self.tail()}"
-        pid: int = child.pid
-        return pid
-
-    def postgres_pid(self) -> int | None:
-        pid_file = self.data_dir / "postgres" / "postmaster.pid"
-        try:
-            pid = int(pid_file.read_text().split()[0])
-        except (FileNotFoundError, IndexError, ValueError):
-            return None
-        return None if gone(pid) else pid
-
-    def tail(self) -> str:
-        return "\n".join(self.output.read_text(errors="replace").splitlines()[-40:])
-
-    async def ready(self) -> bool:
-        try:
-            async with httpx.AsyncClient() as http:
-                return (await http.get(f"{self.api_url}/readyz", timeout=2)).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-
-async def until_ready(stack: Stack, what: str) -> None:
-    deadline = asyncio.get_running_loop().time() + HEAL_TIMEOUT
-    while not await stack.ready():
-        assert stack.process.returncode is None, f"the stack exited; it said:\n{stack.tail()}"
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{what}: /readyz never answered 200; the stack said:\n{stack.tail()}")
-        await asyncio.sleep(0.2)
-
 
 @pytest.fixture(scope="module")
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     root = tmp_path_factory.mktemp("stack")
-    temporal_port, ui_port, api_port = free_port(), free_port(), free_port()
-    output = root / "stack.log"
-    with output.open("wb") as sink:
-        process = await asyncio.create_subprocess_exec(
-            *python_command("workers.stack"),
-            cwd=REPO,
-            env=python_env(
-                DVR_PROFILE="demo",
-                DVR_DATA_DIR=str(root / "data"),
-                DVR_TEMPORAL_ADDRESS=f"127.0.0.1:{temporal_port}",
-                DVR_TEMPORAL_UI_PORT=str(ui_port),
-                DVR_API_PORT=str(api_port),
-            ),
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, as a terminal gives `make run`
-        )
-    stack = Stack(
-        process, root / "data", f"127.0.0.1:{temporal_port}", ui_port, f"http://127.0.0.1:{api_port}", output
-    )
+    stack = await launch(root / "stack.log", root / "data", free_port(), free_port(), free_port())
     try:
-        await wait_until(
-            "the stack's banner",
-            lambda: process.returncode is not None or "is running" in output.read_text(errors="replace"),
-            timeout=START_TIMEOUT,
-        )
-        assert process.returncode is None, f"the stack exited; it said:\n{stack.tail()}"
+        await until_banner(stack)
         yield stack
     finally:
-        if process.returncode is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), timeout=60)
-            except TimeoutError:
-                os.killpg(process.pid, signal.SIGKILL)
-                await process.wait()
-        for leftover in processes_naming(str(stack.data_dir)):  # only ever this test's processes
-            leftover.kill()
+        await end(stack)
 
 
 def mode(path: Path) -> int:
@@ -217,6 +136,24 @@ async def test_a_worker_started_by_hand_with_the_readme_command_finds_the_stack_
     assert code == 0, output.read_text(errors="replace")
 
 
+async def test_a_second_stack_on_the_same_ports_fails_at_once_and_starts_nothing(
+    stack: Stack, tmp_path: Path
+) -> None:
+    temporal_port = int(stack.temporal_address.rpartition(":")[2])
+    api_port = int(stack.api_url.rpartition(":")[2])
+    second = await launch(tmp_path / "stack.log", tmp_path / "data", temporal_port, stack.ui_port, api_port)
+    try:
+        code = await asyncio.wait_for(second.process.wait(), timeout=START_TIMEOUT)
+        said = second.output.read_text(errors="replace")
+        assert code == 1, said
+        assert f"port {temporal_port} (Temporal gRPC" in said
+        assert "is running" not in said
+        assert not (second.data_dir / "postgres").exists()  # nothing started, not even PostgreSQL
+    finally:
+        await end(second)
+    await until_ready(stack, "beside the second stack that failed")
+
+
 async def test_ctrl_c_stops_every_process_including_a_postgres_restarted_meanwhile(stack: Stack) -> None:
     killed = stack.postgres_pid()
     assert killed is not None
@@ -230,10 +167,16 @@ async def test_ctrl_c_stops_every_process_including_a_postgres_restarted_meanwhi
         stack.child_pid(marker) for marker in ("start-dev", "workers.worker", "workers.api_server")
     ]
 
+    said_before = len(stack.output.read_bytes())
     os.killpg(stack.process.pid, signal.SIGINT)  # what Ctrl-C in its terminal does
     code = await asyncio.wait_for(stack.process.wait(), timeout=60)
 
     assert code == 0, stack.tail()
+    said = stack.output.read_bytes()[said_before:].decode(errors="replace")
+    # The terminal signalled every process: each child's exit is a stop, none is restarted.
+    for name in ("temporal", "worker", "api"):
+        assert re.search(rf"stack\.process_stopped\s.*process={name}\b", said), said
+        assert not re.search(rf"stack\.process_(exited|restarted)\s.*process={name}\b", said), said
     assert [pid for pid in pids if not gone(pid)] == []
     assert processes_naming(str(stack.data_dir)) == []
     assert not (stack.data_dir / URL_FILE).exists()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from structlog.testing import capture_logs
 
-from tests.integration.processes import gone, wait_until
+from tests.integration.processes import gone, python_env, wait_until
 from workers.supervisor import Backoff, Supervised, keep_running
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(600)"]
@@ -114,3 +114,55 @@ async def test_a_check_that_fails_is_logged_without_its_text_and_the_watch_goes_
         {"event": "stack.check_failed", "process": "postgres", "error": "RuntimeError", "log_level": "error"}
     ]
     assert "Jane" not in repr(logs)
+
+
+async def test_a_child_that_exits_once_the_stack_shuts_down_is_logged_as_stopped_not_restarted() -> None:
+    shutdown = asyncio.Event()
+    supervised = Supervised("worker", SLEEPER, backoff=QUICK, shutdown=shutdown)
+    await supervised.start()
+    assert supervised.process is not None
+    pid = supervised.process.pid
+    with capture_logs() as logs:
+        try:
+            shutdown.set()  # Ctrl-C: the stack shuts down, and the terminal signalled the child too
+            os.kill(pid, signal.SIGINT)
+            await wait_until("the child to exit", lambda: supervised.process is not None and gone(pid))
+            await asyncio.sleep(0)  # the watch sees the exit
+        finally:
+            await supervised.stop()
+    assert supervised.process.pid == pid  # nothing started again
+    assert supervised.exits == 0
+    events = [line["event"] for line in logs]
+    assert "stack.process_exited" not in events
+    assert "stack.process_restarted" not in events
+    stopped = [line for line in logs if line["event"] == "stack.process_stopped"]
+    assert [(s["process"], s["pid"], s["log_level"]) for s in stopped] == [("worker", pid, "info")]
+
+
+async def test_a_child_dies_with_the_supervisor_killed_by_sigkill(tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    supervisor = (  # a supervisor in its own process, whose child writes its pid then sleeps
+        "import asyncio, sys\n"
+        "from workers.supervisor import Supervised\n"
+        "async def main():\n"
+        "    child = [sys.executable, '-c', 'import os, sys, time; "
+        'open(sys.argv[1], "w").write(str(os.getpid())); time.sleep(600)\', sys.argv[1]]\n'
+        "    await Supervised('sleeper', child).start()\n"
+        "    await asyncio.Event().wait()\n"
+        "asyncio.run(main())\n"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", supervisor, str(pid_file), env=python_env()
+    )
+    try:
+        await wait_until("the child's pid", lambda: pid_file.exists() and pid_file.read_text() != "")
+        child = int(pid_file.read_text())
+        assert not gone(child)
+    finally:
+        process.kill()
+        await process.wait()
+    try:
+        await wait_until("the orphaned child to die", lambda: gone(child), timeout=10)
+    finally:
+        if not gone(child):
+            os.kill(child, signal.SIGKILL)

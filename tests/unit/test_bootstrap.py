@@ -68,3 +68,30 @@ def test_each_data_folder_gets_its_own_key(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     assert bootstrap_key(tmp_path / "a") != bootstrap_key(tmp_path / "b")
+
+
+@pytest.mark.parametrize("left_behind", ["", "\n", "  \n"])
+@pytest.mark.usefixtures("permissive_umask")
+def test_an_empty_kept_key_file_counts_as_none_and_a_new_key_replaces_it(
+    tmp_path: Path, left_behind: str
+) -> None:
+    path = tmp_path / KEY_FILE
+    path.write_text(left_behind)  # a crash between creating the file and writing the key
+    key = bootstrap_key(tmp_path)
+    assert key.startswith("dvr_")
+    assert path.read_text() == key + "\n"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert bootstrap_key(tmp_path) == key
+    assert [p.name for p in tmp_path.iterdir()] == [KEY_FILE]  # no draft left beside it
+
+
+def test_a_key_write_that_fails_leaves_no_key_file_and_no_draft(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        bootstrap_key(tmp_path)
+    assert list(tmp_path.iterdir()) == []  # the next start generates one, not fails

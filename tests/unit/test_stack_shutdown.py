@@ -48,10 +48,12 @@ async def test_ctrl_c_stops_every_process_and_postgres_though_the_postgres_watch
     async def watch_that_dies(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the watch failed")
 
-    async def start_temporal(settings: Settings, processes: list[FakeProcess]) -> None:
+    async def start_temporal(settings: Settings, processes: list[FakeProcess], *args: object) -> None:
         processes.append(FakeProcess("temporal", stopped))
 
-    async def start_python(name: str, module: str, env: object, processes: list[FakeProcess]) -> None:
+    async def start_python(
+        name: str, module: str, env: object, processes: list[FakeProcess], *args: object
+    ) -> None:
         processes.append(FakeProcess(name, stopped))
 
     async def wait_ready(settings: Settings, processes: list[FakeProcess]) -> None:
