@@ -28,8 +28,17 @@ async def test_repeated_referral_returns_the_same_pathway(api: httpx.AsyncClient
     pathway_id = first.json()["pathway_id"]
     assert {r.json()["pathway_id"] for r in (replay, other_key, no_key)} == {pathway_id}
 
-    runs = [e async for e in temporal.list_workflows(f"WorkflowId = '{pathway_id}'")]
-    assert len(runs) == 1
+    assert len(await _runs_listed(temporal, pathway_id)) == 1
+
+
+async def _runs_listed(temporal: Client, workflow_id: str) -> list[object]:
+    """The runs of `workflow_id` in visibility, which lags a start by a moment: polled until one shows."""
+    for _ in range(100):
+        runs: list[object] = [e async for e in temporal.list_workflows(f"WorkflowId = '{workflow_id}'")]
+        if runs:
+            return runs
+        await asyncio.sleep(0.1)
+    raise AssertionError("the pathway never showed in visibility")
 
 
 async def test_a_key_retried_answers_as_its_first_request_did(api: httpx.AsyncClient) -> None:
