@@ -144,7 +144,7 @@ class ClinicPolicy(ContractModel):
     procedure_record_due: Deadline = CLINICAL.procedure_record_due
     reminder_local_hour: LocalHour = CLINICAL.reminder_local_hour
     follow_up_local_hour: LocalHour = CLINICAL.follow_up_local_hour
-    quiet_hours: QuietHours | None = Field(default_factory=lambda: QuietHours(start_hour=21, end_hour=8))
+    quiet_hours: QuietHours | None = QuietHours(start_hour=21, end_hour=8)
 
 
 # policy field -> the configuration field it sets (applied only where the configuration has that field)
