@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
+    BaseModel,
     BeforeValidator,
     Field,
     PlainSerializer,
@@ -175,11 +176,10 @@ def default_policy(relief_threshold: float | None = None) -> ClinicPolicy:
 
 
 def _onto(model: Any, policy: ClinicPolicy, table: dict[str, str]) -> Any:
-    update = {
-        target: getattr(policy, source)
-        for source, target in table.items()
-        if target in type(model).model_fields
-    }
+    fields = type(model).model_fields
+    # A nested policy model goes over as plain data, for the configuration's own model of it to read.
+    values = {name: policy.model_dump()[name] if isinstance(v, BaseModel) else v for name, v in policy}
+    update = {target: values[source] for source, target in table.items() if target in fields}
     # Validated again, so the configuration's own rules hold for the values the policy brings.
     return type(model).model_validate({**model.model_dump(), **update})
 
