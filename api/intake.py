@@ -24,13 +24,14 @@ from config.settings import Settings
 from db import audit
 from db.api_clients import ApiClient
 from db.calendar import clinic_timezone
+from db.clinic_policies import current_policy
 from db.idempotency import forget_key, remember_key
 from db.patients import register_patient
 from db.referrals import remember_referral
-from domain.config import config_for
 from domain.contact import missing_address, unreachable_detail
 from domain.identifiers import pathway_id_for
 from domain.inputs import PathwayInput
+from domain.policy import default_policy, pathway_config
 from domain.referral import Referral
 from domain.view import PathwayView
 from workflows.start import start_pathway
@@ -77,13 +78,20 @@ async def take_referral(
             raise reused()
     try:
         patient_ref, stored_by = await _register(pool, referral, referral_hash, pathway_id, client, request)
+        # The clinic's current policy: the pathway keeps it (a replay finds the pathway, whatever it is now).
+        async with pool.acquire() as conn:
+            policy = await current_policy(
+                conn, referral.clinic_site, default_policy(settings.relief_threshold)
+            )
+        assert policy is not None  # the clinic is known (above)
         pathway = PathwayInput(
             patient_ref=patient_ref,
             clinic_site=referral.clinic_site,
             clinic_timezone=timezone,
             patient_timezone=referral.patient.timezone,
             referral=referral.clinical(),
-            config=config_for(settings.profile, settings.relief_threshold),
+            config=pathway_config(policy.policy, settings.profile),
+            policy_version=policy.version,
         )
         _, started = await start_pathway(temporal, pathway_id, pathway)
     except Exception:

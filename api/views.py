@@ -17,6 +17,7 @@ def initial_view(pathway_id: str, pathway: PathwayInput) -> PathwayView:
         clinic_site=pathway.clinic_site,
         patient_ref=pathway.patient_ref,
         profile=pathway.config.profile,
+        policy_version=pathway.policy_version,
     )
 
 

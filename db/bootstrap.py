@@ -25,13 +25,15 @@ KEY_FILE = "bootstrap-api-key"
 BOOTSTRAP_CLIENT = "bootstrap"
 
 
-async def prepare_database(url: str, data_dir: Path, configured_key: str | None = None) -> str:
+async def prepare_database(
+    url: str, data_dir: Path, configured_key: str | None = None, relief_threshold: float | None = None
+) -> str:
     """Applies migrations, loads the demo clinic and installs the bootstrap API key; returns the key."""
     pool = await create_pool(url, max_size=2)
     try:
         async with pool.acquire() as conn:
             await migrate(conn)
-            await seed_demo_clinic(conn)
+            await seed_demo_clinic(conn, relief_threshold)
             api_key = bootstrap_key(data_dir, configured_key)
             await upsert_client(conn, BOOTSTRAP_CLIENT, api_key, ALL_SCOPES)
     finally:

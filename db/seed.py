@@ -1,9 +1,11 @@
 """The demo clinic: one site in Phoenix with its resources, opening hours and appointment kinds.
 
-Loaded by `make run` and by the tests; applying it again changes nothing.
+Loaded by `make run` and by the tests; applying it again changes nothing (a policy already stored is kept).
 """
 
+from db.clinic_policies import current_policy
 from db.pool import Connection
+from domain.policy import default_policy
 
 DEMO_SITE = "phoenix-main"
 
@@ -26,7 +28,9 @@ _KINDS = [
 ]
 
 
-async def seed_demo_clinic(conn: Connection) -> None:
+async def seed_demo_clinic(conn: Connection, relief_threshold: float | None = None) -> None:
+    """The demo clinic, its calendar, and its policy: the defaults (with `relief_threshold`, as
+    `DVR_RELIEF_THRESHOLD` selects) as version 1, unless it has a policy already."""
     async with conn.transaction():
         await conn.execute(
             "insert into clinics (site, name, timezone) values ($1, $2, $3) on conflict (site) do nothing",
@@ -65,3 +69,4 @@ async def seed_demo_clinic(conn: Connection) -> None:
                 lead,
                 latest,
             )
+        await current_policy(conn, DEMO_SITE, default_policy(relief_threshold))

@@ -120,20 +120,27 @@ CLINICAL = PathwayConfig()
 # return check comes after a minute, and deadlines count from now rather than from real calendar slots: a
 # whole pathway, diary prompts included, runs on the dev server in well under two minutes.
 DEMO_FACTOR = 720
-_COMPRESSED = CLINICAL.compressed(DEMO_FACTOR)
-DEMO = _COMPRESSED.model_copy(
-    update={
-        "profile": "demo",
-        "deadlines_follow_calendar": False,
-        "follow_up_delay": timedelta(seconds=5),
-        "relief": _COMPRESSED.relief.model_copy(
-            update={
-                "return_check_offset": timedelta(seconds=60),
-                "final_answer_window": timedelta(seconds=15),
-            }
-        ),
-    }
-)
+
+
+def demo_of(clinical: PathwayConfig) -> PathwayConfig:
+    """The demo profile of a clinical configuration (a clinic's policy applied to it, say)."""
+    compressed = clinical.compressed(DEMO_FACTOR)
+    return compressed.model_copy(
+        update={
+            "profile": "demo",
+            "deadlines_follow_calendar": False,
+            "follow_up_delay": timedelta(seconds=5),
+            "relief": compressed.relief.model_copy(
+                update={
+                    "return_check_offset": timedelta(seconds=60),
+                    "final_answer_window": timedelta(seconds=15),
+                }
+            ),
+        }
+    )
+
+
+DEMO = demo_of(CLINICAL)
 
 
 def config_for(profile: Profile, relief_threshold: ReliefThreshold | None = None) -> PathwayConfig:

@@ -18,6 +18,8 @@ class PathwayInput(ContractModel):
     patient_timezone: str
     referral: ClinicalReferral
     config: PathwayConfig
+    policy_version: int | None = None
+    """The version of the clinic's policy `config` was built from (None: started before policies existed)."""
 
 
 class ReliefCheckInput(ContractModel):

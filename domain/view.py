@@ -64,6 +64,8 @@ class PathwayView(BaseModel):
     clinic_site: str
     patient_ref: str
     profile: str
+    policy_version: int | None = None
+    """The version of its clinic's policy the pathway started with, and keeps."""
     criteria: Criteria = Field(default_factory=Criteria)
     indications: list[str] = Field(default_factory=list)
     appointments: list[Appointment] = Field(default_factory=list)

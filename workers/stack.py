@@ -296,7 +296,10 @@ async def run_stack(settings: Settings) -> int:
         loop.add_signal_handler(sig, stopping.set)
     postgres_kept: asyncio.Task[None] | None = None
     try:
-        await unless_stopped(prepare_database(url, settings.data_dir, settings.bootstrap_api_key), stopping)
+        await unless_stopped(
+            prepare_database(url, settings.data_dir, settings.bootstrap_api_key, settings.relief_threshold),
+            stopping,
+        )
         if embedded is not None:
             publish_embedded_url(settings.data_dir, url)
             server = embedded

@@ -168,6 +168,7 @@ class PathwayHandlers:
             clinic_site=self._in.clinic_site,
             patient_ref=self._in.patient_ref,
             profile=self._config.profile,
+            policy_version=self._in.policy_version,
             criteria=self._criteria,
             indications=self._indications,
             appointments=self._book.appointments,

@@ -9,6 +9,7 @@ Bounded: a fixed number of examples per operation, without Hypothesis' example d
 about the same time every time.
 """
 
+import asyncio
 import hashlib
 import json
 from collections import Counter
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 import schemathesis
@@ -41,6 +43,8 @@ from tests.integration.live_stack import LiveStack
 from tests.referrals import referral_body
 
 CLINIC_SITE = "phoenix-main"  # the seeded demo clinic
+# Policy requests land on a clinic of their own: the fuzzed policies never reach the demo clinic's pathways.
+POLICY_CLINIC = "fuzz-policy-clinic"
 EXAMPLES_PER_OPERATION = 60
 PATHWAYS = 6
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -52,8 +56,21 @@ RECENT_MRI = (date.today() - timedelta(days=30)).isoformat()
 def live_api(database: str, pool: object) -> Iterator[str]:
     # `pool` installs the API keys. The throttle is lifted: schemathesis sends no key on purpose.
     stack_settings = Settings(profile="demo", update_timeout_seconds=20, auth_failures_allowed=1_000_000)
+    asyncio.run(_add_policy_clinic(database))
     with LiveStack(database, stack_settings) as base_url:
         yield base_url
+
+
+async def _add_policy_clinic(database: str) -> None:
+    conn = await asyncpg.connect(database)
+    try:
+        await conn.execute(
+            "insert into clinics (site, name, timezone) values ($1, 'Fuzzed policies', 'America/Phoenix')"
+            " on conflict (site) do nothing",
+            POLICY_CLINIC,
+        )
+    finally:
+        await conn.close()
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +116,10 @@ def map_case(context: schemathesis.HookContext, case: Case) -> Case:
 def flatmap_path_parameters(
     context: schemathesis.HookContext, path_parameters: dict[str, Any] | None
 ) -> st.SearchStrategy[dict[str, Any] | None]:
+    # Mostly a real clinic; sometimes the generated site (an unknown or malformed one).
+    if path_parameters and "clinic_site" in path_parameters:
+        sites = st.sampled_from([POLICY_CLINIC, POLICY_CLINIC, path_parameters["clinic_site"]])
+        return sites.map(lambda site: {**path_parameters, "clinic_site": site})
     # Mostly real pathways; sometimes the generated id (an unknown or malformed one).
     if not path_parameters or "pathway_id" not in path_parameters or not LANDING:
         return st.just(path_parameters)
@@ -160,3 +181,5 @@ def test_the_run_reached_the_pathways() -> None:
         n for (op, status), n in ANSWERED.items() if op.startswith("POST /v1/pathways/") and status == 200
     )
     assert steps_taken > 0
+    assert ANSWERED[("PUT /v1/clinics/{clinic_site}/policy", 200)] > 0
+    assert ANSWERED[("GET /v1/clinics/{clinic_site}/policy", 200)] > 0

@@ -24,6 +24,7 @@ from domain.config import CLINICAL, DEMO, PathwayConfig, ReliefPolicy
 from domain.contact import ContactChange
 from domain.contract import ContractModel
 from domain.inputs import PathwayInput, ReliefCheckInput, ReliefOutcome
+from domain.policy import ClinicPolicy, QuietHours
 from domain.referral import (
     ClinicalReferral,
     History,
@@ -138,6 +139,11 @@ EXAMPLES: dict[type[BaseModel], BaseModel] = {
         patient_timezone="America/New_York",
         referral=CLINICAL_REFERRAL,
         config=DEMO,
+        policy_version=3,
+    ),
+    QuietHours: QuietHours(start_hour=22, end_hour=7),
+    ClinicPolicy: ClinicPolicy(
+        relief_threshold=0.5, comparative_blocks=True, quiet_hours=QuietHours(start_hour=22, end_hour=7)
     ),
     ReliefCheckInput: ReliefCheckInput(
         pathway_id="pathway-1",
