@@ -23,10 +23,10 @@ PATIENT_TEMPLATES: dict[str, MessageTemplate] = {
     ),
     "block_preparation": MessageTemplate(
         "Preparing for your medial branch block",
-        "Hello $name, your medial branch block is on $when. It is a test of where your pain comes from, so: "
-        "come with your usual pain (do not take pain medication that morning), avoid pain medication for the "
-        "hours of the pain diary afterwards, do the usual activities that bring your pain on, and answer each "
-        "diary message with your pain score. Please arrange a driver.",
+        "Hello $name, your medial branch block is on $when. It is a test of where your pain comes from, "
+        "so: come with your usual pain (do not take pain medication that morning), avoid pain medication "
+        "for the hours of the pain diary afterwards, do the usual activities that bring your pain on, and "
+        "answer each diary message with your pain score. Please arrange a driver.",
     ),
     "preop_instructions": MessageTemplate(
         "Preparing for your DVR procedure",
@@ -50,9 +50,9 @@ PATIENT_TEMPLATES: dict[str, MessageTemplate] = {
     "follow_up_checkin": MessageTemplate(
         "How are you after your procedure?",
         "Hello $name, how is your back today? Please tell us your pain from 0 to 10, whether you are back at "
-        "work, and whether you have any of: new weakness, new numbness, a change in bladder or bowel control, "
-        "fever, wound drainage or redness, or severe pain. For weakness or a bladder or bowel change, go to "
-        "emergency care now; for the others, call the clinic.",
+        "work, and whether you have any of: new weakness, new numbness, a change in bladder or bowel "
+        "control, fever, wound drainage or redness, or severe pain. For weakness or a bladder or bowel "
+        "change, go to emergency care now; for the others, call the clinic.",
     ),
     "not_candidate": MessageTemplate(
         "About your DVR referral",
