@@ -29,9 +29,17 @@ class ReliefPolicy(BaseModel):
     threshold: ReliefThreshold = 0.8
     min_baseline: int = 3
     min_reports: int = 3
+    # A run: `consecutive_at_threshold` or more consecutive diary reports at the threshold, at least
+    # `min_run_duration` from first to last, starting within `onset_window` (a local anaesthetic acts within
+    # minutes) and within `run_start_within` of the block (domain.relief.evaluate_relief).
     consecutive_at_threshold: int = 2
-    positive_window: timedelta = timedelta(hours=6)
+    min_run_duration: timedelta = timedelta(minutes=30)
+    onset_window: timedelta = timedelta(hours=2)
+    run_start_within: timedelta = timedelta(hours=6)
+    # The usual pain is back when relief falls under this; relief at or above it through the last diary
+    # prompt (the last of `prompt_offsets`, less `answer_tolerance`) is prolonged.
     returned_below: float = 0.5
+    answer_tolerance: timedelta = timedelta(minutes=10)
     prompt_offsets: tuple[timedelta, ...] = (
         timedelta(minutes=15),
         timedelta(minutes=30),
@@ -91,7 +99,10 @@ class PathwayConfig(BaseModel):
             update={
                 "relief": relief.model_copy(
                     update={
-                        "positive_window": relief.positive_window / factor,
+                        "min_run_duration": relief.min_run_duration / factor,
+                        "onset_window": relief.onset_window / factor,
+                        "run_start_within": relief.run_start_within / factor,
+                        "answer_tolerance": relief.answer_tolerance / factor,
                         "prompt_offsets": tuple(o / factor for o in relief.prompt_offsets),
                         "return_check_offset": relief.return_check_offset / factor,
                         "final_answer_window": relief.final_answer_window / factor,

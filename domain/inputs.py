@@ -62,3 +62,8 @@ class ReliefOutcome(ContractModel):
     peak_relief_pct: int | None
     reason: str
     reports: list[ReportedPain]
+    """The diary: the reports recorded before the +24 h return check."""
+    onset_minutes: float | None = None
+    relief_duration_minutes: float | None = None
+    returned_at: datetime | None = None
+    return_check_pain: int | None = None

@@ -1,4 +1,4 @@
-"""Criterion 4: judging a medial branch block from the patient's pain diary (DESIGN.md §2)."""
+"""Criterion 4: judging a medial branch block from the patient's pain diary (DESIGN.md §2, issue 7)."""
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -10,7 +10,7 @@ from domain.stages import ReliefResult
 
 
 class DiaryEntry(BaseModel):
-    """One pain report, placed by its time after the block."""
+    """One pain report, placed by its recorded time after the block."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -24,6 +24,19 @@ class ReliefEvaluation(BaseModel):
     result: ReliefResult
     peak_relief_pct: int | None
     reason: str
+    # The run that counts (the first): when its first report came after the block, and how long it lasted
+    # from its first to its last report. None when there is no run.
+    onset: timedelta | None = None
+    run_duration: timedelta | None = None
+
+
+class Run(BaseModel):
+    """Indexes into the time-ordered diary of a run's first and last reports."""
+
+    model_config = ConfigDict(frozen=True)
+
+    first: int
+    last: int
 
 
 def relief_fraction(baseline: int, pain: int) -> float:
@@ -31,71 +44,131 @@ def relief_fraction(baseline: int, pain: int) -> float:
     return (baseline - pain) / baseline
 
 
+def diary_of(entries: Sequence[DiaryEntry], policy: ReliefPolicy) -> list[DiaryEntry]:
+    """The diary: every report recorded before the +24 h return check, in recorded-time order. Reports are
+    ordered by time and then score, so the order they arrived in never matters."""
+    kept = {(e.after_block, e.pain): e for e in entries if e.after_block < policy.return_check_offset}
+    return [kept[key] for key in sorted(kept)]
+
+
+def last_prompt(policy: ReliefPolicy) -> timedelta:
+    """The last diary prompt before the return check (+8 h by default)."""
+    return max(policy.prompt_offsets)
+
+
 def evaluate_relief(baseline: int, entries: Sequence[DiaryEntry], policy: ReliefPolicy) -> ReliefEvaluation:
-    """Positive: relief at the threshold at two reports in a row within the positive window, then the usual
-    pain returns (relief under `returned_below`). Prolonged: the threshold was reached and the pain has not
-    returned. Negative: the threshold was never reached. Indeterminate: too few reports or a baseline too low
-    to show relief. Reports are taken in time order; reports at the same moment keep the order given.
+    """The verdict is the first of these that holds (issue 7, "The relief rule"):
+
+    1. indeterminate: baseline under `min_baseline`, or fewer than `min_reports` diary reports;
+    2. negative: no run;
+    3. positive: a diary report after the run has relief under `returned_below` (the usual pain came back);
+    4. prolonged: relief stayed at `returned_below` or more through the last diary prompt, i.e. a report at or
+       after the last prompt less `answer_tolerance` (the clinician decides);
+    5. indeterminate: otherwise (the diary stops before the last prompt: missing data, not prolonged relief).
+
+    A run is a maximal sequence of `consecutive_at_threshold` or more consecutive diary reports with relief at
+    or above the threshold, at least `min_run_duration` from its first to its last report, whose first report
+    lies within `onset_window` and within `run_start_within` of the block. The first run counts. Reports at or
+    after the return check are not the diary and never change the verdict.
     """
-    ordered = sorted(entries, key=lambda e: e.after_block)
+    diary = diary_of(entries, policy)
     peak = (
-        max(0, round(100 * max(relief_fraction(baseline, e.pain) for e in ordered)))
-        if ordered and baseline > 0
+        max(0, round(100 * max(relief_fraction(baseline, e.pain) for e in diary)))
+        if diary and baseline > 0
         else None
     )
+
+    def verdict(result: ReliefResult, reason: str, run: Run | None = None) -> ReliefEvaluation:
+        return ReliefEvaluation(
+            result=result,
+            peak_relief_pct=peak,
+            reason=reason,
+            onset=diary[run.first].after_block if run else None,
+            run_duration=diary[run.last].after_block - diary[run.first].after_block if run else None,
+        )
+
     if baseline < policy.min_baseline:
-        return ReliefEvaluation(
-            result=ReliefResult.INDETERMINATE,
-            peak_relief_pct=peak,
-            reason=f"baseline pain {baseline} is under {policy.min_baseline}",
+        return verdict(ReliefResult.INDETERMINATE, f"baseline pain {baseline} is under {policy.min_baseline}")
+    if len(diary) < policy.min_reports:
+        return verdict(
+            ReliefResult.INDETERMINATE, f"{len(diary)} diary reports, fewer than {policy.min_reports}"
         )
-    if len(ordered) < policy.min_reports:
-        return ReliefEvaluation(
-            result=ReliefResult.INDETERMINATE,
-            peak_relief_pct=peak,
-            reason=f"{len(ordered)} reports, fewer than {policy.min_reports}",
+    run = first_run(baseline, diary, policy)
+    threshold_pct = round(policy.threshold * 100)
+    if run is None:
+        return verdict(
+            ReliefResult.NEGATIVE,
+            f"no run of {policy.consecutive_at_threshold} or more reports at {threshold_pct}% relief lasting "
+            f"{_duration_text(policy.min_run_duration)} and starting within "
+            f"{_duration_text(min(policy.onset_window, policy.run_start_within))}",
         )
-    reached_at = _threshold_reached_at(baseline, ordered, policy)
-    if reached_at is None:
-        return ReliefEvaluation(
-            result=ReliefResult.NEGATIVE,
-            peak_relief_pct=peak,
-            reason=f"relief never reached {round(policy.threshold * 100)}% at "
-            f"{policy.consecutive_at_threshold} reports in a row",
+    returned_pct = round(policy.returned_below * 100)
+    after_run = diary[run.last + 1 :]
+    if any(relief_fraction(baseline, e.pain) < policy.returned_below for e in after_run):
+        return verdict(
+            ReliefResult.POSITIVE,
+            f"relief at {threshold_pct}%, then pain returned (relief under {returned_pct}%)",
+            run,
         )
-    returned = any(
-        relief_fraction(baseline, e.pain) < policy.returned_below for e in ordered[reached_at + 1 :]
-    )
-    if returned:
-        return ReliefEvaluation(
-            result=ReliefResult.POSITIVE,
-            peak_relief_pct=peak,
-            reason="relief at threshold, then pain returned",
+    if diary[-1].after_block >= last_prompt(policy) - policy.answer_tolerance:
+        return verdict(
+            ReliefResult.PROLONGED,
+            f"relief stayed at {returned_pct}% or more through the last diary prompt",
+            run,
         )
-    return ReliefEvaluation(
-        result=ReliefResult.PROLONGED, peak_relief_pct=peak, reason="relief at threshold has not worn off"
+    return verdict(
+        ReliefResult.INDETERMINATE,
+        f"relief at {threshold_pct}%, then the diary stopped before the last prompt, pain not returned",
+        run,
     )
 
 
-def _threshold_reached_at(baseline: int, ordered: Sequence[DiaryEntry], policy: ReliefPolicy) -> int | None:
-    """Index of the report completing the first run of reports at the threshold within the window."""
-    run = 0
-    for index, entry in enumerate(ordered):
-        if entry.after_block > policy.positive_window:
-            break
-        if relief_fraction(baseline, entry.pain) >= policy.threshold:
-            run += 1
-            if run >= policy.consecutive_at_threshold:
-                return index
-        else:
-            run = 0
+def first_run(baseline: int, diary: Sequence[DiaryEntry], policy: ReliefPolicy) -> Run | None:
+    """The first run in the time-ordered diary (see `evaluate_relief`), if any."""
+    start_by = min(policy.onset_window, policy.run_start_within)
+    index = 0
+    while index < len(diary):
+        if relief_fraction(baseline, diary[index].pain) < policy.threshold:
+            index += 1
+            continue
+        last = index
+        while last + 1 < len(diary) and relief_fraction(baseline, diary[last + 1].pain) >= policy.threshold:
+            last += 1
+        first_at, last_at = diary[index].after_block, diary[last].after_block
+        if (
+            last - index + 1 >= policy.consecutive_at_threshold
+            and last_at - first_at >= policy.min_run_duration
+            and first_at <= start_by
+        ):
+            return Run(first=index, last=last)
+        index = last + 1
     return None
+
+
+def in_minutes(duration: timedelta | None) -> float | None:
+    """A duration as minutes (to the hundredth, as the demo profile's runs last seconds), for the view."""
+    return None if duration is None else round(duration.total_seconds() / 60, 2)
+
+
+def _duration_text(duration: timedelta) -> str:
+    """A setting's duration for a reason: in hours or minutes when whole, else seconds (the demo profile)."""
+    seconds = duration.total_seconds()
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{seconds / 3600:g} h"
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:g} s"
 
 
 def diary_schedule(performed_at: datetime, policy: ReliefPolicy) -> list[datetime]:
     """When the prompts go out: each prompt offset, then the return check."""
     start = performed_at.astimezone(UTC)  # real elapsed time, whatever zone the time came in
     return [start + offset for offset in (*policy.prompt_offsets, policy.return_check_offset)]
+
+
+def return_check_at(performed_at: datetime, policy: ReliefPolicy) -> datetime:
+    """The +24 h return check's moment: a report recorded at or after it answers the return check."""
+    return performed_at.astimezone(UTC) + policy.return_check_offset
 
 
 def diary_window_end(performed_at: datetime, policy: ReliefPolicy) -> datetime:

@@ -34,6 +34,13 @@ class ReliefCheckView(BaseModel):
     reports: list[ReportedPain] = Field(default_factory=list)
     result: ReliefResult | None = None
     peak_relief_pct: int | None = None
+    # The run that counts (domain.relief): minutes from the block to its first report, and from its first
+    # to its last report. None until evaluated, and when there is no run.
+    onset_minutes: float | None = None
+    relief_duration_minutes: float | None = None
+    # The +24 h return check's answer: shown, kept apart from the diary, never part of the verdict.
+    returned_at: datetime | None = None
+    return_check_pain: int | None = None
     reason: str | None = None
 
 

@@ -175,6 +175,10 @@ class PatientPathwayWorkflow(PathwayHandlers):
                 "reports": outcome.reports,
                 "result": outcome.result,
                 "peak_relief_pct": outcome.peak_relief_pct,
+                "onset_minutes": outcome.onset_minutes,
+                "relief_duration_minutes": outcome.relief_duration_minutes,
+                "returned_at": outcome.returned_at,
+                "return_check_pain": outcome.return_check_pain,
                 "reason": outcome.reason,
             }
         )

@@ -1,9 +1,11 @@
 """The relief check (criterion 4): a child workflow that owns one block's timed pain diary.
 
 It prompts the patient at the policy's times after the block, nudges once for a missed prompt, tells the
-pathway when nothing at all has arrived, and ends with the evaluation: early once the result is settled
-positive or the return check is answered, otherwise at the end of the window. Pain reports are Updates on
-this workflow, so the diary is kept here and only here; the pathway receives it with the result.
+pathway when nothing at all has arrived, and ends with the evaluation: early once the verdict is positive
+(final: see `_settled`) or the return check is answered, otherwise at the end of the window. The diary is
+every report recorded before the +24 h return check; a report recorded at or after it answers the return
+check, is kept apart (`returned_at`, `return_check_pain`) and never changes the verdict. Pain reports are
+Updates on this workflow, so the diary is kept here and only here; the pathway receives it with the result.
 """
 
 import asyncio
@@ -22,7 +24,15 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.inputs import ProgressEvent, ReliefCheckInput, ReliefOutcome, ReliefProgress
     from domain.refusals import Refusal
-    from domain.relief import DiaryEntry, ReliefEvaluation, diary_schedule, diary_window_end, evaluate_relief
+    from domain.relief import (
+        DiaryEntry,
+        ReliefEvaluation,
+        diary_schedule,
+        diary_window_end,
+        evaluate_relief,
+        in_minutes,
+        return_check_at,
+    )
     from domain.reminders import local_text
     from domain.results import PainReport
     from domain.stages import AttentionReason, ReliefResult
@@ -46,7 +56,6 @@ class ReliefCheckWorkflow:
         self._last_arrival: datetime | None = None
         self._open_prompt = 0
         self._open_prompt_at: datetime | None = None
-        self._return_check_sent_at: datetime | None = None
         self._evaluation: ReliefEvaluation | None = None
         self._signals: list[asyncio.Task[None]] = []
         self._messenger = Messenger(check.pathway_id, check.patient_ref, self._message_trouble)
@@ -65,6 +74,7 @@ class ReliefCheckWorkflow:
             for event in self._catch_up(due, now, started, closed):
                 self._take(event, schedule)
         self._evaluation = self._evaluate()
+        returned = self._return_check_answer()
         workflow.set_current_details(
             f"Relief check finished: **{self._evaluation.result.value}** ({self._evaluation.reason})"
         )
@@ -77,6 +87,10 @@ class ReliefCheckWorkflow:
             peak_relief_pct=self._evaluation.peak_relief_pct,
             reason=self._evaluation.reason,
             reports=self._diary(),
+            onset_minutes=in_minutes(self._evaluation.onset),
+            relief_duration_minutes=in_minutes(self._evaluation.run_duration),
+            returned_at=returned.at if returned else None,
+            return_check_pain=returned.pain if returned else None,
         )
 
     @workflow.update(description="Add the patient's pain (0-10) to the diary, at its recorded time.")
@@ -123,6 +137,7 @@ class ReliefCheckWorkflow:
     def diary(self) -> ReliefCheckView:
         """The relief check as the pathway view shows it while the check runs."""
         check, evaluation = self._check, self._evaluation
+        returned = self._return_check_answer()
         return ReliefCheckView(
             block_number=check.block_number,
             anesthetic=check.anesthetic,
@@ -131,15 +146,27 @@ class ReliefCheckWorkflow:
             reports=self._diary(),
             result=evaluation.result if evaluation else None,
             peak_relief_pct=evaluation.peak_relief_pct if evaluation else None,
+            onset_minutes=in_minutes(evaluation.onset) if evaluation else None,
+            relief_duration_minutes=in_minutes(evaluation.run_duration) if evaluation else None,
+            returned_at=returned.at if returned else None,
+            return_check_pain=returned.pain if returned else None,
             reason=evaluation.reason if evaluation else None,
         )
 
     def _diary(self) -> list[ReportedPain]:
-        return sorted(self._reports, key=lambda r: r.at)
+        """The reports recorded before the return check, in time order."""
+        moment = return_check_at(self._check.performed_at, self._check.policy)
+        return sorted((r for r in self._reports if r.at < moment), key=lambda r: r.at)
+
+    def _return_check_answer(self) -> ReportedPain | None:
+        """The first report recorded at or after the return check's moment: the return check's answer."""
+        moment = return_check_at(self._check.performed_at, self._check.policy)
+        answers = sorted((r for r in self._reports if r.at >= moment), key=lambda r: r.at)
+        return answers[0] if answers else None
 
     def _evaluate(self) -> ReliefEvaluation:
         entries = [
-            DiaryEntry(after_block=r.at - self._check.performed_at, pain=r.pain) for r in self._reports
+            DiaryEntry(after_block=r.at - self._check.performed_at, pain=r.pain) for r in self._diary()
         ]
         return evaluate_relief(self._check.baseline_pain, entries, self._check.policy)
 
@@ -157,9 +184,14 @@ class ReliefCheckWorkflow:
         return True
 
     def _settled(self) -> bool:
-        """Positive cannot be undone by later reports; an answered return check is the diary's last word."""
-        sent, answered = self._return_check_sent_at, self._last_arrival
-        if sent is not None and answered is not None and answered >= sent:
+        """True once the verdict can no longer change, or the diary is over.
+
+        Positive is final: it needs a report after the run with relief under `returned_below`, and a report
+        recorded from now on (none is accepted in the future) lies after that one, so it can neither undo
+        the run nor the return. Negative, prolonged and indeterminate can still change while the diary runs.
+        An answered return check (a report recorded at or after its moment) is the diary's last word; a
+        diary report read back later, recorded before that moment, is not."""
+        if self._return_check_answer() is not None:
             return True
         return self._evaluate().result == ReliefResult.POSITIVE
 
@@ -194,8 +226,6 @@ class ReliefCheckWorkflow:
             schedule[number] if number < len(schedule) else diary_window_end(check.performed_at, check.policy)
         )
         self._open_prompt, self._open_prompt_at = number, workflow.now()
-        if is_return_check:
-            self._return_check_sent_at = workflow.now()
         due = local_text(answer_due, check.clinic_timezone)
         workflow.set_current_details(f"Diary prompt {number} of {len(schedule)} sent; answer due {due}")
         template = "return_check" if is_return_check else "diary_prompt"

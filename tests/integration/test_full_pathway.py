@@ -7,6 +7,7 @@ import httpx
 
 from tests.integration.conftest import RecordingProvider
 from tests.integration.polling import next_action_is, poll_view
+from tests.integration.walk import RUN_WAIT_SECONDS
 from tests.referrals import referral_body
 
 CLINICIAN = {"reviewed_by": "Dr. Radiologist"}
@@ -57,9 +58,11 @@ async def test_referral_walks_the_whole_pathway_in_demo_profile(
     )
     assert prompt["next_action"]["action"] == "pain_report"
     assert prompt["next_action"]["actor"] == "patient"
-    for pain in (1, 0, 7):  # near-complete relief twice, then the usual pain returns
+    # Near-complete relief at once and again after a run's length (30 demo min), then the usual pain returns.
+    for pain, then_wait in ((1, RUN_WAIT_SECONDS), (0, 0.0), (7, 0.0)):
         report = await api.post(f"/v1/pathways/{pathway_id}/pain-reports", json={"pain": pain})
         assert report.status_code == 200, report.text
+        await asyncio.sleep(then_wait)
 
     candidacy = await poll_view(api, pathway_id, "candidacy", lambda v: v["stage"] == "candidacy")
     assert candidacy["relief_check"]["result"] == "positive"

@@ -2,8 +2,12 @@
 
 import httpx
 
+from domain.config import DEMO
 from tests.integration.polling import next_action_is, poll_view
 from tests.referrals import referral_body
+
+# Between the first two reports of relief, so that they make a run (domain.relief) in the demo profile.
+RUN_WAIT_SECONDS = DEMO.relief.min_run_duration.total_seconds() + 0.5
 
 
 async def start_at_mri(api: httpx.AsyncClient, referral_id: str) -> str:

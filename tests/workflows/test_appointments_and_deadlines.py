@@ -20,7 +20,7 @@ from workflows.pathway import PatientPathwayWorkflow
 
 Start = Callable[..., Awaitable[PathwayDriver]]
 
-POSITIVE_DIARY = [(timedelta(minutes=15), 1), (timedelta(minutes=30), 1), (timedelta(hours=2), 7)]
+POSITIVE_DIARY = [(timedelta(minutes=15), 1), (timedelta(hours=1), 1), (timedelta(hours=2), 7)]
 TOO_FEW_REPORTS = [(timedelta(minutes=15), 2), (timedelta(minutes=30), 2)]
 
 
@@ -234,13 +234,14 @@ async def test_no_diary_reports_by_two_hours_asks_staff_to_call(start: Start, cl
 async def test_prolonged_relief_goes_to_candidacy_for_the_clinician(start: Start, clinic: FakeClinic) -> None:
     pathway = await start()
     await _to_relief_check(pathway, baseline=8)
-    # At the threshold (87.5 %) twice in a row, and still at 75 % when answering the +24 h return check.
+    # At the threshold (87.5 %) from +15 min through the +8 h prompt; 75 % when answering the +24 h check.
+    return_check = CLINICAL.relief.return_check_offset + timedelta(minutes=5)
     await pathway.diary(
         [
             (timedelta(minutes=15), 1),
-            (timedelta(minutes=30), 1),
             (timedelta(hours=1), 1),
-            (CLINICAL.relief.return_check_offset + timedelta(minutes=5), 2),
+            (timedelta(hours=8), 1),
+            (return_check, 2),
         ]
     )
     view = await pathway.wait_for(
@@ -250,11 +251,44 @@ async def test_prolonged_relief_goes_to_candidacy_for_the_clinician(start: Start
     assert view.stage == Stage.CANDIDACY and view.status == PathwayStatus.ACTIVE
     assert view.relief_check.result == ReliefResult.PROLONGED
     assert view.relief_check.peak_relief_pct == 88
+    assert (view.relief_check.onset_minutes, view.relief_check.relief_duration_minutes) == (15, 7 * 60 + 45)
+    # The return check's answer is shown apart from the diary.
+    performed_at = view.relief_check.performed_at
+    assert performed_at is not None
+    returned_at = view.relief_check.returned_at
+    assert returned_at is not None
+    assert timedelta(0) <= returned_at - (performed_at + return_check) < timedelta(seconds=1)  # when it came
+    assert view.relief_check.return_check_pain == 2
+    assert [r.pain for r in view.relief_check.reports] == [1, 1, 1]
     assert view.criteria.block_positive is None
     assert view.next_action is not None
     assert (view.next_action.actor, view.next_action.action) == (Actor.CLINICIAN, "candidacy_decision")
     assert "no_diary_reports" not in view.attention_reasons
     assert clinic.templates()["return_check"] == 1
+
+
+async def test_a_diary_that_stops_early_is_indeterminate_whatever_the_return_check_says(
+    start: Start, clinic: FakeClinic
+) -> None:
+    pathway = await start()
+    await _to_relief_check(pathway, baseline=8)
+    # Relief from +15 min to +3 h, then silence until the +24 h check, which reports the usual pain: the
+    # return is not in the diary, so the verdict is not positive (nor prolonged: silence is missing data).
+    await pathway.diary(
+        [
+            (timedelta(minutes=15), 1),
+            (timedelta(hours=1), 1),
+            (timedelta(hours=3), 1),
+            (CLINICAL.relief.return_check_offset + timedelta(minutes=5), 8),
+        ]
+    )
+    view = await pathway.wait_for("the diary judged", lambda v: v.relief_check.result is not None)
+    assert view.relief_check.result == ReliefResult.INDETERMINATE
+    assert view.relief_check.return_check_pain == 8
+    assert view.relief_check.onset_minutes == 15
+    assert view.relief_check.relief_duration_minutes == 165
+    assert view.criteria.block_positive is None
+    assert view.stage == Stage.BLOCK  # today's path for an indeterminate block: a repeat block
 
 
 async def test_status_change_for_unknown_appointment_is_refused(start: Start, clinic: FakeClinic) -> None:

@@ -16,7 +16,7 @@ from tests.workflows.pathway_driver import PathwayDriver
 from workflows.pathway import PatientPathwayWorkflow
 
 Start = Callable[..., Awaitable[PathwayDriver]]
-POSITIVE_DIARY = [(timedelta(minutes=15), 1), (timedelta(minutes=30), 1), (timedelta(hours=2), 7)]
+POSITIVE_DIARY = [(timedelta(minutes=15), 1), (timedelta(hours=1), 1), (timedelta(hours=2), 7)]
 
 
 async def _to_follow_up(pathway: PathwayDriver) -> None:

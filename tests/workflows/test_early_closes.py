@@ -65,7 +65,7 @@ async def test_clinician_declines(start: Start, clinic: FakeClinic) -> None:
     await pathway.mri_review()
     await pathway.exam()
     await pathway.block()
-    await pathway.diary([(timedelta(minutes=15), 0), (timedelta(minutes=30), 0), (timedelta(hours=3), 8)])
+    await pathway.diary([(timedelta(minutes=15), 0), (timedelta(hours=1), 0), (timedelta(hours=3), 8)])
     view = await pathway.decide(approved=False, reason="prefers conservative care")
     assert view.outcome == Outcome.DECLINED and view.outcome_reason == "prefers conservative care"
     await _closed(pathway, Outcome.DECLINED)

@@ -10,7 +10,7 @@ from tests.workflows.fakes import FakeClinic
 from tests.workflows.pathway_driver import PathwayDriver
 
 Start = Callable[..., Awaitable[PathwayDriver]]
-POSITIVE_DIARY = [(timedelta(minutes=15), 1), (timedelta(minutes=30), 1), (timedelta(hours=2), 7)]
+POSITIVE_DIARY = [(timedelta(minutes=15), 1), (timedelta(hours=1), 1), (timedelta(hours=2), 7)]
 SMALL = 200  # bytes: an Update's answer or the result, never the view
 
 

@@ -12,7 +12,7 @@ from tests.workflows.pathway_driver import PathwayDriver
 
 Start = Callable[..., Awaitable[PathwayDriver]]
 
-POSITIVE_DIARY = [(timedelta(minutes=15), 1), (timedelta(minutes=30), 1), (timedelta(hours=2), 7)]
+POSITIVE_DIARY = [(timedelta(minutes=15), 1), (timedelta(hours=1), 1), (timedelta(hours=2), 7)]
 
 
 async def test_pathway_walks_every_stage_to_completed(start: Start, clinic: FakeClinic) -> None:
@@ -35,6 +35,11 @@ async def test_pathway_walks_every_stage_to_completed(start: Start, clinic: Fake
     at_candidacy = await pathway.wait_for("candidacy", lambda v: v.stage == Stage.CANDIDACY)
     assert at_candidacy.relief_check.result == ReliefResult.POSITIVE
     assert at_candidacy.relief_check.peak_relief_pct == 88
+    # The run: from the +15 min report to the +1 h one; no return check was needed.
+    assert at_candidacy.relief_check.onset_minutes == 15
+    assert at_candidacy.relief_check.relief_duration_minutes == 45
+    assert at_candidacy.relief_check.returned_at is None
+    assert at_candidacy.relief_check.return_check_pain is None
     assert at_candidacy.criteria.block_positive is True
     assert at_candidacy.next_action is not None and at_candidacy.next_action.actor == Actor.CLINICIAN
 

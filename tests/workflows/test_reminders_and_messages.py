@@ -13,7 +13,7 @@ from workflows.pathway import PatientPathwayWorkflow
 
 Start = Callable[..., Awaitable[PathwayDriver]]
 SHORTLY_BEFORE = CLINICAL.reminder_before
-POSITIVE_DIARY = [(timedelta(minutes=15), 1), (timedelta(minutes=30), 1), (timedelta(hours=2), 7)]
+POSITIVE_DIARY = [(timedelta(minutes=15), 1), (timedelta(hours=1), 1), (timedelta(hours=2), 7)]
 
 
 def _reminder(appointment_id: str) -> str:

@@ -38,7 +38,7 @@ async def test_a_report_sent_again_is_stored_once_and_answered_as_the_first_time
     await pathway.pain_report(PainReport(pain=7, recorded_at=performed_at + timedelta(minutes=30)))
     await pathway.skip_to(diary_window_end(performed_at, CLINICAL.relief) + timedelta(minutes=1))
     view = await pathway.wait_for("the diary judged", lambda v: v.relief_check.result is not None)
-    # [1, 7] is too few reports to judge; the "1" stored twice would have read as a positive block.
+    # [1, 7] is too few reports to judge: the "1" sent again is the same report, not a second one.
     assert [r.pain for r in view.relief_check.reports] == [1, 7]
     assert view.relief_check.result == "indeterminate"
     assert view.stage == Stage.BLOCK  # a repeat block, not candidacy

@@ -107,7 +107,7 @@ async def test_approval_without_anesthesia_is_invalid(start: Start, clinic: Fake
     await pathway.mri_review()
     await pathway.exam()
     await pathway.block()
-    await pathway.diary([(timedelta(minutes=15), 0), (timedelta(minutes=30), 0), (timedelta(hours=3), 8)])
+    await pathway.diary([(timedelta(minutes=15), 0), (timedelta(hours=1), 0), (timedelta(hours=3), 8)])
     await pathway.wait_for("candidacy", lambda v: v.stage == Stage.CANDIDACY)
     refusal = await _refusal(
         pathway,
@@ -147,7 +147,7 @@ async def test_a_procedure_completed_before_its_approval_is_invalid(start: Start
     await pathway.mri_review()
     await pathway.exam()
     await pathway.block()
-    await pathway.diary([(timedelta(minutes=15), 0), (timedelta(minutes=30), 0), (timedelta(hours=3), 8)])
+    await pathway.diary([(timedelta(minutes=15), 0), (timedelta(hours=1), 0), (timedelta(hours=3), 8)])
     await pathway.decide()
     await pathway.booked(AppointmentKind.DVR)
     approved_at = await pathway.workflow_now()
