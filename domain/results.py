@@ -25,6 +25,14 @@ class StepModel(ContractModel):
     """A step's body: unknown fields are refused from a client, and dropped when read back from history."""
 
 
+class ScreeningReview(StepModel):
+    """A clinician's review of a referral that failed the screen: proceed to the MRI, or close."""
+
+    proceed: Flag
+    reason: Reason
+    reviewed_by: Clinician
+
+
 class MriReview(StepModel):
     facet_swelling: Flag
     levels: list[Level] = Field(default_factory=list, max_length=6)

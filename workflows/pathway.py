@@ -25,10 +25,11 @@ with workflow.unsafe.imports_passed_through():
         FollowUpAnswer,
         MriReview,
         ProcedureRecord,
+        ScreeningReview,
     )
     from domain.screening import screen_referral
     from domain.stages import Actor, AttentionReason, Outcome, ReliefResult, Stage, StepName
-    from domain.view import Criteria, FollowUpView, ReliefCheckView
+    from domain.view import Criteria, FollowUpView, ReliefCheckView, ScreeningView
 
 from workflows.appointment_book import AppointmentBook
 from workflows.messenger import Messenger
@@ -56,6 +57,7 @@ class PatientPathwayWorkflow(PathwayHandlers):
         self._waiter = Waiter(self._inbox, self._book, self._board, self._config)
         self._criteria = Criteria()
         self._indications: list[str] = []
+        self._screening = ScreeningView()
         self._relief = ReliefCheckView()
         self._relief_child: workflow.ChildWorkflowHandle[ReliefCheckWorkflow, ReliefOutcome] | None = None
         self._anesthesia: Anesthesia | None = None
@@ -92,9 +94,25 @@ class PatientPathwayWorkflow(PathwayHandlers):
         screening = screen_referral(self._in.referral.symptoms, self._in.referral.history)
         self._criteria.typical_facet_pain = screening.typical_facet_pain
         self._indications = list(screening.indications)
+        self._screening = ScreeningView(
+            typical_facet_pain=screening.typical_facet_pain, reason=screening.reason
+        )
         self._board.event("screened", screening.reason)
-        if not screening.typical_facet_pain:
-            raise PathwayEnded(Outcome.NOT_CANDIDATE, f"screening: {screening.reason}")
+        if screening.typical_facet_pain:
+            return
+        # No rule alone tells a patient "not a candidate": a clinician reviews the failed screen.
+        review = await self._waiter.step(
+            StepName.SCREENING_REVIEW, ScreeningReview, self._config.screening_review_due
+        )
+        self._screening = self._screening.model_copy(
+            update={"review_proceed": review.proceed, "reviewed_by": review.reviewed_by}
+        )
+        verdict = "proceed" if review.proceed else "do not proceed"
+        self._board.event("screening_reviewed", f"{verdict}, by {review.reviewed_by}")
+        if not review.proceed:
+            raise PathwayEnded(
+                Outcome.NOT_CANDIDATE, f"screening: {screening.reason}; clinician: {review.reason}"
+            )
 
     async def _mri(self) -> None:
         self._enter(Stage.MRI)

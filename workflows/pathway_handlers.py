@@ -22,11 +22,12 @@ with workflow.unsafe.imports_passed_through():
         FollowUpAnswer,
         MriReview,
         ProcedureRecord,
+        ScreeningReview,
         StaffRequest,
         Withdrawal,
     )
     from domain.stages import Actor, AttentionReason, Stage, StepName
-    from domain.view import Criteria, FollowUpView, PathwayView, ReliefCheckView
+    from domain.view import Criteria, FollowUpView, PathwayView, ReliefCheckView, ScreeningView
 
 from workflows.appointment_book import AppointmentBook
 from workflows.refusal import CLOCK_SKEW, refuse
@@ -46,8 +47,24 @@ class PathwayHandlers:
     _inbox: StepInbox
     _criteria: Criteria
     _indications: list[str]
+    _screening: ScreeningView
     _relief: ReliefCheckView
     _follow_up: FollowUpView
+
+    @workflow.update(
+        description="Record the clinician's review of a referral that failed the screen (stage intake)."
+    )
+    async def record_screening_review(self, review: ScreeningReview) -> StepAccepted:
+        """Proceed moves on to the MRI; otherwise the pathway closes not_candidate."""
+        return await self._inbox.accept(StepName.SCREENING_REVIEW, review)
+
+    @record_screening_review.validator
+    def _check_screening_review(self, review: ScreeningReview) -> None:
+        self._inbox.check_step(StepName.SCREENING_REVIEW)
+        if self._screening.typical_facet_pain is not False:
+            raise refuse(
+                Refusal.WRONG_STAGE, "no screening review is waiting: the referral passed the screen"
+            )
 
     @workflow.update(description="Record the clinician's MRI review (stage mri).")
     async def record_mri_review(self, review: MriReview) -> StepAccepted:
@@ -170,6 +187,7 @@ class PathwayHandlers:
             profile=self._config.profile,
             criteria=self._criteria,
             indications=self._indications,
+            screening=self._screening,
             appointments=self._book.appointments,
             relief_check=self._relief,
             anesthesia=self._anesthesia,

@@ -39,6 +39,7 @@ from domain.results import (
     MriReview,
     PainReport,
     ProcedureRecord,
+    ScreeningReview,
     StaffRequest,
     Withdrawal,
 )
@@ -140,6 +141,18 @@ async def _recorded(
 async def _release(step: StepRequest, key: StepKey | None) -> None:
     if key is not None:
         await release_step_key(step.pool, key)
+
+
+@router.post(
+    "/v1/pathways/{pathway_id}/screening-review",
+    summary="Record the clinician's review of a failed screen",
+    responses=_PROBLEMS,
+)
+async def record_screening_review(client: Clinical, body: ScreeningReview, step: Step) -> PathwayView:
+    def send(update_id: str | None) -> Awaitable[object]:
+        return step.handle.execute_update(Pathway.record_screening_review, body, id=update_id)
+
+    return await _recorded(step, client, "screening-review", body, send, "screening_review.write")
 
 
 @router.post(

@@ -22,6 +22,7 @@ from domain.results import (
     MriReview,
     PainReport,
     ProcedureRecord,
+    ScreeningReview,
     Withdrawal,
 )
 from domain.stages import Stage
@@ -99,6 +100,18 @@ class PathwayDriver:
         """Waits for the pathway to end, then reads its final view."""
         await self.handle.result()
         return await self.view()
+
+    async def screening_review(self, proceed: bool, reason: str = "reviewed the referral") -> PathwayView:
+        await self.wait_for(
+            "screening review due",
+            lambda v: v.next_action is not None and v.next_action.action == "screening_review",
+        )
+        return await self._taken(
+            self.handle.execute_update(
+                PatientPathwayWorkflow.record_screening_review,
+                ScreeningReview(proceed=proceed, reason=reason, reviewed_by="Dr. Screener"),
+            )
+        )
 
     async def mri_review(self, swelling: bool = True) -> PathwayView:
         await self.wait_for(

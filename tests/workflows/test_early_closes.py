@@ -4,7 +4,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from domain.appointments import AppointmentKind, AppointmentStatus
-from domain.stages import Outcome, PathwayStatus, ReliefResult, Stage
+from domain.stages import Actor, Outcome, PathwayStatus, ReliefResult, Stage
 from tests.workflows.conftest import clinical_referral
 from tests.workflows.fakes import FakeClinic
 from tests.workflows.pathway_driver import PathwayDriver
@@ -17,13 +17,38 @@ async def _closed(pathway: PathwayDriver, outcome: Outcome) -> None:
     assert (final.stage, final.status, final.outcome) == (Stage.CLOSED, PathwayStatus.CLOSED, outcome)
 
 
-async def test_screen_fail_closes_not_candidate(start: Start, clinic: FakeClinic) -> None:
+async def test_screen_fail_waits_for_a_clinician_who_closes_not_candidate(
+    start: Start, clinic: FakeClinic
+) -> None:
     pathway = await start(clinical_referral(pain_below_knee=True))
+    waiting = await pathway.wait_for(
+        "screening review due",
+        lambda v: v.next_action is not None and v.next_action.action == "screening_review",
+    )
+    assert (waiting.stage, waiting.status) == (Stage.INTAKE, PathwayStatus.ACTIVE)
+    assert waiting.next_action is not None and waiting.next_action.actor == Actor.CLINICIAN
+    assert waiting.screening.typical_facet_pain is False
+    assert waiting.screening.reason is not None and "below the knee" in waiting.screening.reason
+    assert "not_candidate" not in clinic.templates()
+
+    view = await pathway.screening_review(proceed=False, reason="radicular pain, refer to spine surgery")
+    assert view.outcome == Outcome.NOT_CANDIDATE
     final = await pathway.result()
-    assert final.outcome == Outcome.NOT_CANDIDATE
     assert final.criteria.typical_facet_pain is False
     assert final.outcome_reason is not None and "below the knee" in final.outcome_reason
+    assert (final.screening.review_proceed, final.screening.reviewed_by) == (False, "Dr. Screener")
+    assert any(e.event == "screening_reviewed" and "Dr. Screener" in e.detail for e in final.timeline)
     assert clinic.templates()["not_candidate"] == 1
+
+
+async def test_screen_fail_a_clinician_lets_proceed_to_the_mri(start: Start, clinic: FakeClinic) -> None:
+    pathway = await start(clinical_referral(pain_below_knee=True))
+    view = await pathway.screening_review(proceed=True, reason="knee pain is from a known meniscal tear")
+    assert (view.stage, view.status) == (Stage.MRI, PathwayStatus.ACTIVE)
+    assert view.screening.review_proceed is True
+    reviewed = await pathway.mri_review()
+    assert reviewed.stage == Stage.EXAM
+    await pathway.withdraw()
 
 
 async def test_mri_without_swelling_closes_not_candidate(start: Start, clinic: FakeClinic) -> None:

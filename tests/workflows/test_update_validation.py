@@ -15,6 +15,7 @@ from domain.results import (
     ExamResult,
     PainReport,
     ProcedureRecord,
+    ScreeningReview,
     Withdrawal,
 )
 from domain.stages import Stage
@@ -100,6 +101,16 @@ async def test_block_in_the_future_is_invalid(start: Start, clinic: FakeClinic) 
     )
     assert (refusal.type, refusal.message) == ("InvalidStep", "performed_at is in the future")
     assert (await pathway.view()).stage == Stage.BLOCK
+
+
+async def test_a_screening_review_is_refused_when_the_screen_passed(start: Start, clinic: FakeClinic) -> None:
+    pathway = await start()
+    await pathway.wait_for("mri", lambda v: v.stage == Stage.MRI)
+    review = ScreeningReview(proceed=True, reason="r", reviewed_by="Dr. Screener")
+    refusal = await _refusal(pathway, PatientPathwayWorkflow.record_screening_review, review)
+    assert refusal.type == "WrongStage"
+    assert await _accepted_updates(pathway) == 0
+    await pathway.withdraw()
 
 
 async def test_approval_without_anesthesia_is_invalid(start: Start, clinic: FakeClinic) -> None:
