@@ -73,8 +73,7 @@ class PatientPathwayWorkflow(PathwayHandlers):
             await self._intake()
             await self._mri()
             await self._exam()
-            await self._block_and_relief_check()
-            await self._candidacy()
+            await self._blocks_and_candidacy()
             procedure = await self._dvr()
             await self._follow_up_next_day(procedure)
             self._board.finish(Stage.COMPLETED, Outcome.DVR_COMPLETED, "DVR performed and followed up")
@@ -139,23 +138,26 @@ class PatientPathwayWorkflow(PathwayHandlers):
         if not exam.palpation_concordant:
             raise PathwayEnded(Outcome.NOT_CANDIDATE, "exam did not reproduce the usual pain")
 
-    async def _block_and_relief_check(self) -> None:
-        blocks_allowed = 1 + self._config.relief.repeat_blocks_allowed
-        for block_number in range(1, blocks_allowed + 1):
+    async def _blocks_and_candidacy(self) -> None:
+        """Each block's relief check goes to the clinician's candidacy decision, whatever its verdict: they
+        approve, decline, or book another block (back to `block`)."""
+        block_number = 1
+        while True:
             self._enter(Stage.BLOCK)
             await self._book.book(AppointmentKind.BLOCK)
             record = await self._waiter.step(StepName.BLOCK, BlockRecord, self._config.block_record_due)
             outcome = await self._relief_check(block_number, record)
             if outcome.result == ReliefResult.POSITIVE:
                 self._criteria.block_positive = True
-                return
-            if outcome.result == ReliefResult.PROLONGED:
-                return  # relief has not worn off: the clinician decides at candidacy
-            if outcome.result == ReliefResult.NEGATIVE:
+            elif outcome.result == ReliefResult.NEGATIVE:
                 self._criteria.block_positive = False
-                raise PathwayEnded(Outcome.NOT_CANDIDATE, f"medial branch block negative: {outcome.reason}")
-            self._board.event("block_indeterminate", outcome.reason)
-        raise PathwayEnded(Outcome.NOT_CANDIDATE, "relief check indeterminate after a repeat block")
+            else:
+                self._criteria.block_positive = None
+            decision = await self._candidacy(block_number, outcome)
+            if not decision.repeat_block:
+                return
+            self._board.event("repeat_block_chosen", f"block {block_number + 1}, by {decision.decided_by}")
+            block_number += 1
 
     async def _relief_check(self, block_number: int, record: BlockRecord) -> ReliefOutcome:
         performed_at = record.performed_at or workflow.now()
@@ -201,21 +203,35 @@ class PatientPathwayWorkflow(PathwayHandlers):
         self._board.event("relief_evaluated", f"{outcome.result.value}: {outcome.reason}")
         return outcome
 
-    async def _candidacy(self) -> None:
+    async def _candidacy(self, block_number: int, relief: ReliefOutcome) -> CandidacyDecision:
+        """The clinician decides with the rule's verdict and the criteria shown. Declining after a verdict
+        that is not positive closes not_candidate; after a positive one, declined."""
         self._enter(Stage.CANDIDACY)
+        criteria = ", ".join(f"{name}: {value}" for name, value in self._criteria.model_dump().items())
+        self._board.event("candidacy_due", f"block {block_number} {relief.result.value}; {criteria}")
         due = workflow.now() + self._config.candidacy_decision_due
+        key = "decision-due:candidacy" if block_number == 1 else f"decision-due:candidacy-{block_number}"
         self._messenger.to_staff(
             "clinician_decision_due",
-            "decision-due:candidacy",
+            key,
             {"pathway_id": self._id, "action": "candidacy decision", "when": self._board.local(due)},
         )
         decision = await self._waiter.step(
             StepName.CANDIDACY_DECISION, CandidacyDecision, self._config.candidacy_decision_due
         )
+        if decision.repeat_block:
+            return decision
         if not decision.approved:
+            self._board.event("candidacy_declined", f"by {decision.decided_by}")
+            if relief.result != ReliefResult.POSITIVE:
+                reason = f"medial branch block {relief.result.value}; clinician declined DVR"
+                raise PathwayEnded(Outcome.NOT_CANDIDATE, decision.reason or reason)
             raise PathwayEnded(Outcome.DECLINED, decision.reason or "clinician declined DVR")
         self._anesthesia = decision.anesthesia
-        self._board.event("candidacy_approved", f"anesthesia: {decision.anesthesia}")
+        overridden = ", against the block's verdict" if decision.override_reason else ""
+        detail = f"anesthesia: {decision.anesthesia}{overridden}, by {decision.decided_by}"
+        self._board.event("candidacy_approved", detail)
+        return decision
 
     async def _dvr(self) -> ProcedureRecord:
         self._enter(Stage.DVR_SCHEDULED)

@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
         StaffRequest,
         Withdrawal,
     )
-    from domain.stages import Actor, AttentionReason, Stage, StepName
+    from domain.stages import Actor, AttentionReason, ReliefResult, Stage, StepName
     from domain.view import Criteria, FollowUpView, PathwayView, ReliefCheckView, ScreeningView
 
 from workflows.appointment_book import AppointmentBook
@@ -109,8 +109,26 @@ class PathwayHandlers:
     @record_candidacy_decision.validator
     def _check_candidacy_decision(self, decision: CandidacyDecision) -> None:
         self._inbox.check_step(StepName.CANDIDACY_DECISION)
-        if decision.approved and decision.anesthesia is None:
+        if decision.approved and decision.repeat_block:
+            raise refuse(Refusal.INVALID_STEP, "approve, or book another block, not both")
+        if decision.repeat_block:
+            repeats = self._relief.block_number - 1
+            if repeats >= self._config.relief.repeat_blocks_allowed and decision.override_reason is None:
+                raise refuse(
+                    Refusal.INVALID_STEP, "the policy's repeat blocks are used: override_reason is required"
+                )
+            return
+        if not decision.approved:
+            return
+        if decision.anesthesia is None:
             raise refuse(Refusal.INVALID_STEP, "anesthesia (twilight or general) is required when approving")
+        if decision.safety_checklist is None or not decision.safety_checklist.complete:
+            raise refuse(Refusal.INVALID_STEP, "every item of the safety_checklist must be true to approve")
+        if self._relief.result != ReliefResult.POSITIVE and decision.override_reason is None:
+            raise refuse(
+                Refusal.INVALID_STEP,
+                "the block was not positive: override_reason is required to approve",
+            )
 
     @workflow.update(description="Record the DVR as completed, or cancelled to rebook (stage dvr_scheduled).")
     async def record_procedure(self, procedure: ProcedureRecord) -> StepAccepted:

@@ -11,8 +11,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.answers import PathwayResult
 from domain.appointments import Appointment, AppointmentKind, AppointmentStatus
+from domain.config import CLINICAL
 from domain.identifiers import relief_check_id
 from domain.inputs import PathwayInput
+from domain.relief import diary_window_end
 from domain.results import (
     AppointmentStatusChange,
     BlockRecord,
@@ -22,6 +24,7 @@ from domain.results import (
     MriReview,
     PainReport,
     ProcedureRecord,
+    SafetyChecklist,
     ScreeningReview,
     Withdrawal,
 )
@@ -33,6 +36,13 @@ from workflows.pathway import PatientPathwayWorkflow
 from workflows.reading import read_pathway_view
 from workflows.relief_check import ReliefCheckWorkflow
 from workflows.start import start_pathway
+
+SAFE = SafetyChecklist(
+    anticoagulants_managed=True,
+    no_active_infection=True,
+    allergies_reviewed=True,
+    pregnancy_excluded_or_not_applicable=True,
+)
 
 
 class PathwayDriver:
@@ -158,6 +168,14 @@ class PathwayDriver:
             await self.skip_to(performed_at + after)
             await self.pain_report(PainReport(pain=pain))
 
+    async def skip_past_diary_window(self) -> None:
+        """Skips the workflow clock past the end of the current block's diary window."""
+        view = await self.view()
+        assert view.relief_check.performed_at is not None
+        await self.skip_to(
+            diary_window_end(view.relief_check.performed_at, CLINICAL.relief) + timedelta(minutes=1)
+        )
+
     async def skip_to(self, at: datetime) -> None:
         now = await self.workflow_now()
         if at > now:
@@ -167,16 +185,15 @@ class PathwayDriver:
         return await self.env.get_current_time()
 
     async def decide(self, approved: bool = True, **extra: Any) -> PathwayView:
+        """The candidacy decision; an approval carries a complete safety checklist unless `extra` says."""
         await self.wait_for("candidacy", lambda v: v.stage == Stage.CANDIDACY)
+        if approved:
+            extra.setdefault("anesthesia", "twilight")
+            extra.setdefault("safety_checklist", SAFE)
         return await self._taken(
             self.handle.execute_update(
                 PatientPathwayWorkflow.record_candidacy_decision,
-                CandidacyDecision(
-                    approved=approved,
-                    anesthesia="twilight" if approved else None,
-                    decided_by="Dr. Surgeon",
-                    **extra,
-                ),
+                CandidacyDecision(approved=approved, decided_by="Dr. Surgeon", **extra),
             )
         )
 

@@ -10,6 +10,12 @@ from tests.workflows.fakes import FakeClinic
 from tests.workflows.pathway_driver import PathwayDriver
 
 Start = Callable[..., Awaitable[PathwayDriver]]
+NEGATIVE_DIARY = [
+    (timedelta(minutes=15), 7),
+    (timedelta(minutes=30), 6),
+    (timedelta(hours=1), 7),
+    (timedelta(hours=2), 8),
+]
 
 
 async def _closed(pathway: PathwayDriver, outcome: Outcome) -> None:
@@ -66,23 +72,30 @@ async def test_exam_not_concordant_closes_not_candidate(start: Start, clinic: Fa
     await _closed(pathway, Outcome.NOT_CANDIDATE)
 
 
-async def test_negative_block_closes_not_candidate(start: Start, clinic: FakeClinic) -> None:
+async def test_negative_block_goes_to_the_clinician_whose_decline_closes_not_candidate(
+    start: Start, clinic: FakeClinic
+) -> None:
     pathway = await start()
     await pathway.mri_review()
     await pathway.exam()
     await pathway.block(baseline=8)
-    await pathway.diary(
-        [
-            (timedelta(minutes=15), 7),
-            (timedelta(minutes=30), 6),
-            (timedelta(hours=1), 7),
-            (timedelta(hours=2), 8),
-        ]
-    )
-    final = await pathway.result()  # the window's end is hours away: the test server skips to it
-    assert final.outcome == Outcome.NOT_CANDIDATE
-    assert final.relief_check.result == ReliefResult.NEGATIVE
-    assert final.criteria.block_positive is False
+    await pathway.diary(NEGATIVE_DIARY)
+    await pathway.skip_past_diary_window()  # the clinician is asked once the diary window has ended
+    view = await pathway.wait_for("candidacy", lambda v: v.stage == Stage.CANDIDACY)
+    assert view.status == PathwayStatus.ACTIVE
+    assert view.relief_check.result == ReliefResult.NEGATIVE
+    assert view.criteria.block_positive is False
+    assert view.next_action is not None
+    assert (view.next_action.actor, view.next_action.action) == (Actor.CLINICIAN, "candidacy_decision")
+    assert any(e.event == "candidacy_due" and "negative" in e.detail for e in view.timeline)
+    assert "not_candidate" not in clinic.templates()
+
+    declined = await pathway.decide(approved=False)
+    assert declined.outcome == Outcome.NOT_CANDIDATE
+    await _closed(pathway, Outcome.NOT_CANDIDATE)
+    final = await pathway.result()
+    assert any(e.event == "candidacy_declined" and "Dr. Surgeon" in e.detail for e in final.timeline)
+    await pathway.wait_for("letter", lambda _: clinic.templates().get("not_candidate") == 1)
 
 
 async def test_clinician_declines(start: Start, clinic: FakeClinic) -> None:
@@ -94,6 +107,7 @@ async def test_clinician_declines(start: Start, clinic: FakeClinic) -> None:
     view = await pathway.decide(approved=False, reason="prefers conservative care")
     assert view.outcome == Outcome.DECLINED and view.outcome_reason == "prefers conservative care"
     await _closed(pathway, Outcome.DECLINED)
+    await pathway.wait_for("letter", lambda _: clinic.templates().get("not_candidate") == 1)
 
 
 async def test_withdrawal_closes_and_cancels_booked_appointments(start: Start, clinic: FakeClinic) -> None:
