@@ -124,7 +124,8 @@ class PatientPathwayWorkflow(PathwayHandlers):
             await self._book.book(AppointmentKind.MRI)
         review = await self._waiter.step(StepName.MRI_REVIEW, MriReview, self._config.mri_review_due)
         self._criteria.mri_facet_swelling = review.facet_swelling
-        self._board.event("mri_reviewed", f"facet swelling: {'yes' if review.facet_swelling else 'no'}")
+        swelling = "yes" if review.facet_swelling else "no"
+        self._board.event("mri_reviewed", f"facet swelling: {swelling}, by {review.reviewed_by}")
         if not review.facet_swelling:
             raise PathwayEnded(Outcome.NOT_CANDIDATE, "MRI shows no facet joint swelling")
 
@@ -134,7 +135,7 @@ class PatientPathwayWorkflow(PathwayHandlers):
         exam = await self._waiter.step(StepName.EXAM, ExamResult, self._config.exam_result_due)
         self._criteria.exam_concordant = exam.palpation_concordant
         concordant = "yes" if exam.palpation_concordant else "no"
-        self._board.event("exam_recorded", f"palpation concordant: {concordant}")
+        self._board.event("exam_recorded", f"palpation concordant: {concordant}, by {exam.examined_by}")
         if not exam.palpation_concordant:
             raise PathwayEnded(Outcome.NOT_CANDIDATE, "exam did not reproduce the usual pain")
 
@@ -167,7 +168,8 @@ class PatientPathwayWorkflow(PathwayHandlers):
             baseline_pain=record.baseline_pain,
             performed_at=performed_at,
         )
-        detail = f"block {block_number}, {record.anesthetic}, baseline {record.baseline_pain}"
+        baseline, by = record.baseline_pain, record.performed_by
+        detail = f"block {block_number}, {record.anesthetic}, baseline {baseline}, by {by}"
         self._board.event("block_performed", detail)
         self._enter(Stage.RELIEF_CHECK)
         first_prompt = performed_at + self._config.relief.prompt_offsets[0]
@@ -242,9 +244,11 @@ class PatientPathwayWorkflow(PathwayHandlers):
             )
             if record.status == "completed":
                 levels = ", ".join(record.levels_treated) or "-"
-                self._board.event("procedure_completed", f"levels treated: {levels}")
+                self._board.event(
+                    "procedure_completed", f"levels treated: {levels}, by {record.performed_by}"
+                )
                 return record
-            self._board.event("procedure_cancelled", "rebooking the DVR")
+            self._board.event("procedure_cancelled", f"rebooking the DVR, by {record.performed_by}")
             cancelled = self._book.current(AppointmentKind.DVR)
             assert cancelled is not None  # the validator required a booked DVR
             await self._book.record(cancelled, AppointmentStatus.CANCELLED)
