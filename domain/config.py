@@ -71,6 +71,7 @@ class PathwayConfig(BaseModel):
     relief: ReliefPolicy = Field(default_factory=ReliefPolicy)
     mri_max_age: timedelta = timedelta(days=365)
     # Clinician deadlines, counted from the end of the step's appointment (or from when the step became due).
+    screening_review_due: timedelta = timedelta(days=3)
     mri_review_due: timedelta = timedelta(days=3)
     exam_result_due: timedelta = timedelta(days=1)
     block_record_due: timedelta = timedelta(days=1)
@@ -111,6 +112,7 @@ class PathwayConfig(BaseModel):
                         "missed_after": relief.missed_after / factor,
                     }
                 ),
+                "screening_review_due": self.screening_review_due / factor,
                 "mri_review_due": self.mri_review_due / factor,
                 "exam_result_due": self.exam_result_due / factor,
                 "block_record_due": self.block_record_due / factor,

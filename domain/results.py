@@ -25,6 +25,14 @@ class StepModel(ContractModel):
     """A step's body: unknown fields are refused from a client, and dropped when read back from history."""
 
 
+class ScreeningReview(StepModel):
+    """A clinician's review of a referral that failed the screen: proceed to the MRI, or close."""
+
+    proceed: Flag
+    reason: Reason
+    reviewed_by: Clinician
+
+
 class MriReview(StepModel):
     facet_swelling: Flag
     levels: list[Level] = Field(default_factory=list, max_length=6)
@@ -52,11 +60,41 @@ class PainReport(StepModel):
     recorded_at: ClinicalInstant | None = Field(default=None, description="Defaults to when it is received")
 
 
+class SafetyChecklist(StepModel):
+    """The pre-procedure safety checklist: every item must be true to approve DVR."""
+
+    anticoagulants_managed: Flag
+    no_active_infection: Flag
+    allergies_reviewed: Flag
+    pregnancy_excluded_or_not_applicable: Flag
+
+    @property
+    def complete(self) -> bool:
+        return all(
+            (
+                self.anticoagulants_managed,
+                self.no_active_infection,
+                self.allergies_reviewed,
+                self.pregnancy_excluded_or_not_applicable,
+            )
+        )
+
+
 class CandidacyDecision(StepModel):
     approved: Flag
     anesthesia: Anesthesia | None = Field(default=None, description="Required when approved")
     decided_by: Clinician
     reason: Reason | None = None
+    repeat_block: Flag = Field(
+        default=False, description="Book another block instead of deciding now (not with approved)"
+    )
+    override_reason: Reason | None = Field(
+        default=None,
+        description="Required to approve after a block that was not positive, or to repeat past the policy",
+    )
+    safety_checklist: SafetyChecklist | None = Field(
+        default=None, description="Required when approved, with every item true"
+    )
 
 
 class ProcedureRecord(StepModel):

@@ -55,6 +55,7 @@ class Actor(StrEnum):
 class StepName(StrEnum):
     """A clinician's, patient's or staff member's step on the pathway; each is taken in one stage."""
 
+    SCREENING_REVIEW = "screening_review"
     MRI_REVIEW = "mri_review"
     EXAM = "exam"
     BLOCK = "block"
@@ -74,6 +75,7 @@ class StepName(StrEnum):
 
 
 _STEP_STAGE = {
+    StepName.SCREENING_REVIEW: Stage.INTAKE,
     StepName.MRI_REVIEW: Stage.MRI,
     StepName.EXAM: Stage.EXAM,
     StepName.BLOCK: Stage.BLOCK,
@@ -86,6 +88,7 @@ _STEP_STAGE = {
 class AttentionReason(StrEnum):
     """Why a pathway needs a person (`NeedsAttention`); staff are told once per reason while it stands."""
 
+    SCREENING_REVIEW_OVERDUE = "screening_review_overdue"
     MRI_REVIEW_OVERDUE = "mri_review_overdue"
     EXAM_OVERDUE = "exam_overdue"
     BLOCK_OVERDUE = "block_overdue"

@@ -21,6 +21,15 @@ class Criteria(BaseModel):
     block_positive: bool | None = None
 
 
+class ScreeningView(BaseModel):
+    """Criterion 1 as the screen found it, and the clinician's review when the screen failed."""
+
+    typical_facet_pain: bool | None = None
+    reason: str | None = None
+    review_proceed: bool | None = None
+    reviewed_by: str | None = None
+
+
 class ReportedPain(BaseModel):
     at: datetime
     pain: int
@@ -75,6 +84,7 @@ class PathwayView(BaseModel):
     """The version of its clinic's policy the pathway started with, and keeps."""
     criteria: Criteria = Field(default_factory=Criteria)
     indications: list[str] = Field(default_factory=list)
+    screening: ScreeningView = Field(default_factory=ScreeningView)
     appointments: list[Appointment] = Field(default_factory=list)
     relief_check: ReliefCheckView = Field(default_factory=ReliefCheckView)
     anesthesia: Anesthesia | None = None

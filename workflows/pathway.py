@@ -25,10 +25,11 @@ with workflow.unsafe.imports_passed_through():
         FollowUpAnswer,
         MriReview,
         ProcedureRecord,
+        ScreeningReview,
     )
     from domain.screening import screen_referral
     from domain.stages import Actor, AttentionReason, Outcome, ReliefResult, Stage, StepName
-    from domain.view import Criteria, FollowUpView, ReliefCheckView
+    from domain.view import Criteria, FollowUpView, ReliefCheckView, ScreeningView
 
 from workflows.appointment_book import AppointmentBook
 from workflows.messenger import Messenger
@@ -56,6 +57,7 @@ class PatientPathwayWorkflow(PathwayHandlers):
         self._waiter = Waiter(self._inbox, self._book, self._board, self._config)
         self._criteria = Criteria()
         self._indications: list[str] = []
+        self._screening = ScreeningView()
         self._relief = ReliefCheckView()
         self._relief_child: workflow.ChildWorkflowHandle[ReliefCheckWorkflow, ReliefOutcome] | None = None
         self._anesthesia: Anesthesia | None = None
@@ -71,8 +73,7 @@ class PatientPathwayWorkflow(PathwayHandlers):
             await self._intake()
             await self._mri()
             await self._exam()
-            await self._block_and_relief_check()
-            await self._candidacy()
+            await self._blocks_and_candidacy()
             procedure = await self._dvr()
             await self._follow_up_next_day(procedure)
             self._board.finish(Stage.COMPLETED, Outcome.DVR_COMPLETED, "DVR performed and followed up")
@@ -92,9 +93,25 @@ class PatientPathwayWorkflow(PathwayHandlers):
         screening = screen_referral(self._in.referral.symptoms, self._in.referral.history)
         self._criteria.typical_facet_pain = screening.typical_facet_pain
         self._indications = list(screening.indications)
+        self._screening = ScreeningView(
+            typical_facet_pain=screening.typical_facet_pain, reason=screening.reason
+        )
         self._board.event("screened", screening.reason)
-        if not screening.typical_facet_pain:
-            raise PathwayEnded(Outcome.NOT_CANDIDATE, f"screening: {screening.reason}")
+        if screening.typical_facet_pain:
+            return
+        # No rule alone tells a patient "not a candidate": a clinician reviews the failed screen.
+        review = await self._waiter.step(
+            StepName.SCREENING_REVIEW, ScreeningReview, self._config.screening_review_due
+        )
+        self._screening = self._screening.model_copy(
+            update={"review_proceed": review.proceed, "reviewed_by": review.reviewed_by}
+        )
+        verdict = "proceed" if review.proceed else "do not proceed"
+        self._board.event("screening_reviewed", f"{verdict}, by {review.reviewed_by}")
+        if not review.proceed:
+            raise PathwayEnded(
+                Outcome.NOT_CANDIDATE, f"screening: {screening.reason}; clinician: {review.reason}"
+            )
 
     async def _mri(self) -> None:
         self._enter(Stage.MRI)
@@ -107,7 +124,8 @@ class PatientPathwayWorkflow(PathwayHandlers):
             await self._book.book(AppointmentKind.MRI)
         review = await self._waiter.step(StepName.MRI_REVIEW, MriReview, self._config.mri_review_due)
         self._criteria.mri_facet_swelling = review.facet_swelling
-        self._board.event("mri_reviewed", f"facet swelling: {'yes' if review.facet_swelling else 'no'}")
+        swelling = "yes" if review.facet_swelling else "no"
+        self._board.event("mri_reviewed", f"facet swelling: {swelling}, by {review.reviewed_by}")
         if not review.facet_swelling:
             raise PathwayEnded(Outcome.NOT_CANDIDATE, "MRI shows no facet joint swelling")
 
@@ -117,27 +135,30 @@ class PatientPathwayWorkflow(PathwayHandlers):
         exam = await self._waiter.step(StepName.EXAM, ExamResult, self._config.exam_result_due)
         self._criteria.exam_concordant = exam.palpation_concordant
         concordant = "yes" if exam.palpation_concordant else "no"
-        self._board.event("exam_recorded", f"palpation concordant: {concordant}")
+        self._board.event("exam_recorded", f"palpation concordant: {concordant}, by {exam.examined_by}")
         if not exam.palpation_concordant:
             raise PathwayEnded(Outcome.NOT_CANDIDATE, "exam did not reproduce the usual pain")
 
-    async def _block_and_relief_check(self) -> None:
-        blocks_allowed = 1 + self._config.relief.repeat_blocks_allowed
-        for block_number in range(1, blocks_allowed + 1):
+    async def _blocks_and_candidacy(self) -> None:
+        """Each block's relief check goes to the clinician's candidacy decision, whatever its verdict: they
+        approve, decline, or book another block (back to `block`)."""
+        block_number = 1
+        while True:
             self._enter(Stage.BLOCK)
             await self._book.book(AppointmentKind.BLOCK)
             record = await self._waiter.step(StepName.BLOCK, BlockRecord, self._config.block_record_due)
             outcome = await self._relief_check(block_number, record)
             if outcome.result == ReliefResult.POSITIVE:
                 self._criteria.block_positive = True
-                return
-            if outcome.result == ReliefResult.PROLONGED:
-                return  # relief has not worn off: the clinician decides at candidacy
-            if outcome.result == ReliefResult.NEGATIVE:
+            elif outcome.result == ReliefResult.NEGATIVE:
                 self._criteria.block_positive = False
-                raise PathwayEnded(Outcome.NOT_CANDIDATE, f"medial branch block negative: {outcome.reason}")
-            self._board.event("block_indeterminate", outcome.reason)
-        raise PathwayEnded(Outcome.NOT_CANDIDATE, "relief check indeterminate after a repeat block")
+            else:
+                self._criteria.block_positive = None
+            decision = await self._candidacy(block_number, outcome)
+            if not decision.repeat_block:
+                return
+            self._board.event("repeat_block_chosen", f"block {block_number + 1}, by {decision.decided_by}")
+            block_number += 1
 
     async def _relief_check(self, block_number: int, record: BlockRecord) -> ReliefOutcome:
         performed_at = record.performed_at or workflow.now()
@@ -147,7 +168,8 @@ class PatientPathwayWorkflow(PathwayHandlers):
             baseline_pain=record.baseline_pain,
             performed_at=performed_at,
         )
-        detail = f"block {block_number}, {record.anesthetic}, baseline {record.baseline_pain}"
+        baseline, by = record.baseline_pain, record.performed_by
+        detail = f"block {block_number}, {record.anesthetic}, baseline {baseline}, by {by}"
         self._board.event("block_performed", detail)
         self._enter(Stage.RELIEF_CHECK)
         first_prompt = performed_at + self._config.relief.prompt_offsets[0]
@@ -187,21 +209,35 @@ class PatientPathwayWorkflow(PathwayHandlers):
         self._board.event("relief_evaluated", f"{outcome.result.value}: {outcome.reason}")
         return outcome
 
-    async def _candidacy(self) -> None:
+    async def _candidacy(self, block_number: int, relief: ReliefOutcome) -> CandidacyDecision:
+        """The clinician decides with the rule's verdict and the criteria shown. Declining after a verdict
+        that is not positive closes not_candidate; after a positive one, declined."""
         self._enter(Stage.CANDIDACY)
+        criteria = ", ".join(f"{name}: {value}" for name, value in self._criteria.model_dump().items())
+        self._board.event("candidacy_due", f"block {block_number} {relief.result.value}; {criteria}")
         due = workflow.now() + self._config.candidacy_decision_due
+        key = "decision-due:candidacy" if block_number == 1 else f"decision-due:candidacy-{block_number}"
         self._messenger.to_staff(
             "clinician_decision_due",
-            "decision-due:candidacy",
+            key,
             {"pathway_id": self._id, "action": "candidacy decision", "when": self._board.local(due)},
         )
         decision = await self._waiter.step(
             StepName.CANDIDACY_DECISION, CandidacyDecision, self._config.candidacy_decision_due
         )
+        if decision.repeat_block:
+            return decision
         if not decision.approved:
+            self._board.event("candidacy_declined", f"by {decision.decided_by}")
+            if relief.result != ReliefResult.POSITIVE:
+                reason = f"medial branch block {relief.result.value}; clinician declined DVR"
+                raise PathwayEnded(Outcome.NOT_CANDIDATE, decision.reason or reason)
             raise PathwayEnded(Outcome.DECLINED, decision.reason or "clinician declined DVR")
         self._anesthesia = decision.anesthesia
-        self._board.event("candidacy_approved", f"anesthesia: {decision.anesthesia}")
+        overridden = ", against the block's verdict" if decision.override_reason else ""
+        detail = f"anesthesia: {decision.anesthesia}{overridden}, by {decision.decided_by}"
+        self._board.event("candidacy_approved", detail)
+        return decision
 
     async def _dvr(self) -> ProcedureRecord:
         self._enter(Stage.DVR_SCHEDULED)
@@ -212,9 +248,11 @@ class PatientPathwayWorkflow(PathwayHandlers):
             )
             if record.status == "completed":
                 levels = ", ".join(record.levels_treated) or "-"
-                self._board.event("procedure_completed", f"levels treated: {levels}")
+                self._board.event(
+                    "procedure_completed", f"levels treated: {levels}, by {record.performed_by}"
+                )
                 return record
-            self._board.event("procedure_cancelled", "rebooking the DVR")
+            self._board.event("procedure_cancelled", f"rebooking the DVR, by {record.performed_by}")
             cancelled = self._book.current(AppointmentKind.DVR)
             assert cancelled is not None  # the validator required a booked DVR
             await self._book.record(cancelled, AppointmentStatus.CANCELLED)

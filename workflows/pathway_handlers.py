@@ -22,11 +22,12 @@ with workflow.unsafe.imports_passed_through():
         FollowUpAnswer,
         MriReview,
         ProcedureRecord,
+        ScreeningReview,
         StaffRequest,
         Withdrawal,
     )
-    from domain.stages import Actor, AttentionReason, Stage, StepName
-    from domain.view import Criteria, FollowUpView, PathwayView, ReliefCheckView
+    from domain.stages import Actor, AttentionReason, ReliefResult, Stage, StepName
+    from domain.view import Criteria, FollowUpView, PathwayView, ReliefCheckView, ScreeningView
 
 from workflows.appointment_book import AppointmentBook
 from workflows.refusal import CLOCK_SKEW, refuse
@@ -46,8 +47,24 @@ class PathwayHandlers:
     _inbox: StepInbox
     _criteria: Criteria
     _indications: list[str]
+    _screening: ScreeningView
     _relief: ReliefCheckView
     _follow_up: FollowUpView
+
+    @workflow.update(
+        description="Record the clinician's review of a referral that failed the screen (stage intake)."
+    )
+    async def record_screening_review(self, review: ScreeningReview) -> StepAccepted:
+        """Proceed moves on to the MRI; otherwise the pathway closes not_candidate."""
+        return await self._inbox.accept(StepName.SCREENING_REVIEW, review)
+
+    @record_screening_review.validator
+    def _check_screening_review(self, review: ScreeningReview) -> None:
+        self._inbox.check_step(StepName.SCREENING_REVIEW)
+        if self._screening.typical_facet_pain is not False:
+            raise refuse(
+                Refusal.WRONG_STAGE, "no screening review is waiting: the referral passed the screen"
+            )
 
     @workflow.update(description="Record the clinician's MRI review (stage mri).")
     async def record_mri_review(self, review: MriReview) -> StepAccepted:
@@ -92,8 +109,26 @@ class PathwayHandlers:
     @record_candidacy_decision.validator
     def _check_candidacy_decision(self, decision: CandidacyDecision) -> None:
         self._inbox.check_step(StepName.CANDIDACY_DECISION)
-        if decision.approved and decision.anesthesia is None:
+        if decision.approved and decision.repeat_block:
+            raise refuse(Refusal.INVALID_STEP, "approve, or book another block, not both")
+        if decision.repeat_block:
+            repeats = self._relief.block_number - 1
+            if repeats >= self._config.relief.repeat_blocks_allowed and decision.override_reason is None:
+                raise refuse(
+                    Refusal.INVALID_STEP, "the policy's repeat blocks are used: override_reason is required"
+                )
+            return
+        if not decision.approved:
+            return
+        if decision.anesthesia is None:
             raise refuse(Refusal.INVALID_STEP, "anesthesia (twilight or general) is required when approving")
+        if decision.safety_checklist is None or not decision.safety_checklist.complete:
+            raise refuse(Refusal.INVALID_STEP, "every item of the safety_checklist must be true to approve")
+        if self._relief.result != ReliefResult.POSITIVE and decision.override_reason is None:
+            raise refuse(
+                Refusal.INVALID_STEP,
+                "the block was not positive: override_reason is required to approve",
+            )
 
     @workflow.update(description="Record the DVR as completed, or cancelled to rebook (stage dvr_scheduled).")
     async def record_procedure(self, procedure: ProcedureRecord) -> StepAccepted:
@@ -171,6 +206,7 @@ class PathwayHandlers:
             policy_version=self._in.policy_version,
             criteria=self._criteria,
             indications=self._indications,
+            screening=self._screening,
             appointments=self._book.appointments,
             relief_check=self._relief,
             anesthesia=self._anesthesia,

@@ -8,7 +8,7 @@ becomes the Update's id: a retry returns the step's result instead of recording 
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel
@@ -39,6 +39,7 @@ from domain.results import (
     MriReview,
     PainReport,
     ProcedureRecord,
+    ScreeningReview,
     StaffRequest,
     Withdrawal,
 )
@@ -52,6 +53,9 @@ Clinical = Annotated[ApiClient, Depends(require_scope("clinical:write"))]
 PatientSide = Annotated[ApiClient, Depends(require_scope("patient:write"))]
 Scheduler = Annotated[ApiClient, Depends(require_scope("appointments:write"))]
 _PROBLEMS = problem_responses(401, 403, 404, 409, 422, 503)
+
+# The fields that name who took a step; each step's audit row keeps them.
+_WHO = ("reviewed_by", "examined_by", "performed_by", "decided_by", "requested_by")
 
 # Sends the step's Update with the given id (None: a fresh one) and waits for its result.
 Send = Callable[[str | None], Awaitable[object]]
@@ -121,7 +125,11 @@ async def _recorded(
         # The SDK turns the timeout's cancellation into its own error: either way the step is pending. It
         # may be applied without a retry, so the write is audited now, as not yet confirmed.
         await audit.record(
-            step.pool, actor=client.name, action=action, pathway_id=handle.id, detail={"confirmed": False}
+            step.pool,
+            actor=client.name,
+            action=action,
+            pathway_id=handle.id,
+            detail={"confirmed": False, **_who(body)},
         )
         again = "retry with the same Idempotency-Key" if key else "read the pathway before sending it again"
         raise Problem(
@@ -132,14 +140,36 @@ async def _recorded(
         ) from err
     view = await current_view(step.temporal, handle.id)
     await audit.record(
-        step.pool, actor=client.name, action=action, pathway_id=handle.id, patient_ref=view.patient_ref
+        step.pool,
+        actor=client.name,
+        action=action,
+        pathway_id=handle.id,
+        patient_ref=view.patient_ref,
+        detail=_who(body) or None,
     )
     return view
+
+
+def _who(body: BaseModel) -> dict[str, Any]:
+    """Who took the step, as the body names them (`{"reviewed_by": "Dr. Lee"}`); empty for a patient's."""
+    return {name: value for name in _WHO if isinstance(value := getattr(body, name, None), str)}
 
 
 async def _release(step: StepRequest, key: StepKey | None) -> None:
     if key is not None:
         await release_step_key(step.pool, key)
+
+
+@router.post(
+    "/v1/pathways/{pathway_id}/screening-review",
+    summary="Record the clinician's review of a failed screen",
+    responses=_PROBLEMS,
+)
+async def record_screening_review(client: Clinical, body: ScreeningReview, step: Step) -> PathwayView:
+    def send(update_id: str | None) -> Awaitable[object]:
+        return step.handle.execute_update(Pathway.record_screening_review, body, id=update_id)
+
+    return await _recorded(step, client, "screening-review", body, send, "screening_review.write")
 
 
 @router.post(

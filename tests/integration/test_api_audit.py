@@ -61,6 +61,7 @@ async def test_referral_read_and_step_are_audited_without_phi(
     assert step.status_code == 200, step.text
     steps = await _rows(pool, pathway_id, "mri_review.write")
     assert [_who(r) for r in steps] == [("integration", "mri_review.write", patient_ref, pathway_id)]
+    assert steps[0]["detail"] == {"reviewed_by": "Dr. Radiologist"}  # who took the step
 
     phi = [patient[k] for k in ("mrn", "given_name", "family_name", "birth_date", "phone", "email")]
     ours = await pool.fetch(

@@ -72,9 +72,17 @@ async def test_referral_walks_the_whole_pathway_in_demo_profile(
         "exam_concordant": True,
         "block_positive": True,
     }
+    decision: dict[str, object] = {"approved": True, "anesthesia": "twilight", "decided_by": "Dr. Surgeon"}
+    unchecked = await api.post(f"/v1/pathways/{pathway_id}/candidacy-decision", json=decision)
+    assert unchecked.status_code == 422, unchecked.text  # approval needs the safety checklist
+    checklist = {
+        "anticoagulants_managed": True,
+        "no_active_infection": True,
+        "allergies_reviewed": True,
+        "pregnancy_excluded_or_not_applicable": True,
+    }
     step = await api.post(
-        f"/v1/pathways/{pathway_id}/candidacy-decision",
-        json={"approved": True, "anesthesia": "twilight", "decided_by": "Dr. Surgeon"},
+        f"/v1/pathways/{pathway_id}/candidacy-decision", json={**decision, "safety_checklist": checklist}
     )
     assert step.status_code == 200 and step.json()["stage"] == "dvr_scheduled"
 

@@ -36,6 +36,11 @@ KEYED_ROUTES: list[tuple[str, str, object]] = [
     ("POST", "/v1/referrals", referral_body("REF-OUTAGE")),
     ("GET", PATHWAY, None),
     ("GET", "/v1/pathways", None),
+    (
+        "POST",
+        f"{PATHWAY}/screening-review",
+        {"proceed": True, "reason": "reviewed", "reviewed_by": "Dr. Lee"},
+    ),
     ("POST", f"{PATHWAY}/mri-review", {"facet_swelling": True, "reviewed_by": "Dr. Lee"}),
     ("POST", f"{PATHWAY}/exam", {"palpation_concordant": True, "examined_by": "Dr. Lee"}),
     (

@@ -22,9 +22,14 @@ async def test_filters_and_page_tokens(api: httpx.AsyncClient) -> None:
     closed_ids = {await _start(api, f"REF-LIST-{run}-closed-{n}", pain_below_knee=True) for n in range(3)}
     for pathway_id in open_ids:
         await poll_view(api, pathway_id, "mri review due", next_action_is("mri_review"))
-    for pathway_id in closed_ids:
+    for pathway_id in closed_ids:  # a failed screen waits for a clinician, who closes it
+        await poll_view(api, pathway_id, "screening review due", next_action_is("screening_review"))
+        review = {"proceed": False, "reason": "radicular pain", "reviewed_by": "Dr. Lee"}
+        reviewed = await api.post(f"/v1/pathways/{pathway_id}/screening-review", json=review)
+        assert reviewed.status_code == 200, reviewed.text
         view = await poll_view(api, pathway_id, "closed", lambda v: v["stage"] == "closed")
         assert view["outcome"] == "not_candidate"
+        assert view["screening"]["reviewed_by"] == "Dr. Lee"
     ours = open_ids | closed_ids
 
     closed = await poll_list(

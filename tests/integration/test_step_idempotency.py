@@ -199,7 +199,9 @@ async def test_a_step_not_confirmed_in_time_is_503_and_its_retry_returns_the_res
             "select action, detail from audit_log where pathway_id = $1 and action = 'mri_review.write'",
             pathway_id,
         )
-        assert [(r["action"], r["detail"]) for r in audited] == [("mri_review.write", {"confirmed": False})]
+        assert [(r["action"], r["detail"]) for r in audited] == [
+            ("mri_review.write", {"confirmed": False, "reviewed_by": REVIEW["reviewed_by"]})
+        ]
 
     async with worker():
         retry = await api.post(f"/v1/pathways/{pathway_id}/mri-review", json=REVIEW, headers=key)
@@ -217,7 +219,7 @@ async def test_every_step_post_documents_the_idempotency_key(api: httpx.AsyncCli
         for method, operation in operations.items()
         if method == "post" and path.startswith("/v1/pathways/{pathway_id}/")
     ]
-    assert len(steps) == 10
+    assert len(steps) == 11
     for operation in steps:
         headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
         assert "Idempotency-Key" in headers, operation["summary"]

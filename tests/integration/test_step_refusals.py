@@ -17,6 +17,7 @@ UNKNOWN = "pathway-00000000-0000-5000-8000-000000000000"
 VALID_STEPS: list[tuple[str, dict[str, Any]]] = [
     ("mri-review", {"facet_swelling": True, "reviewed_by": "Dr. R"}),
     ("exam", {"palpation_concordant": True, "examined_by": "Dr. P"}),
+    ("screening-review", {"proceed": True, "reason": "reviewed", "reviewed_by": "Dr. R"}),
     (
         "block",
         {

@@ -42,6 +42,7 @@ from domain.results import (
     MriReview,
     PainReport,
     ProcedureRecord,
+    ScreeningReview,
     StaffRequest,
     Withdrawal,
 )
@@ -106,6 +107,7 @@ EXAMPLES: dict[type[BaseModel], BaseModel] = {
         history=CLINICAL_REFERRAL.history,
         mri=CLINICAL_REFERRAL.mri,
     ),
+    ScreeningReview: ScreeningReview(proceed=True, reason="meniscal tear explains it", reviewed_by="Dr. Lee"),
     MriReview: MriReview(facet_swelling=True, levels=["L4-L5"], side="left", reviewed_by="Dr. Lee"),
     ExamResult: ExamResult(palpation_concordant=True, levels=["L4-L5", "L5-S1"], examined_by="Dr. Lee"),
     BlockRecord: BlockRecord(

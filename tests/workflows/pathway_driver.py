@@ -11,8 +11,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.answers import PathwayResult
 from domain.appointments import Appointment, AppointmentKind, AppointmentStatus
+from domain.config import CLINICAL
 from domain.identifiers import relief_check_id
 from domain.inputs import PathwayInput
+from domain.relief import diary_window_end
 from domain.results import (
     AppointmentStatusChange,
     BlockRecord,
@@ -22,6 +24,8 @@ from domain.results import (
     MriReview,
     PainReport,
     ProcedureRecord,
+    SafetyChecklist,
+    ScreeningReview,
     Withdrawal,
 )
 from domain.stages import Stage
@@ -32,6 +36,13 @@ from workflows.pathway import PatientPathwayWorkflow
 from workflows.reading import read_pathway_view
 from workflows.relief_check import ReliefCheckWorkflow
 from workflows.start import start_pathway
+
+SAFE = SafetyChecklist(
+    anticoagulants_managed=True,
+    no_active_infection=True,
+    allergies_reviewed=True,
+    pregnancy_excluded_or_not_applicable=True,
+)
 
 
 class PathwayDriver:
@@ -100,6 +111,18 @@ class PathwayDriver:
         await self.handle.result()
         return await self.view()
 
+    async def screening_review(self, proceed: bool, reason: str = "reviewed the referral") -> PathwayView:
+        await self.wait_for(
+            "screening review due",
+            lambda v: v.next_action is not None and v.next_action.action == "screening_review",
+        )
+        return await self._taken(
+            self.handle.execute_update(
+                PatientPathwayWorkflow.record_screening_review,
+                ScreeningReview(proceed=proceed, reason=reason, reviewed_by="Dr. Screener"),
+            )
+        )
+
     async def mri_review(self, swelling: bool = True) -> PathwayView:
         await self.wait_for(
             "mri review due", lambda v: v.next_action is not None and v.next_action.action == "mri_review"
@@ -145,6 +168,14 @@ class PathwayDriver:
             await self.skip_to(performed_at + after)
             await self.pain_report(PainReport(pain=pain))
 
+    async def skip_past_diary_window(self) -> None:
+        """Skips the workflow clock past the end of the current block's diary window."""
+        view = await self.view()
+        assert view.relief_check.performed_at is not None
+        await self.skip_to(
+            diary_window_end(view.relief_check.performed_at, CLINICAL.relief) + timedelta(minutes=1)
+        )
+
     async def skip_to(self, at: datetime) -> None:
         now = await self.workflow_now()
         if at > now:
@@ -154,16 +185,15 @@ class PathwayDriver:
         return await self.env.get_current_time()
 
     async def decide(self, approved: bool = True, **extra: Any) -> PathwayView:
+        """The candidacy decision; an approval carries a complete safety checklist unless `extra` says."""
         await self.wait_for("candidacy", lambda v: v.stage == Stage.CANDIDACY)
+        if approved:
+            extra.setdefault("anesthesia", "twilight")
+            extra.setdefault("safety_checklist", SAFE)
         return await self._taken(
             self.handle.execute_update(
                 PatientPathwayWorkflow.record_candidacy_decision,
-                CandidacyDecision(
-                    approved=approved,
-                    anesthesia="twilight" if approved else None,
-                    decided_by="Dr. Surgeon",
-                    **extra,
-                ),
+                CandidacyDecision(approved=approved, decided_by="Dr. Surgeon", **extra),
             )
         )
 

@@ -166,7 +166,7 @@ async def test_late_mri_review_needs_attention_until_recorded(start: Start, clin
     assert clinic.templates()["staff_attention"] == 1
 
 
-async def test_indeterminate_block_books_a_repeat_then_closes_not_candidate(
+async def test_indeterminate_block_goes_to_the_clinician_who_books_a_repeat(
     start: Start, clinic: FakeClinic
 ) -> None:
     pathway = await start()
@@ -175,14 +175,18 @@ async def test_indeterminate_block_books_a_repeat_then_closes_not_candidate(
     await pathway.diary(TOO_FEW_REPORTS)
     await _skip_past_diary_window(pathway)
 
+    asked = await pathway.wait_for("candidacy", lambda v: v.stage == Stage.CANDIDACY)
+    assert asked.relief_check.result == ReliefResult.INDETERMINATE
+    assert asked.criteria.block_positive is None
+    assert asked.next_action is not None and asked.next_action.actor == Actor.CLINICIAN
+    assert len(_of_kind(asked, AppointmentKind.BLOCK)) == 1
+
+    await pathway.decide(approved=False, repeat_block=True)
     second = await pathway.booked(AppointmentKind.BLOCK, 2)
     view = await pathway.view()
     assert view.stage == Stage.BLOCK and view.status == PathwayStatus.ACTIVE
-    assert view.relief_check.result == ReliefResult.INDETERMINATE
-    assert view.criteria.block_positive is None
-    assert any(e.event == "block_indeterminate" for e in view.timeline)
+    assert any(e.event == "repeat_block_chosen" and "Dr. Surgeon" in e.detail for e in view.timeline)
     assert clinic.bookings[(pathway.handle.id, "block", 2)] == second
-    assert len(_of_kind(view, AppointmentKind.BLOCK)) == 2
     assert clinic.templates()["block_preparation"] == 2
 
     second_block = await pathway.block(count=2)
@@ -190,17 +194,42 @@ async def test_indeterminate_block_books_a_repeat_then_closes_not_candidate(
     assert second_block.relief_check.block_number == 2
     assert second_block.relief_check.reports == []
     await pathway.diary(TOO_FEW_REPORTS)
+    await _skip_past_diary_window(pathway)
+    again = await pathway.wait_for("candidacy again", lambda v: v.stage == Stage.CANDIDACY)
+    assert again.relief_check.block_number == 2
 
+    # The policy's one repeat is used: a third block needs an override reason.
+    assert CLINICAL.relief.repeat_blocks_allowed == 1
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await pathway.decide(approved=False, repeat_block=True)
+    assert isinstance(refused.value.cause, ApplicationError) and refused.value.cause.type == "InvalidStep"
+
+    await pathway.decide(approved=False)
     final = await pathway.result()
     assert (final.stage, final.status, final.outcome) == (
         Stage.CLOSED,
         PathwayStatus.CLOSED,
         Outcome.NOT_CANDIDATE,
     )
-    assert final.outcome_reason == "relief check indeterminate after a repeat block"
-    assert final.relief_check.block_number == 2
     assert final.relief_check.result == ReliefResult.INDETERMINATE
     assert (pathway.handle.id, "block", 3) not in clinic.bookings
+
+
+async def test_a_repeat_past_the_policy_is_booked_with_an_override_reason(
+    start: Start, clinic: FakeClinic
+) -> None:
+    config = CLINICAL.model_copy(
+        update={"relief": CLINICAL.relief.model_copy(update={"repeat_blocks_allowed": 0})}
+    )
+    pathway = await start(config=config)
+    await _to_relief_check(pathway)
+    await pathway.diary(TOO_FEW_REPORTS)
+    await _skip_past_diary_window(pathway)
+    with pytest.raises(WorkflowUpdateFailedError):
+        await pathway.decide(approved=False, repeat_block=True)
+    await pathway.decide(approved=False, repeat_block=True, override_reason="the diary app failed")
+    await pathway.booked(AppointmentKind.BLOCK, 2)
+    await pathway.withdraw()
 
 
 async def test_no_diary_reports_by_two_hours_asks_staff_to_call(start: Start, clinic: FakeClinic) -> None:
@@ -288,7 +317,7 @@ async def test_a_diary_that_stops_early_is_indeterminate_whatever_the_return_che
     assert view.relief_check.onset_minutes == 15
     assert view.relief_check.relief_duration_minutes == 165
     assert view.criteria.block_positive is None
-    assert view.stage == Stage.BLOCK  # today's path for an indeterminate block: a repeat block
+    assert view.stage == Stage.CANDIDACY  # the clinician decides on an indeterminate block
 
 
 async def test_status_change_for_unknown_appointment_is_refused(start: Start, clinic: FakeClinic) -> None:

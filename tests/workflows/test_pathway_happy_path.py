@@ -80,6 +80,13 @@ async def test_pathway_walks_every_stage_to_completed(start: Start, clinic: Fake
     assert sent["block_preparation"] == 1 and sent["preop_instructions"] == 1
     assert sent["diary_prompt"] >= 3 and sent["follow_up_checkin"] == 1
     assert len({m.key for m in clinic.messages}) == len(clinic.messages), "a message key was sent twice"
+    # Who took each clinical step is kept in the timeline.
+    by = {e.event: e.detail for e in final.timeline}
+    assert by["mri_reviewed"].endswith("by Dr. Radiologist")
+    assert by["exam_recorded"].endswith("by Dr. Physician")
+    assert by["block_performed"].endswith("by Dr. Physician")
+    assert by["candidacy_approved"].endswith("by Dr. Surgeon")
+    assert by["procedure_completed"].endswith("by Dr. Surgeon")
 
 
 async def test_old_mri_books_a_new_one_first(start: Start, clinic: FakeClinic) -> None:

@@ -41,7 +41,7 @@ async def test_a_report_sent_again_is_stored_once_and_answered_as_the_first_time
     # [1, 7] is too few reports to judge: the "1" sent again is the same report, not a second one.
     assert [r.pain for r in view.relief_check.reports] == [1, 7]
     assert view.relief_check.result == "indeterminate"
-    assert view.stage == Stage.BLOCK  # a repeat block, not candidacy
+    assert view.stage == Stage.CANDIDACY  # the clinician decides on a repeat block
 
 
 async def test_another_score_at_the_same_instant_is_refused_as_a_conflict(

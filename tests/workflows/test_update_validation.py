@@ -15,15 +15,18 @@ from domain.results import (
     ExamResult,
     PainReport,
     ProcedureRecord,
+    ScreeningReview,
     Withdrawal,
 )
 from domain.stages import Stage
 from tests.workflows.fakes import FakeClinic
-from tests.workflows.pathway_driver import PathwayDriver
+from tests.workflows.pathway_driver import SAFE, PathwayDriver
 from workflows.pathway import PatientPathwayWorkflow
 from workflows.relief_check import ReliefCheckWorkflow
 
 Start = Callable[..., Awaitable[PathwayDriver]]
+POSITIVE = [(timedelta(minutes=15), 0), (timedelta(hours=1), 0), (timedelta(hours=3), 8)]
+NEGATIVE = [(timedelta(minutes=15), 7), (timedelta(minutes=30), 6), (timedelta(hours=1), 7)]
 
 
 async def _refusal(pathway: PathwayDriver, update: object, arg: object) -> ApplicationError:
@@ -102,6 +105,16 @@ async def test_block_in_the_future_is_invalid(start: Start, clinic: FakeClinic) 
     assert (await pathway.view()).stage == Stage.BLOCK
 
 
+async def test_a_screening_review_is_refused_when_the_screen_passed(start: Start, clinic: FakeClinic) -> None:
+    pathway = await start()
+    await pathway.wait_for("mri", lambda v: v.stage == Stage.MRI)
+    review = ScreeningReview(proceed=True, reason="r", reviewed_by="Dr. Screener")
+    refusal = await _refusal(pathway, PatientPathwayWorkflow.record_screening_review, review)
+    assert refusal.type == "WrongStage"
+    assert await _accepted_updates(pathway) == 0
+    await pathway.withdraw()
+
+
 async def test_approval_without_anesthesia_is_invalid(start: Start, clinic: FakeClinic) -> None:
     pathway = await start()
     await pathway.mri_review()
@@ -116,6 +129,52 @@ async def test_approval_without_anesthesia_is_invalid(start: Start, clinic: Fake
     )
     assert refusal.type == "InvalidStep"
     assert (await pathway.view()).stage == Stage.CANDIDACY
+
+
+async def _at_candidacy(pathway: PathwayDriver, diary: list[tuple[timedelta, int]]) -> None:
+    await pathway.mri_review()
+    await pathway.exam()
+    await pathway.block()
+    await pathway.diary(diary)
+    await pathway.skip_past_diary_window()
+    await pathway.wait_for("candidacy", lambda v: v.stage == Stage.CANDIDACY)
+
+
+async def test_approval_needs_every_item_of_the_safety_checklist(start: Start, clinic: FakeClinic) -> None:
+    pathway = await start()
+    await _at_candidacy(pathway, POSITIVE)
+    unsafe = SAFE.model_copy(update={"no_active_infection": False})
+    for checklist in (None, unsafe):
+        decision = CandidacyDecision(
+            approved=True, anesthesia="twilight", decided_by="Dr. Surgeon", safety_checklist=checklist
+        )
+        refusal = await _refusal(pathway, PatientPathwayWorkflow.record_candidacy_decision, decision)
+        assert refusal.type == "InvalidStep" and "safety_checklist" in refusal.message
+    both = CandidacyDecision(
+        approved=True, anesthesia="twilight", decided_by="Dr. S", safety_checklist=SAFE, repeat_block=True
+    )
+    refusal = await _refusal(pathway, PatientPathwayWorkflow.record_candidacy_decision, both)
+    assert refusal.type == "InvalidStep"
+    assert await _accepted_updates(pathway) == 3  # the MRI review, the exam and the block
+    approved = await pathway.decide()
+    assert approved.stage == Stage.DVR_SCHEDULED
+    await pathway.withdraw()
+
+
+async def test_approval_against_a_negative_block_needs_an_override_reason(
+    start: Start, clinic: FakeClinic
+) -> None:
+    pathway = await start()
+    await _at_candidacy(pathway, NEGATIVE)
+    decision = CandidacyDecision(
+        approved=True, anesthesia="general", decided_by="Dr. Surgeon", safety_checklist=SAFE
+    )
+    refusal = await _refusal(pathway, PatientPathwayWorkflow.record_candidacy_decision, decision)
+    assert refusal.type == "InvalidStep" and "override_reason" in refusal.message
+    approved = await pathway.decide(override_reason="diary was filled in under sedation")
+    assert approved.stage == Stage.DVR_SCHEDULED
+    assert any(e.event == "candidacy_approved" and "against" in e.detail for e in approved.timeline)
+    await pathway.withdraw()
 
 
 async def test_steps_on_a_closed_pathway_are_refused_by_the_validator(
