@@ -53,6 +53,9 @@ class BlockRecord(StepModel):
     side: Side
     baseline_pain: PainScore
     performed_by: Clinician
+    override_reason: Reason | None = Field(
+        default=None, description="Required to block levels neither the MRI nor the exam found"
+    )
 
 
 class PainReport(StepModel):
@@ -102,6 +105,9 @@ class ProcedureRecord(StepModel):
     completed_at: ClinicalInstant | None = None
     levels_treated: list[Level] = Field(default_factory=list, max_length=6)
     performed_by: Clinician
+    override_reason: Reason | None = Field(
+        default=None, description="Required to treat levels no positive block confirmed"
+    )
 
 
 class FollowUpAnswer(StepModel):

@@ -15,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.appointments import Appointment, AppointmentKind, AppointmentStatus
     from domain.identifiers import relief_check_id
     from domain.inputs import PathwayInput, ReliefCheckInput, ReliefOutcome
+    from domain.levels import LevelsOnRecord
     from domain.mri import mri_is_recent
     from domain.reminders import follow_up_time, local_date, local_text
     from domain.results import (
@@ -56,6 +57,7 @@ class PatientPathwayWorkflow(PathwayHandlers):
         self._inbox = StepInbox(self._board, self._book)
         self._waiter = Waiter(self._inbox, self._book, self._board, self._config)
         self._criteria = Criteria()
+        self._levels = LevelsOnRecord()
         self._indications: list[str] = []
         self._screening = ScreeningView()
         self._relief = ReliefCheckView()
@@ -124,6 +126,7 @@ class PatientPathwayWorkflow(PathwayHandlers):
             await self._book.book(AppointmentKind.MRI)
         review = await self._waiter.step(StepName.MRI_REVIEW, MriReview, self._config.mri_review_due)
         self._criteria.mri_facet_swelling = review.facet_swelling
+        self._levels.found |= set(review.levels)
         swelling = "yes" if review.facet_swelling else "no"
         self._board.event("mri_reviewed", f"facet swelling: {swelling}, by {review.reviewed_by}")
         if not review.facet_swelling:
@@ -134,6 +137,7 @@ class PatientPathwayWorkflow(PathwayHandlers):
         await self._book.book(AppointmentKind.EXAM)
         exam = await self._waiter.step(StepName.EXAM, ExamResult, self._config.exam_result_due)
         self._criteria.exam_concordant = exam.palpation_concordant
+        self._levels.found |= set(exam.levels)
         concordant = "yes" if exam.palpation_concordant else "no"
         self._board.event("exam_recorded", f"palpation concordant: {concordant}, by {exam.examined_by}")
         if not exam.palpation_concordant:
@@ -150,6 +154,7 @@ class PatientPathwayWorkflow(PathwayHandlers):
             outcome = await self._relief_check(block_number, record)
             if outcome.result == ReliefResult.POSITIVE:
                 self._criteria.block_positive = True
+                self._levels.blocked_positive |= set(record.levels)
             elif outcome.result == ReliefResult.NEGATIVE:
                 self._criteria.block_positive = False
             else:

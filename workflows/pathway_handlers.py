@@ -12,6 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.appointments import AppointmentStatus
     from domain.config import PathwayConfig
     from domain.inputs import PathwayInput, ProgressEvent, ReliefProgress
+    from domain.levels import LevelsOnRecord
     from domain.refusals import Refusal
     from domain.results import (
         Anesthesia,
@@ -46,6 +47,7 @@ class PathwayHandlers:
     _book: AppointmentBook
     _inbox: StepInbox
     _criteria: Criteria
+    _levels: LevelsOnRecord
     _indications: list[str]
     _screening: ScreeningView
     _relief: ReliefCheckView
@@ -74,6 +76,8 @@ class PathwayHandlers:
     @record_mri_review.validator
     def _check_mri_review(self, review: MriReview) -> None:
         self._inbox.check_step(StepName.MRI_REVIEW)
+        if refusal := self._levels.refusal_of_review(review):
+            raise refuse(Refusal.INVALID_STEP, refusal)
 
     @workflow.update(description="Record the physician's exam (stage exam; taken once the exam is booked).")
     async def record_exam(self, exam: ExamResult) -> StepAccepted:
@@ -94,6 +98,8 @@ class PathwayHandlers:
     @record_block.validator
     def _check_block(self, block: BlockRecord) -> None:
         self._inbox.check_step(StepName.BLOCK)
+        if refusal := self._levels.refusal_of_block(block):
+            raise refuse(Refusal.INVALID_STEP, refusal)
         if block.performed_at is not None:
             now = workflow.now()
             if block.performed_at > now + CLOCK_SKEW:
@@ -146,6 +152,8 @@ class PathwayHandlers:
                 raise refuse(Refusal.INVALID_STEP, "completed_at is before the DVR was approved")
         if procedure.status == "completed" and not procedure.levels_treated:
             raise refuse(Refusal.INVALID_STEP, "levels_treated is required when the procedure is completed")
+        if refusal := self._levels.refusal_of_procedure(procedure):
+            raise refuse(Refusal.INVALID_STEP, refusal)
 
     @workflow.update(description="Record the next-day check-in: pain, return to work, red flags (follow_up).")
     async def record_follow_up(self, answer: FollowUpAnswer) -> StepAccepted:

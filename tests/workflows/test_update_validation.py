@@ -13,6 +13,7 @@ from domain.results import (
     BlockRecord,
     CandidacyDecision,
     ExamResult,
+    MriReview,
     PainReport,
     ProcedureRecord,
     ScreeningReview,
@@ -222,3 +223,39 @@ async def test_a_procedure_completed_before_its_approval_is_invalid(start: Start
     )
     assert (refusal.type, refusal.message) == ("InvalidStep", "completed_at is before the DVR was approved")
     assert (await pathway.view()).stage == Stage.DVR_SCHEDULED
+
+
+async def test_levels_reconcile_from_the_mri_to_the_procedure(start: Start, clinic: FakeClinic) -> None:
+    """The MRI and exam found L4-L5: blocking L5-S1 needs an override reason, and so does treating a level
+    no positive block confirmed."""
+    pathway = await start()
+    no_levels = MriReview(facet_swelling=True, reviewed_by="Dr. Radiologist")
+    refusal = await _refusal(pathway, PatientPathwayWorkflow.record_mri_review, no_levels)
+    assert (refusal.type, refusal.message) == (
+        "InvalidStep",
+        "levels are required when facet swelling is found",
+    )
+    await pathway.mri_review()
+    await pathway.exam()
+    await pathway.booked(AppointmentKind.BLOCK)
+    block = BlockRecord(
+        anesthetic="lidocaine", levels=["L4-L5", "L5-S1"], side="left", baseline_pain=8, performed_by="Dr. P"
+    )
+    refusal = await _refusal(pathway, PatientPathwayWorkflow.record_block, block)
+    assert (
+        refusal.type == "InvalidStep" and "L5-S1" in refusal.message and "override_reason" in refusal.message
+    )
+    await pathway.step(
+        PatientPathwayWorkflow.record_block,
+        block.model_copy(update={"override_reason": "pain maps to L5-S1 on exam notes"}),
+    )
+    await pathway.diary(POSITIVE)
+    await pathway.wait_for("candidacy", lambda v: v.stage == Stage.CANDIDACY)
+    await pathway.decide()
+    await pathway.booked(AppointmentKind.DVR)
+    beyond = ProcedureRecord(status="completed", levels_treated=["L3-L4"], performed_by="Dr. Surgeon")
+    refusal = await _refusal(pathway, PatientPathwayWorkflow.record_procedure, beyond)
+    assert refusal.type == "InvalidStep" and "L3-L4" in refusal.message
+    confirmed = ProcedureRecord(status="completed", levels_treated=["L5-S1"], performed_by="Dr. Surgeon")
+    assert (await pathway.step(PatientPathwayWorkflow.record_procedure, confirmed)).stage == Stage.FOLLOW_UP
+    await pathway.withdraw()
