@@ -83,7 +83,7 @@ class StatusBoard:
         self.outcome, self.outcome_reason = outcome, reason
         self.next_action = None
         keep = stage == Stage.COMPLETED
-        self.attention = [r for r in self.attention if keep and r == AttentionReason.RED_FLAGS_REPORTED]
+        self.attention = [r for r in self.attention if keep and r == AttentionReason.RED_FLAGS]
         self._set(sa.PATHWAY_STAGE.name, stage.value, sa.PATHWAY_STAGE.value_set(stage.value))
         self._set(sa.PATHWAY_OUTCOME.name, outcome.value, sa.PATHWAY_OUTCOME.value_set(outcome.value))
         self._set_needs_attention()
