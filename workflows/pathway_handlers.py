@@ -159,7 +159,7 @@ class PathwayHandlers:
 
     @workflow.update(description="Record the next-day check-in: pain, return to work, red flags (follow_up).")
     async def record_follow_up(self, answer: FollowUpAnswer) -> StepAccepted:
-        """The patient's answer, or staff's record of the call; red flags stay raised at completion."""
+        """The patient's answer, or staff's record of the call; red flags wait for `resolve_attention`."""
         return await self._inbox.accept(StepName.FOLLOW_UP, answer)
 
     @record_follow_up.validator

@@ -77,7 +77,8 @@ class StatusBoard:
         self._set(sa.BLOCK_RESULT.name, result.value, sa.BLOCK_RESULT.value_set(result.value))
 
     def finish(self, stage: Stage, outcome: Outcome, reason: str) -> None:
-        """The pathway ends: nothing is waited for, and only a completed pathway's red flags stay raised."""
+        """The pathway ends: nothing is waited for, and only a completed pathway's red flags would stay raised
+        (a pathway with red flags completes only once staff resolved them)."""
         self.stage, self.stage_since = stage, workflow.now()
         self.status = PathwayStatus.COMPLETED if stage == Stage.COMPLETED else PathwayStatus.CLOSED
         self.outcome, self.outcome_reason = outcome, reason
