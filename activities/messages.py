@@ -54,6 +54,11 @@ PATIENT_TEMPLATES: dict[str, MessageTemplate] = {
         "control, fever, wound drainage or redness, or severe pain. For weakness or a bladder or bowel "
         "change, go to emergency care now; for the others, call the clinic.",
     ),
+    "red_flag_advice": MessageTemplate(
+        "Please act on what you told us",
+        "Hello $name, you told us of a warning sign after your procedure. Please call the clinic now. If "
+        "you have a change in bladder or bowel control, or new weakness, go to emergency care now.",
+    ),
     "not_candidate": MessageTemplate(
         "About your DVR referral",
         "Hello $name, after review, DVR is not the right treatment for you at this time. Your clinic will "
@@ -69,6 +74,11 @@ STAFF_TEMPLATES: dict[str, MessageTemplate] = {
     "staff_attention": MessageTemplate(
         "Pathway $pathway_id needs attention",
         "Pathway $pathway_id needs a person: $reason.",
+    ),
+    "urgent_red_flags": MessageTemplate(
+        "URGENT: red flags on pathway $pathway_id",
+        "The patient of pathway $pathway_id reported red flags at follow-up: $red_flags. Call the patient "
+        "now, then record how it was handled (resolve-attention).",
     ),
     "clinician_decision_due": MessageTemplate(
         "Decision due on pathway $pathway_id",

@@ -14,6 +14,7 @@ ALL_SCOPES = (
     "patient:write",
     "appointments:write",
     "patients:write",
+    "staff:write",
     "admin",
 )
 

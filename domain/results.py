@@ -129,6 +129,15 @@ class Withdrawal(StepModel):
     reason: Reason
 
 
+class AttentionResolution(StepModel):
+    """Staff's record of how an urgent attention (red flags) was handled; the note is free text (never in
+    search attributes or current details)."""
+
+    reason: Literal["red_flags"]
+    note: Reason
+    resolved_by: Clinician
+
+
 class StaffRequest(StepModel):
     """A staff action taken on a pathway (e.g. retry a booking), and who took it."""
 

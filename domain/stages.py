@@ -96,7 +96,7 @@ class AttentionReason(StrEnum):
     PROCEDURE_OVERDUE = "procedure_overdue"
     FOLLOW_UP_OVERDUE = "follow_up_overdue"
     NO_DIARY_REPORTS = "no_diary_reports"
-    RED_FLAGS_REPORTED = "red_flags_reported"
+    RED_FLAGS = "red_flags"
     NO_SLOT_AVAILABLE = "no_slot_available"
     TOO_MANY_CANCELLATIONS = "too_many_cancellations"
     CALENDAR_NOT_UPDATED = "calendar_not_updated"

@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.reminders import follow_up_time, local_date, local_text
     from domain.results import (
         Anesthesia,
+        AttentionResolution,
         BlockRecord,
         CandidacyDecision,
         ExamResult,
@@ -65,6 +66,7 @@ class PatientPathwayWorkflow(PathwayHandlers):
         self._anesthesia: Anesthesia | None = None
         self._follow_up = FollowUpView()
         self._attention_count = 0
+        self._resolution: AttentionResolution | None = None
 
     # ---- the pathway, top to bottom -------------------------------------------------------------------
 
@@ -283,7 +285,23 @@ class PatientPathwayWorkflow(PathwayHandlers):
         flags = ", ".join(answer.red_flags) or "none"
         self._board.event("follow_up_answered", f"pain {answer.pain}, red flags: {flags}")
         if answer.red_flags:
-            self._board.raise_attention(AttentionReason.RED_FLAGS_REPORTED)
+            await self._red_flags()
+
+    async def _red_flags(self) -> None:
+        """Red flags are urgent: the patient is told at once what to do, staff get an urgent message, and
+        the pathway waits until staff record how it was handled (`resolve_attention`)."""
+        self._messenger.to_patient("red_flag_advice", "red-flag-advice")
+        self._board.raise_attention(AttentionReason.RED_FLAGS)  # staff hear of it: `_tell_staff_of`
+        self._board.set_next_action(Actor.STAFF, "resolve_attention", None)
+
+        def handled() -> bool:
+            return self._resolution is not None
+
+        while await self._waiter.wait(handled, None, "red flags handled") != Woke.READY:
+            pass  # an appointment change was applied: keep waiting
+        assert self._resolution is not None
+        self._board.clear_attention(AttentionReason.RED_FLAGS)
+        self._board.event("attention_resolved", f"red flags, by {self._resolution.resolved_by}")
 
     # ---- around the stages -----------------------------------------------------------------------------
 
@@ -318,6 +336,11 @@ class PatientPathwayWorkflow(PathwayHandlers):
 
     def _tell_staff_of(self, reason: AttentionReason) -> None:
         self._attention_count += 1
+        if reason == AttentionReason.RED_FLAGS:  # urgent: the codes only, no PHI
+            flags = ", ".join(self._follow_up.red_flags)
+            key = f"attention:{self._attention_count}"
+            self._messenger.to_staff("urgent_red_flags", key, {"pathway_id": self._id, "red_flags": flags})
+            return
         self._messenger.to_staff(
             "staff_attention",
             f"attention:{self._attention_count}",

@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.results import (
         Anesthesia,
         AppointmentStatusChange,
+        AttentionResolution,
         BlockRecord,
         CandidacyDecision,
         ExamResult,
@@ -52,6 +53,7 @@ class PathwayHandlers:
     _screening: ScreeningView
     _relief: ReliefCheckView
     _follow_up: FollowUpView
+    _resolution: AttentionResolution | None
 
     @workflow.update(
         description="Record the clinician's review of a referral that failed the screen (stage intake)."
@@ -157,12 +159,30 @@ class PathwayHandlers:
 
     @workflow.update(description="Record the next-day check-in: pain, return to work, red flags (follow_up).")
     async def record_follow_up(self, answer: FollowUpAnswer) -> StepAccepted:
-        """The patient's answer, or staff's record of the call; red flags stay raised at completion."""
+        """The patient's answer, or staff's record of the call; red flags wait for `resolve_attention`."""
         return await self._inbox.accept(StepName.FOLLOW_UP, answer)
 
     @record_follow_up.validator
     def _check_follow_up(self, answer: FollowUpAnswer) -> None:
         self._inbox.check_step(StepName.FOLLOW_UP)
+
+    @workflow.update(
+        description="Staff: record how the red flags reported at follow-up were handled "
+        '(body {"reason": "red_flags", "note", "resolved_by"}); the pathway can then complete.'
+    )
+    async def resolve_attention(self, resolution: AttentionResolution) -> StepAccepted:
+        """Clears the red-flag attention; the note stays in history, never in search attributes."""
+        self._resolution = resolution
+        await workflow.wait_condition(
+            lambda: AttentionReason.RED_FLAGS not in self._board.attention or not self._board.active
+        )
+        return self._inbox.answer()
+
+    @resolve_attention.validator
+    def _check_resolve_attention(self, resolution: AttentionResolution) -> None:
+        self._inbox.check_active()
+        if AttentionReason.RED_FLAGS not in self._board.attention or self._resolution is not None:
+            raise refuse(Refusal.WRONG_STAGE, "no red-flag attention is open on this pathway")
 
     @workflow.update(description="Record that the patient arrived at, missed or cancelled an appointment.")
     async def record_appointment_status(self, change: AppointmentStatusChange) -> StepAccepted:

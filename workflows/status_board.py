@@ -77,13 +77,14 @@ class StatusBoard:
         self._set(sa.BLOCK_RESULT.name, result.value, sa.BLOCK_RESULT.value_set(result.value))
 
     def finish(self, stage: Stage, outcome: Outcome, reason: str) -> None:
-        """The pathway ends: nothing is waited for, and only a completed pathway's red flags stay raised."""
+        """The pathway ends: nothing is waited for, and only a completed pathway's red flags would stay raised
+        (a pathway with red flags completes only once staff resolved them)."""
         self.stage, self.stage_since = stage, workflow.now()
         self.status = PathwayStatus.COMPLETED if stage == Stage.COMPLETED else PathwayStatus.CLOSED
         self.outcome, self.outcome_reason = outcome, reason
         self.next_action = None
         keep = stage == Stage.COMPLETED
-        self.attention = [r for r in self.attention if keep and r == AttentionReason.RED_FLAGS_REPORTED]
+        self.attention = [r for r in self.attention if keep and r == AttentionReason.RED_FLAGS]
         self._set(sa.PATHWAY_STAGE.name, stage.value, sa.PATHWAY_STAGE.value_set(stage.value))
         self._set(sa.PATHWAY_OUTCOME.name, outcome.value, sa.PATHWAY_OUTCOME.value_set(outcome.value))
         self._set_needs_attention()

@@ -32,6 +32,7 @@ from domain.inputs import ReliefOutcome
 from domain.results import (
     AppointmentStatusBody,
     AppointmentStatusChange,
+    AttentionResolution,
     BlockRecord,
     CandidacyDecision,
     ExamResult,
@@ -52,10 +53,11 @@ router = APIRouter(tags=["steps"])
 Clinical = Annotated[ApiClient, Depends(require_scope("clinical:write"))]
 PatientSide = Annotated[ApiClient, Depends(require_scope("patient:write"))]
 Scheduler = Annotated[ApiClient, Depends(require_scope("appointments:write"))]
+Staff = Annotated[ApiClient, Depends(require_scope("staff:write"))]
 _PROBLEMS = problem_responses(401, 403, 404, 409, 422, 503)
 
 # The fields that name who took a step; each step's audit row keeps them.
-_WHO = ("reviewed_by", "examined_by", "performed_by", "decided_by", "requested_by")
+_WHO = ("reviewed_by", "examined_by", "performed_by", "decided_by", "requested_by", "resolved_by")
 
 # Sends the step's Update with the given id (None: a fresh one) and waits for its result.
 Send = Callable[[str | None], Awaitable[object]]
@@ -305,6 +307,18 @@ async def retry_booking(client: Scheduler, body: StaffRequest, step: Step) -> Pa
         return step.handle.execute_update(Pathway.retry_booking, body, id=update_id)
 
     return await _recorded(step, client, "retry-booking", body, send, "booking.retry")
+
+
+@router.post(
+    "/v1/pathways/{pathway_id}/resolve-attention",
+    summary="Staff: record how the red flags reported at follow-up were handled",
+    responses=_PROBLEMS,
+)
+async def resolve_attention(client: Staff, body: AttentionResolution, step: Step) -> PathwayView:
+    def send(update_id: str | None) -> Awaitable[object]:
+        return step.handle.execute_update(Pathway.resolve_attention, body, id=update_id)
+
+    return await _recorded(step, client, "resolve-attention", body, send, "attention.resolve")
 
 
 @router.post(

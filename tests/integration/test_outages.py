@@ -60,6 +60,11 @@ KEYED_ROUTES: list[tuple[str, str, object]] = [
     ("POST", f"{PATHWAY}/follow-up", {"pain": 2}),
     ("POST", f"{PATHWAY}/withdraw", {"reason": "moved away"}),
     ("POST", f"{PATHWAY}/retry-booking", {"requested_by": "Front desk"}),
+    (
+        "POST",
+        f"{PATHWAY}/resolve-attention",
+        {"reason": "red_flags", "note": "called the patient", "resolved_by": "Nurse Kim"},
+    ),
     ("POST", f"{PATHWAY}/appointments/appt-1/status", {"status": "arrived"}),
 ]
 

@@ -34,6 +34,7 @@ VALID_STEPS: list[tuple[str, dict[str, Any]]] = [
     ("follow-up", {"pain": 1, "returned_to_work": True, "red_flags": []}),
     ("withdraw", {"reason": "moved away"}),
     ("retry-booking", {"requested_by": "Front desk"}),
+    ("resolve-attention", {"reason": "red_flags", "note": "called the patient", "resolved_by": "Nurse Kim"}),
     (f"appointments/{uuid.uuid4()}/status", {"status": "arrived"}),
 ]
 

@@ -1,5 +1,7 @@
 """Walking a fresh referral along the pathway through the API, as an upstream system would."""
 
+import asyncio
+
 import httpx
 
 from domain.config import DEMO
@@ -50,3 +52,34 @@ async def record_steps_to_relief_check(api: httpx.AsyncClient, pathway_id: str) 
         assert answer.status_code == 200, answer.text
         assert answer.json()["stage"] == next_stage
     await poll_view(api, pathway_id, "first diary prompt", next_action_is("pain_report"))
+
+
+async def walk_to_follow_up(api: httpx.AsyncClient, referral_id: str) -> str:
+    """A positive block, an approval and a completed DVR; returns the pathway id once it is at follow-up."""
+    pathway_id = await walk_to_relief_check(api, referral_id)
+    # Near-complete relief at once and again after a run's length, then the usual pain returns: positive.
+    for pain, then_wait in ((1, RUN_WAIT_SECONDS), (0, 0.0), (7, 0.0)):
+        report = await api.post(f"/v1/pathways/{pathway_id}/pain-reports", json={"pain": pain})
+        assert report.status_code == 200, report.text
+        await asyncio.sleep(then_wait)
+    await poll_view(api, pathway_id, "candidacy", lambda v: v["stage"] == "candidacy")
+    decision = {
+        "approved": True,
+        "anesthesia": "twilight",
+        "decided_by": "Dr. S",
+        "safety_checklist": {
+            "anticoagulants_managed": True,
+            "no_active_infection": True,
+            "allergies_reviewed": True,
+            "pregnancy_excluded_or_not_applicable": True,
+        },
+    }
+    answer = await api.post(f"/v1/pathways/{pathway_id}/candidacy-decision", json=decision)
+    assert answer.status_code == 200, answer.text
+    await poll_view(api, pathway_id, "dvr booked", next_action_is("procedure"))
+    answer = await api.post(
+        f"/v1/pathways/{pathway_id}/procedure",
+        json={"status": "completed", "levels_treated": ["L4-L5"], "performed_by": "Dr. S"},
+    )
+    assert answer.status_code == 200 and answer.json()["stage"] == "follow_up", answer.text
+    return pathway_id

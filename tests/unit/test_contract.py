@@ -35,6 +35,7 @@ from domain.referral import (
     Symptoms,
 )
 from domain.results import (
+    AttentionResolution,
     BlockRecord,
     CandidacyDecision,
     ExamResult,
@@ -128,6 +129,9 @@ EXAMPLES: dict[type[BaseModel], BaseModel] = {
     FollowUpAnswer: FollowUpAnswer(pain=1, returned_to_work=True, red_flags=["fever"]),
     Withdrawal: Withdrawal(reason="moved away"),
     StaffRequest: StaffRequest(requested_by="Front desk"),
+    AttentionResolution: AttentionResolution(
+        reason="red_flags", note="called the patient; seen in clinic", resolved_by="Nurse Kim"
+    ),
     ContactChange: ContactChange(
         phone="+16025550100",
         email="ana@example.com",

@@ -17,6 +17,7 @@ from domain.inputs import PathwayInput
 from domain.relief import diary_window_end
 from domain.results import (
     AppointmentStatusChange,
+    AttentionResolution,
     BlockRecord,
     CandidacyDecision,
     ExamResult,
@@ -215,6 +216,14 @@ class PathwayDriver:
             self.handle.execute_update(
                 PatientPathwayWorkflow.record_follow_up,
                 FollowUpAnswer(pain=pain, returned_to_work=True, red_flags=red_flags or []),
+            )
+        )
+
+    async def resolve_attention(self, note: str = "called the patient; seen in clinic today") -> PathwayView:
+        return await self._taken(
+            self.handle.execute_update(
+                PatientPathwayWorkflow.resolve_attention,
+                AttentionResolution(reason="red_flags", note=note, resolved_by="Nurse Kim"),
             )
         )
 

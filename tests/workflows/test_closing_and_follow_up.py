@@ -1,14 +1,19 @@
 """Withdrawal during the diary, the overdue follow-up call, red flags at completion, block time bounds."""
 
+import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
 
 from domain.appointments import AppointmentKind
 from domain.config import CLINICAL
+from domain.notifications import Recipient
 from domain.results import BlockRecord
 from domain.stages import Actor, AttentionReason, Outcome, PathwayStatus, Stage
 from tests.workflows.fakes import FakeClinic
@@ -64,16 +69,60 @@ async def test_an_unanswered_follow_up_becomes_a_staff_call(start: Start, clinic
     assert recorded.status == PathwayStatus.COMPLETED and not recorded.needs_attention
 
 
-async def test_red_flags_stay_raised_at_completion(start: Start, clinic: FakeClinic) -> None:
+async def _needs_attention_written(pathway: PathwayDriver) -> bool | None:
+    """The last `NeedsAttention` written (the time-skipping server's describe cannot decode it)."""
+    written = None
+    for event in (await pathway.handle.fetch_history()).events:
+        if event.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+            fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+            if "NeedsAttention" in fields:
+                written = json.loads(fields["NeedsAttention"].data)
+    return written
+
+
+async def test_red_flags_are_urgent_and_wait_for_staff_to_resolve(start: Start, clinic: FakeClinic) -> None:
     pathway = await start()
     await _to_follow_up(pathway)
-    await pathway.follow_up(pain=6, red_flags=["fever", "wound_drainage"])
+    with pytest.raises(WorkflowUpdateFailedError) as nothing_open:  # no attention is open yet
+        await pathway.resolve_attention()
+    assert isinstance(nothing_open.value.cause, ApplicationError)
+    assert nothing_open.value.cause.type == "WrongStage"
+
+    await pathway.follow_up(pain=6, red_flags=["bladder_or_bowel_change", "fever"])
+    flagged = await pathway.wait_for("red flags raised", lambda v: v.needs_attention)
+    assert flagged.attention_reasons == [AttentionReason.RED_FLAGS]
+    assert (flagged.stage, flagged.status) == (Stage.FOLLOW_UP, PathwayStatus.ACTIVE)
+    assert flagged.next_action is not None
+    assert (flagged.next_action.actor, flagged.next_action.action) == (Actor.STAFF, "resolve_attention")
+    assert await _needs_attention_written(pathway) is True
+
+    async def sent(template: str) -> bool:
+        for _ in range(200):
+            if clinic.templates()[template]:
+                return True
+            await asyncio.sleep(0.025)
+        return False
+
+    assert await sent("red_flag_advice") and await sent("urgent_red_flags")
+    urgent = next(m for m in clinic.messages if m.template == "urgent_red_flags")
+    assert urgent.recipient == Recipient.STAFF
+    assert urgent.params == {"pathway_id": pathway.handle.id, "red_flags": "bladder_or_bowel_change, fever"}
+    assert clinic.templates()["staff_attention"] == 0  # the urgent message, not the generic one
+
+    await pathway.skip_to(await pathway.workflow_now() + timedelta(days=3))
+    waiting = await pathway.view()
+    assert (waiting.status, waiting.attention_reasons) == (PathwayStatus.ACTIVE, [AttentionReason.RED_FLAGS])
+
+    await pathway.resolve_attention()
     final = await pathway.result()
     assert (final.stage, final.outcome) == (Stage.COMPLETED, Outcome.DVR_COMPLETED)
-    assert final.needs_attention is True
-    assert final.attention_reasons == [AttentionReason.RED_FLAGS_REPORTED]
-    assert final.follow_up.red_flags == ["fever", "wound_drainage"]
-    assert any(m.params.get("reason") == "red flags reported" for m in clinic.messages)
+    assert final.needs_attention is False and final.attention_reasons == []
+    assert final.follow_up.red_flags == ["bladder_or_bowel_change", "fever"]
+    assert any(e.event == "attention_resolved" for e in final.timeline)
+    assert await _needs_attention_written(pathway) is False
+    assert all("called the patient" not in e.detail for e in final.timeline)  # the note stays in history
+    with pytest.raises(RPCError):  # the pathway has completed: nothing to resolve
+        await pathway.resolve_attention()
 
 
 async def test_a_block_recorded_too_long_ago_is_refused(start: Start, clinic: FakeClinic) -> None:

@@ -1,0 +1,53 @@
+"""Red flags at the follow-up through the API: urgent messages, attention, and staff's resolve-attention."""
+
+import asyncpg
+import httpx
+
+from tests.integration.conftest import READ_ONLY_KEY
+from tests.integration.polling import next_action_is, poll_view
+from tests.integration.problems import assert_problem
+from tests.integration.walk import walk_to_follow_up
+
+RESOLUTION = {"reason": "red_flags", "note": "called the patient; seen in ED", "resolved_by": "Nurse Kim"}
+
+
+async def test_red_flags_wait_for_staff_to_resolve_them(api: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
+    pathway_id = await walk_to_follow_up(api, "REF-RED-FLAGS-1")
+    url = f"/v1/pathways/{pathway_id}/resolve-attention"
+    nothing_open = await api.post(url, json=RESOLUTION)
+    assert_problem(nothing_open, 409, "/problems/wrong-stage")
+
+    answer = await api.post(
+        f"/v1/pathways/{pathway_id}/follow-up",
+        json={"pain": 6, "returned_to_work": False, "red_flags": ["new_weakness"]},
+    )
+    assert answer.status_code == 200, answer.text
+    flagged = await poll_view(api, pathway_id, "resolve attention due", next_action_is("resolve_attention"))
+    assert (flagged["status"], flagged["needs_attention"]) == ("active", True)
+    assert flagged["attention_reasons"] == ["red_flags"]
+
+    refused = await api.post(url, json=RESOLUTION, headers={"Authorization": f"Bearer {READ_ONLY_KEY}"})
+    assert_problem(refused, 403, "/problems/forbidden")
+    invalid = await api.post(url, json={**RESOLUTION, "reason": "something else"})
+    assert invalid.status_code == 422, invalid.text
+
+    resolved = await api.post(url, json=RESOLUTION, headers={"Idempotency-Key": f"resolve-{pathway_id}"})
+    assert resolved.status_code == 200, resolved.text
+    final = await poll_view(api, pathway_id, "completed", lambda v: v["status"] == "completed")
+    assert (final["stage"], final["outcome"], final["needs_attention"]) == (
+        "completed",
+        "dvr_completed",
+        False,
+    )
+    assert final["follow_up"]["red_flags"] == ["new_weakness"]
+    assert "seen in ED" not in str(final)
+
+    templates = await pool.fetch("select template from outbox where pathway_id = $1", pathway_id)
+    sent = [r["template"] for r in templates]
+    assert "red_flag_advice" in sent and "urgent_red_flags" in sent
+    audited = await pool.fetchval(
+        "select count(*) from audit_log where pathway_id = $1 and action = 'attention.resolve'", pathway_id
+    )
+    assert audited == 1
+    again = await api.post(url, json=RESOLUTION, headers={"Idempotency-Key": f"resolve-{pathway_id}"})
+    assert again.status_code == 200, again.text  # a retry with the key answers the step's result
