@@ -161,6 +161,14 @@ class PathwayDriver:
             )
         )
 
+    async def to_relief_check(self) -> datetime:
+        """MRI review, exam and block recorded; returns when the block was performed (the diary's start)."""
+        await self.mri_review()
+        await self.exam()
+        performed_at = (await self.block()).relief_check.performed_at
+        assert performed_at is not None
+        return performed_at
+
     async def diary(self, entries: list[tuple[timedelta, int]]) -> None:
         """Reports each pain score once the workflow clock has reached its time after the block."""
         performed_at = (await self.view()).relief_check.performed_at

@@ -62,10 +62,7 @@ async def test_a_missed_prompt_is_nudged_once_and_an_answered_one_is_not(
     start: Start, clinic: FakeClinic
 ) -> None:
     pathway = await start()
-    await pathway.mri_review()
-    await pathway.exam()
-    performed_at = (await pathway.block()).relief_check.performed_at
-    assert performed_at is not None
+    performed_at = await pathway.to_relief_check()
     relief = CLINICAL.relief
     first, second = relief.prompt_offsets[0], relief.prompt_offsets[1]
     await pathway.skip_to(performed_at + first + relief.nudge_after + timedelta(minutes=1))

@@ -23,10 +23,7 @@ async def test_a_report_sent_again_is_stored_once_and_answered_as_the_first_time
     start: Start, clinic: FakeClinic
 ) -> None:
     pathway = await start()
-    await pathway.mri_review()
-    await pathway.exam()
-    performed_at = (await pathway.block()).relief_check.performed_at
-    assert performed_at is not None
+    performed_at = await pathway.to_relief_check()
     await pathway.skip_to(performed_at + timedelta(minutes=31))
     diary = pathway.relief_check()
     relief_at_15_min = PainReport(pain=1, recorded_at=performed_at + timedelta(minutes=15))
@@ -48,10 +45,7 @@ async def test_another_score_at_the_same_instant_is_refused_as_a_conflict(
     start: Start, clinic: FakeClinic
 ) -> None:
     pathway = await start()
-    await pathway.mri_review()
-    await pathway.exam()
-    performed_at = (await pathway.block()).relief_check.performed_at
-    assert performed_at is not None
+    performed_at = await pathway.to_relief_check()
     await pathway.skip_to(performed_at + timedelta(minutes=16))
     at_15_min = performed_at + timedelta(minutes=15)
     await pathway.pain_report(PainReport(pain=1, recorded_at=at_15_min))

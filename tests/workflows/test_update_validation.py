@@ -62,10 +62,7 @@ async def test_pain_report_times_are_bounded_by_the_block_and_the_clock(
     start: Start, clinic: FakeClinic
 ) -> None:
     pathway = await start()
-    await pathway.mri_review()
-    await pathway.exam()
-    performed_at = (await pathway.block()).relief_check.performed_at
-    assert performed_at is not None
+    performed_at = await pathway.to_relief_check()
     diary = pathway.relief_check()
     now = await pathway.workflow_now()
     for recorded_at, message in (
