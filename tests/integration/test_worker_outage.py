@@ -69,10 +69,7 @@ async def test_missed_prompts_collapse_into_the_current_one_and_stale_nudges_are
     clinic = clinic_worker.clinic
     pathway = await _start(clinic_worker, DEMO.model_copy(update={"relief": FAST_DIARY}))
     try:
-        await pathway.mri_review()
-        await pathway.exam()
-        performed_at = (await pathway.block()).relief_check.performed_at
-        assert performed_at is not None
+        performed_at = await pathway.to_relief_check()
         await pathway.wait_for("prompt 1 sent", lambda v: _details(v, "diary_prompt_sent") == ["prompt 1"])
 
         # Down until +6 s: prompts 2 to 4 and nudges 1 to 4 come due with no worker.
@@ -105,10 +102,7 @@ async def test_an_outage_past_the_end_of_the_diary_sends_no_prompt_that_could_no
     )
     pathway = await _start(clinic_worker, DEMO.model_copy(update={"relief": short_diary}))
     try:
-        await pathway.mri_review()
-        await pathway.exam()
-        performed_at = (await pathway.block()).relief_check.performed_at
-        assert performed_at is not None
+        performed_at = await pathway.to_relief_check()
         await pathway.wait_for("prompt 1 sent", lambda v: _details(v, "diary_prompt_sent") == ["prompt 1"])
 
         # Down until +6 s: prompt 2, the return check, both nudges and the end of the diary come due.
