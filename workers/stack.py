@@ -7,8 +7,9 @@ a process that exits is started again with a back-off (workers/supervisor.py), a
 PostgreSQL that died. Ctrl-C (SIGINT or SIGTERM) stops everything it started, whatever it restarted meanwhile.
 A process that exits during start-up fails the start (a broken setting) instead.
 
-Before it starts anything, the stack checks that its ports (Temporal gRPC, Temporal UI, API) are free: a port
-in use, most often by another stack or by the processes of one that was killed, fails the start at once.
+Before it starts anything (workers/preflight.py), the stack checks that its ports (Temporal gRPC, Temporal
+UI, API) are free: a port in use, most often by another stack or by the processes of one that was killed,
+fails the start at once.
 During start-up, a server counts as ready only when the process the stack started is the one listening on
 its port and answering there, never whichever process answers on that port. Each child dies with the
 stack, even when the stack is killed with SIGKILL (workers/supervisor.py); embedded PostgreSQL, a daemon,
@@ -20,10 +21,8 @@ and Web UI have no authentication of their own, so the stack binds them to 127.0
 """
 
 import asyncio
-import errno
 import os
 import signal
-import socket
 import sys
 from collections.abc import Awaitable
 from contextlib import suppress
@@ -41,6 +40,7 @@ from config.settings import Settings
 from config.temporal import connect, dev_server_search_attribute_flags
 from db.bootstrap import key_location, prepare_database
 from db.embedded import EmbeddedPostgres
+from workers.preflight import StackError, check_ports_free, secure_data_dir
 from workers.supervisor import Supervised, keep_running
 from workers.worker import GRACEFUL_SHUTDOWN
 
@@ -50,10 +50,6 @@ T = TypeVar("T")
 LOOPBACK = ("127.0.0.1", "localhost")
 WORKER_STOP_TIMEOUT = GRACEFUL_SHUTDOWN.total_seconds() + 5
 """SIGTERM to SIGKILL for the worker: longer than its own graceful shutdown."""
-
-
-class StackError(Exception):
-    pass
 
 
 class StopRequested(Exception):
@@ -74,56 +70,6 @@ async def unless_stopped(work: Awaitable[T], stopping: asyncio.Event) -> T:
             await task
         raise StopRequested
     return task.result()
-
-
-def data_dir_mode() -> int:
-    """0700. As root, 0711: embedded PostgreSQL then runs as the user `pgserver`, who must pass through the
-    data folder to its own (0700) folder; others may pass through, never list or read."""
-    return 0o711 if os.geteuid() == 0 else 0o700
-
-
-def secure_data_dir(data_dir: Path) -> None:
-    """Creates the data folder if needed and makes it, and every file directly in it, owner-only (files
-    from runs before this rule included). PostgreSQL keeps its own folder at 0700."""
-    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    data_dir.chmod(data_dir_mode())
-    for path in data_dir.iterdir():
-        if path.is_file() and not path.is_symlink():
-            path.chmod(0o600)
-
-
-def port_in_use(host: str, port: int) -> bool:
-    """Whether something listens on (or holds) `port` of `host`: tried as a server would take the port."""
-    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    with socket.socket(family, kind, proto) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do: TIME_WAIT is no use
-        try:
-            sock.bind(address)
-        except OSError as err:
-            if err.errno == errno.EADDRINUSE:
-                return True
-            raise StackError(f"cannot listen on {host}:{port}: {err.strerror}") from None
-    return False
-
-
-def check_ports_free(settings: Settings) -> None:
-    """Fails (StackError) when a port the stack is to listen on is in use."""
-    try:
-        temporal_port = int(settings.temporal_address.rpartition(":")[2])
-    except ValueError:
-        raise StackError(f"DVR_TEMPORAL_ADDRESS is {settings.temporal_address}: it needs host:port") from None
-    wanted = [
-        (temporal_port, "Temporal gRPC, DVR_TEMPORAL_ADDRESS"),
-        (settings.temporal_ui_port, "Temporal UI, DVR_TEMPORAL_UI_PORT"),
-        (settings.api_port, "API, DVR_API_PORT"),
-    ]
-    for port, what in wanted:
-        host = settings.api_host if what.startswith("API") else "127.0.0.1"
-        if port_in_use(host, port):
-            raise StackError(
-                f"port {port} ({what}) is in use: is another stack running, or the processes of one that was"
-                " killed? Stop it, or choose other ports"
-            )
 
 
 def listens_on(process: Supervised, port: int) -> bool:

@@ -35,7 +35,7 @@ from tests.integration.processes import (
     python_env,
     wait_until,
 )
-from workers.stack import data_dir_mode
+from workers.preflight import data_dir_mode
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from temporalio.client import Client
 from config.settings import Settings
 from tests.integration.processes import free_port, wait_until
 from workers import stack
+from workers.preflight import StackError
 from workers.supervisor import Supervised
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(600)"]  # ours, but it listens on nothing
@@ -28,7 +29,7 @@ async def test_a_temporal_server_that_is_not_ours_answering_on_the_port_is_not_r
     monkeypatch.setattr(stack, "STARTUP_TIMEOUT", 3.0)
     processes: list[Supervised] = []
     try:
-        with pytest.raises(stack.StackError, match="did not become ready"):
+        with pytest.raises(StackError, match="did not become ready"):
             await asyncio.wait_for(stack.start_temporal(Settings(temporal_address=address), processes), 30)
     finally:
         await stack.stop(processes)
@@ -63,7 +64,7 @@ async def test_an_api_that_is_not_ours_answering_on_the_port_is_not_ready(
     api = Supervised("api", SLEEPER)
     await api.start()
     try:
-        with pytest.raises(stack.StackError, match="did not answer 200"):
+        with pytest.raises(StackError, match="did not answer 200"):
             await asyncio.wait_for(stack.wait_ready(Settings(api_port=someone_elses_api), [api]), 30)
     finally:
         await api.stop()

@@ -3,7 +3,7 @@
 import stat
 from pathlib import Path
 
-from workers.stack import data_dir_mode, secure_data_dir
+from workers.preflight import data_dir_mode, secure_data_dir
 
 
 def mode(path: Path) -> int:

@@ -3,7 +3,8 @@
 import pytest
 
 from config.settings import Settings
-from workers.stack import StackError, temporal_command
+from workers.preflight import StackError
+from workers.stack import temporal_command
 
 
 def flag(command: list[str], name: str) -> str:

@@ -11,6 +11,7 @@ from structlog.testing import capture_logs
 from config.settings import Settings
 from tests.integration.processes import free_port
 from workers import stack
+from workers.preflight import port_in_use
 
 
 @pytest.fixture
@@ -55,8 +56,8 @@ async def test_a_port_in_use_fails_the_start_before_anything_starts(
 
 
 def test_a_free_port_is_not_in_use_and_a_listened_one_is(listener: int) -> None:
-    assert not stack.port_in_use("127.0.0.1", free_port())
-    assert stack.port_in_use("127.0.0.1", listener)
+    assert not port_in_use("127.0.0.1", free_port())
+    assert port_in_use("127.0.0.1", listener)
 
 
 async def test_a_temporal_address_without_a_port_fails_the_start_with_a_clear_error(tmp_path: Path) -> None:
