@@ -1,31 +1,24 @@
 """The steps upstream systems record on a pathway; each is an Update whose validator guards the stage.
 
 Each route names its Update, so mypy checks the body model against the Update's argument. The answer is
-the pathway view read after the step was taken. With an `Idempotency-Key` (api/idempotency.py) the key
+the pathway view read after the step was taken (api/step_recording.py). With an `Idempotency-Key` the key
 becomes the Update's id: a retry returns the step's result instead of recording it twice, or of 409.
 """
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Annotated, Any
+from collections.abc import Awaitable
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
-from pydantic import BaseModel
 from temporalio.client import (
     WorkflowHandle,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import require_scope
-from api.dependencies import AppSettings, PathwayHandle, Pool, TemporalClient
-from api.idempotency import IdempotencyKey, StepKey, claim_step_key, claimed_workflow, release_step_key
+from api.idempotency import claimed_workflow
 from api.problems import Problem, problem_responses
-from api.temporal_errors import missing_or_closed, refused
+from api.step_recording import Step, recorded
 from api.views import current_view
-from db import audit
 from db.api_clients import ApiClient
 from domain.identifiers import relief_check_id
 from domain.inputs import ReliefOutcome
@@ -56,111 +49,6 @@ Scheduler = Annotated[ApiClient, Depends(require_scope("appointments:write"))]
 Staff = Annotated[ApiClient, Depends(require_scope("staff:write"))]
 _PROBLEMS = problem_responses(401, 403, 404, 409, 422, 503)
 
-# The fields that name who took a step; each step's audit row keeps them.
-_WHO = ("reviewed_by", "examined_by", "performed_by", "decided_by", "requested_by", "resolved_by")
-
-# Sends the step's Update with the given id (None: a fresh one) and waits for its result.
-Send = Callable[[str | None], Awaitable[object]]
-
-
-@dataclass(frozen=True)
-class StepRequest:
-    """What every step route needs beside its client and body."""
-
-    handle: PathwayHandle
-    temporal: TemporalClient
-    pool: Pool
-    settings: AppSettings
-    idempotency_key: str | None
-
-
-def step_request(
-    handle: PathwayHandle,
-    temporal: TemporalClient,
-    pool: Pool,
-    settings: AppSettings,
-    idempotency_key: IdempotencyKey = None,
-) -> StepRequest:
-    return StepRequest(handle, temporal, pool, settings, idempotency_key)
-
-
-Step = Annotated[StepRequest, Depends(step_request)]
-
-
-async def _recorded(
-    step: StepRequest,
-    client: ApiClient,
-    route: str,
-    body: BaseModel,
-    send: Send,
-    action: str,
-    *,
-    workflow_id: str | None = None,
-) -> PathwayView:
-    """Runs the step's Update (under the request's Idempotency-Key), audits it, and answers the view as it
-    stands after the step.
-
-    A key is released when the step is refused (a refused Update is not in history, so its id is free) or
-    the pathway is missing; it stays claimed when the step is pending or its fate is unknown, so that the
-    retry with the key attaches to the Update sent here. The Update goes to the pathway, or to the workflow
-    named by `workflow_id` (a relief check), and the key is bound to that workflow."""
-    handle = step.handle
-    key: StepKey | None = None
-    if step.idempotency_key is not None:
-        target = workflow_id or handle.id
-        key = await claim_step_key(step.pool, client, route, step.idempotency_key, target, body)
-    try:
-        await asyncio.wait_for(
-            send(key.update_id if key else None), timeout=step.settings.update_timeout_seconds
-        )
-    except WorkflowUpdateFailedError as err:
-        await _release(step, key)
-        raise refused(err) from err
-    except Problem:  # the relief check has ended
-        await _release(step, key)
-        raise
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            await _release(step, key)
-        await missing_or_closed(handle, err)
-    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
-        # The SDK turns the timeout's cancellation into its own error: either way the step is pending. It
-        # may be applied without a retry, so the write is audited now, as not yet confirmed.
-        await audit.record(
-            step.pool,
-            actor=client.name,
-            action=action,
-            pathway_id=handle.id,
-            detail={"confirmed": False, **_who(body)},
-        )
-        again = "retry with the same Idempotency-Key" if key else "read the pathway before sending it again"
-        raise Problem(
-            503,
-            "step-pending",
-            f"The pathway has not confirmed the step yet; {again} shortly.",
-            headers={"Retry-After": "2"},
-        ) from err
-    view = await current_view(step.temporal, handle.id)
-    await audit.record(
-        step.pool,
-        actor=client.name,
-        action=action,
-        pathway_id=handle.id,
-        patient_ref=view.patient_ref,
-        detail=_who(body) or None,
-    )
-    return view
-
-
-def _who(body: BaseModel) -> dict[str, Any]:
-    """Who took the step, as the body names them (`{"reviewed_by": "Dr. Lee"}`); empty for a patient's."""
-    return {name: value for name in _WHO if isinstance(value := getattr(body, name, None), str)}
-
-
-async def _release(step: StepRequest, key: StepKey | None) -> None:
-    if key is not None:
-        await release_step_key(step.pool, key)
-
 
 @router.post(
     "/v1/pathways/{pathway_id}/screening-review",
@@ -171,7 +59,7 @@ async def record_screening_review(client: Clinical, body: ScreeningReview, step:
     def send(update_id: str | None) -> Awaitable[object]:
         return step.handle.execute_update(Pathway.record_screening_review, body, id=update_id)
 
-    return await _recorded(step, client, "screening-review", body, send, "screening_review.write")
+    return await recorded(step, client, "screening-review", body, send, "screening_review.write")
 
 
 @router.post(
@@ -183,7 +71,7 @@ async def record_mri_review(client: Clinical, body: MriReview, step: Step) -> Pa
     def send(update_id: str | None) -> Awaitable[object]:
         return step.handle.execute_update(Pathway.record_mri_review, body, id=update_id)
 
-    return await _recorded(step, client, "mri-review", body, send, "mri_review.write")
+    return await recorded(step, client, "mri-review", body, send, "mri_review.write")
 
 
 @router.post(
@@ -195,7 +83,7 @@ async def record_exam(client: Clinical, body: ExamResult, step: Step) -> Pathway
     def send(update_id: str | None) -> Awaitable[object]:
         return step.handle.execute_update(Pathway.record_exam, body, id=update_id)
 
-    return await _recorded(step, client, "exam", body, send, "exam.write")
+    return await recorded(step, client, "exam", body, send, "exam.write")
 
 
 @router.post(
@@ -207,7 +95,7 @@ async def record_block(client: Clinical, body: BlockRecord, step: Step) -> Pathw
     def send(update_id: str | None) -> Awaitable[object]:
         return step.handle.execute_update(Pathway.record_block, body, id=update_id)
 
-    return await _recorded(step, client, "block", body, send, "block.write")
+    return await recorded(step, client, "block", body, send, "block.write")
 
 
 @router.post(
@@ -221,9 +109,7 @@ async def record_pain_report(client: PatientSide, body: PainReport, step: Step) 
     def send(update_id: str | None) -> Awaitable[object]:
         return _into_diary(diary, body, update_id)
 
-    return await _recorded(
-        step, client, "pain-reports", body, send, "pain_report.write", workflow_id=diary.id
-    )
+    return await recorded(step, client, "pain-reports", body, send, "pain_report.write", workflow_id=diary.id)
 
 
 async def _diary_id(client: ApiClient, report: PainReport, step: Step) -> str:
@@ -260,7 +146,7 @@ async def record_candidacy_decision(client: Clinical, body: CandidacyDecision, s
     def send(update_id: str | None) -> Awaitable[object]:
         return step.handle.execute_update(Pathway.record_candidacy_decision, body, id=update_id)
 
-    return await _recorded(step, client, "candidacy-decision", body, send, "candidacy.write")
+    return await recorded(step, client, "candidacy-decision", body, send, "candidacy.write")
 
 
 @router.post(
@@ -272,7 +158,7 @@ async def record_procedure(client: Clinical, body: ProcedureRecord, step: Step) 
     def send(update_id: str | None) -> Awaitable[object]:
         return step.handle.execute_update(Pathway.record_procedure, body, id=update_id)
 
-    return await _recorded(step, client, "procedure", body, send, "procedure.write")
+    return await recorded(step, client, "procedure", body, send, "procedure.write")
 
 
 @router.post(
@@ -282,7 +168,7 @@ async def record_follow_up(client: PatientSide, body: FollowUpAnswer, step: Step
     def send(update_id: str | None) -> Awaitable[object]:
         return step.handle.execute_update(Pathway.record_follow_up, body, id=update_id)
 
-    return await _recorded(step, client, "follow-up", body, send, "follow_up.write")
+    return await recorded(step, client, "follow-up", body, send, "follow_up.write")
 
 
 @router.post(
@@ -294,7 +180,7 @@ async def withdraw(client: Clinical, body: Withdrawal, step: Step) -> PathwayVie
     def send(update_id: str | None) -> Awaitable[object]:
         return step.handle.execute_update(Pathway.withdraw, body, id=update_id)
 
-    return await _recorded(step, client, "withdraw", body, send, "withdraw.write")
+    return await recorded(step, client, "withdraw", body, send, "withdraw.write")
 
 
 @router.post(
@@ -306,7 +192,7 @@ async def retry_booking(client: Scheduler, body: StaffRequest, step: Step) -> Pa
     def send(update_id: str | None) -> Awaitable[object]:
         return step.handle.execute_update(Pathway.retry_booking, body, id=update_id)
 
-    return await _recorded(step, client, "retry-booking", body, send, "booking.retry")
+    return await recorded(step, client, "retry-booking", body, send, "booking.retry")
 
 
 @router.post(
@@ -318,7 +204,7 @@ async def resolve_attention(client: Staff, body: AttentionResolution, step: Step
     def send(update_id: str | None) -> Awaitable[object]:
         return step.handle.execute_update(Pathway.resolve_attention, body, id=update_id)
 
-    return await _recorded(step, client, "resolve-attention", body, send, "attention.resolve")
+    return await recorded(step, client, "resolve-attention", body, send, "attention.resolve")
 
 
 @router.post(
@@ -337,4 +223,4 @@ async def record_appointment_status(
     def send(update_id: str | None) -> Awaitable[object]:
         return step.handle.execute_update(Pathway.record_appointment_status, change, id=update_id)
 
-    return await _recorded(step, client, "appointment-status", change, send, "appointment.write")
+    return await recorded(step, client, "appointment-status", change, send, "appointment.write")
