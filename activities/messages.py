@@ -54,6 +54,20 @@ PATIENT_TEMPLATES: dict[str, MessageTemplate] = {
         "control, fever, wound drainage or redness, or severe pain. For weakness or a bladder or bowel "
         "change, go to emergency care now; for the others, call the clinic.",
     ),
+    "outcome_check_in": MessageTemplate(
+        "How are you $interval after your procedure?",
+        "Hello $name, it is $interval since your DVR. Please tell us: your usual back pain from 0 (none) to "
+        "10 (worst); your work (full duties, modified duties, off work, not employed or retired); and how "
+        "you are overall since the procedure, from 1 (very much improved) to 7 (very much worse). If you "
+        "have any of: new weakness, new numbness, a change in bladder or bowel control, fever, wound "
+        "drainage or redness, or severe pain, tell us too. For weakness or a bladder or bowel change, go to "
+        "emergency care now; for the others, call the clinic.",
+    ),
+    "check_in_reminder": MessageTemplate(
+        "We have not heard from you yet",
+        "Hello $name, we have not had your answers to our check-in ($interval) yet. Please answer when you "
+        "can; if we do not hear from you, someone from the clinic will call you.",
+    ),
     "red_flag_advice": MessageTemplate(
         "Please act on what you told us",
         "Hello $name, you told us of a warning sign after your procedure. Please call the clinic now. If "
@@ -77,7 +91,7 @@ STAFF_TEMPLATES: dict[str, MessageTemplate] = {
     ),
     "urgent_red_flags": MessageTemplate(
         "URGENT: red flags on pathway $pathway_id",
-        "The patient of pathway $pathway_id reported red flags at follow-up: $red_flags. Call the patient "
+        "The patient of pathway $pathway_id reported red flags: $red_flags. Call the patient "
         "now, then record how it was handled (resolve-attention).",
     ),
     "clinician_decision_due": MessageTemplate(

@@ -2,6 +2,7 @@
 
 The API answers with the pathway view, which it reads after the step; history keeps only these."""
 
+from domain.check_ins import CheckInName
 from domain.contract import ContractModel
 from domain.stages import Outcome, PathwayStatus, Stage
 
@@ -17,6 +18,12 @@ class ReportAccepted(ContractModel):
     """The pain report is in the diary, which now holds `reports` reports."""
 
     reports: int
+
+
+class CheckInAccepted(ContractModel):
+    """The answers or the call were recorded on the named outcome check-in."""
+
+    check_in: CheckInName
 
 
 class PathwayResult(ContractModel):

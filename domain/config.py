@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from domain.check_ins import CheckInName, CheckInTimes
+
 Profile = Literal["clinical", "demo"]
 RELIEF_THRESHOLDS = (0.5, 0.8, 1.0)
 
@@ -91,7 +93,22 @@ class PathwayConfig(BaseModel):
     # Follow-up: the day after the procedure at a local hour, or after a fixed delay when not on the calendar.
     follow_up_local_hour: int = 10
     follow_up_delay: timedelta = timedelta(days=1)
-    follow_up_answer_window: timedelta = timedelta(hours=8)
+    # The next-day check-in unanswered: a reminder, a staff call task, then not obtained (domain.check_ins).
+    follow_up_check_in: CheckInTimes = CheckInTimes(
+        reminder_after=timedelta(hours=4), answer_window=timedelta(hours=8), final_deadline=timedelta(days=3)
+    )
+    # Outcome check-ins after the follow-up, on the day this long after the procedure, at the follow-up hour
+    # (from the start of the outcomes stage when waits do not follow the calendar: the demo).
+    outcome_check_ins: tuple[tuple[CheckInName, timedelta], ...] = (
+        ("2_weeks", timedelta(days=14)),
+        ("6_weeks", timedelta(days=42)),
+        ("3_months", timedelta(days=91)),
+        ("6_months", timedelta(days=182)),
+        ("12_months", timedelta(days=365)),
+    )
+    outcome_check_in: CheckInTimes = CheckInTimes(
+        reminder_after=timedelta(days=2), answer_window=timedelta(days=4), final_deadline=timedelta(days=10)
+    )
 
     def compressed(self, factor: int) -> "PathwayConfig":
         """The same pathway with every wait divided by `factor`."""
@@ -122,7 +139,9 @@ class PathwayConfig(BaseModel):
                 "reminder_before": self.reminder_before / factor,
                 "reminder_missed_after": self.reminder_missed_after / factor,
                 "follow_up_delay": self.follow_up_delay / factor,
-                "follow_up_answer_window": self.follow_up_answer_window / factor,
+                "follow_up_check_in": self.follow_up_check_in.compressed(factor),
+                "outcome_check_ins": tuple((name, at / factor) for name, at in self.outcome_check_ins),
+                "outcome_check_in": self.outcome_check_in.compressed(factor),
             }
         )
 
@@ -131,7 +150,8 @@ CLINICAL = PathwayConfig()
 
 # One clinical hour is five demo seconds (so a person with curl can answer a diary prompt in time), the
 # return check comes after a minute, and deadlines count from now rather than from real calendar slots: a
-# whole pathway, diary prompts included, runs on the dev server in well under two minutes.
+# whole pathway, diary prompts included, runs on the dev server in well under two minutes. The outcome
+# check-ins run within one further minute, each closing before the next opens.
 DEMO_FACTOR = 720
 
 
@@ -143,6 +163,15 @@ def demo_of(clinical: PathwayConfig) -> PathwayConfig:
             "profile": "demo",
             "deadlines_follow_calendar": False,
             "follow_up_delay": timedelta(seconds=5),
+            "outcome_check_ins": tuple(
+                (name, timedelta(seconds=5 + 10 * n))
+                for n, (name, _) in enumerate(clinical.outcome_check_ins)
+            ),
+            "outcome_check_in": CheckInTimes(
+                reminder_after=timedelta(seconds=3),
+                answer_window=timedelta(seconds=6),
+                final_deadline=timedelta(seconds=9),
+            ),
             "relief": compressed.relief.model_copy(
                 update={
                     "return_check_offset": timedelta(seconds=60),

@@ -15,3 +15,8 @@ def pathway_id_for(source_system: str, referral_id: str) -> str:
 def relief_check_id(pathway_id: str, block_number: int) -> str:
     """The workflow id of a pathway's relief check for its `block_number`th block."""
     return f"{pathway_id}-relief-{block_number}"
+
+
+def outcome_check_ins_id(pathway_id: str) -> str:
+    """The workflow id of a pathway's outcome check-ins."""
+    return f"{pathway_id}-outcomes"

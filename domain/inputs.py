@@ -3,12 +3,13 @@
 from datetime import datetime
 from enum import StrEnum
 
+from domain.check_ins import CheckInName, CheckInStatus, CheckInTimes
 from domain.config import PathwayConfig, ReliefPolicy
 from domain.contract import ContractModel
 from domain.referral import ClinicalReferral
-from domain.results import Anesthetic
+from domain.results import Anesthetic, RedFlag
 from domain.stages import ReliefResult
-from domain.view import ReportedPain
+from domain.view import OutcomeCheckInView, ReportedPain
 
 
 class PathwayInput(ContractModel):
@@ -67,3 +68,36 @@ class ReliefOutcome(ContractModel):
     relief_duration_minutes: float | None = None
     returned_at: datetime | None = None
     return_check_pain: int | None = None
+
+
+class OutcomesInput(ContractModel):
+    pathway_id: str
+    patient_ref: str
+    patient_timezone: str
+    schedule: list[tuple[CheckInName, datetime]]
+    times: CheckInTimes
+
+
+class OutcomeEvent(StrEnum):
+    """What the outcome check-ins tell their pathway; one signal per change staff must see."""
+
+    OPENED = "opened"
+    """A check-in went out; `due_at` says until when the patient answers before staff are asked to call."""
+    CALL_STAFF = "call_staff"
+    """Unanswered: staff should call the patient by `due_at` (the final deadline)."""
+    CLOSED = "closed"
+    """Answered or not obtained; `red_flags` carries any the patient reported, `due_at` the next check-in."""
+    MESSAGE_NOT_DELIVERED = "message_not_delivered"
+    PATIENT_UNREACHABLE = "patient_unreachable"
+
+
+class OutcomeProgress(ContractModel):
+    event: OutcomeEvent
+    check_in: CheckInName | None = None
+    status: CheckInStatus | None = None
+    due_at: datetime | None = None
+    red_flags: list[RedFlag] = []
+
+
+class OutcomesResult(ContractModel):
+    check_ins: list[OutcomeCheckInView]

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.check_ins import CheckInName
 from domain.config import PathwayConfig
 
 
@@ -51,6 +52,22 @@ def follow_up_time(procedure_done_at: datetime, patient_tz: str, config: Pathway
     tz = ZoneInfo(patient_tz)
     next_day = procedure_done_at.astimezone(tz).date() + timedelta(days=1)
     return datetime.combine(next_day, time(config.follow_up_local_hour), tzinfo=tz)
+
+
+def outcome_schedule(
+    procedure_done_at: datetime, outcomes_from: datetime, patient_tz: str, config: PathwayConfig
+) -> list[tuple[CheckInName, datetime]]:
+    """When each outcome check-in is sent: on the day its interval after the procedure, at the follow-up's
+    local hour; from `outcomes_from` (the start of the outcomes stage) when waits do not follow the
+    calendar (the demo)."""
+    if not config.deadlines_follow_calendar:
+        return [(name, outcomes_from + after) for name, after in config.outcome_check_ins]
+    tz = ZoneInfo(patient_tz)
+    day = procedure_done_at.astimezone(tz).date()
+    return [
+        (name, datetime.combine(day + after, time(config.follow_up_local_hour), tzinfo=tz))
+        for name, after in config.outcome_check_ins
+    ]
 
 
 def local_date(at: datetime, tz_name: str) -> date:

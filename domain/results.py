@@ -6,8 +6,9 @@ source. Range and shape are checked here; stage and time are checked by the work
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictInt
 
+from domain.check_ins import CheckInName, WorkStatus
 from domain.contract import ContractModel
 from domain.fields import ClinicalInstant, Clinician, Flag, PainScore, Reason
 
@@ -114,6 +115,46 @@ class FollowUpAnswer(StepModel):
     pain: PainScore
     returned_to_work: Flag | None = None
     red_flags: list[RedFlag] = Field(default_factory=list, max_length=6)
+
+
+PgicScore = Annotated[
+    StrictInt,
+    Field(
+        ge=1,
+        le=7,
+        description="Patient Global Impression of Change: 1 very much improved ... 7 very much worse",
+    ),
+]
+
+
+class OutcomeAnswer(StepModel):
+    """An outcome check-in's answers, as the patient gave them (staff transcribe them)."""
+
+    check_in: CheckInName = Field(description="The open check-in these answers are for")
+    pain: PainScore
+    work_status: WorkStatus
+    pgic: PgicScore
+    red_flags: list[RedFlag] = Field(default_factory=list, max_length=6)
+    recorded_by: Clinician = Field(description="Who transcribed the answers")
+
+
+class CheckInAnswers(StepModel):
+    """What staff obtained on a call: the pain, and what else the patient told them."""
+
+    pain: PainScore
+    returned_to_work: Flag | None = Field(default=None, description="At the next-day follow-up")
+    work_status: WorkStatus | None = Field(default=None, description="At an outcome check-in")
+    pgic: PgicScore | None = Field(default=None, description="At an outcome check-in")
+    red_flags: list[RedFlag] = Field(default_factory=list, max_length=6)
+
+
+class StaffCall(StepModel):
+    """Staff's call to a patient who did not answer the open check-in (follow-up or outcome check-in)."""
+
+    reached: Flag
+    answers: CheckInAnswers | None = Field(default=None, description="Only when the patient was reached")
+    note: Reason
+    called_by: Clinician
 
 
 class AppointmentStatusBody(StepModel):

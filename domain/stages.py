@@ -14,6 +14,7 @@ class Stage(StrEnum):
     CANDIDACY = "candidacy"
     DVR_SCHEDULED = "dvr_scheduled"
     FOLLOW_UP = "follow_up"
+    OUTCOMES = "outcomes"
     COMPLETED = "completed"
     CLOSED = "closed"
 
@@ -62,6 +63,7 @@ class StepName(StrEnum):
     CANDIDACY_DECISION = "candidacy_decision"
     PROCEDURE = "procedure"
     FOLLOW_UP = "follow_up"
+    STAFF_CALL = "staff_call"
 
     @property
     def stage(self) -> Stage:
@@ -82,6 +84,8 @@ _STEP_STAGE = {
     StepName.CANDIDACY_DECISION: Stage.CANDIDACY,
     StepName.PROCEDURE: Stage.DVR_SCHEDULED,
     StepName.FOLLOW_UP: Stage.FOLLOW_UP,
+    # The pathway takes staff calls at its follow-up; in outcomes they go to the outcome check-ins' workflow.
+    StepName.STAFF_CALL: Stage.FOLLOW_UP,
 }
 
 
@@ -95,6 +99,7 @@ class AttentionReason(StrEnum):
     CANDIDACY_DECISION_OVERDUE = "candidacy_decision_overdue"
     PROCEDURE_OVERDUE = "procedure_overdue"
     FOLLOW_UP_OVERDUE = "follow_up_overdue"
+    CHECK_IN_UNANSWERED = "check_in_unanswered"
     NO_DIARY_REPORTS = "no_diary_reports"
     RED_FLAGS = "red_flags"
     NO_SLOT_AVAILABLE = "no_slot_available"

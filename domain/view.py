@@ -8,7 +8,8 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from domain.appointments import Appointment
-from domain.results import Anesthesia, Anesthetic, RedFlag
+from domain.check_ins import CheckInName, CheckInStatus, WorkStatus
+from domain.results import Anesthesia, Anesthetic, RedFlag, StaffCall
 from domain.stages import Actor, AttentionReason, Outcome, PathwayStatus, ReliefResult, Stage
 
 
@@ -53,10 +54,42 @@ class ReliefCheckView(BaseModel):
     reason: str | None = None
 
 
+class StaffCallView(BaseModel):
+    """A call staff made to a patient who had not answered a check-in."""
+
+    at: datetime
+    reached: bool
+    called_by: str
+    note: str
+
+    @classmethod
+    def of(cls, call: StaffCall, at: datetime) -> "StaffCallView":
+        return cls(at=at, reached=call.reached, called_by=call.called_by, note=call.note)
+
+
 class FollowUpView(BaseModel):
+    status: CheckInStatus | None = None
+    """None until the follow-up stage; then open, answered or not_obtained (stopped on withdrawal)."""
     pain: int | None = None
     returned_to_work: bool | None = None
     red_flags: list[RedFlag] = Field(default_factory=list)
+    staff_calls: list[StaffCallView] = Field(default_factory=list)
+
+
+class OutcomeCheckInView(BaseModel):
+    """One outcome check-in: when it is sent, where it stands, and the answers."""
+
+    check_in: CheckInName
+    due_at: datetime
+    status: CheckInStatus = CheckInStatus.SCHEDULED
+    answered_at: datetime | None = None
+    pain: int | None = None
+    work_status: WorkStatus | None = None
+    pgic: int | None = None
+    red_flags: list[RedFlag] = Field(default_factory=list)
+    recorded_by: str | None = None
+    """Who transcribed the answers, or made the call that obtained them."""
+    staff_calls: list[StaffCallView] = Field(default_factory=list)
 
 
 class NextAction(BaseModel):
@@ -89,6 +122,8 @@ class PathwayView(BaseModel):
     relief_check: ReliefCheckView = Field(default_factory=ReliefCheckView)
     anesthesia: Anesthesia | None = None
     follow_up: FollowUpView = Field(default_factory=FollowUpView)
+    outcomes: list[OutcomeCheckInView] = Field(default_factory=list)
+    """The outcome check-ins after the follow-up (2 weeks to 12 months), once the outcomes stage began."""
     needs_attention: bool = False
     attention_reasons: list[AttentionReason] = Field(default_factory=list)
     next_action: NextAction | None = None

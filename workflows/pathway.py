@@ -4,7 +4,8 @@ The stage sequence is here. Its collaborators each own their state: the status b
 appointment book (bookings, reminders, no-shows), the step inbox (steps that arrived by Update), the waiter
 (waits and deadlines), the messenger (messages in the background) and, for each block, the relief check
 child workflow (the pain diary). The Updates, Query and Signal are declared in workflows/pathway_handlers.py;
-the loop of blocks, relief checks and candidacy decisions is in workflows/blocks_and_candidacy.py.
+the loop of blocks, relief checks and candidacy decisions is in workflows/blocks_and_candidacy.py, and the
+follow-up and outcome check-ins after the procedure in workflows/after_the_procedure.py.
 """
 
 import asyncio
@@ -14,36 +15,37 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.answers import PathwayResult
     from domain.appointments import Appointment, AppointmentKind, AppointmentStatus
-    from domain.inputs import PathwayInput, ReliefOutcome
+    from domain.inputs import OutcomesResult, PathwayInput, ReliefOutcome
     from domain.levels import LevelsOnRecord
     from domain.mri import mri_is_recent
-    from domain.reminders import follow_up_time, local_date, local_text
+    from domain.reminders import local_date, local_text
     from domain.results import (
         Anesthesia,
-        AttentionResolution,
         ExamResult,
-        FollowUpAnswer,
         MriReview,
         ProcedureRecord,
+        RedFlag,
         ScreeningReview,
     )
     from domain.screening import screen_referral
-    from domain.stages import Actor, AttentionReason, Outcome, Stage, StepName
-    from domain.view import Criteria, FollowUpView, ReliefCheckView, ScreeningView
+    from domain.stages import AttentionReason, Outcome, Stage, StepName
+    from domain.view import Criteria, FollowUpView, OutcomeCheckInView, ReliefCheckView, ScreeningView
 
+from workflows.after_the_procedure import AfterTheProcedure
 from workflows.appointment_book import AppointmentBook
 from workflows.blocks_and_candidacy import BlocksAndCandidacy
 from workflows.messenger import Messenger
+from workflows.outcome_check_ins import OutcomeCheckInsWorkflow
 from workflows.pathway_ended import PathwayEnded
 from workflows.pathway_handlers import PathwayHandlers
 from workflows.relief_check import ReliefCheckWorkflow
 from workflows.status_board import StatusBoard
 from workflows.step_inbox import StepInbox
-from workflows.waiting import Waiter, Woke
+from workflows.waiting import Waiter
 
 
 @workflow.defn(name="PatientPathway")
-class PatientPathwayWorkflow(BlocksAndCandidacy, PathwayHandlers):
+class PatientPathwayWorkflow(BlocksAndCandidacy, AfterTheProcedure, PathwayHandlers):
     @workflow.init
     def __init__(self, pathway: PathwayInput) -> None:
         self._in = pathway
@@ -64,8 +66,13 @@ class PatientPathwayWorkflow(BlocksAndCandidacy, PathwayHandlers):
         self._relief_child: workflow.ChildWorkflowHandle[ReliefCheckWorkflow, ReliefOutcome] | None = None
         self._anesthesia: Anesthesia | None = None
         self._follow_up = FollowUpView()
+        self._outcomes: list[OutcomeCheckInView] = []
+        self._outcomes_child: workflow.ChildWorkflowHandle[OutcomeCheckInsWorkflow, OutcomesResult] | None = (
+            None
+        )
+        self._check_ins_stopped = False
+        self._red_flags: list[RedFlag] = []
         self._attention_count = 0
-        self._resolution: AttentionResolution | None = None
 
     # ---- the pathway, top to bottom -------------------------------------------------------------------
 
@@ -78,8 +85,13 @@ class PatientPathwayWorkflow(BlocksAndCandidacy, PathwayHandlers):
             await self._exam()
             await self._blocks_and_candidacy()
             procedure = await self._dvr()
-            await self._follow_up_next_day(procedure)
-            self._board.finish(Stage.COMPLETED, Outcome.DVR_COMPLETED, "DVR performed and followed up")
+            await self._after_the_procedure(procedure)
+            reason = (
+                "DVR performed; the patient withdrew from the check-ins"
+                if self._check_ins_stopped
+                else "DVR performed and followed up"
+            )
+            self._board.finish(Stage.COMPLETED, Outcome.DVR_COMPLETED, reason)
             self._book.stage_left()
         except PathwayEnded as ended:
             self._board.finish(Stage.CLOSED, ended.outcome, ended.reason)
@@ -162,45 +174,6 @@ class PatientPathwayWorkflow(BlocksAndCandidacy, PathwayHandlers):
             assert cancelled is not None  # the validator required a booked DVR
             await self._book.record(cancelled, AppointmentStatus.CANCELLED)
 
-    async def _follow_up_next_day(self, procedure: ProcedureRecord) -> None:
-        self._enter(Stage.FOLLOW_UP)
-        done_at = procedure.completed_at or workflow.now()
-        check_in_at = follow_up_time(done_at, self._in.patient_timezone, self._config)
-        window = self._config.follow_up_answer_window
-        self._board.set_next_action(Actor.PATIENT, StepName.FOLLOW_UP.value, check_in_at + window)
-        early = await self._waiter.wait(
-            lambda: self._inbox.has(StepName.FOLLOW_UP), check_in_at - workflow.now(), "next-day check-in"
-        )
-        if early != Woke.READY:
-            self._messenger.to_patient("follow_up_checkin", "follow-up")
-            self._board.event("follow_up_check_in_sent")
-        answer = await self._waiter.step(
-            StepName.FOLLOW_UP, FollowUpAnswer, window, actor=Actor.PATIENT, since=workflow.now()
-        )
-        self._follow_up = FollowUpView(
-            pain=answer.pain, returned_to_work=answer.returned_to_work, red_flags=list(answer.red_flags)
-        )
-        flags = ", ".join(answer.red_flags) or "none"
-        self._board.event("follow_up_answered", f"pain {answer.pain}, red flags: {flags}")
-        if answer.red_flags:
-            await self._red_flags()
-
-    async def _red_flags(self) -> None:
-        """Red flags are urgent: the patient is told at once what to do, staff get an urgent message, and
-        the pathway waits until staff record how it was handled (`resolve_attention`)."""
-        self._messenger.to_patient("red_flag_advice", "red-flag-advice")
-        self._board.raise_attention(AttentionReason.RED_FLAGS)  # staff hear of it: `_tell_staff_of`
-        self._board.set_next_action(Actor.STAFF, "resolve_attention", None)
-
-        def handled() -> bool:
-            return self._resolution is not None
-
-        while await self._waiter.wait(handled, None, "red flags handled") != Woke.READY:
-            pass  # an appointment change was applied: keep waiting
-        assert self._resolution is not None
-        self._board.clear_attention(AttentionReason.RED_FLAGS)
-        self._board.event("attention_resolved", f"red flags, by {self._resolution.resolved_by}")
-
     # ---- around the stages -----------------------------------------------------------------------------
 
     def _instruct(self, appointment: Appointment) -> None:
@@ -216,8 +189,9 @@ class PatientPathwayWorkflow(BlocksAndCandidacy, PathwayHandlers):
 
     async def _wind_down(self, outcome: Outcome) -> None:
         """Stops the relief check, frees booked slots, and tells the patient."""
-        if self._relief_child is not None and not self._relief_child.done():
-            self._relief_child.cancel()
+        for child in (self._relief_child, self._outcomes_child):
+            if child is not None and not child.done():
+                child.cancel()
         await self._book.cancel_upcoming()
         letter = "not_candidate" if outcome in (Outcome.NOT_CANDIDATE, Outcome.DECLINED) else "pathway_closed"
         self._messenger.to_patient(letter, "closed")
@@ -231,7 +205,7 @@ class PatientPathwayWorkflow(BlocksAndCandidacy, PathwayHandlers):
     def _tell_staff_of(self, reason: AttentionReason) -> None:
         self._attention_count += 1
         if reason == AttentionReason.RED_FLAGS:  # urgent: the codes only, no PHI
-            flags = ", ".join(self._follow_up.red_flags)
+            flags = ", ".join(self._red_flags)
             key = f"attention:{self._attention_count}"
             self._messenger.to_staff("urgent_red_flags", key, {"pathway_id": self._id, "red_flags": flags})
             return

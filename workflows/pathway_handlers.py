@@ -11,7 +11,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.answers import StepAccepted
     from domain.appointments import AppointmentStatus
     from domain.config import PathwayConfig
-    from domain.inputs import PathwayInput, ProgressEvent, ReliefProgress
+    from domain.inputs import OutcomeProgress, PathwayInput, ProgressEvent, ReliefProgress
     from domain.levels import LevelsOnRecord
     from domain.refusals import Refusal
     from domain.results import (
@@ -25,11 +25,19 @@ with workflow.unsafe.imports_passed_through():
         MriReview,
         ProcedureRecord,
         ScreeningReview,
+        StaffCall,
         StaffRequest,
         Withdrawal,
     )
     from domain.stages import Actor, AttentionReason, ReliefResult, Stage, StepName
-    from domain.view import Criteria, FollowUpView, PathwayView, ReliefCheckView, ScreeningView
+    from domain.view import (
+        Criteria,
+        FollowUpView,
+        OutcomeCheckInView,
+        PathwayView,
+        ReliefCheckView,
+        ScreeningView,
+    )
 
 from workflows.appointment_book import AppointmentBook
 from workflows.refusal import CLOCK_SKEW, refuse
@@ -53,7 +61,11 @@ class PathwayHandlers:
     _screening: ScreeningView
     _relief: ReliefCheckView
     _follow_up: FollowUpView
-    _resolution: AttentionResolution | None
+    _outcomes: list[OutcomeCheckInView]
+    _check_ins_stopped: bool
+
+    def _on_outcome_progress(self, progress: OutcomeProgress) -> None:
+        raise NotImplementedError  # workflows/after_the_procedure.py
 
     @workflow.update(
         description="Record the clinician's review of a referral that failed the screen (stage intake)."
@@ -167,21 +179,35 @@ class PathwayHandlers:
         self._inbox.check_step(StepName.FOLLOW_UP)
 
     @workflow.update(
-        description="Staff: record how the red flags reported at follow-up were handled "
+        description="Staff: record their call to a patient who did not answer the next-day check-in "
+        '(body {"reached", "answers"?, "note", "called_by"}; stage follow_up).'
+    )
+    async def record_staff_call(self, call: StaffCall) -> StepAccepted:
+        """Answers obtained on the call close the check-in; a patient not reached leaves it open for another
+        call until its final deadline; reached without answers, it is not obtained."""
+        return await self._inbox.accept(StepName.STAFF_CALL, call)
+
+    @record_staff_call.validator
+    def _check_staff_call(self, call: StaffCall) -> None:
+        self._inbox.check_step(StepName.STAFF_CALL)
+        if call.answers is not None and not call.reached:
+            raise refuse(Refusal.INVALID_STEP, "answers are recorded only when the patient was reached")
+
+    @workflow.update(
+        description="Staff: record how the red flags a patient reported were handled "
         '(body {"reason": "red_flags", "note", "resolved_by"}); the pathway can then complete.'
     )
     async def resolve_attention(self, resolution: AttentionResolution) -> StepAccepted:
         """Clears the red-flag attention; the note stays in history, never in search attributes."""
-        self._resolution = resolution
-        await workflow.wait_condition(
-            lambda: AttentionReason.RED_FLAGS not in self._board.attention or not self._board.active
-        )
+        if AttentionReason.RED_FLAGS in self._board.attention:  # not already cleared by another
+            self._board.clear_attention(AttentionReason.RED_FLAGS)
+            self._board.event("attention_resolved", f"red flags, by {resolution.resolved_by}")
         return self._inbox.answer()
 
     @resolve_attention.validator
     def _check_resolve_attention(self, resolution: AttentionResolution) -> None:
         self._inbox.check_active()
-        if AttentionReason.RED_FLAGS not in self._board.attention or self._resolution is not None:
+        if AttentionReason.RED_FLAGS not in self._board.attention:
             raise refuse(Refusal.WRONG_STAGE, "no red-flag attention is open on this pathway")
 
     @workflow.update(description="Record that the patient arrived at, missed or cancelled an appointment.")
@@ -196,16 +222,21 @@ class PathwayHandlers:
     def _check_appointment_status(self, change: AppointmentStatusChange) -> None:
         self._inbox.check_appointment_change(change)
 
-    @workflow.update(description="Withdraw the pathway: it closes withdrawn and frees its booked slots.")
+    @workflow.update(
+        description="Withdraw the pathway: it closes withdrawn and frees its booked slots; after the DVR, "
+        "the check-ins still to come are stopped and it completes dvr_completed."
+    )
     async def withdraw(self, withdrawal: Withdrawal) -> StepAccepted:
-        """Closes the pathway `withdrawn` with the given reason; answers once it has closed."""
+        """Answers once the pathway has closed, or once its check-ins have stopped."""
         self._inbox.withdrawal = withdrawal
-        await workflow.wait_condition(lambda: not self._board.active)
+        await workflow.wait_condition(lambda: not self._board.active or self._check_ins_stopped)
         return self._inbox.answer()
 
     @withdraw.validator
     def _check_withdraw(self, withdrawal: Withdrawal) -> None:
         self._inbox.check_active()
+        if self._check_ins_stopped:
+            raise refuse(Refusal.PATHWAY_CLOSED, "the patient has already withdrawn")
 
     @workflow.update(description="Staff: book again after no slot was found or after too many cancellations.")
     async def retry_booking(self, request: StaffRequest) -> StepAccepted:
@@ -239,6 +270,7 @@ class PathwayHandlers:
             relief_check=self._relief,
             anesthesia=self._anesthesia,
             follow_up=self._follow_up,
+            outcomes=self._outcomes,
             needs_attention=bool(board.attention),
             attention_reasons=board.attention,
             next_action=board.next_action,
@@ -261,6 +293,11 @@ class PathwayHandlers:
             self._board.raise_attention(AttentionReason.NO_DIARY_REPORTS)
         else:
             self._board.raise_attention(AttentionReason(progress.event.value))
+
+    @workflow.signal(description="Progress of the outcome check-ins: sent, a call needed, closed.")
+    def outcome_progress(self, progress: OutcomeProgress) -> None:
+        """Sent by the outcome check-ins child workflow as the check-ins go."""
+        self._on_outcome_progress(progress)
 
     def _recorded(self, change: AppointmentStatusChange) -> bool:
         appointment = self._book.find(change.appointment_id)

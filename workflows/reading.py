@@ -1,12 +1,13 @@
 """Reading a pathway as its view, from a client (the API, the tests): the pathway's own query, with the
-running relief check's diary read from the child workflow that owns it."""
+running relief check's diary, or the running outcome check-ins, read from the child workflow owning them."""
 
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from domain.identifiers import relief_check_id
+from domain.identifiers import outcome_check_ins_id, relief_check_id
 from domain.stages import PathwayStatus, Stage
 from domain.view import PathwayView
+from workflows.outcome_check_ins import OutcomeCheckInsWorkflow
 from workflows.pathway import PatientPathwayWorkflow
 from workflows.relief_check import ReliefCheckWorkflow
 
@@ -15,13 +16,21 @@ async def read_pathway_view(client: Client, pathway_id: str) -> PathwayView:
     """The pathway view; raises RPCError when the pathway cannot be queried."""
     handle = client.get_workflow_handle_for(PatientPathwayWorkflow.run, pathway_id)
     view = await handle.query(PatientPathwayWorkflow.view)
-    if view.stage != Stage.RELIEF_CHECK or view.status != PathwayStatus.ACTIVE:
+    if view.status != PathwayStatus.ACTIVE:
         return view
-    child = client.get_workflow_handle_for(
-        ReliefCheckWorkflow.run, relief_check_id(pathway_id, view.relief_check.block_number)
-    )
     try:
-        diary = await child.query(ReliefCheckWorkflow.diary)
+        if view.stage == Stage.RELIEF_CHECK:
+            child = client.get_workflow_handle_for(
+                ReliefCheckWorkflow.run, relief_check_id(pathway_id, view.relief_check.block_number)
+            )
+            return view.model_copy(update={"relief_check": await child.query(ReliefCheckWorkflow.diary)})
+        if view.stage == Stage.OUTCOMES and view.outcomes:
+            outcomes = client.get_workflow_handle_for(
+                OutcomeCheckInsWorkflow.run, outcome_check_ins_id(pathway_id)
+            )
+            return view.model_copy(
+                update={"outcomes": await outcomes.query(OutcomeCheckInsWorkflow.check_ins)}
+            )
     except RPCError:
-        return view  # the check ended between the two reads: the pathway is taking its result
-    return view.model_copy(update={"relief_check": diary})
+        return view  # the child ended between the two reads: the pathway is taking its result
+    return view

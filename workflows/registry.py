@@ -2,10 +2,11 @@
 
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from workflows.outcome_check_ins import OutcomeCheckInsWorkflow
 from workflows.pathway import PatientPathwayWorkflow
 from workflows.relief_check import ReliefCheckWorkflow
 
-WORKFLOWS: list[type] = [PatientPathwayWorkflow, ReliefCheckWorkflow]
+WORKFLOWS: list[type] = [PatientPathwayWorkflow, ReliefCheckWorkflow, OutcomeCheckInsWorkflow]
 
 # Our own packages are deterministic (no I/O, no clocks at import), so the sandbox passes them through
 # instead of re-running their module code for every workflow run: less memory per cached pathway, and no

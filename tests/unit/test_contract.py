@@ -9,7 +9,7 @@ import importlib
 import json
 import pkgutil
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,10 +20,11 @@ from pydantic import BaseModel, ValidationError
 import domain
 import domain.inputs
 from config.temporal import DATA_CONVERTER
+from domain.check_ins import CheckInStatus
 from domain.config import CLINICAL, DEMO, PathwayConfig, ReliefPolicy
 from domain.contact import ContactChange
 from domain.contract import ContractModel
-from domain.inputs import PathwayInput, ReliefCheckInput, ReliefOutcome
+from domain.inputs import OutcomesInput, OutcomesResult, PathwayInput, ReliefCheckInput, ReliefOutcome
 from domain.policy import ClinicPolicy, QuietHours
 from domain.referral import (
     ClinicalReferral,
@@ -38,17 +39,20 @@ from domain.results import (
     AttentionResolution,
     BlockRecord,
     CandidacyDecision,
+    CheckInAnswers,
     ExamResult,
     FollowUpAnswer,
     MriReview,
+    OutcomeAnswer,
     PainReport,
     ProcedureRecord,
     ScreeningReview,
+    StaffCall,
     StaffRequest,
     Withdrawal,
 )
 from domain.stages import ReliefResult
-from domain.view import ReportedPain
+from domain.view import OutcomeCheckInView, ReportedPain, StaffCallView
 
 UNKNOWN = "field_from_another_build"
 
@@ -128,6 +132,21 @@ EXAMPLES: dict[type[BaseModel], BaseModel] = {
     ),
     FollowUpAnswer: FollowUpAnswer(pain=1, returned_to_work=True, red_flags=["fever"]),
     Withdrawal: Withdrawal(reason="moved away"),
+    CheckInAnswers: CheckInAnswers(pain=2, returned_to_work=True, red_flags=["fever"]),
+    StaffCall: StaffCall(
+        reached=True,
+        answers=CheckInAnswers(pain=2, work_status="working_full", pgic=2),
+        note="reached on the second try",
+        called_by="Nurse Kim",
+    ),
+    OutcomeAnswer: OutcomeAnswer(
+        check_in="3_months",
+        pain=2,
+        work_status="off_work",
+        pgic=3,
+        red_flags=["fever"],
+        recorded_by="Nurse Kim",
+    ),
     StaffRequest: StaffRequest(requested_by="Front desk"),
     AttentionResolution: AttentionResolution(
         reason="red_flags", note="called the patient; seen in clinic", resolved_by="Nurse Kim"
@@ -160,6 +179,29 @@ EXAMPLES: dict[type[BaseModel], BaseModel] = {
         baseline_pain=7,
         anesthetic="bupivacaine",
         policy=CLINICAL.relief,
+    ),
+    OutcomesInput: OutcomesInput(
+        pathway_id="pathway-1",
+        patient_ref="patient-1",
+        patient_timezone="America/Phoenix",
+        schedule=[("2_weeks", AT), ("6_weeks", AT + timedelta(days=28))],
+        times=CLINICAL.outcome_check_in,
+    ),
+    OutcomesResult: OutcomesResult(
+        check_ins=[
+            OutcomeCheckInView(
+                check_in="2_weeks",
+                due_at=AT,
+                status=CheckInStatus.ANSWERED,
+                answered_at=AT,
+                pain=2,
+                work_status="working_full",
+                pgic=2,
+                red_flags=["fever"],
+                recorded_by="Nurse Kim",
+                staff_calls=[StaffCallView(at=AT, reached=True, called_by="Nurse Kim", note="reached")],
+            )
+        ]
     ),
     ReliefOutcome: ReliefOutcome(
         result=ReliefResult.POSITIVE,

@@ -1,6 +1,7 @@
 """Recording workflow histories for the replay test (`make record-histories`)."""
 
 import asyncio
+import contextlib
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -8,7 +9,7 @@ from pathlib import Path
 from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError
 
-from domain.identifiers import relief_check_id
+from domain.identifiers import outcome_check_ins_id, relief_check_id
 
 HISTORIES = Path(__file__).parent.parent / "histories"
 MAX_BLOCKS = 3
@@ -16,7 +17,8 @@ READ_DEADLINE = timedelta(seconds=5)
 
 
 async def record_histories(client: Client, pathway_ids: list[str], folder: Path, name: str) -> None:
-    """Writes each pathway's history, and each of its relief checks', as `<name>[-n][.relief-k].json`."""
+    """Writes each pathway's history, each of its relief checks' and its outcome check-ins', as
+    `<name>[-n][.relief-k|.outcomes].json`."""
     folder.mkdir(exist_ok=True)  # noqa: ASYNC240 - a test helper writing a few files, not a server
     for number, pathway_id in enumerate(pathway_ids, start=1):
         stem = name if len(pathway_ids) == 1 else f"{name}-{number}"
@@ -28,6 +30,8 @@ async def record_histories(client: Client, pathway_ids: list[str], folder: Path,
                 )
             except RPCError:
                 break  # no such relief check: the pathway had fewer blocks
+        with contextlib.suppress(RPCError):  # none when the pathway did not reach its outcome check-ins
+            await _write(client, outcome_check_ins_id(pathway_id), folder / f"{stem}.outcomes.json")
 
 
 async def _write(client: Client, workflow_id: str, path: Path) -> None:

@@ -11,8 +11,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.answers import PathwayResult
 from domain.appointments import Appointment, AppointmentKind, AppointmentStatus
+from domain.check_ins import CheckInStatus
 from domain.config import CLINICAL
-from domain.identifiers import relief_check_id
+from domain.identifiers import outcome_check_ins_id, relief_check_id
 from domain.inputs import PathwayInput
 from domain.relief import diary_window_end
 from domain.results import (
@@ -20,19 +21,23 @@ from domain.results import (
     AttentionResolution,
     BlockRecord,
     CandidacyDecision,
+    CheckInAnswers,
     ExamResult,
     FollowUpAnswer,
     MriReview,
+    OutcomeAnswer,
     PainReport,
     ProcedureRecord,
     SafetyChecklist,
     ScreeningReview,
+    StaffCall,
     Withdrawal,
 )
-from domain.stages import Stage
+from domain.stages import Actor, Stage
 from domain.view import PathwayView
 from tests.workflows.clinic_worker import TASK_QUEUE
 from tests.workflows.fakes import FakeClinic
+from workflows.outcome_check_ins import OutcomeCheckInsWorkflow
 from workflows.pathway import PatientPathwayWorkflow
 from workflows.reading import read_pathway_view
 from workflows.relief_check import ReliefCheckWorkflow
@@ -247,3 +252,52 @@ class PathwayDriver:
         return await self._taken(
             self.handle.execute_update(PatientPathwayWorkflow.withdraw, Withdrawal(reason=reason))
         )
+
+    def outcome_check_ins(self) -> WorkflowHandle[OutcomeCheckInsWorkflow, Any]:
+        return self.env.client.get_workflow_handle_for(
+            OutcomeCheckInsWorkflow.run, outcome_check_ins_id(self.handle.id)
+        )
+
+    async def until_outcome_open(self, check_in: str) -> PathwayView:
+        """Skips the clock to the check-in's time and waits until it is open."""
+        view = await self.wait_for("outcome check-ins scheduled", lambda v: bool(v.outcomes))
+        due = next(o.due_at for o in view.outcomes if o.check_in == check_in)
+        await self.skip_to(due)
+        return await self.wait_for(
+            f"{check_in} open, and the pathway told",
+            lambda v: (
+                any(o.check_in == check_in and o.status == CheckInStatus.OPEN for o in v.outcomes)
+                and v.next_action is not None
+                and v.next_action.action == "outcome_check_in"
+                and v.next_action.actor == Actor.PATIENT
+            ),
+        )
+
+    async def outcome_check_in(
+        self,
+        check_in: str,
+        pain: int = 2,
+        work_status: str = "working_full",
+        pgic: int = 2,
+        red_flags: list[str] | None = None,
+    ) -> PathwayView:
+        """Staff transcribe the patient's answers to the open outcome check-in."""
+        answer = OutcomeAnswer(
+            check_in=check_in,
+            pain=pain,
+            work_status=work_status,
+            pgic=pgic,
+            red_flags=red_flags or [],
+            recorded_by="Nurse Kim",
+        )
+        return await self._taken(
+            self.outcome_check_ins().execute_update(OutcomeCheckInsWorkflow.record_outcome_check_in, answer)
+        )
+
+    async def staff_call(self, reached: bool, answers: CheckInAnswers | None = None) -> PathwayView:
+        """Staff record a call: on the pathway at its follow-up, on the outcome check-ins after."""
+        call = StaffCall(reached=reached, answers=answers, note="called the patient", called_by="Nurse Kim")
+        if (await self.view()).stage == Stage.OUTCOMES:
+            update = self.outcome_check_ins().execute_update(OutcomeCheckInsWorkflow.record_staff_call, call)
+            return await self._taken(update)
+        return await self._taken(self.handle.execute_update(PatientPathwayWorkflow.record_staff_call, call))

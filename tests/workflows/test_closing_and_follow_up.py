@@ -1,4 +1,4 @@
-"""Withdrawal during the diary, the overdue follow-up call, red flags at completion, block time bounds."""
+"""Withdrawal during the diary, red flags at the follow-up, block time bounds."""
 
 import asyncio
 import json
@@ -15,7 +15,7 @@ from domain.appointments import AppointmentKind
 from domain.config import CLINICAL
 from domain.notifications import Recipient
 from domain.results import BlockRecord
-from domain.stages import Actor, AttentionReason, Outcome, PathwayStatus, Stage
+from domain.stages import AttentionReason, Outcome, PathwayStatus, Stage
 from tests.workflows.fakes import FakeClinic
 from tests.workflows.pathway_driver import PathwayDriver
 from workflows.pathway import PatientPathwayWorkflow
@@ -53,22 +53,6 @@ async def test_withdrawal_during_the_relief_check_stops_the_diary(start: Start, 
     assert clinic.templates()["pathway_closed"] == 1
 
 
-async def test_an_unanswered_follow_up_becomes_a_staff_call(start: Start, clinic: FakeClinic) -> None:
-    pathway = await start()
-    await _to_follow_up(pathway)
-    due = (await pathway.view()).next_action
-    assert due is not None and due.due_at is not None
-    await pathway.skip_to(due.due_at + timedelta(minutes=1))
-    late = await pathway.wait_for(
-        "follow-up overdue", lambda v: AttentionReason.FOLLOW_UP_OVERDUE in v.attention_reasons
-    )
-    assert late.next_action is not None
-    assert (late.next_action.actor, late.next_action.action) == (Actor.STAFF, "call_patient")
-    assert late.stage == Stage.FOLLOW_UP
-    recorded = await pathway.follow_up(pain=2)  # staff record the call
-    assert recorded.status == PathwayStatus.COMPLETED and not recorded.needs_attention
-
-
 async def _needs_attention_written(pathway: PathwayDriver) -> bool | None:
     """The last `NeedsAttention` written (the time-skipping server's describe cannot decode it)."""
     written = None
@@ -91,9 +75,8 @@ async def test_red_flags_are_urgent_and_wait_for_staff_to_resolve(start: Start, 
     await pathway.follow_up(pain=6, red_flags=["bladder_or_bowel_change", "fever"])
     flagged = await pathway.wait_for("red flags raised", lambda v: v.needs_attention)
     assert flagged.attention_reasons == [AttentionReason.RED_FLAGS]
-    assert (flagged.stage, flagged.status) == (Stage.FOLLOW_UP, PathwayStatus.ACTIVE)
-    assert flagged.next_action is not None
-    assert (flagged.next_action.actor, flagged.next_action.action) == (Actor.STAFF, "resolve_attention")
+    # The outcome check-ins begin meanwhile; the red flags stay raised until staff resolve them.
+    assert (flagged.stage, flagged.status) == (Stage.OUTCOMES, PathwayStatus.ACTIVE)
     assert await _needs_attention_written(pathway) is True
 
     async def sent(template: str) -> bool:

@@ -5,6 +5,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from domain.appointments import AppointmentKind
+from domain.check_ins import CheckInStatus
 from domain.config import CLINICAL
 from domain.stages import Actor, Outcome, PathwayStatus, ReliefResult, Stage
 from tests.workflows.fakes import FakeClinic
@@ -53,14 +54,37 @@ async def test_pathway_walks_every_stage_to_completed(start: Start, clinic: Fake
     answer = after_procedure.next_action
     assert answer is not None and answer.due_at is not None
     assert (answer.actor, answer.action) == (Actor.PATIENT, "follow_up")
-    check_in_at = answer.due_at - CLINICAL.follow_up_answer_window
+    check_in_at = answer.due_at - CLINICAL.follow_up_check_in.answer_window
     assert check_in_at.astimezone(ZoneInfo("America/Phoenix")).hour == 10  # the next day at 10:00 local
     await pathway.skip_to(check_in_at + timedelta(minutes=1))
     await pathway.wait_for(
         "follow-up check-in sent",
         lambda v: clinic.templates()["follow_up_checkin"] == 1,
     )
-    await pathway.follow_up(pain=1)
+    after_follow_up = await pathway.follow_up(pain=1)
+    assert after_follow_up.stage == Stage.OUTCOMES and after_follow_up.status == PathwayStatus.ACTIVE
+    assert after_follow_up.follow_up.status == CheckInStatus.ANSWERED
+
+    # The outcome check-ins: each on its day after the procedure, at 10:00 local, answers transcribed.
+    procedure_day = next(e.at for e in after_follow_up.timeline if e.event == "procedure_completed")
+    names = ["2_weeks", "6_weeks", "3_months", "6_months", "12_months"]
+    assert [o.check_in for o in after_follow_up.outcomes] == names
+    for outcome, days in zip(after_follow_up.outcomes, [14, 42, 91, 182, 365], strict=True):
+        local = outcome.due_at.astimezone(ZoneInfo("America/Phoenix"))
+        assert (local.date() - procedure_day.astimezone(ZoneInfo("America/Phoenix")).date()).days == days
+        assert local.hour == 10
+    answers = [
+        (3, "working_modified", 3),
+        (2, "working_full", 2),
+        (2, "working_full", 2),
+        (1, "working_full", 1),
+    ]
+    answers.append((1, "retired", 1))
+    for name, (pain, work, pgic) in zip(names, answers, strict=True):
+        opened = await pathway.until_outcome_open(name)
+        assert opened.stage == Stage.OUTCOMES and opened.next_action is not None
+        assert (opened.next_action.actor, opened.next_action.action) == (Actor.PATIENT, "outcome_check_in")
+        await pathway.outcome_check_in(name, pain=pain, work_status=work, pgic=pgic)
 
     final = await pathway.result()
     assert (final.stage, final.status, final.outcome) == (
@@ -70,6 +94,10 @@ async def test_pathway_walks_every_stage_to_completed(start: Start, clinic: Fake
     )
     assert final.follow_up.pain == 1 and final.follow_up.returned_to_work is True
     assert final.needs_attention is False
+    assert [(o.status, o.pain, o.work_status, o.pgic) for o in final.outcomes] == [
+        (CheckInStatus.ANSWERED, *answer) for answer in answers
+    ]
+    assert all(o.recorded_by == "Nurse Kim" for o in final.outcomes)
     assert [a.kind for a in final.appointments] == [
         AppointmentKind.EXAM,
         AppointmentKind.BLOCK,
@@ -78,7 +106,8 @@ async def test_pathway_walks_every_stage_to_completed(start: Start, clinic: Fake
     sent = clinic.templates()
     assert sent["appointment_booked"] == 3
     assert sent["block_preparation"] == 1 and sent["preop_instructions"] == 1
-    assert sent["diary_prompt"] >= 3 and sent["follow_up_checkin"] == 1
+    assert sent["diary_prompt"] >= 3 and sent["follow_up_checkin"] == 1 and sent["outcome_check_in"] == 5
+    assert sent["check_in_reminder"] == 0, "an answered check-in is not reminded"
     assert len({m.key for m in clinic.messages}) == len(clinic.messages), "a message key was sent twice"
     # Who took each clinical step is kept in the timeline.
     by = {e.event: e.detail for e in final.timeline}

@@ -1,0 +1,259 @@
+"""After the DVR: the next-day follow-up, then the outcome check-ins to 12 months, then completion once any
+red flags have been handled.
+
+The follow-up is waited on here; the outcome check-ins run in their own child workflow
+(workflows/outcome_check_ins.py), which tells the pathway what staff must see. A withdrawal from here on
+stops the check-ins still open: the procedure was done, so the pathway still completes `dvr_completed`.
+
+Mixed into PatientPathwayWorkflow (workflows/pathway.py), which creates the collaborators named here.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.check_ins import CheckInStatus
+    from domain.config import PathwayConfig
+    from domain.identifiers import outcome_check_ins_id
+    from domain.inputs import OutcomeEvent, OutcomeProgress, OutcomesInput, OutcomesResult, PathwayInput
+    from domain.reminders import follow_up_time, outcome_schedule
+    from domain.results import FollowUpAnswer, ProcedureRecord, RedFlag, StaffCall
+    from domain.stages import Actor, AttentionReason, Outcome, Stage, StepName
+    from domain.view import FollowUpView, OutcomeCheckInView, StaffCallView
+
+from workflows.check_in_chain import CheckInChain
+from workflows.messenger import Messenger
+from workflows.outcome_check_ins import OutcomeCheckInsWorkflow
+from workflows.pathway_ended import PathwayEnded
+from workflows.status_board import StatusBoard
+from workflows.step_inbox import StepInbox
+from workflows.waiting import Waiter, Woke
+
+
+class AfterTheProcedure:
+    _id: str
+    _in: PathwayInput
+    _config: PathwayConfig
+    _board: StatusBoard
+    _inbox: StepInbox
+    _waiter: Waiter
+    _messenger: Messenger
+    _follow_up: FollowUpView
+    _outcomes: list[OutcomeCheckInView]
+    _outcomes_child: workflow.ChildWorkflowHandle[OutcomeCheckInsWorkflow, OutcomesResult] | None
+    _red_flags: list[RedFlag]
+    _check_ins_stopped: bool
+
+    def _enter(self, stage: Stage) -> None:
+        raise NotImplementedError  # workflows/blocks_and_candidacy.py
+
+    def _tell_staff_of(self, reason: AttentionReason) -> None:
+        raise NotImplementedError  # workflows/pathway.py
+
+    async def _after_the_procedure(self, procedure: ProcedureRecord) -> None:
+        done_at = procedure.completed_at or workflow.now()
+        try:
+            await self._follow_up_next_day(done_at)
+            await self._outcome_check_ins(done_at)
+        except PathwayEnded as ended:
+            if ended.outcome != Outcome.WITHDRAWN:
+                raise
+            await self._stop_check_ins()
+        await self._until_red_flags_handled()
+
+    # ---- the next-day follow-up ------------------------------------------------------------------------
+
+    async def _follow_up_next_day(self, done_at: datetime) -> None:
+        self._enter(Stage.FOLLOW_UP)
+        check_in_at = follow_up_time(done_at, self._in.patient_timezone, self._config)
+        times = self._config.follow_up_check_in
+        self._follow_up = FollowUpView(status=CheckInStatus.SCHEDULED)
+        self._board.set_next_action(
+            Actor.PATIENT, StepName.FOLLOW_UP.value, check_in_at + times.answer_window
+        )
+
+        def arrived() -> bool:
+            return self._inbox.has(StepName.FOLLOW_UP) or self._inbox.has(StepName.STAFF_CALL)
+
+        if not await self._wait_until(arrived, check_in_at, "next-day check-in"):
+            self._messenger.to_patient("follow_up_checkin", "follow-up")
+            self._board.event("follow_up_check_in_sent")
+        self._follow_up = self._follow_up.model_copy(update={"status": CheckInStatus.OPEN})
+        chain = CheckInChain(
+            workflow.now(),
+            times,
+            self._wait_until,
+            remind=self._remind_follow_up,
+            call_staff=self._call_for_follow_up,
+        )
+        self._board.set_next_action(Actor.PATIENT, StepName.FOLLOW_UP.value, chain.answer_due)
+        answer = await self._follow_up_answer(chain, arrived)
+        self._board.clear_attention(AttentionReason.FOLLOW_UP_OVERDUE)
+        if answer is None:
+            self._follow_up = self._follow_up.model_copy(update={"status": CheckInStatus.NOT_OBTAINED})
+            self._board.event("follow_up_not_obtained")
+            return
+        self._follow_up = self._follow_up.model_copy(
+            update={
+                "status": CheckInStatus.ANSWERED,
+                "pain": answer.pain,
+                "returned_to_work": answer.returned_to_work,
+                "red_flags": list(answer.red_flags),
+            }
+        )
+        flags = ", ".join(answer.red_flags) or "none"
+        self._board.event("follow_up_answered", f"pain {answer.pain}, red flags: {flags}")
+        if answer.red_flags:
+            self._raise_red_flags(answer.red_flags, "red-flag-advice")
+
+    async def _follow_up_answer(
+        self, chain: CheckInChain, arrived: Callable[[], bool]
+    ) -> FollowUpAnswer | None:
+        """The patient's answer, or the answers staff obtained on a call; None when nothing was obtained."""
+        while await chain.arrival(arrived):
+            if self._inbox.has(StepName.STAFF_CALL):
+                call = self._inbox.take(StepName.STAFF_CALL, StaffCall)
+                self._record_call(call)
+                if self._inbox.has(StepName.FOLLOW_UP):
+                    break  # the patient answered as well: their answer counts
+                if not call.reached:
+                    continue  # staff may call again until the final deadline
+                if call.answers is None:
+                    return None
+                given = call.answers
+                return FollowUpAnswer(
+                    pain=given.pain, returned_to_work=given.returned_to_work, red_flags=given.red_flags
+                )
+            break
+        if self._inbox.has(StepName.FOLLOW_UP):
+            return self._inbox.take(StepName.FOLLOW_UP, FollowUpAnswer)
+        return None
+
+    def _record_call(self, call: StaffCall) -> None:
+        made = StaffCallView(
+            at=workflow.now(), reached=call.reached, called_by=call.called_by, note=call.note
+        )
+        calls = [*self._follow_up.staff_calls, made]
+        self._follow_up = self._follow_up.model_copy(update={"staff_calls": calls})
+        reached = "reached" if call.reached else "not reached"
+        self._board.event("staff_call", f"follow-up: {reached}, by {call.called_by}")
+
+    def _remind_follow_up(self) -> None:
+        self._messenger.to_patient("check_in_reminder", "follow-up-reminder", {"interval": "the day after"})
+        self._board.event("follow_up_reminder_sent")
+
+    def _call_for_follow_up(self, deadline: datetime) -> None:
+        self._board.raise_attention(AttentionReason.FOLLOW_UP_OVERDUE)
+        self._board.set_next_action(Actor.STAFF, "call_patient", deadline)
+
+    # ---- the outcome check-ins -------------------------------------------------------------------------
+
+    async def _outcome_check_ins(self, done_at: datetime) -> None:
+        self._enter(Stage.OUTCOMES)
+        schedule = outcome_schedule(done_at, workflow.now(), self._in.patient_timezone, self._config)
+        if not schedule:
+            return
+        self._outcomes = [OutcomeCheckInView(check_in=name, due_at=at) for name, at in schedule]
+        self._board.set_next_action(Actor.SYSTEM, "outcome_check_in", schedule[0][1])
+        self._outcomes_child = await workflow.start_child_workflow(
+            OutcomeCheckInsWorkflow.run,
+            OutcomesInput(
+                pathway_id=self._id,
+                patient_ref=self._in.patient_ref,
+                patient_timezone=self._in.patient_timezone,
+                schedule=schedule,
+                times=self._config.outcome_check_in,
+            ),
+            id=outcome_check_ins_id(self._id),
+            static_summary="Outcome check-ins to 12 months",
+        )
+        while await self._waiter.wait(self._outcomes_child.done, None, "outcome check-ins") != Woke.READY:
+            pass  # an appointment change was applied: keep waiting
+        await self._take_outcomes()
+
+    async def _take_outcomes(self) -> None:
+        assert self._outcomes_child is not None
+        result = await self._outcomes_child
+        self._outcomes_child = None
+        self._outcomes = result.check_ins
+        self._board.clear_attention(AttentionReason.CHECK_IN_UNANSWERED)
+        self._board.set_next_action(Actor.SYSTEM, "complete", None)
+
+    def _on_outcome_progress(self, progress: OutcomeProgress) -> None:
+        """What the outcome check-ins tell the pathway: it shows staff what they must act on."""
+        if self._board.stage != Stage.OUTCOMES or not self._board.active:
+            return
+        name, due = progress.check_in, progress.due_at
+        if progress.event == OutcomeEvent.OPENED:
+            self._outcome_status(name, CheckInStatus.OPEN)
+            self._board.event("outcome_check_in_sent", name or "")
+            self._board.set_next_action(Actor.PATIENT, "outcome_check_in", due)
+        elif progress.event == OutcomeEvent.CALL_STAFF:
+            self._board.raise_attention(AttentionReason.CHECK_IN_UNANSWERED)
+            self._board.set_next_action(Actor.STAFF, "call_patient", due)
+        elif progress.event == OutcomeEvent.CLOSED:
+            assert progress.status is not None
+            self._outcome_status(name, progress.status)
+            self._board.clear_attention(AttentionReason.CHECK_IN_UNANSWERED)
+            self._board.event("outcome_check_in_closed", f"{name}: {progress.status.value}")
+            if due is None:
+                self._board.set_next_action(Actor.SYSTEM, "complete", None)
+            else:
+                self._board.set_next_action(Actor.SYSTEM, "outcome_check_in", due)
+            if progress.red_flags:
+                self._raise_red_flags(progress.red_flags, f"red-flag-advice:{name}")
+        elif progress.event == OutcomeEvent.PATIENT_UNREACHABLE:
+            self._board.raise_attention(AttentionReason.PATIENT_UNREACHABLE)
+        else:
+            self._board.raise_attention(AttentionReason.MESSAGE_NOT_DELIVERED)
+
+    def _outcome_status(self, name: str | None, status: CheckInStatus) -> None:
+        self._outcomes = [
+            o.model_copy(update={"status": status}) if o.check_in == name else o for o in self._outcomes
+        ]
+
+    # ---- withdrawal and red flags ----------------------------------------------------------------------
+
+    async def _stop_check_ins(self) -> None:
+        """A withdrawal after the procedure: the check-ins still to come or open are stopped."""
+        if self._follow_up.status in (CheckInStatus.SCHEDULED, CheckInStatus.OPEN):
+            self._follow_up = self._follow_up.model_copy(update={"status": CheckInStatus.STOPPED})
+        self._board.clear_attention(AttentionReason.FOLLOW_UP_OVERDUE)
+        if self._outcomes_child is not None:
+            await self._outcomes_child.signal(OutcomeCheckInsWorkflow.stop)
+            await self._take_outcomes()
+        self._board.event("check_ins_stopped", "the patient withdrew after the procedure")
+        self._check_ins_stopped = True
+        self._inbox.withdrawal = None  # honoured: what follows (red flags) must not close the pathway
+
+    def _raise_red_flags(self, flags: list[RedFlag], advice_key: str) -> None:
+        """Red flags are urgent: the patient is told at once what to do, staff get an urgent message, and
+        the pathway cannot complete until staff record how it was handled (`resolve_attention`)."""
+        self._red_flags = list(flags)
+        self._messenger.to_patient("red_flag_advice", advice_key)
+        if AttentionReason.RED_FLAGS in self._board.attention:
+            self._board.event("needs_attention", "new red flags")
+            self._tell_staff_of(AttentionReason.RED_FLAGS)  # still open: staff hear of the new ones too
+        else:
+            self._board.raise_attention(AttentionReason.RED_FLAGS)  # staff hear of it: `_tell_staff_of`
+
+    async def _until_red_flags_handled(self) -> None:
+        if AttentionReason.RED_FLAGS not in self._board.attention:
+            return
+        self._board.set_next_action(Actor.STAFF, "resolve_attention", None)
+
+        def handled() -> bool:
+            return AttentionReason.RED_FLAGS not in self._board.attention
+
+        while await self._waiter.wait(handled, None, "red flags handled") != Woke.READY:
+            pass  # an appointment change was applied: keep waiting
+
+    async def _wait_until(self, ready: Callable[[], bool], until: datetime, summary: str) -> bool:
+        """Waits until `ready()` or `until`, applying appointment changes; a withdrawal ends the wait
+        (PathwayEnded)."""
+        while True:
+            woke = await self._waiter.wait(ready, until - workflow.now(), summary)
+            if woke != Woke.REBOOKED:
+                return woke == Woke.READY
