@@ -12,7 +12,8 @@ from workflows.relief_check import ReliefCheckWorkflow
 
 
 async def read_pathway_view(client: Client, pathway_id: str) -> PathwayView:
-    """The pathway view; raises RPCError when the pathway cannot be queried."""
+    """The pathway view; raises RPCError when the pathway cannot be queried. While a relief check runs, its
+    diary stands for the latest block, in `relief_check` and in `blocks`."""
     handle = client.get_workflow_handle_for(PatientPathwayWorkflow.run, pathway_id)
     view = await handle.query(PatientPathwayWorkflow.view)
     if view.stage != Stage.RELIEF_CHECK or view.status != PathwayStatus.ACTIVE:
@@ -24,4 +25,5 @@ async def read_pathway_view(client: Client, pathway_id: str) -> PathwayView:
         diary = await child.query(ReliefCheckWorkflow.diary)
     except RPCError:
         return view  # the check ended between the two reads: the pathway is taking its result
-    return view.model_copy(update={"relief_check": diary})
+    blocks = [diary if b.block_number == diary.block_number else b for b in view.blocks]
+    return view.model_copy(update={"relief_check": diary, "blocks": blocks})
