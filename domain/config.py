@@ -80,6 +80,9 @@ class PathwayConfig(BaseModel):
     candidacy_decision_due: timedelta = timedelta(days=3)
     procedure_record_due: timedelta = timedelta(days=1)
     deadlines_follow_calendar: bool = True
+    # A positive or prolonged first block (lidocaine) is followed on another day by a second (bupivacaine);
+    # the pair's concordance is shown at candidacy (domain.comparative_blocks).
+    comparative_blocks: bool = False
     max_no_show_rebookings: int = 2
     max_cancellation_rebookings: int = 3
     # A booking that finds no slot is tried `booking_tries` times, `booking_retry_after` apart; then staff.

@@ -152,7 +152,6 @@ class ClinicPolicy(ContractModel):
 _ONTO_RELIEF = {
     "relief_threshold": "threshold",
     "onset_window": "onset_window",
-    "comparative_blocks": "comparative_blocks",
     "repeat_blocks_allowed": "repeat_blocks_allowed",
 }
 _ONTO_PATHWAY = {

@@ -55,7 +55,10 @@ class BlockRecord(StepModel):
     baseline_pain: PainScore
     performed_by: Clinician
     override_reason: Reason | None = Field(
-        default=None, description="Required to block levels neither the MRI nor the exam found"
+        default=None,
+        description="Required to block levels neither the MRI nor the exam found, and, with comparative "
+        "blocks, to give the first block with another anesthetic than lidocaine or the second with another "
+        "than bupivacaine",
     )
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from domain.appointments import Appointment
 from domain.check_ins import CheckInName, CheckInStatus, WorkStatus
+from domain.comparative_blocks import Concordance
 from domain.results import Anesthesia, Anesthetic, RedFlag, StaffCall
 from domain.stages import Actor, AttentionReason, Outcome, PathwayStatus, ReliefResult, Stage
 
@@ -120,6 +121,12 @@ class PathwayView(BaseModel):
     screening: ScreeningView = Field(default_factory=ScreeningView)
     appointments: list[Appointment] = Field(default_factory=list)
     relief_check: ReliefCheckView = Field(default_factory=ReliefCheckView)
+    """The latest block's relief check."""
+    blocks: list[ReliefCheckView] = Field(default_factory=list)
+    """Every block's relief check in order, the latest (the same as `relief_check`) once it has started."""
+    concordance: Concordance | None = None
+    """Comparative blocks (clinic policy): the pair's verdict once its second block is evaluated; shown to the
+    clinician at candidacy, never an automatic gate. None outside that mode and until then."""
     anesthesia: Anesthesia | None = None
     follow_up: FollowUpView = Field(default_factory=FollowUpView)
     outcomes: list[OutcomeCheckInView] = Field(default_factory=list)

@@ -11,7 +11,7 @@ would come after the appointment started, is dropped, and the timeline says so.
 import asyncio
 from collections import Counter
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -64,6 +64,7 @@ class AppointmentBook:
         self._no_shows: Counter[AppointmentKind] = Counter()
         self._cancellations: Counter[AppointmentKind] = Counter()
         self._booking: set[AppointmentKind] = set()
+        self._not_before: dict[AppointmentKind, datetime | None] = {}
         self._reminders: dict[str, asyncio.Task[None]] = {}
         self.waiting_for_staff: AttentionReason | None = None
         self._staff_said_retry = False
@@ -88,9 +89,13 @@ class AppointmentBook:
 
     # ---- booking ---------------------------------------------------------------------------------------
 
-    async def book(self, kind: AppointmentKind) -> Appointment:
-        """Books the next attempt of `kind`, confirms it to the patient and schedules its reminders."""
+    async def book(self, kind: AppointmentKind, not_before: datetime | None = None) -> Appointment:
+        """Books the next attempt of `kind`, confirms it to the patient and schedules its reminders.
+
+        A slot starts no earlier than `not_before` when given (the comparative pair's second block: another
+        day); rebookings of the kind after a no-show or cancellation keep that bound."""
         self._attempts[kind] += 1
+        self._not_before[kind] = not_before
         self._booking.add(kind)
         self._board.set_next_action(Actor.SYSTEM, f"book_{kind.value}", None)
         try:
@@ -118,7 +123,7 @@ class AppointmentBook:
                             clinic_site=self._in.clinic_site,
                             kind=kind,
                             attempt=attempt,
-                            not_before=workflow.now(),
+                            not_before=max(workflow.now(), self._not_before.get(kind) or workflow.now()),
                         ),
                         start_to_close_timeout=BOOKING.start_to_close,
                         schedule_to_close_timeout=BOOKING.schedule_to_close,
@@ -179,7 +184,7 @@ class AppointmentBook:
             self._cancellations[kind] += 1
             if self._cancellations[kind] > self._config.max_cancellation_rebookings:
                 await self._wait_for_staff(AttentionReason.TOO_MANY_CANCELLATIONS)
-        await self.book(kind)
+        await self.book(kind, self._not_before.get(kind))
         return True
 
     async def set_status(self, appointment: Appointment, status: AppointmentStatus) -> None:

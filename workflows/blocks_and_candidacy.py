@@ -1,18 +1,33 @@
 """The blocks and the candidacy decision: each block starts a relief check child workflow (the pain diary),
 and its verdict goes to the clinician, who approves, declines, or books another block.
 
+With comparative blocks (clinic policy, domain/comparative_blocks.py) the first two blocks are a pair: a
+positive or prolonged first block (lidocaine) goes on, without a decision, to the second (bupivacaine) on
+another day, and the clinician decides after it with the pair's concordance shown. A first block without
+relief goes to the clinician as without the mode. A repeat block the clinician books is a single block, with
+any anesthetic; `block_number` keeps counting across all of them.
+
 Mixed into PatientPathwayWorkflow (workflows/pathway.py), which creates the collaborators named here.
 """
+
+from datetime import datetime
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.appointments import AppointmentKind
+    from domain.comparative_blocks import (
+        PAIR_ANESTHETICS,
+        Concordance,
+        concordance,
+        goes_on_to_second_block,
+        second_block_not_before,
+    )
     from domain.config import PathwayConfig
     from domain.identifiers import relief_check_id
     from domain.inputs import PathwayInput, ReliefCheckInput, ReliefOutcome
     from domain.levels import LevelsOnRecord
-    from domain.results import Anesthesia, BlockRecord, CandidacyDecision
+    from domain.results import Anesthesia, Anesthetic, BlockRecord, CandidacyDecision
     from domain.stages import Actor, AttentionReason, Outcome, ReliefResult, Stage, StepName
     from domain.view import Criteria, ReliefCheckView
 
@@ -35,16 +50,25 @@ class BlocksAndCandidacy:
     _criteria: Criteria
     _levels: LevelsOnRecord
     _relief: ReliefCheckView
+    _blocks: list[ReliefCheckView]
+    _pair_anesthetic: Anesthetic | None
+    _concordance: Concordance | None
+    _repeat_blocks: int
     _relief_child: workflow.ChildWorkflowHandle[ReliefCheckWorkflow, ReliefOutcome] | None
     _anesthesia: Anesthesia | None
 
     async def _blocks_and_candidacy(self) -> None:
         """Each block's relief check goes to the clinician's candidacy decision, whatever its verdict: they
-        approve, decline, or book another block (back to `block`)."""
+        approve, decline, or book another block (back to `block`). With comparative blocks, a positive or
+        prolonged first block goes on to the pair's second block first."""
         block_number = 1
+        in_pair = self._config.comparative_blocks
+        not_before: datetime | None = None
         while True:
+            # Set before the stage opens: the block's validator reads it (a step may arrive while booking).
+            self._pair_anesthetic = PAIR_ANESTHETICS[block_number - 1] if in_pair else None
             self._enter(Stage.BLOCK)
-            await self._book.book(AppointmentKind.BLOCK)
+            await self._book.book(AppointmentKind.BLOCK, not_before)
             record = await self._waiter.step(StepName.BLOCK, BlockRecord, self._config.block_record_due)
             outcome = await self._relief_check(block_number, record)
             if outcome.result == ReliefResult.POSITIVE:
@@ -54,11 +78,32 @@ class BlocksAndCandidacy:
                 self._criteria.block_positive = False
             else:
                 self._criteria.block_positive = None
+            if in_pair and block_number == 1 and goes_on_to_second_block(outcome.result):
+                not_before = self._second_block_not_before(record)
+                self._board.event(
+                    "comparative_second_block", f"block 1 {outcome.result.value}: block 2 with bupivacaine"
+                )
+                block_number = 2
+                continue
+            if in_pair and block_number == 2:
+                self._concordance = concordance(self._blocks[0], self._blocks[1])
+            in_pair, not_before = False, None
             decision = await self._candidacy(block_number, outcome)
             if not decision.repeat_block:
                 return
             self._board.event("repeat_block_chosen", f"block {block_number + 1}, by {decision.decided_by}")
+            self._repeat_blocks += 1
             block_number += 1
+
+    def _second_block_not_before(self, first: BlockRecord) -> datetime:
+        """The pair's second block is booked on a later local day than the first. The first's day is the
+        later of its appointment and when it was performed: they differ in the demo profile, where a step
+        never waits for its slot, so the calendar still shows the two blocks on different days while the
+        demo runs at its own pace (nothing waits for the second block's slot either)."""
+        appointment = self._book.current(AppointmentKind.BLOCK)
+        performed_at = first.performed_at or workflow.now()
+        day = performed_at if appointment is None else max(performed_at, appointment.starts_at)
+        return second_block_not_before(day, self._in.clinic_timezone)
 
     async def _relief_check(self, block_number: int, record: BlockRecord) -> ReliefOutcome:
         performed_at = record.performed_at or workflow.now()
@@ -68,6 +113,7 @@ class BlocksAndCandidacy:
             baseline_pain=record.baseline_pain,
             performed_at=performed_at,
         )
+        self._blocks.append(self._relief)
         baseline, by = record.baseline_pain, record.performed_by
         detail = f"block {block_number}, {record.anesthetic}, baseline {baseline}, by {by}"
         self._board.event("block_performed", detail)
@@ -104,6 +150,7 @@ class BlocksAndCandidacy:
                 "reason": outcome.reason,
             }
         )
+        self._blocks[-1] = self._relief
         self._board.clear_attention(AttentionReason.NO_DIARY_REPORTS)
         self._board.set_block_result(outcome.result)
         self._board.event("relief_evaluated", f"{outcome.result.value}: {outcome.reason}")
@@ -114,13 +161,17 @@ class BlocksAndCandidacy:
         that is not positive closes not_candidate; after a positive one, declined."""
         self._enter(Stage.CANDIDACY)
         criteria = ", ".join(f"{name}: {value}" for name, value in self._criteria.model_dump().items())
-        self._board.event("candidacy_due", f"block {block_number} {relief.result.value}; {criteria}")
+        pair = "" if self._concordance is None else f"; comparative blocks {self._concordance}"
+        self._board.event("candidacy_due", f"block {block_number} {relief.result.value}{pair}; {criteria}")
         due = workflow.now() + self._config.candidacy_decision_due
         key = "decision-due:candidacy" if block_number == 1 else f"decision-due:candidacy-{block_number}"
+        action = "candidacy decision"
+        if self._concordance is not None:
+            action += f" (comparative blocks {self._concordance.replace('_', ' ')})"
         self._messenger.to_staff(
             "clinician_decision_due",
             key,
-            {"pathway_id": self._id, "action": "candidacy decision", "when": self._board.local(due)},
+            {"pathway_id": self._id, "action": action, "when": self._board.local(due)},
         )
         decision = await self._waiter.step(
             StepName.CANDIDACY_DECISION, CandidacyDecision, self._config.candidacy_decision_due

@@ -15,12 +15,14 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.answers import PathwayResult
     from domain.appointments import Appointment, AppointmentKind, AppointmentStatus
+    from domain.comparative_blocks import Concordance
     from domain.inputs import OutcomesResult, PathwayInput, ReliefOutcome
     from domain.levels import LevelsOnRecord
     from domain.mri import mri_is_recent
     from domain.reminders import local_date, local_text
     from domain.results import (
         Anesthesia,
+        Anesthetic,
         ExamResult,
         MriReview,
         ProcedureRecord,
@@ -63,6 +65,10 @@ class PatientPathwayWorkflow(BlocksAndCandidacy, AfterTheProcedure, PathwayHandl
         self._indications: list[str] = []
         self._screening = ScreeningView()
         self._relief = ReliefCheckView()
+        self._blocks: list[ReliefCheckView] = []
+        self._pair_anesthetic: Anesthetic | None = None
+        self._concordance: Concordance | None = None
+        self._repeat_blocks = 0
         self._relief_child: workflow.ChildWorkflowHandle[ReliefCheckWorkflow, ReliefOutcome] | None = None
         self._anesthesia: Anesthesia | None = None
         self._follow_up = FollowUpView()

@@ -10,12 +10,14 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.answers import StepAccepted
     from domain.appointments import AppointmentStatus
+    from domain.comparative_blocks import Concordance
     from domain.config import PathwayConfig
     from domain.inputs import OutcomeProgress, PathwayInput, ProgressEvent, ReliefProgress
     from domain.levels import LevelsOnRecord
     from domain.refusals import Refusal
     from domain.results import (
         Anesthesia,
+        Anesthetic,
         AppointmentStatusChange,
         AttentionResolution,
         BlockRecord,
@@ -60,6 +62,10 @@ class PathwayHandlers:
     _indications: list[str]
     _screening: ScreeningView
     _relief: ReliefCheckView
+    _blocks: list[ReliefCheckView]
+    _pair_anesthetic: Anesthetic | None
+    _concordance: Concordance | None
+    _repeat_blocks: int
     _follow_up: FollowUpView
     _outcomes: list[OutcomeCheckInView]
     _check_ins_stopped: bool
@@ -114,6 +120,13 @@ class PathwayHandlers:
         self._inbox.check_step(StepName.BLOCK)
         if refusal := self._levels.refusal_of_block(block):
             raise refuse(Refusal.INVALID_STEP, refusal)
+        expected = self._pair_anesthetic
+        if expected is not None and block.anesthetic != expected and block.override_reason is None:
+            raise refuse(
+                Refusal.INVALID_STEP,
+                f"comparative blocks: this block is given with {expected}; give override_reason to use"
+                f" {block.anesthetic}",
+            )
         if block.performed_at is not None:
             now = workflow.now()
             if block.performed_at > now + CLOCK_SKEW:
@@ -132,8 +145,8 @@ class PathwayHandlers:
         if decision.approved and decision.repeat_block:
             raise refuse(Refusal.INVALID_STEP, "approve, or book another block, not both")
         if decision.repeat_block:
-            repeats = self._relief.block_number - 1
-            if repeats >= self._config.relief.repeat_blocks_allowed and decision.override_reason is None:
+            used = self._repeat_blocks >= self._config.relief.repeat_blocks_allowed
+            if used and decision.override_reason is None:
                 raise refuse(
                     Refusal.INVALID_STEP, "the policy's repeat blocks are used: override_reason is required"
                 )
@@ -268,6 +281,8 @@ class PathwayHandlers:
             screening=self._screening,
             appointments=self._book.appointments,
             relief_check=self._relief,
+            blocks=self._blocks,
+            concordance=self._concordance,
             anesthesia=self._anesthesia,
             follow_up=self._follow_up,
             outcomes=self._outcomes,

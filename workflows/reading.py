@@ -13,7 +13,8 @@ from workflows.relief_check import ReliefCheckWorkflow
 
 
 async def read_pathway_view(client: Client, pathway_id: str) -> PathwayView:
-    """The pathway view; raises RPCError when the pathway cannot be queried."""
+    """The pathway view; raises RPCError when the pathway cannot be queried. While a relief check runs, its
+    diary stands for the latest block, in `relief_check` and in `blocks`."""
     handle = client.get_workflow_handle_for(PatientPathwayWorkflow.run, pathway_id)
     view = await handle.query(PatientPathwayWorkflow.view)
     if view.status != PathwayStatus.ACTIVE:
@@ -23,7 +24,9 @@ async def read_pathway_view(client: Client, pathway_id: str) -> PathwayView:
             child = client.get_workflow_handle_for(
                 ReliefCheckWorkflow.run, relief_check_id(pathway_id, view.relief_check.block_number)
             )
-            return view.model_copy(update={"relief_check": await child.query(ReliefCheckWorkflow.diary)})
+            diary = await child.query(ReliefCheckWorkflow.diary)
+            blocks = [diary if b.block_number == diary.block_number else b for b in view.blocks]
+            return view.model_copy(update={"relief_check": diary, "blocks": blocks})
         if view.stage == Stage.OUTCOMES and view.outcomes:
             outcomes = client.get_workflow_handle_for(
                 OutcomeCheckInsWorkflow.run, outcome_check_ins_id(pathway_id)

@@ -4,8 +4,11 @@ Each test works on a clinic of its own, so the demo clinic's policy (that every 
 changes here.
 """
 
+import asyncio
 import uuid
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
@@ -13,14 +16,17 @@ import pytest
 from temporalio.client import Client
 
 from db.api_clients import upsert_client
+from db.seed import DEMO_SITE
 from domain.config import DEMO
 from domain.inputs import PathwayInput
 from domain.policy import ClinicPolicy
 from tests.integration.conftest import READ_ONLY_KEY
 from tests.integration.polling import next_action_is, poll_view
 from tests.integration.problems import assert_problem
+from tests.integration.walk import RUN_WAIT_SECONDS, record_steps_to_relief_check
 from tests.referrals import referral_body
 
+PHOENIX = ZoneInfo("America/Phoenix")
 NO_READ_KEY = "dvr_integration-key-that-writes-referrals-only"
 DEFAULTS: dict[str, Any] = {
     "relief_threshold": 0.8,
@@ -196,3 +202,74 @@ async def test_a_pathway_keeps_the_policy_it_started_with(
     assert later_input.config.reminder_local_hour == 18
     assert later_input.config.mri_review_due == ClinicPolicy.model_validate(CHANGED).mri_review_due / 720
     assert later_input.config.profile == "demo"
+
+
+@pytest.fixture
+async def clinic_with_calendar(pool: asyncpg.Pool, clinic: str) -> str:
+    """A clinic of its own with a copy of the demo clinic's calendar (its resources under new ids)."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "insert into resources (resource_id, clinic_site, kind, name)"
+            " select $1 || '-' || resource_id, $1, kind, name from resources where clinic_site = $2",
+            clinic,
+            DEMO_SITE,
+        )
+        await conn.execute(
+            "insert into resource_hours (resource_id, weekday, opens, closes)"
+            " select $1 || '-' || h.resource_id, h.weekday, h.opens, h.closes from resource_hours h"
+            " join resources r using (resource_id) where r.clinic_site = $2",
+            clinic,
+            DEMO_SITE,
+        )
+        await conn.execute(
+            "insert into appointment_kinds (clinic_site, kind, duration, buffer_before, buffer_after,"
+            " resource_kinds, lead_time, latest_start_local)"
+            " select $1, kind, duration, buffer_before, buffer_after, resource_kinds, lead_time,"
+            " latest_start_local from appointment_kinds where clinic_site = $2",
+            clinic,
+            DEMO_SITE,
+        )
+    return clinic
+
+
+async def _diary(api: httpx.AsyncClient, pathway_id: str, run_seconds: float) -> None:
+    """Near-complete relief held for `run_seconds`, then the usual pain back: a positive block."""
+    for pain, then_wait in ((1, run_seconds), (0, 0.0), (7, 0.0)):
+        report = await api.post(f"/v1/pathways/{pathway_id}/pain-reports", json={"pain": pain})
+        assert report.status_code == 200, report.text
+        await asyncio.sleep(then_wait)
+
+
+async def test_comparative_blocks_walk_two_blocks_to_a_concordance(
+    api: httpx.AsyncClient, clinic_with_calendar: str
+) -> None:
+    put = await api.put(_path(clinic_with_calendar), json={"comparative_blocks": True})
+    assert put.status_code == 200, put.text
+    pathway_id = await _start(api, clinic_with_calendar)
+    await poll_view(api, pathway_id, "mri review due", next_action_is("mri_review"))
+    await record_steps_to_relief_check(api, pathway_id)
+
+    await _diary(api, pathway_id, RUN_WAIT_SECONDS)
+    view = await poll_view(
+        api,
+        pathway_id,
+        "second block booked",
+        lambda v: len(v["appointments"]) == 3 and next_action_is("block")(v),
+    )
+    first, second = (a for a in view["appointments"] if a["kind"] == "block")
+    assert datetime.fromisoformat(second["starts_at"]).astimezone(PHOENIX).date() > (
+        datetime.fromisoformat(first["starts_at"]).astimezone(PHOENIX).date()
+    )
+    block = {"levels": ["L4-L5"], "side": "bilateral", "baseline_pain": 8, "performed_by": "Dr. P"}
+    wrong = await api.post(f"/v1/pathways/{pathway_id}/block", json={**block, "anesthetic": "lidocaine"})
+    assert_problem(wrong, 422, "/problems/invalid-step")
+    right = await api.post(f"/v1/pathways/{pathway_id}/block", json={**block, "anesthetic": "bupivacaine"})
+    assert right.status_code == 200, right.text
+    await poll_view(api, pathway_id, "second diary prompt", next_action_is("pain_report"))
+
+    await _diary(api, pathway_id, RUN_WAIT_SECONDS + 2)  # the bupivacaine relief lasts longer
+    at_candidacy = await poll_view(api, pathway_id, "candidacy", lambda v: v["stage"] == "candidacy")
+    assert [b["block_number"] for b in at_candidacy["blocks"]] == [1, 2]
+    assert [b["result"] for b in at_candidacy["blocks"]] == ["positive", "positive"]
+    assert at_candidacy["relief_check"] == at_candidacy["blocks"][1]
+    assert at_candidacy["concordance"] == "concordant"

@@ -26,6 +26,7 @@ def test_the_policy_reaches_the_configuration_and_the_demo_compresses_it() -> No
     policy = ClinicPolicy.model_validate(
         {
             "relief_threshold": 1.0,
+            "comparative_blocks": True,
             "repeat_blocks_allowed": 0,
             "candidacy_decision_due": "P5D",
             "reminder_local_hour": 8,
@@ -35,11 +36,13 @@ def test_the_policy_reaches_the_configuration_and_the_demo_compresses_it() -> No
     clinical = pathway_config(policy, "clinical")
     assert (clinical.relief.threshold, clinical.relief.repeat_blocks_allowed) == (1.0, 0)
     assert clinical.candidacy_decision_due == timedelta(days=5)
+    assert clinical.comparative_blocks is True
     assert (clinical.reminder_local_hour, clinical.follow_up_local_hour) == (8, 14)
     demo = pathway_config(policy, "demo")
     assert demo.profile == "demo"
     assert demo.candidacy_decision_due == timedelta(days=5) / DEMO_FACTOR
     assert demo.relief.threshold == 1.0
+    assert demo.comparative_blocks is True
 
 
 @pytest.mark.parametrize(

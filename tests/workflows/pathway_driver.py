@@ -151,17 +151,19 @@ class PathwayDriver:
             )
         )
 
-    async def block(self, baseline: int = 8, count: int = 1) -> PathwayView:
+    async def block(self, baseline: int = 8, count: int = 1, **extra: Any) -> PathwayView:
+        """The `count`th block, once booked; lidocaine unless `extra` says (anesthetic, override_reason)."""
         await self.booked(AppointmentKind.BLOCK, count)
+        extra.setdefault("anesthetic", "lidocaine")
         return await self._taken(
             self.handle.execute_update(
                 PatientPathwayWorkflow.record_block,
                 BlockRecord(
-                    anesthetic="lidocaine",
                     levels=["L4-L5"],
                     side="bilateral",
                     baseline_pain=baseline,
                     performed_by="Dr. Physician",
+                    **extra,
                 ),
             )
         )
