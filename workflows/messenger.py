@@ -40,6 +40,10 @@ class Messenger:
     def to_staff(self, template: str, key: str, params: dict[str, str] | None = None) -> None:
         self._start(Recipient.STAFF, template, key, params)
 
+    def to_staff_urgent(self, template: str, key: str, params: dict[str, str] | None = None) -> None:
+        """To the care team's urgent channel (the on-call phone, say): for what a person must act on now."""
+        self._start(Recipient.STAFF_URGENT, template, key, params)
+
     @property
     def idle(self) -> bool:
         return all(task.done() for task in self._sending)

@@ -233,7 +233,9 @@ class PatientPathwayWorkflow(BlocksAndCandidacy, PathwayHandlers):
         if reason == AttentionReason.RED_FLAGS:  # urgent: the codes only, no PHI
             flags = ", ".join(self._follow_up.red_flags)
             key = f"attention:{self._attention_count}"
-            self._messenger.to_staff("urgent_red_flags", key, {"pathway_id": self._id, "red_flags": flags})
+            self._messenger.to_staff_urgent(
+                "urgent_red_flags", key, {"pathway_id": self._id, "red_flags": flags}
+            )
             return
         self._messenger.to_staff(
             "staff_attention",
