@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from domain.quiet_hours import QuietHours
+
 Profile = Literal["clinical", "demo"]
 RELIEF_THRESHOLDS = (0.5, 0.8, 1.0)
 
@@ -92,6 +94,9 @@ class PathwayConfig(BaseModel):
     follow_up_local_hour: int = 10
     follow_up_delay: timedelta = timedelta(days=1)
     follow_up_answer_window: timedelta = timedelta(hours=8)
+    # Routine patient messages wait out these local hours (domain/quiet_hours.py). None by default, so a
+    # pathway that started before quiet hours existed replays as it ran; a clinic's policy sets them.
+    quiet_hours: QuietHours | None = None
 
     def compressed(self, factor: int) -> "PathwayConfig":
         """The same pathway with every wait divided by `factor`."""
@@ -142,6 +147,8 @@ def demo_of(clinical: PathwayConfig) -> PathwayConfig:
         update={
             "profile": "demo",
             "deadlines_follow_calendar": False,
+            # A whole demo pathway runs in two minutes: a message held until 8 in the morning would stall it.
+            "quiet_hours": None,
             "follow_up_delay": timedelta(seconds=5),
             "relief": compressed.relief.model_copy(
                 update={
