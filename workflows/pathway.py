@@ -49,7 +49,13 @@ class PatientPathwayWorkflow(BlocksAndCandidacy, PathwayHandlers):
         self._in = pathway
         self._config = pathway.config
         self._id = workflow.info().workflow_id
-        self._messenger = Messenger(self._id, pathway.patient_ref, self._message_trouble)
+        self._messenger = Messenger(
+            self._id,
+            pathway.patient_ref,
+            self._message_trouble,
+            quiet_hours=pathway.config.quiet_hours,
+            patient_timezone=pathway.patient_timezone,
+        )
         self._board = StatusBoard(pathway.clinic_timezone, self._tell_staff_of)
         self._book = AppointmentBook(
             self._id, pathway, self._board, self._messenger, lambda: self._inbox.withdrawal, self._instruct
