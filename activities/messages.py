@@ -91,8 +91,9 @@ STAFF_TEMPLATES: dict[str, MessageTemplate] = {
     ),
     "urgent_red_flags": MessageTemplate(
         "URGENT: red flags on pathway $pathway_id",
-        "The patient of pathway $pathway_id reported red flags: $red_flags. Call the patient "
-        "now, then record how it was handled (resolve-attention).",
+        # URGENT first in the text too: an SMS shows no subject.
+        "URGENT: the patient of pathway $pathway_id reported red flags: $red_flags. Call the patient now, "
+        "then record how it was handled (resolve-attention).",
     ),
     "clinician_decision_due": MessageTemplate(
         "Decision due on pathway $pathway_id",

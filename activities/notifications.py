@@ -54,17 +54,23 @@ class _Claim:
 
 
 class NotificationActivities:
+    """Sends through `provider`: patients on the channel they chose, staff's routine messages to the
+    `staff_address` mailbox, urgent ones (`Recipient.STAFF_URGENT`) to `staff_urgent`, the care team's
+    urgent channel (by default the same mailbox: the urgent templates say URGENT)."""
+
     def __init__(
         self,
         pool: asyncpg.Pool,
         provider: NotificationProvider,
         staff_address: str,
         *,
+        staff_urgent: tuple[Channel, str] | None = None,
         claim_lease: timedelta = DEFAULT_CLAIM_LEASE,
     ) -> None:
         self._pool = pool
         self._provider = provider
         self._staff_address = staff_address
+        self._staff_urgent = staff_urgent or (Channel.EMAIL, staff_address)
         self._claim_lease = claim_lease
 
     @activity.defn
@@ -152,6 +158,8 @@ class NotificationActivities:
     ) -> tuple[Channel, str, str | None] | None:
         if request.recipient == Recipient.STAFF:
             return Channel.EMAIL, self._staff_address, None
+        if request.recipient == Recipient.STAFF_URGENT:
+            return *self._staff_urgent, None
         assert request.patient_ref is not None
         contact = await contact_for(conn, request.patient_ref)
         await audit.record(

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from domain.check_ins import CheckInName, CheckInTimes
+from domain.quiet_hours import QuietHours
 
 Profile = Literal["clinical", "demo"]
 RELIEF_THRESHOLDS = (0.5, 0.8, 1.0)
@@ -112,6 +113,9 @@ class PathwayConfig(BaseModel):
     outcome_check_in: CheckInTimes = CheckInTimes(
         reminder_after=timedelta(days=2), answer_window=timedelta(days=4), final_deadline=timedelta(days=10)
     )
+    # Routine patient messages wait out these local hours (domain/quiet_hours.py). None by default, so a
+    # pathway that started before quiet hours existed replays as it ran; a clinic's policy sets them.
+    quiet_hours: QuietHours | None = None
 
     def compressed(self, factor: int) -> "PathwayConfig":
         """The same pathway with every wait divided by `factor`."""
@@ -165,6 +169,8 @@ def demo_of(clinical: PathwayConfig) -> PathwayConfig:
         update={
             "profile": "demo",
             "deadlines_follow_calendar": False,
+            # A whole demo pathway runs in two minutes: a message held until 8 in the morning would stall it.
+            "quiet_hours": None,
             "follow_up_delay": timedelta(seconds=5),
             "outcome_check_ins": tuple(
                 (name, timedelta(seconds=5 + 10 * n))

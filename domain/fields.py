@@ -22,6 +22,9 @@ Flag = StrictBool
 
 """A whole number sent as one: `5`, never `5.0` or `"5"`."""
 
+LocalHour = Annotated[StrictInt, Field(ge=0, le=23, description="An hour of the day, clinic or patient time")]
+"""An hour of the local day, 0 to 23."""
+
 PainScore = Annotated[StrictInt, Field(ge=0, le=10, description="0-10 numeric rating scale")]
 
 

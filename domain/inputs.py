@@ -6,6 +6,7 @@ from enum import StrEnum
 from domain.check_ins import CheckInName, CheckInStatus, CheckInTimes
 from domain.config import PathwayConfig, ReliefPolicy
 from domain.contract import ContractModel
+from domain.quiet_hours import QuietHours
 from domain.referral import ClinicalReferral
 from domain.results import Anesthetic, RedFlag
 from domain.stages import ReliefResult
@@ -76,17 +77,18 @@ class OutcomesInput(ContractModel):
     patient_timezone: str
     schedule: list[tuple[CheckInName, datetime]]
     times: CheckInTimes
+    quiet_hours: QuietHours | None = None
 
 
 class OutcomeEvent(StrEnum):
-    """What the outcome check-ins tell their pathway; one signal per change staff must see."""
+    """What the outcome check-ins tell their pathway: only what staff must see, since each signal grows the
+    pathway's history (a check-in going out is read from the check-ins' own query)."""
 
-    OPENED = "opened"
-    """A check-in went out; `due_at` says until when the patient answers before staff are asked to call."""
     CALL_STAFF = "call_staff"
-    """Unanswered: staff should call the patient by `due_at` (the final deadline)."""
+    """Unanswered: staff should call the patient by `due_at` (the final deadline); they have been told."""
     CLOSED = "closed"
-    """Answered or not obtained; `red_flags` carries any the patient reported, `due_at` the next check-in."""
+    """Answered or not obtained; `red_flags` carries any the patient reported, `due_at` when the next
+    check-in's answer is due (None after the last)."""
     MESSAGE_NOT_DELIVERED = "message_not_delivered"
     PATIENT_UNREACHABLE = "patient_unreachable"
 

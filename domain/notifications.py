@@ -9,6 +9,9 @@ from domain.contract import ContractModel
 class Recipient(StrEnum):
     PATIENT = "patient"
     STAFF = "staff"
+    """The care team's routine mailbox."""
+    STAFF_URGENT = "staff_urgent"
+    """The care team's urgent channel (the on-call phone or the urgent mailbox): what cannot wait."""
 
 
 class Channel(StrEnum):

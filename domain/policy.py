@@ -23,12 +23,12 @@ from pydantic import (
     PlainSerializer,
     StrictInt,
     WithJsonSchema,
-    model_validator,
 )
 
 from domain.config import CLINICAL, PathwayConfig, Profile, ReliefPolicy, ReliefThreshold, demo_of
 from domain.contract import ContractModel
-from domain.fields import Flag
+from domain.fields import Flag, LocalHour
+from domain.quiet_hours import QuietHours
 
 _ISO_DURATION = re.compile(
     r"^P(?:([0-9]{1,6})D)?(?:T(?:([0-9]{1,6})H)?(?:([0-9]{1,6})M)?(?:([0-9]{1,6})S)?)?$"
@@ -111,21 +111,6 @@ Threshold = Annotated[
     BeforeValidator(_threshold),
     WithJsonSchema({"type": "number", "enum": [0.5, 0.8, 1.0], "description": "50, 80 or 100 % relief"}),
 ]
-LocalHour = Annotated[StrictInt, Field(ge=0, le=23, description="An hour of the day, clinic or patient time")]
-
-
-class QuietHours(ContractModel):
-    """No message to a patient between these local hours (from `start_hour` up to `end_hour`, over midnight
-    when `start_hour` is the later one)."""
-
-    start_hour: LocalHour
-    end_hour: LocalHour
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> "QuietHours":
-        if self.start_hour == self.end_hour:
-            raise ValueError("quiet hours start and end at different hours")
-        return self
 
 
 class ClinicPolicy(ContractModel):
@@ -145,6 +130,8 @@ class ClinicPolicy(ContractModel):
     procedure_record_due: Deadline = CLINICAL.procedure_record_due
     reminder_local_hour: LocalHour = CLINICAL.reminder_local_hour
     follow_up_local_hour: LocalHour = CLINICAL.follow_up_local_hour
+    # The configuration has none by default (a pathway started without a policy holds nothing back); a
+    # clinic's policy has these unless the clinic turns them off.
     quiet_hours: QuietHours | None = QuietHours(start_hour=21, end_hour=8)
 
 

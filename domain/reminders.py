@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.check_ins import CheckInName
 from domain.config import PathwayConfig
+from domain.quiet_hours import next_allowed
 
 
 class Reminder(BaseModel):
@@ -21,17 +22,24 @@ def reminder_times(
     starts_at: datetime, patient_tz: str, config: PathwayConfig, now: datetime
 ) -> list[Reminder]:
     """The day-before reminder at the configured local hour and the one shortly before, in time order;
-    past ones dropped."""
+    past ones dropped.
+
+    One that falls in quiet hours moves to their end, unless that is not before the appointment: then it is
+    dropped. Two that land on the same moment are one, the later (shortly before)."""
     tz = ZoneInfo(patient_tz)
     local_start = starts_at.astimezone(tz)
     day_before = datetime.combine(
         local_start.date() - timedelta(days=1), time(config.reminder_local_hour), tzinfo=tz
     )
-    reminders = [
-        Reminder(label="day_before", at=day_before),
-        Reminder(label="shortly_before", at=starts_at.astimezone(UTC) - config.reminder_before),
-    ]
-    return sorted((r for r in reminders if now < r.at < starts_at), key=lambda r: r.at)
+    moments = {
+        "day_before": day_before.astimezone(UTC),
+        "shortly_before": starts_at.astimezone(UTC) - config.reminder_before,
+    }
+    by_moment: dict[datetime, Reminder] = {}
+    for label, at in moments.items():  # in label order: the later label wins a shared moment
+        moved = next_allowed(at, patient_tz, config.quiet_hours)
+        by_moment[moved] = Reminder(label=label, at=moved)
+    return sorted((r for r in by_moment.values() if now < r.at < starts_at), key=lambda r: r.at)
 
 
 def reminders_to_send(
@@ -46,12 +54,14 @@ def reminders_to_send(
 
 
 def follow_up_time(procedure_done_at: datetime, patient_tz: str, config: PathwayConfig) -> datetime:
-    """The next day at the configured local hour; a fixed delay when waits do not follow the calendar."""
+    """The next day at the configured local hour (moved to the end of quiet hours if it falls in them); a
+    fixed delay when waits do not follow the calendar."""
     if not config.deadlines_follow_calendar:
         return procedure_done_at + config.follow_up_delay
     tz = ZoneInfo(patient_tz)
     next_day = procedure_done_at.astimezone(tz).date() + timedelta(days=1)
-    return datetime.combine(next_day, time(config.follow_up_local_hour), tzinfo=tz)
+    at = datetime.combine(next_day, time(config.follow_up_local_hour), tzinfo=tz)
+    return next_allowed(at, patient_tz, config.quiet_hours)
 
 
 def outcome_schedule(

@@ -23,6 +23,7 @@ from config.logging import configure_logging
 from config.settings import Settings
 from config.temporal import connect
 from db.pool import create_pool
+from domain.notifications import Channel
 from workflows import TASK_QUEUE
 from workflows.registry import WORKFLOWS, workflow_runner
 
@@ -38,14 +39,16 @@ def build_worker(
     *,
     provider: NotificationProvider,
     staff_address: str,
+    staff_urgent: tuple[Channel, str] | None = None,
     task_queue: str = TASK_QUEUE,
     max_cached_workflows: int = Settings.model_fields["max_cached_workflows"].default,
     graceful_shutdown_timeout: timedelta = GRACEFUL_SHUTDOWN,
 ) -> Worker:
     """The worker: every workflow and activity, with the sticky cache sized for the pathways it holds; on
-    shutdown, activities under way get `graceful_shutdown_timeout` to finish."""
+    shutdown, activities under way get `graceful_shutdown_timeout` to finish. Staff messages go to
+    `staff_address`, urgent ones to `staff_urgent` (None: that mailbox too)."""
     scheduling = SchedulingActivities(pool)
-    notifications = NotificationActivities(pool, provider, staff_address)
+    notifications = NotificationActivities(pool, provider, staff_address, staff_urgent=staff_urgent)
     return Worker(
         client,
         task_queue=task_queue,
@@ -76,6 +79,7 @@ async def main() -> None:
         pool,
         provider=LogProvider(),
         staff_address=settings.staff_email,
+        staff_urgent=settings.staff_urgent_target(),
         max_cached_workflows=settings.max_cached_workflows,
     )
     stop = asyncio.Event()

@@ -156,7 +156,8 @@ class AfterTheProcedure:
         if not schedule:
             return
         self._outcomes = [OutcomeCheckInView(check_in=name, due_at=at) for name, at in schedule]
-        self._board.set_next_action(Actor.SYSTEM, "outcome_check_in", schedule[0][1])
+        first_due = schedule[0][1] + self._config.outcome_check_in.answer_window
+        self._board.set_next_action(Actor.PATIENT, "outcome_check_in", first_due)
         self._outcomes_child = await workflow.start_child_workflow(
             OutcomeCheckInsWorkflow.run,
             OutcomesInput(
@@ -165,6 +166,7 @@ class AfterTheProcedure:
                 patient_timezone=self._in.patient_timezone,
                 schedule=schedule,
                 times=self._config.outcome_check_in,
+                quiet_hours=self._config.quiet_hours,
             ),
             id=outcome_check_ins_id(self._id),
             static_summary="Outcome check-ins to 12 months",
@@ -186,12 +188,8 @@ class AfterTheProcedure:
         if self._board.stage != Stage.OUTCOMES or not self._board.active:
             return
         name, due = progress.check_in, progress.due_at
-        if progress.event == OutcomeEvent.OPENED:
-            self._outcome_status(name, CheckInStatus.OPEN)
-            self._board.event("outcome_check_in_sent", name or "")
-            self._board.set_next_action(Actor.PATIENT, "outcome_check_in", due)
-        elif progress.event == OutcomeEvent.CALL_STAFF:
-            self._board.raise_attention(AttentionReason.CHECK_IN_UNANSWERED)
+        if progress.event == OutcomeEvent.CALL_STAFF:
+            self._board.raise_attention(AttentionReason.CHECK_IN_UNANSWERED, staff_told=True)
             self._board.set_next_action(Actor.STAFF, "call_patient", due)
         elif progress.event == OutcomeEvent.CLOSED:
             assert progress.status is not None
@@ -201,7 +199,7 @@ class AfterTheProcedure:
             if due is None:
                 self._board.set_next_action(Actor.SYSTEM, "complete", None)
             else:
-                self._board.set_next_action(Actor.SYSTEM, "outcome_check_in", due)
+                self._board.set_next_action(Actor.PATIENT, "outcome_check_in", due)
             if progress.red_flags:
                 self._raise_red_flags(progress.red_flags, f"red-flag-advice:{name}")
         elif progress.event == OutcomeEvent.PATIENT_UNREACHABLE:

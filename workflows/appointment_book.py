@@ -194,6 +194,8 @@ class AppointmentBook:
             for a in self.appointments
         ]
         self._stop_reminders(appointment.appointment_id)
+        # Its confirmation or preparation instructions still held in quiet hours would now mislead.
+        self._messenger.drop_held(appointment.appointment_id)
         try:
             await workflow.execute_activity_method(
                 SchedulingActivities.change_appointment_status,

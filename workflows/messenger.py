@@ -3,10 +3,16 @@
 A provider outage must not hold a pathway up, so sends run beside the stage sequence. Each send is retried
 within bounds (workflows/activity_options.py); one that still fails is marked failed in the outbox and
 reported through `on_trouble`, as is a patient with no channel they agreed to.
+
+Quiet hours: a routine message to the patient (`domain.quiet_hours.HELD_IN_QUIET_HOURS`) that falls in the
+patient's quiet hours waits on a timer until they end, then is sent; urgent and time-bound ones go at once
+(that module says which and why). `drain` waits for held messages too, so a closing letter held overnight
+keeps the workflow open until it is sent: bounded by the quiet hours, under a day.
 """
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, is_cancelled_exception
@@ -20,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         Recipient,
         UndeliveredMessage,
     )
+    from domain.quiet_hours import HELD_IN_QUIET_HOURS, QuietHours, next_allowed
     from domain.stages import AttentionReason
 
 from workflows.activity_options import MESSAGE, OUTBOX_UPDATE
@@ -27,18 +34,41 @@ from workflows.activity_options import MESSAGE, OUTBOX_UPDATE
 
 class Messenger:
     def __init__(
-        self, pathway_id: str, patient_ref: str, on_trouble: Callable[[AttentionReason], None]
+        self,
+        pathway_id: str,
+        patient_ref: str,
+        on_trouble: Callable[[AttentionReason], None],
+        *,
+        quiet_hours: QuietHours | None = None,
+        patient_timezone: str = "UTC",
     ) -> None:
+        """`quiet_hours` (None: none) are read in `patient_timezone`."""
         self._pathway_id = pathway_id
         self._patient_ref = patient_ref
         self._on_trouble = on_trouble
+        self._quiet_hours = quiet_hours
+        self._patient_timezone = patient_timezone
         self._sending: list[asyncio.Task[None]] = []
+        self._held: dict[str, asyncio.Task[Any]] = {}  # key -> its send, while it waits out quiet hours
+        self._dropped: set[str] = set()
 
     def to_patient(self, template: str, key: str, params: dict[str, str] | None = None) -> None:
         self._start(Recipient.PATIENT, template, key, params)
 
     def to_staff(self, template: str, key: str, params: dict[str, str] | None = None) -> None:
         self._start(Recipient.STAFF, template, key, params)
+
+    def to_staff_urgent(self, template: str, key: str, params: dict[str, str] | None = None) -> None:
+        """To the care team's urgent channel (the on-call phone, say): for what a person must act on now."""
+        self._start(Recipient.STAFF_URGENT, template, key, params)
+
+    def drop_held(self, mentioning: str) -> None:
+        """Drops the messages still waiting out quiet hours whose key mentions `mentioning` (an appointment
+        id, say): what they said is no longer so (the appointment was cancelled, or has happened)."""
+        for key, task in list(self._held.items()):
+            if mentioning in key:
+                self._dropped.add(key)
+                task.cancel()
 
     @property
     def idle(self) -> bool:
@@ -62,6 +92,12 @@ class Messenger:
 
     async def _send(self, request: NotificationRequest) -> None:
         try:
+            await self._wait_out_quiet_hours(request)
+        except asyncio.CancelledError:
+            if request.key in self._dropped:
+                return  # dropped while held (`drop_held`): nothing was sent, nothing to report
+            raise  # the workflow is being cancelled
+        try:
             receipt: NotificationReceipt = await workflow.execute_activity_method(
                 NotificationActivities.send_notification,
                 request,
@@ -80,6 +116,21 @@ class Messenger:
             return
         if receipt.status == ReceiptStatus.SUPPRESSED:
             self._on_trouble(AttentionReason.PATIENT_UNREACHABLE)
+
+    async def _wait_out_quiet_hours(self, request: NotificationRequest) -> None:
+        if request.recipient != Recipient.PATIENT or request.template not in HELD_IN_QUIET_HOURS:
+            return
+        now = workflow.now()
+        allowed = next_allowed(now, self._patient_timezone, self._quiet_hours)
+        if allowed <= now:
+            return
+        task = asyncio.current_task()
+        assert task is not None  # a send always runs in its own task
+        self._held[request.key] = task
+        try:
+            await workflow.sleep(allowed - now, summary=f"hold {request.template} until quiet hours end")
+        finally:
+            del self._held[request.key]
 
     async def _record_undelivered(self, request: NotificationRequest) -> None:
         try:

@@ -4,7 +4,7 @@ of the pathway, so that a year of check-ins does not grow the pathway's own hist
 Each check-in asks for pain (0-10), work status and the Patient Global Impression of Change (1-7), and for
 red flags. Unanswered, it follows the chain of workflows/check_in_chain.py. Answers (staff transcribe them)
 and staff calls are Updates on this workflow; it tells the pathway by signal only what staff must see (a
-check-in sent, a call needed, a check-in closed with any red flags). A `stop` signal (the patient withdrew)
+call needed, a check-in closed with any red flags). A `stop` signal (the patient withdrew)
 marks the check-ins not yet answered `stopped` and ends it.
 """
 
@@ -52,7 +52,13 @@ class OutcomeCheckInsWorkflow:
         self._call: StaffCall | None = None
         self._stopped = False
         self._signals: list[asyncio.Task[None]] = []
-        self._messenger = Messenger(outcomes.pathway_id, outcomes.patient_ref, self._message_trouble)
+        self._messenger = Messenger(
+            outcomes.pathway_id,
+            outcomes.patient_ref,
+            self._message_trouble,
+            quiet_hours=outcomes.quiet_hours,
+            patient_timezone=outcomes.patient_timezone,
+        )
 
     @workflow.run
     async def run(self, outcomes: OutcomesInput) -> OutcomesResult:
@@ -88,11 +94,8 @@ class OutcomeCheckInsWorkflow:
             remind=lambda: self._messenger.to_patient(
                 "check_in_reminder", f"outcome-reminder:{name}", {"interval": _LABELS[name]}
             ),
-            call_staff=lambda deadline: self._tell_pathway(
-                OutcomeProgress(event=OutcomeEvent.CALL_STAFF, check_in=name, due_at=deadline)
-            ),
+            call_staff=lambda deadline: self._call_staff(name, deadline),
         )
-        self._tell_pathway(OutcomeProgress(event=OutcomeEvent.OPENED, check_in=name, due_at=chain.answer_due))
         workflow.set_current_details(self._details())
         status = CheckInStatus.NOT_OBTAINED
         while await chain.arrival(lambda: self._answer is not None or self._call is not None):
@@ -118,7 +121,7 @@ class OutcomeCheckInsWorkflow:
             break
         self._update(index, status=status)
         self._open = None
-        following = self._check_ins[index + 1].due_at if index + 1 < len(self._check_ins) else None
+        following = self._answer_due(index + 1)
         self._tell_pathway(
             OutcomeProgress(
                 event=OutcomeEvent.CLOSED,
@@ -128,6 +131,24 @@ class OutcomeCheckInsWorkflow:
                 red_flags=self._check_ins[index].red_flags,
             )
         )
+
+    def _answer_due(self, index: int) -> datetime | None:
+        """When the answer to the `index`th check-in is due (None past the last)."""
+        if index >= len(self._check_ins):
+            return None
+        return self._check_ins[index].due_at + self._in.times.answer_window
+
+    def _call_staff(self, name: str, deadline: datetime) -> None:
+        """Staff are told here, and the pathway shows the call is needed (without telling them again)."""
+        self._messenger.to_staff(
+            "staff_attention",
+            f"call-patient:{name}",
+            {
+                "pathway_id": self._in.pathway_id,
+                "reason": f"{_LABELS[name]} check-in unanswered: call the patient",
+            },
+        )
+        self._tell_pathway(OutcomeProgress(event=OutcomeEvent.CALL_STAFF, check_in=name, due_at=deadline))
 
     def _take_call(self, index: int, call: StaffCall) -> None:
         made = StaffCallView(

@@ -53,7 +53,13 @@ class PatientPathwayWorkflow(BlocksAndCandidacy, AfterTheProcedure, PathwayHandl
         self._in = pathway
         self._config = pathway.config
         self._id = workflow.info().workflow_id
-        self._messenger = Messenger(self._id, pathway.patient_ref, self._message_trouble)
+        self._messenger = Messenger(
+            self._id,
+            pathway.patient_ref,
+            self._message_trouble,
+            quiet_hours=pathway.config.quiet_hours,
+            patient_timezone=pathway.patient_timezone,
+        )
         self._board = StatusBoard(pathway.clinic_timezone, self._tell_staff_of)
         self._book = AppointmentBook(
             self._id, pathway, self._board, self._messenger, lambda: self._inbox.withdrawal, self._instruct
@@ -213,7 +219,9 @@ class PatientPathwayWorkflow(BlocksAndCandidacy, AfterTheProcedure, PathwayHandl
         if reason == AttentionReason.RED_FLAGS:  # urgent: the codes only, no PHI
             flags = ", ".join(self._red_flags)
             key = f"attention:{self._attention_count}"
-            self._messenger.to_staff("urgent_red_flags", key, {"pathway_id": self._id, "red_flags": flags})
+            self._messenger.to_staff_urgent(
+                "urgent_red_flags", key, {"pathway_id": self._id, "red_flags": flags}
+            )
             return
         self._messenger.to_staff(
             "staff_attention",

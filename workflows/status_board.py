@@ -57,14 +57,16 @@ class StatusBoard:
         self.next_action = NextAction(actor=actor, action=action, due_at=due_at)
         self._set_due(due_at)
 
-    def raise_attention(self, reason: AttentionReason) -> None:
-        """Flags the pathway for a person; staff are told once per reason while it stands."""
+    def raise_attention(self, reason: AttentionReason, *, staff_told: bool = False) -> None:
+        """Flags the pathway for a person; staff are told once per reason while it stands (unless whoever
+        raised it has told them)."""
         if reason in self.attention or not self.active:
             return
         self.attention.append(reason)
         self._set_needs_attention()
         self.event("needs_attention", reason.words)
-        self._on_attention(reason)
+        if not staff_told:
+            self._on_attention(reason)
 
     def clear_attention(self, reason: AttentionReason) -> None:
         if reason not in self.attention:

@@ -20,11 +20,14 @@ from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
 from db.pool import create_pool
 from db.seed import seed_demo_clinic
+from domain.notifications import Channel
 from workers.worker import build_worker
 from workflows.search_attributes import ALL
 
 API_KEY = "dvr_integration-key-with-every-scope"
 READ_ONLY_KEY = "dvr_integration-key-with-the-read-only-scope"
+STAFF_EMAIL = "staff@clinic.example"
+ON_CALL_PHONE = "+16025550199"  # the care team's urgent channel: red flags go here by SMS
 
 
 class RecordingProvider:
@@ -93,7 +96,13 @@ def provider() -> RecordingProvider:
 
 @pytest.fixture(scope="session")
 async def worker(temporal: Client, pool: asyncpg.Pool, provider: RecordingProvider) -> AsyncIterator[None]:
-    async with build_worker(temporal, pool, provider=provider, staff_address="staff@clinic.example"):
+    async with build_worker(
+        temporal,
+        pool,
+        provider=provider,
+        staff_address=STAFF_EMAIL,
+        staff_urgent=(Channel.SMS, ON_CALL_PHONE),
+    ):
         yield
 
 

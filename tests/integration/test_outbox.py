@@ -30,6 +30,7 @@ from tests.integration.outbox_workflow import SendOnce, SendOrGiveUp, SendUntilD
 
 STAFF = "staff@clinic.example"
 PHONE = "+16025550111"
+ON_CALL = "+16025550199"
 SENT_BY_SMS = NotificationReceipt(status=ReceiptStatus.SENT, channel=Channel.SMS)
 WAIT = 10  # seconds: a bound on waiting for an event that should come at once, never a delay
 
@@ -187,6 +188,46 @@ async def test_the_provider_gets_the_message_key_as_its_idempotency_key(pool: as
         (patient_request.key, Channel.SMS, PHONE),
         (staff_request.key, Channel.EMAIL, STAFF),
     ]
+
+
+async def test_urgent_staff_messages_go_to_the_urgent_channel_and_routine_ones_do_not(
+    pool: asyncpg.Pool,
+) -> None:
+    provider = RecordingProvider()
+    activities = NotificationActivities(pool, provider, STAFF, staff_urgent=(Channel.SMS, ON_CALL))
+    params = {"pathway_id": "pathway-t", "red_flags": "new_weakness"}
+    urgent = _request(None).model_copy(
+        update={"recipient": Recipient.STAFF_URGENT, "template": "urgent_red_flags", "params": params}
+    )
+    routine = _request(None)
+    assert await activities.send_notification(urgent) == SENT_BY_SMS
+    await activities.send_notification(routine)
+    assert [(m.key, m.channel, m.address) for m in provider.sent] == [
+        (urgent.key, Channel.SMS, ON_CALL),
+        (routine.key, Channel.EMAIL, STAFF),
+    ]
+    assert provider.sent[0].body.startswith("URGENT: ")  # an SMS shows no subject
+    assert "Ada" not in provider.sent[0].body  # the pathway id and the codes only
+    rows = await pool.fetch(
+        "select recipient, channel, address from outbox where message_key = any($1) order by id",
+        [urgent.key, routine.key],
+    )
+    assert [tuple(r) for r in rows] == [("staff_urgent", "sms", ON_CALL), ("staff", "email", STAFF)]
+
+
+async def test_without_an_urgent_channel_urgent_messages_go_to_the_staff_mailbox_marked_urgent(
+    pool: asyncpg.Pool,
+) -> None:
+    provider = RecordingProvider()
+    activities = NotificationActivities(pool, provider, STAFF)
+    params = {"pathway_id": "pathway-t", "red_flags": "fever"}
+    urgent = _request(None).model_copy(
+        update={"recipient": Recipient.STAFF_URGENT, "template": "urgent_red_flags", "params": params}
+    )
+    await activities.send_notification(urgent)
+    [sent] = provider.sent
+    assert (sent.channel, sent.address) == (Channel.EMAIL, STAFF)
+    assert sent.subject.startswith("URGENT: ") and sent.body.startswith("URGENT: ")
 
 
 async def test_no_lock_or_connection_is_held_while_the_provider_sends(database: str) -> None:

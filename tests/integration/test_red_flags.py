@@ -3,7 +3,7 @@
 import asyncpg
 import httpx
 
-from tests.integration.conftest import READ_ONLY_KEY
+from tests.integration.conftest import ON_CALL_PHONE, READ_ONLY_KEY, STAFF_EMAIL
 from tests.integration.polling import next_action_is, poll_view
 from tests.integration.problems import assert_problem
 from tests.integration.walk import walk_to_follow_up
@@ -42,9 +42,19 @@ async def test_red_flags_wait_for_staff_to_resolve_them(api: httpx.AsyncClient, 
     assert final["follow_up"]["red_flags"] == ["new_weakness"]
     assert "seen in ED" not in str(final)
 
-    templates = await pool.fetch("select template from outbox where pathway_id = $1", pathway_id)
-    sent = [r["template"] for r in templates]
+    rows = await pool.fetch(
+        "select template, recipient, channel, address from outbox where pathway_id = $1", pathway_id
+    )
+    sent = [r["template"] for r in rows]
     assert "red_flag_advice" in sent and "urgent_red_flags" in sent
+    # The urgent message goes to the on-call phone by SMS; routine staff messages stay in the mailbox.
+    staff = {
+        (r["template"], r["recipient"], r["channel"], r["address"])
+        for r in rows
+        if r["recipient"] != "patient"
+    }
+    assert ("urgent_red_flags", "staff_urgent", "sms", ON_CALL_PHONE) in staff
+    assert all(address == STAFF_EMAIL for _, recipient, _, address in staff if recipient == "staff")
     audited = await pool.fetchval(
         "select count(*) from audit_log where pathway_id = $1 and action = 'attention.resolve'", pathway_id
     )

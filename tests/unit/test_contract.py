@@ -25,7 +25,8 @@ from domain.config import CLINICAL, DEMO, PathwayConfig, ReliefPolicy
 from domain.contact import ContactChange
 from domain.contract import ContractModel
 from domain.inputs import OutcomesInput, OutcomesResult, PathwayInput, ReliefCheckInput, ReliefOutcome
-from domain.policy import ClinicPolicy, QuietHours
+from domain.policy import ClinicPolicy
+from domain.quiet_hours import QuietHours
 from domain.referral import (
     ClinicalReferral,
     History,

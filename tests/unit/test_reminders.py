@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.config import CLINICAL, DEMO, PathwayConfig
+from domain.quiet_hours import QuietHours
 from domain.reminders import Reminder, follow_up_time, local_text, reminder_times, reminders_to_send
 
 PHOENIX = "America/Phoenix"
@@ -157,6 +158,60 @@ def test_reminders_do_not_depend_on_how_the_start_is_written(starts_at: datetime
     now = starts_at - timedelta(days=5)
     local_start = starts_at.astimezone(ZoneInfo(PHOENIX))
     assert reminder_times(starts_at, tz, CLINICAL, now) == reminder_times(local_start, tz, CLINICAL, now)
+
+
+# --- quiet hours -------------------------------------------------------------------------------------------
+
+EVENINGS = QuietHours(start_hour=21, end_hour=8)
+QUIET = CLINICAL.model_copy(update={"quiet_hours": EVENINGS})
+
+
+def test_a_day_before_reminder_in_quiet_hours_moves_to_their_end() -> None:
+    config = QUIET.model_copy(update={"reminder_local_hour": 22})
+    starts_at = at(PHOENIX, 2025, 11, 25, 14, 0)
+    reminders = by_label(reminder_times(starts_at, PHOENIX, config, now=at(PHOENIX, 2025, 11, 20, 12, 0)))
+    assert reminders["day_before"] == at(PHOENIX, 2025, 11, 25, 8, 0)  # the morning of the appointment
+    assert reminders["shortly_before"] == at(PHOENIX, 2025, 11, 25, 12, 0)
+
+
+def test_a_shortly_before_reminder_in_quiet_hours_moves_to_their_end_if_still_before_the_appointment() -> (
+    None
+):
+    starts_at = at(PHOENIX, 2025, 11, 25, 9, 0)  # shortly before is 07:00: quiet
+    reminders = reminder_times(starts_at, PHOENIX, QUIET, now=at(PHOENIX, 2025, 11, 20, 12, 0))
+    assert [(r.label, r.at) for r in reminders] == [
+        ("day_before", at(PHOENIX, 2025, 11, 24, 17, 0)),
+        ("shortly_before", at(PHOENIX, 2025, 11, 25, 8, 0)),
+    ]
+
+
+def test_a_reminder_that_would_move_past_its_appointment_is_dropped() -> None:
+    starts_at = at(PHOENIX, 2025, 11, 25, 8, 0)  # shortly before is 06:00; quiet hours end as it starts
+    reminders = reminder_times(starts_at, PHOENIX, QUIET, now=at(PHOENIX, 2025, 11, 20, 12, 0))
+    assert [r.label for r in reminders] == ["day_before"]
+
+
+def test_two_reminders_moved_to_the_same_moment_are_one() -> None:
+    config = QUIET.model_copy(update={"reminder_local_hour": 23})
+    starts_at = at(PHOENIX, 2025, 11, 25, 9, 30)  # day before 23:00 and shortly before 07:30: both to 08:00
+    reminders = reminder_times(starts_at, PHOENIX, config, now=at(PHOENIX, 2025, 11, 20, 12, 0))
+    assert [(r.label, r.at) for r in reminders] == [("shortly_before", at(PHOENIX, 2025, 11, 25, 8, 0))]
+
+
+@given(starts_at=instant_st, tz=tz_st, now=instant_st, hour=st.integers(0, 23))
+def test_no_reminder_falls_in_quiet_hours(starts_at: datetime, tz: str, now: datetime, hour: int) -> None:
+    config = QUIET.model_copy(update={"reminder_local_hour": hour})
+    reminders = reminder_times(starts_at, tz, config, now)
+    assert len({r.at for r in reminders}) == len(reminders)
+    for reminder in reminders:
+        assert now < reminder.at < starts_at
+        assert not EVENINGS.contain(reminder.at.astimezone(ZoneInfo(tz)).hour)
+
+
+def test_a_follow_up_hour_in_quiet_hours_moves_to_their_end() -> None:
+    config = QUIET.model_copy(update={"follow_up_local_hour": 6})
+    done = at(PHOENIX, 2025, 11, 25, 11, 0)
+    assert follow_up_time(done, PHOENIX, config) == at(PHOENIX, 2025, 11, 26, 8, 0)
 
 
 # --- follow-up ---------------------------------------------------------------------------------------------

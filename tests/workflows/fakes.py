@@ -4,7 +4,7 @@ import asyncio
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import activity
@@ -27,6 +27,7 @@ class FakeClinic:
     def __init__(self) -> None:
         self.bookings: dict[tuple[str, str, int], Appointment] = {}
         self.messages: list[NotificationRequest] = []
+        self.sent_at: dict[str, datetime] = {}  # message key (no pathway prefix) -> workflow time of its send
         self.status_changes: list[StatusChangeRequest] = []
         self.undelivered: list[UndeliveredMessage] = []
         self._held: dict[str, asyncio.Event] = {}
@@ -81,6 +82,7 @@ class FakeClinic:
         if request.template in self.failing:
             raise ApplicationError("gateway down", type="DeliveryFailed", non_retryable=True)
         self.messages.append(request)
+        self.sent_at[request.key.split(":", 1)[1]] = activity.info().current_attempt_scheduled_time
         if self.unreachable and request.recipient == Recipient.PATIENT:
             return NotificationReceipt(status=ReceiptStatus.SUPPRESSED)
         return NotificationReceipt(status=ReceiptStatus.SENT, channel="sms")

@@ -145,8 +145,10 @@ async def test_an_unanswered_outcome_check_in_becomes_a_call_then_not_obtained(
     )
     given_up = await pathway.wait_for("the pathway told", lambda v: not v.needs_attention)
     assert given_up.next_action is not None
-    assert (given_up.next_action.actor, given_up.next_action.action) == (Actor.SYSTEM, "outcome_check_in")
-    assert given_up.next_action.due_at == given_up.outcomes[1].due_at
+    assert (given_up.next_action.actor, given_up.next_action.action) == (Actor.PATIENT, "outcome_check_in")
+    assert given_up.next_action.due_at == given_up.outcomes[1].due_at + OUTCOME.answer_window
+    told = [m for m in clinic.messages if m.template == "staff_attention"]
+    assert [m.params["reason"] for m in told] == ["2 weeks check-in unanswered: call the patient"]
 
     with pytest.raises(WorkflowUpdateFailedError) as closed:
         await pathway.outcome_check_in("2_weeks")
@@ -175,7 +177,7 @@ async def test_red_flags_at_an_outcome_check_in_are_urgent_and_hold_completion(
     assert flagged.outcomes[2].red_flags == ["new_weakness"]
     assert await _sent(clinic, "red_flag_advice") and await _sent(clinic, "urgent_red_flags")
     urgent = next(m for m in clinic.messages if m.template == "urgent_red_flags")
-    assert urgent.recipient == Recipient.STAFF
+    assert urgent.recipient == Recipient.STAFF_URGENT
     assert urgent.params == {"pathway_id": pathway.handle.id, "red_flags": "new_weakness"}
     advice = next(m for m in clinic.messages if m.template == "red_flag_advice")
     assert advice.key.endswith(":red-flag-advice:3_months")

@@ -88,7 +88,7 @@ async def test_red_flags_are_urgent_and_wait_for_staff_to_resolve(start: Start, 
 
     assert await sent("red_flag_advice") and await sent("urgent_red_flags")
     urgent = next(m for m in clinic.messages if m.template == "urgent_red_flags")
-    assert urgent.recipient == Recipient.STAFF
+    assert urgent.recipient == Recipient.STAFF_URGENT
     assert urgent.params == {"pathway_id": pathway.handle.id, "red_flags": "bladder_or_bowel_change, fever"}
     assert clinic.templates()["staff_attention"] == 0  # the urgent message, not the generic one
 

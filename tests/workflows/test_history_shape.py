@@ -6,12 +6,14 @@ from datetime import timedelta
 
 from temporalio.api.enums.v1 import EventType
 
+from domain.check_ins import CheckInStatus
 from tests.workflows.fakes import FakeClinic
 from tests.workflows.pathway_driver import PathwayDriver
 
 Start = Callable[..., Awaitable[PathwayDriver]]
 POSITIVE_DIARY = [(timedelta(minutes=15), 1), (timedelta(hours=1), 1), (timedelta(hours=2), 7)]
 SMALL = 200  # bytes: an Update's answer or the result, never the view
+BOUNDED = 300  # events of any one workflow execution, the year of outcome check-ins included
 
 
 async def test_a_whole_pathway_writes_small_answers_and_only_changed_search_attributes(
@@ -53,3 +55,12 @@ async def test_a_whole_pathway_writes_small_answers_and_only_changed_search_attr
     assert len(answers) == 6 and all(len(a) < SMALL for a in answers)
     completed = events[-1].workflow_execution_completed_event_attributes.result.payloads[0].data
     assert len(completed) < SMALL
+
+    # Every outcome check-in went unanswered (the most each one writes: reminder, staff call, not obtained),
+    # yet no execution grows past the bound: the check-ins keep their own history.
+    final = await pathway.view()
+    assert [o.status for o in final.outcomes] == [CheckInStatus.NOT_OBTAINED] * 5
+    relief = await pathway.relief_check().fetch_history()
+    outcomes = await pathway.outcome_check_ins().fetch_history()
+    sizes = [len(events), len(relief.events), len(outcomes.events)]
+    assert max(sizes) <= BOUNDED, f"events per execution (pathway, relief check, outcomes): {sizes}"

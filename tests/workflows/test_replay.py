@@ -42,6 +42,7 @@ def test_every_workflow_scenario_has_a_recorded_history() -> None:
     missing = sorted(_scenario_tests() - recorded)
     assert not missing, f"no recorded history for {missing}: run `make record-histories`"
     assert any(".relief-" in path.name for path in _history_files()), "no relief check history recorded"
+    assert any(".outcomes" in path.name for path in _history_files()), "no outcome check-ins history recorded"
 
 
 async def test_recorded_histories_replay_on_the_current_code() -> None:
