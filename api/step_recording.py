@@ -25,7 +25,16 @@ from db.api_clients import ApiClient
 from domain.view import PathwayView
 
 # The fields that name who took a step; each step's audit row keeps them.
-_WHO = ("reviewed_by", "examined_by", "performed_by", "decided_by", "requested_by", "resolved_by")
+_WHO = (
+    "reviewed_by",
+    "examined_by",
+    "performed_by",
+    "decided_by",
+    "requested_by",
+    "resolved_by",
+    "called_by",
+    "recorded_by",
+)
 
 # Sends the step's Update with the given id (None: a fresh one) and waits for its result.
 Send = Callable[[str | None], Awaitable[object]]

@@ -7,7 +7,7 @@ import httpx
 
 from tests.integration.conftest import RecordingProvider
 from tests.integration.polling import next_action_is, poll_view
-from tests.integration.walk import RUN_WAIT_SECONDS
+from tests.integration.walk import OUTCOME_CHECK_INS, RUN_WAIT_SECONDS, transcribe_outcome
 from tests.referrals import referral_body
 
 CLINICIAN = {"reviewed_by": "Dr. Radiologist"}
@@ -103,8 +103,17 @@ async def test_referral_walks_the_whole_pathway_in_demo_profile(
         f"/v1/pathways/{pathway_id}/follow-up", json={"pain": 1, "returned_to_work": True, "red_flags": []}
     )
     assert step.status_code == 200
-    final = step.json()
+    assert (step.json()["stage"], step.json()["status"]) == ("outcomes", "active")
+
+    # The outcome check-ins (compressed into a minute in the demo profile), transcribed by staff.
+    for number, check_in in enumerate(OUTCOME_CHECK_INS):
+        answered = await transcribe_outcome(api, pathway_id, check_in, pain=3 - min(number, 2), pgic=2)
+        assert answered["outcomes"][number]["status"] == "answered"
+    final = await poll_view(api, pathway_id, "completed", lambda v: v["status"] == "completed")
     assert (final["stage"], final["status"], final["outcome"]) == ("completed", "completed", "dvr_completed")
+    assert [(o["check_in"], o["pain"], o["status"]) for o in final["outcomes"]] == [
+        (name, 3 - min(n, 2), "answered") for n, name in enumerate(OUTCOME_CHECK_INS)
+    ]
 
     # Every appointment is a real booking in the calendar, and every message a single outbox row.
     booked = await pool.fetch(
@@ -119,6 +128,7 @@ async def test_referral_walks_the_whole_pathway_in_demo_profile(
     templates = [r["template"] for r in rows]
     assert templates.count("appointment_booked") == 3
     assert "diary_prompt" in templates and "follow_up_checkin" in templates
+    assert templates.count("outcome_check_in") == len(OUTCOME_CHECK_INS)
     assert all(r["status"] == "sent" for r in rows)
     keys = [m.key for m in provider.sent if m.key.startswith(pathway_id)]
     assert len(keys) == len(set(keys)) == len(rows)

@@ -4,7 +4,7 @@ import asyncpg
 import httpx
 
 from tests.integration.conftest import ON_CALL_PHONE, READ_ONLY_KEY, STAFF_EMAIL
-from tests.integration.polling import next_action_is, poll_view
+from tests.integration.polling import poll_view
 from tests.integration.problems import assert_problem
 from tests.integration.walk import walk_to_follow_up
 
@@ -22,8 +22,8 @@ async def test_red_flags_wait_for_staff_to_resolve_them(api: httpx.AsyncClient, 
         json={"pain": 6, "returned_to_work": False, "red_flags": ["new_weakness"]},
     )
     assert answer.status_code == 200, answer.text
-    flagged = await poll_view(api, pathway_id, "resolve attention due", next_action_is("resolve_attention"))
-    assert (flagged["status"], flagged["needs_attention"]) == ("active", True)
+    flagged = await poll_view(api, pathway_id, "red flags raised", lambda v: v["needs_attention"])
+    assert (flagged["stage"], flagged["status"]) == ("outcomes", "active")
     assert flagged["attention_reasons"] == ["red_flags"]
 
     refused = await api.post(url, json=RESOLUTION, headers={"Authorization": f"Bearer {READ_ONLY_KEY}"})
@@ -33,6 +33,10 @@ async def test_red_flags_wait_for_staff_to_resolve_them(api: httpx.AsyncClient, 
 
     resolved = await api.post(url, json=RESOLUTION, headers={"Idempotency-Key": f"resolve-{pathway_id}"})
     assert resolved.status_code == 200, resolved.text
+    assert (resolved.json()["stage"], resolved.json()["needs_attention"]) == ("outcomes", False)
+    # The outcome check-ins run on; the patient withdraws from them, and the pathway completes.
+    withdrawn = await api.post(f"/v1/pathways/{pathway_id}/withdraw", json={"reason": "enough messages"})
+    assert withdrawn.status_code == 200, withdrawn.text
     final = await poll_view(api, pathway_id, "completed", lambda v: v["status"] == "completed")
     assert (final["stage"], final["outcome"], final["needs_attention"]) == (
         "completed",

@@ -32,6 +32,11 @@ VALID_STEPS: list[tuple[str, dict[str, Any]]] = [
     ("candidacy-decision", {"approved": True, "anesthesia": "twilight", "decided_by": "Dr. S"}),
     ("procedure", {"status": "completed", "performed_by": "Dr. S"}),
     ("follow-up", {"pain": 1, "returned_to_work": True, "red_flags": []}),
+    ("staff-call", {"reached": False, "note": "voicemail", "called_by": "Nurse Kim"}),
+    (
+        "outcome-check-ins",
+        {"check_in": "2_weeks", "pain": 2, "work_status": "retired", "pgic": 2, "recorded_by": "Nurse Kim"},
+    ),
     ("withdraw", {"reason": "moved away"}),
     ("retry-booking", {"requested_by": "Front desk"}),
     ("resolve-attention", {"reason": "red_flags", "note": "called the patient", "resolved_by": "Nurse Kim"}),

@@ -1,6 +1,8 @@
 """Walking a fresh referral along the pathway through the API, as an upstream system would."""
 
 import asyncio
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 
@@ -83,3 +85,31 @@ async def walk_to_follow_up(api: httpx.AsyncClient, referral_id: str) -> str:
     )
     assert answer.status_code == 200 and answer.json()["stage"] == "follow_up", answer.text
     return pathway_id
+
+
+OUTCOME_CHECK_INS = [name for name, _ in DEMO.outcome_check_ins]
+
+
+def outcome_is_open(check_in: str) -> Callable[[dict[str, Any]], bool]:
+    def check(view: dict[str, Any]) -> bool:
+        return any(o["check_in"] == check_in and o["status"] == "open" for o in view["outcomes"])
+
+    return check
+
+
+async def transcribe_outcome(
+    api: httpx.AsyncClient, pathway_id: str, check_in: str, **answers: Any
+) -> dict[str, Any]:
+    """Waits until the outcome check-in is open, then staff transcribe the patient's answers."""
+    await poll_view(api, pathway_id, f"{check_in} open", outcome_is_open(check_in))
+    body = {
+        "check_in": check_in,
+        "pain": 2,
+        "work_status": "working_full",
+        "pgic": 2,
+        "recorded_by": "Nurse K",
+    }
+    answer = await api.post(f"/v1/pathways/{pathway_id}/outcome-check-ins", json=body | answers)
+    assert answer.status_code == 200, answer.text
+    view: dict[str, Any] = answer.json()
+    return view
