@@ -71,11 +71,16 @@ async def claim_step_key(
 
 
 async def claimed_workflow(
-    pool: asyncpg.Pool, client: ApiClient, route: str, key: str, body: BaseModel
+    pool: asyncpg.Pool, client: ApiClient, route: str, key: str, body: BaseModel, pathway_id: str
 ) -> str | None:
-    """The workflow a key was claimed for by the same request before (a retry), or None."""
+    """The workflow a key was claimed for by the same request before (a retry), or None. A key claimed for
+    another pathway's workflow is refused (422): the retry must not land on that pathway."""
     stored = await find_key(pool, client.client_id, route, key)
-    return stored.pathway_id if stored is not None and stored.request_hash == request_hash(body) else None
+    if stored is None or stored.request_hash != request_hash(body):
+        return None
+    if stored.pathway_id != pathway_id and not stored.pathway_id.startswith(f"{pathway_id}-"):
+        raise reused()
+    return stored.pathway_id
 
 
 async def release_step_key(pool: asyncpg.Pool, claim: StepKey) -> None:

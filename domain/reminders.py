@@ -68,14 +68,15 @@ def outcome_schedule(
     procedure_done_at: datetime, outcomes_from: datetime, patient_tz: str, config: PathwayConfig
 ) -> list[tuple[CheckInName, datetime]]:
     """When each outcome check-in is sent: on the day its interval after the procedure, at the follow-up's
-    local hour; from `outcomes_from` (the start of the outcomes stage) when waits do not follow the
-    calendar (the demo)."""
+    local hour (moved to the end of quiet hours if it falls in them); from `outcomes_from` (the start of the
+    outcomes stage) when waits do not follow the calendar (the demo)."""
     if not config.deadlines_follow_calendar:
         return [(name, outcomes_from + after) for name, after in config.outcome_check_ins]
     tz = ZoneInfo(patient_tz)
     day = procedure_done_at.astimezone(tz).date()
+    hour = time(config.follow_up_local_hour)
     return [
-        (name, datetime.combine(day + after, time(config.follow_up_local_hour), tzinfo=tz))
+        (name, next_allowed(datetime.combine(day + after, hour, tzinfo=tz), patient_tz, config.quiet_hours))
         for name, after in config.outcome_check_ins
     ]
 

@@ -150,6 +150,20 @@ class CheckInAnswers(StepModel):
     pgic: PgicScore | None = Field(default=None, description="At an outcome check-in")
     red_flags: list[RedFlag] = Field(default_factory=list, max_length=6)
 
+    def refusal_at_follow_up(self) -> str | None:
+        if self.work_status is not None or self.pgic is not None:
+            return (
+                "the next-day follow-up asks for pain, return to work and red flags, not work_status or pgic"
+            )
+        return None
+
+    def refusal_at_outcomes(self) -> str | None:
+        if self.returned_to_work is not None:
+            return "an outcome check-in asks for work_status, not returned_to_work"
+        if self.work_status is None or self.pgic is None:
+            return "an outcome check-in's answers need work_status and pgic"
+        return None
+
 
 class StaffCall(StepModel):
     """Staff's call to a patient who did not answer the open check-in (follow-up or outcome check-in)."""

@@ -8,10 +8,12 @@ stops the check-ins still open: the procedure was done, so the pathway still com
 Mixed into PatientPathwayWorkflow (workflows/pathway.py), which creates the collaborators named here.
 """
 
+import contextlib
 from collections.abc import Callable
 from datetime import datetime
 
 from temporalio import workflow
+from temporalio.exceptions import ChildWorkflowError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from domain.check_ins import CheckInStatus
@@ -45,6 +47,7 @@ class AfterTheProcedure:
     _outcomes_child: workflow.ChildWorkflowHandle[OutcomeCheckInsWorkflow, OutcomesResult] | None
     _red_flags: list[RedFlag]
     _check_ins_stopped: bool
+    _done_at: datetime
 
     def _enter(self, stage: Stage) -> None:
         raise NotImplementedError  # workflows/blocks_and_candidacy.py
@@ -53,15 +56,18 @@ class AfterTheProcedure:
         raise NotImplementedError  # workflows/pathway.py
 
     async def _after_the_procedure(self, procedure: ProcedureRecord) -> None:
-        done_at = procedure.completed_at or workflow.now()
+        self._done_at = procedure.completed_at or workflow.now()
         try:
-            await self._follow_up_next_day(done_at)
-            await self._outcome_check_ins(done_at)
+            await self._follow_up_next_day(self._done_at)
+            await self._outcome_check_ins(self._done_at)
         except PathwayEnded as ended:
-            if ended.outcome != Outcome.WITHDRAWN:
-                raise
-            await self._stop_check_ins()
-        await self._until_red_flags_handled()
+            await self._stop_check_ins(ended)
+        while True:  # a withdrawal while red flags wait for staff stops nothing more: keep waiting
+            try:
+                await self._until_red_flags_handled()
+                return
+            except PathwayEnded as ended:
+                await self._stop_check_ins(ended)
 
     # ---- the next-day follow-up ------------------------------------------------------------------------
 
@@ -90,6 +96,7 @@ class AfterTheProcedure:
         )
         self._board.set_next_action(Actor.PATIENT, StepName.FOLLOW_UP.value, chain.answer_due)
         answer = await self._follow_up_answer(chain, arrived)
+        self._messenger.drop_held("follow-up-reminder")  # still waiting out quiet hours: no longer so
         self._board.clear_attention(AttentionReason.FOLLOW_UP_OVERDUE)
         if answer is None:
             self._follow_up = self._follow_up.model_copy(update={"status": CheckInStatus.NOT_OBTAINED})
@@ -112,23 +119,25 @@ class AfterTheProcedure:
         self, chain: CheckInChain, arrived: Callable[[], bool]
     ) -> FollowUpAnswer | None:
         """The patient's answer, or the answers staff obtained on a call; None when nothing was obtained."""
-        while await chain.arrival(arrived):
-            if self._inbox.has(StepName.STAFF_CALL):
-                call = self._inbox.take(StepName.STAFF_CALL, StaffCall)
+        while await chain.arrival(arrived) or arrived():  # (a step taken as the deadline passed counts)
+            call = (
+                self._inbox.take(StepName.STAFF_CALL, StaffCall)
+                if self._inbox.has(StepName.STAFF_CALL)
+                else None
+            )
+            if call is not None:
                 self._record_call(call)
-                if self._inbox.has(StepName.FOLLOW_UP):
-                    break  # the patient answered as well: their answer counts
-                if not call.reached:
-                    continue  # staff may call again until the final deadline
-                if call.answers is None:
-                    return None
-                given = call.answers
-                return FollowUpAnswer(
-                    pain=given.pain, returned_to_work=given.returned_to_work, red_flags=given.red_flags
-                )
-            break
-        if self._inbox.has(StepName.FOLLOW_UP):
-            return self._inbox.take(StepName.FOLLOW_UP, FollowUpAnswer)
+            if self._inbox.has(StepName.FOLLOW_UP):
+                return self._inbox.take(StepName.FOLLOW_UP, FollowUpAnswer)  # the patient's own answer counts
+            assert call is not None
+            if not call.reached:
+                continue  # staff may call again until the final deadline
+            if call.answers is None:
+                return None
+            given = call.answers
+            return FollowUpAnswer(
+                pain=given.pain, returned_to_work=given.returned_to_work, red_flags=given.red_flags
+            )
         return None
 
     def _record_call(self, call: StaffCall) -> None:
@@ -177,9 +186,19 @@ class AfterTheProcedure:
 
     async def _take_outcomes(self) -> None:
         assert self._outcomes_child is not None
-        result = await self._outcomes_child
+        try:
+            result = await self._outcomes_child
+        except ChildWorkflowError:  # ended from outside (an operator terminated it): what is not in, stops
+            self._board.event("outcome_check_ins_ended", "the outcome check-ins ended before their last")
+            self._outcomes = [
+                o.model_copy(update={"status": CheckInStatus.STOPPED})
+                if o.status in (CheckInStatus.SCHEDULED, CheckInStatus.OPEN)
+                else o
+                for o in self._outcomes
+            ]
+        else:
+            self._outcomes = result.check_ins
         self._outcomes_child = None
-        self._outcomes = result.check_ins
         self._board.clear_attention(AttentionReason.CHECK_IN_UNANSWERED)
         self._board.set_next_action(Actor.SYSTEM, "complete", None)
 
@@ -214,15 +233,37 @@ class AfterTheProcedure:
 
     # ---- withdrawal and red flags ----------------------------------------------------------------------
 
-    async def _stop_check_ins(self) -> None:
-        """A withdrawal after the procedure: the check-ins still to come or open are stopped."""
+    async def _stop_check_ins(self, ended: PathwayEnded) -> None:
+        """A withdrawal after the procedure: the check-ins still to come or open are stopped, and what was
+        held for them (a reminder waiting out quiet hours) is not sent."""
+        if ended.outcome != Outcome.WITHDRAWN:
+            raise ended
+        self._messenger.drop_held("follow-up-reminder")
         if self._follow_up.status in (CheckInStatus.SCHEDULED, CheckInStatus.OPEN):
             self._follow_up = self._follow_up.model_copy(update={"status": CheckInStatus.STOPPED})
         self._board.clear_attention(AttentionReason.FOLLOW_UP_OVERDUE)
-        if self._outcomes_child is not None:
-            await self._outcomes_child.signal(OutcomeCheckInsWorkflow.stop)
+        child = self._outcomes_child
+        if child is not None:
+            if not child.done():  # it may have completed in this very workflow task
+                with contextlib.suppress(FailureError):  # it closed meanwhile: it stops all the same
+                    await child.signal(OutcomeCheckInsWorkflow.stop)
             await self._take_outcomes()
-        self._board.event("check_ins_stopped", "the patient withdrew after the procedure")
+        if not self._outcomes:  # withdrawn before the outcomes began: they will not
+            schedule = outcome_schedule(
+                self._done_at, workflow.now(), self._in.patient_timezone, self._config
+            )
+            self._outcomes = [
+                OutcomeCheckInView(check_in=name, due_at=at, status=CheckInStatus.STOPPED)
+                for name, at in schedule
+            ]
+        self._outcomes = [
+            o.model_copy(update={"status": CheckInStatus.STOPPED})
+            if o.status == CheckInStatus.SCHEDULED
+            else o
+            for o in self._outcomes
+        ]
+        if not self._check_ins_stopped:
+            self._board.event("check_ins_stopped", "the patient withdrew after the procedure")
         self._check_ins_stopped = True
         self._inbox.withdrawal = None  # honoured: what follows (red flags) must not close the pathway
 

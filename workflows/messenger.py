@@ -113,6 +113,9 @@ class Messenger:
             await self._record_undelivered(request)
             if request.recipient == Recipient.PATIENT:  # a staff message that fails must not page staff again
                 self._on_trouble(AttentionReason.MESSAGE_NOT_DELIVERED)
+            elif request.recipient == Recipient.STAFF_URGENT:  # an urgent page is never lost: the mailbox too
+                fallback = request.key.removeprefix(f"{self._pathway_id}:") + ":mailbox"
+                self._start(Recipient.STAFF, request.template, fallback, request.params)
             return
         if receipt.status == ReceiptStatus.SUPPRESSED:
             self._on_trouble(AttentionReason.PATIENT_UNREACHABLE)

@@ -74,6 +74,7 @@ class OutcomeCheckInsWorkflow:
                 for c in self._check_ins
             ]
             self._open = None
+            self._messenger.drop_held("")  # nothing held for a stopped check-in is sent
         workflow.set_current_details(self._details())
         await self._messenger.drain()  # bounded: each message gives up within the hour
         await asyncio.gather(*self._signals, return_exceptions=True)  # a pathway already closed
@@ -121,6 +122,8 @@ class OutcomeCheckInsWorkflow:
             break
         self._update(index, status=status)
         self._open = None
+        self._messenger.drop_held(f"outcome-reminder:{name}")  # still waiting out quiet hours: no longer so
+        workflow.set_current_details(self._details())
         following = self._answer_due(index + 1)
         self._tell_pathway(
             OutcomeProgress(
@@ -219,6 +222,8 @@ class OutcomeCheckInsWorkflow:
         name = self._open_check_in()
         if call.answers is not None and not call.reached:
             raise refuse(Refusal.INVALID_STEP, "answers are recorded only when the patient was reached")
+        if call.answers is not None and (refusal := call.answers.refusal_at_outcomes()):
+            raise refuse(Refusal.INVALID_STEP, refusal)
         if self._call is not None or self._answer is not None:
             raise refuse(Refusal.WRONG_STAGE, f"the {name} check-in is already being recorded")
 

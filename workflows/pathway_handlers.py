@@ -205,6 +205,8 @@ class PathwayHandlers:
         self._inbox.check_step(StepName.STAFF_CALL)
         if call.answers is not None and not call.reached:
             raise refuse(Refusal.INVALID_STEP, "answers are recorded only when the patient was reached")
+        if call.answers is not None and (refusal := call.answers.refusal_at_follow_up()):
+            raise refuse(Refusal.INVALID_STEP, refusal)
 
     @workflow.update(
         description="Staff: record how the red flags a patient reported were handled "

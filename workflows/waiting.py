@@ -54,7 +54,10 @@ class Waiter:
                 try:
                     await workflow.wait_condition(woken, timeout=remaining, timeout_summary=summary)
                 except TimeoutError:
-                    return Woke.TIMEOUT
+                    # The timer fires before conditions are checked: what arrived in the same workflow task
+                    # (a step sent right at its deadline) still counts.
+                    if not woken():
+                        return Woke.TIMEOUT
             if inbox.withdrawal is not None:
                 raise PathwayEnded(Outcome.WITHDRAWN, inbox.withdrawal.reason)
             if inbox.appointment_changes:

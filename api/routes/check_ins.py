@@ -77,7 +77,7 @@ async def _target(
     """The workflow the step goes to: the one its key went to before (a retry gets the first answer), else
     the pathway at its follow-up, or its outcome check-ins."""
     if step.idempotency_key is not None:
-        claimed = await claimed_workflow(step.pool, client, route, step.idempotency_key, body)
+        claimed = await claimed_workflow(step.pool, client, route, step.idempotency_key, body, step.handle.id)
         if claimed is not None:
             return claimed
     view = await current_view(step.temporal, step.handle.id)

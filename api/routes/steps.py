@@ -116,7 +116,9 @@ async def _diary_id(client: ApiClient, report: PainReport, step: Step) -> str:
     """The relief check the report goes to: the one its key went to before (a retry gets the first answer,
     even after that check has given its verdict or a later block began), else the current block's."""
     if step.idempotency_key is not None:
-        claimed = await claimed_workflow(step.pool, client, "pain-reports", step.idempotency_key, report)
+        claimed = await claimed_workflow(
+            step.pool, client, "pain-reports", step.idempotency_key, report, step.handle.id
+        )
         if claimed is not None:
             return claimed
     view = await current_view(step.temporal, step.handle.id)

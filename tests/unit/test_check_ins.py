@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from domain.check_ins import ChainStep, CheckInTimes, chain_steps
 from domain.config import CLINICAL, DEMO
+from domain.quiet_hours import QuietHours
 from domain.reminders import outcome_schedule
 
 OPENED = datetime(2026, 3, 1, 17, 0, tzinfo=UTC)
@@ -49,6 +50,18 @@ def test_outcome_check_ins_fall_on_their_day_after_the_procedure_at_the_local_fo
         first_day = datetime(2026, 3, day).date()
         assert [(at.date() - first_day).days for at in local] == [14, 42, 91, 182, 365]
         assert all(at.hour == CLINICAL.follow_up_local_hour and at.minute == 0 for at in local)
+
+
+def test_outcome_check_ins_keep_out_of_quiet_hours() -> None:
+    early = CLINICAL.model_copy(
+        update={"follow_up_local_hour": 6, "quiet_hours": QuietHours(start_hour=21, end_hour=8)}
+    )
+    done = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
+    local = [
+        at.astimezone(ZoneInfo("America/Phoenix"))
+        for _, at in outcome_schedule(done, done, "America/Phoenix", early)
+    ]
+    assert all((at.hour, at.minute) == (8, 0) for at in local)
 
 
 def test_the_demo_runs_the_outcome_check_ins_within_a_minute_each_closing_before_the_next() -> None:

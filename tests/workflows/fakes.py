@@ -32,7 +32,7 @@ class FakeClinic:
         self.undelivered: list[UndeliveredMessage] = []
         self._held: dict[str, asyncio.Event] = {}
         self._waiting: Counter[str] = Counter()
-        self.failing: set[str] = set()  # templates whose sends fail for good
+        self.failing: set[str] = set()  # templates, or recipients, whose sends fail for good
         self.unreachable = False
         self.no_slots: set[str] = set()
         self.booking_calls: list[BookingRequest] = []
@@ -79,7 +79,7 @@ class FakeClinic:
     @activity.defn(name="send_notification")
     async def send_notification(self, request: NotificationRequest) -> NotificationReceipt:
         await self._wait_if_held(request.template)
-        if request.template in self.failing:
+        if request.template in self.failing or request.recipient.value in self.failing:
             raise ApplicationError("gateway down", type="DeliveryFailed", non_retryable=True)
         self.messages.append(request)
         self.sent_at[request.key.split(":", 1)[1]] = activity.info().current_attempt_scheduled_time

@@ -12,6 +12,7 @@ from temporalio.exceptions import ApplicationError
 from domain.check_ins import CheckInStatus
 from domain.config import CLINICAL
 from domain.notifications import Recipient
+from domain.quiet_hours import QuietHours
 from domain.results import CheckInAnswers
 from domain.stages import Actor, AttentionReason, Outcome, PathwayStatus, Stage
 from domain.view import PathwayView
@@ -231,5 +232,80 @@ async def test_withdrawal_at_the_follow_up_stops_it_and_the_pathway_completes(
     stopped = await pathway.withdraw("does not want more messages")
     assert (stopped.status, stopped.outcome) == (PathwayStatus.COMPLETED, Outcome.DVR_COMPLETED)
     assert stopped.follow_up.status == CheckInStatus.STOPPED
-    assert stopped.outcomes == []
+    assert [o.status for o in stopped.outcomes] == [CheckInStatus.STOPPED] * 5
     assert clinic.templates()["follow_up_checkin"] == 0
+
+
+async def test_a_withdrawal_while_red_flags_wait_for_staff_still_waits_for_them(
+    start: Start, clinic: FakeClinic
+) -> None:
+    pathway = await start()
+    await _to_follow_up(pathway)
+    await pathway.follow_up(pain=6, red_flags=["fever"])
+    await pathway.wait_for("red flags raised", lambda v: v.needs_attention)
+    for name in NAMES:  # the check-ins go on meanwhile, and end
+        await pathway.until_outcome_open(name)
+        await pathway.outcome_check_in(name)
+    await pathway.wait_for(
+        "waiting for staff",
+        lambda v: v.next_action is not None and v.next_action.action == "resolve_attention",
+    )
+    withdrawn = await pathway.withdraw("moving abroad")
+    assert (withdrawn.status, withdrawn.attention_reasons) == (
+        PathwayStatus.ACTIVE,
+        [AttentionReason.RED_FLAGS],
+    )
+    await pathway.resolve_attention()
+    final = await pathway.result()
+    assert (final.stage, final.outcome) == (Stage.COMPLETED, Outcome.DVR_COMPLETED)
+    assert clinic.templates()["pathway_closed"] == 0
+
+
+async def test_staff_call_answers_fit_the_check_in_they_answer(start: Start, clinic: FakeClinic) -> None:
+    pathway = await start()
+    await _to_follow_up(pathway)
+    with pytest.raises(WorkflowUpdateFailedError) as at_follow_up:
+        await pathway.staff_call(reached=True, answers=CheckInAnswers(pain=2, pgic=3))
+    assert _refusal(at_follow_up)[0] == "InvalidStep"
+    await pathway.follow_up(pain=2)
+    await pathway.until_outcome_open("2_weeks")
+    with pytest.raises(WorkflowUpdateFailedError) as without_pgic:
+        await pathway.staff_call(reached=True, answers=CheckInAnswers(pain=2, work_status="off_work"))
+    assert _refusal(without_pgic) == (
+        "InvalidStep",
+        "an outcome check-in's answers need work_status and pgic",
+    )
+    assert (await pathway.view()).outcomes[0].status == CheckInStatus.OPEN
+
+
+async def test_a_reminder_held_in_quiet_hours_is_not_sent_once_the_check_in_is_stopped(
+    start: Start, clinic: FakeClinic
+) -> None:
+    # Quiet hours 13-20 local: the follow-up's reminder (10:00 + 4 h) is held; the patient withdraws at 15:00.
+    quiet = CLINICAL.model_copy(update={"quiet_hours": QuietHours(start_hour=13, end_hour=20)})
+    pathway = await start(config=quiet)
+    due = (await _to_follow_up(pathway)).next_action
+    assert due is not None and due.due_at is not None
+    opened_at = due.due_at - FOLLOW_UP.answer_window
+    await pathway.skip_to(opened_at + timedelta(hours=5))
+    withdrawn = await pathway.withdraw("does not want more messages")
+    assert withdrawn.status == PathwayStatus.COMPLETED and withdrawn.follow_up.status == CheckInStatus.STOPPED
+    assert [o.status for o in withdrawn.outcomes] == [CheckInStatus.STOPPED] * 5
+    await pathway.result()
+    assert clinic.templates()["check_in_reminder"] == 0
+
+
+async def test_an_urgent_page_that_cannot_be_sent_goes_to_the_staff_mailbox(
+    start: Start, clinic: FakeClinic
+) -> None:
+    clinic.failing.add(Recipient.STAFF_URGENT.value)
+    pathway = await start()
+    await _to_follow_up(pathway)
+    await pathway.follow_up(pain=6, red_flags=["new_weakness"])
+    for _ in range(200):
+        mailed = [m for m in clinic.messages if m.template == "urgent_red_flags"]
+        if mailed:
+            break
+        await asyncio.sleep(0.025)
+    assert [m.recipient for m in mailed] == [Recipient.STAFF]
+    assert mailed[0].params["red_flags"] == "new_weakness"
