@@ -8,7 +8,7 @@ import httpx
 
 from tests.integration.polling import poll_view
 from tests.integration.problems import assert_problem
-from tests.integration.walk import outcome_is_open, walk_to_follow_up
+from tests.integration.walk import outcome_is_open, start_at_mri, walk_to_follow_up
 
 NOT_REACHED = {"reached": False, "note": "voicemail, left a message", "called_by": "Nurse K"}
 REACHED = {
@@ -50,6 +50,10 @@ async def test_staff_calls_and_outcome_check_ins_are_recorded_once_each(
     again = await api.post(call_url, json=REACHED, headers=headers)
     assert again.status_code == 200, again.text
     assert len(again.json()["follow_up"]["staff_calls"]) == 1
+    # The same key and body on another pathway is refused, not sent to the first pathway.
+    other = await start_at_mri(api, "REF-CHECK-INS-2")
+    elsewhere = await api.post(f"/v1/pathways/{other}/staff-call", json=REACHED, headers=headers)
+    assert_problem(elsewhere, 422, "/problems/idempotency-key-reused")
 
     # The first outcome check-in: the wrong one is refused; the answers, sent twice, count once.
     await poll_view(api, pathway_id, "2_weeks open", outcome_is_open("2_weeks"))
