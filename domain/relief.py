@@ -28,6 +28,10 @@ class ReliefEvaluation(BaseModel):
     # from its first to its last report. None when there is no run.
     onset: timedelta | None = None
     run_duration: timedelta | None = None
+    # How long relief lasted, from the onset: to the first diary report after the run with relief under
+    # `returned_below` (the usual pain back) when positive; to the last diary report when prolonged, a lower
+    # bound (relief outlasted the diary). None for the other verdicts.
+    relief_lasted: timedelta | None = None
 
 
 class Run(BaseModel):
@@ -70,6 +74,10 @@ def evaluate_relief(baseline: int, entries: Sequence[DiaryEntry], policy: Relief
     or above the threshold, at least `min_run_duration` from its first to its last report, whose first report
     lies within `onset_window` and within `run_start_within` of the block. The first run counts. Reports at or
     after the return check are not the diary and never change the verdict.
+
+    How long relief lasted (`relief_lasted`) runs from the run's first report: to the report that found the
+    usual pain back (positive), or to the last diary report (prolonged: a lower bound, relief outlasted the
+    diary). It is what comparative blocks compare (domain.comparative_blocks), not the run's own length.
     """
     diary = diary_of(entries, policy)
     peak = (
@@ -78,13 +86,17 @@ def evaluate_relief(baseline: int, entries: Sequence[DiaryEntry], policy: Relief
         else None
     )
 
-    def verdict(result: ReliefResult, reason: str, run: Run | None = None) -> ReliefEvaluation:
+    def verdict(
+        result: ReliefResult, reason: str, run: Run | None = None, lasted_until: DiaryEntry | None = None
+    ) -> ReliefEvaluation:
+        onset = diary[run.first].after_block if run else None
         return ReliefEvaluation(
             result=result,
             peak_relief_pct=peak,
             reason=reason,
-            onset=diary[run.first].after_block if run else None,
-            run_duration=diary[run.last].after_block - diary[run.first].after_block if run else None,
+            onset=onset,
+            run_duration=diary[run.last].after_block - onset if run and onset is not None else None,
+            relief_lasted=lasted_until.after_block - onset if lasted_until and onset is not None else None,
         )
 
     if baseline < policy.min_baseline:
@@ -103,18 +115,22 @@ def evaluate_relief(baseline: int, entries: Sequence[DiaryEntry], policy: Relief
             f"{_duration_text(min(policy.onset_window, policy.run_start_within))}",
         )
     returned_pct = round(policy.returned_below * 100)
-    after_run = diary[run.last + 1 :]
-    if any(relief_fraction(baseline, e.pain) < policy.returned_below for e in after_run):
+    returned = next(
+        (e for e in diary[run.last + 1 :] if relief_fraction(baseline, e.pain) < policy.returned_below), None
+    )
+    if returned is not None:
         return verdict(
             ReliefResult.POSITIVE,
             f"relief at {threshold_pct}%, then pain returned (relief under {returned_pct}%)",
             run,
+            lasted_until=returned,
         )
     if diary[-1].after_block >= last_prompt(policy) - policy.answer_tolerance:
         return verdict(
             ReliefResult.PROLONGED,
             f"relief stayed at {returned_pct}% or more through the last diary prompt",
             run,
+            lasted_until=diary[-1],
         )
     return verdict(
         ReliefResult.INDETERMINATE,

@@ -49,6 +49,9 @@ class ReliefCheckView(BaseModel):
     # to its last report. None until evaluated, and when there is no run.
     onset_minutes: float | None = None
     relief_duration_minutes: float | None = None
+    # How long relief lasted, in minutes from its onset to the usual pain back (positive), or to the last
+    # diary report when prolonged (a lower bound): what comparative blocks compare. None otherwise.
+    relief_lasted_minutes: float | None = None
     # The +24 h return check's answer: shown, kept apart from the diary, never part of the verdict.
     returned_at: datetime | None = None
     return_check_pain: int | None = None

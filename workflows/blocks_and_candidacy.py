@@ -21,12 +21,14 @@ with workflow.unsafe.imports_passed_through():
         Concordance,
         concordance,
         goes_on_to_second_block,
+        relief_lasted,
         second_block_not_before,
     )
     from domain.config import PathwayConfig
     from domain.identifiers import relief_check_id
     from domain.inputs import PathwayInput, ReliefCheckInput, ReliefOutcome
     from domain.levels import LevelsOnRecord
+    from domain.relief import in_minutes
     from domain.results import Anesthesia, Anesthetic, BlockRecord, CandidacyDecision
     from domain.stages import Actor, AttentionReason, Outcome, ReliefResult, Stage, StepName
     from domain.view import Criteria, ReliefCheckView
@@ -86,7 +88,7 @@ class BlocksAndCandidacy:
                 block_number = 2
                 continue
             if in_pair and block_number == 2:
-                self._concordance = concordance(self._blocks[0], self._blocks[1])
+                self._concordance = concordance(self._blocks[0], self._blocks[1], self._config.relief)
             in_pair, not_before = False, None
             decision = await self._candidacy(block_number, outcome)
             if not decision.repeat_block:
@@ -150,6 +152,8 @@ class BlocksAndCandidacy:
                 "reason": outcome.reason,
             }
         )
+        lasted = in_minutes(relief_lasted(self._relief, self._config.relief))
+        self._relief = self._relief.model_copy(update={"relief_lasted_minutes": lasted})
         self._blocks[-1] = self._relief
         self._board.clear_attention(AttentionReason.NO_DIARY_REPORTS)
         self._board.set_block_result(outcome.result)

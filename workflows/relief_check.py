@@ -148,6 +148,7 @@ class ReliefCheckWorkflow:
             peak_relief_pct=evaluation.peak_relief_pct if evaluation else None,
             onset_minutes=in_minutes(evaluation.onset) if evaluation else None,
             relief_duration_minutes=in_minutes(evaluation.run_duration) if evaluation else None,
+            relief_lasted_minutes=in_minutes(evaluation.relief_lasted) if evaluation else None,
             returned_at=returned.at if returned else None,
             return_check_pain=returned.pain if returned else None,
             reason=evaluation.reason if evaluation else None,

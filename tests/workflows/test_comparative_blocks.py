@@ -21,17 +21,26 @@ Start = Callable[..., Awaitable[PathwayDriver]]
 COMPARATIVE = CLINICAL.model_copy(update={"comparative_blocks": True})
 PHOENIX = ZoneInfo("America/Phoenix")
 
-# Positive: a run from +15 min to +1 h (45 min), then the usual pain back at +2 h.
+# Positive: a run from +15 min to +1 h (45 min), then the usual pain back at +2 h (relief lasted 105 min).
 SHORT_RELIEF = [(timedelta(minutes=15), 1), (timedelta(hours=1), 1), (timedelta(hours=2), 7)]
-# Positive: a run from +15 min to +3 h (165 min), then the usual pain back at +4 h.
+# Positive: a run from +15 min to +3 h (165 min), then the usual pain back at +4 h (relief lasted 225 min).
 LONG_RELIEF = [
     (timedelta(minutes=15), 1),
     (timedelta(hours=1), 1),
     (timedelta(hours=3), 1),
     (timedelta(hours=4), 7),
 ]
-# Prolonged: at the threshold through the +8 h prompt (a run of 465 min, as measured).
+# Prolonged: at the threshold through the +8 h prompt (relief lasted 465 min at least).
 PROLONGED = [(timedelta(minutes=15), 1), (timedelta(hours=1), 1), (timedelta(hours=8), 1)]
+# Prolonged (the reviewer's bupivacaine): a run from +15 min to +1 h only (45 min), then pain 3 (62 % relief)
+# through +8 h: relief lasted 465 min at least.
+SHORT_RUN_THEN_PROLONGED = [
+    (timedelta(minutes=15), 1),
+    (timedelta(hours=1), 1),
+    (timedelta(hours=2), 3),
+    (timedelta(hours=5), 3),
+    (timedelta(hours=8), 3),
+]
 NO_RELIEF = [(timedelta(minutes=15), 7), (timedelta(minutes=30), 7), (timedelta(hours=1), 7)]
 
 
@@ -112,6 +121,7 @@ async def test_a_positive_first_block_books_a_second_on_another_day_and_longer_r
     at_candidacy = await pathway.wait_for("candidacy", lambda v: v.stage == Stage.CANDIDACY)
     assert at_candidacy.concordance == "concordant"
     assert [b.relief_duration_minutes for b in at_candidacy.blocks] == [45, 165]
+    assert [b.relief_lasted_minutes for b in at_candidacy.blocks] == [105, 225]
     assert at_candidacy.relief_check == at_candidacy.blocks[1]
     assert at_candidacy.criteria.block_positive is True
     assert (await pathway.relief_check(2).describe()).id.endswith("-relief-2")
@@ -139,6 +149,21 @@ async def test_a_prolonged_first_block_then_shorter_relief_is_discordant(
     # Never an automatic gate: the clinician may still approve (the latest block was positive).
     approved = await pathway.decide()
     assert approved.stage == Stage.DVR_SCHEDULED
+    await pathway.withdraw()
+    await pathway.result()
+
+
+async def test_a_prolonged_second_block_after_a_positive_first_is_concordant_though_its_run_was_shorter(
+    start: Start, clinic: FakeClinic
+) -> None:
+    pathway = await start(config=COMPARATIVE)
+    await _examined(pathway)
+    await _first_block(pathway, LONG_RELIEF)
+    at_candidacy = await _second_block(pathway, SHORT_RUN_THEN_PROLONGED)
+    assert [b.result for b in at_candidacy.blocks] == [ReliefResult.POSITIVE, ReliefResult.PROLONGED]
+    assert [b.relief_duration_minutes for b in at_candidacy.blocks] == [165, 45]
+    assert [b.relief_lasted_minutes for b in at_candidacy.blocks] == [225, 465]
+    assert at_candidacy.concordance == "concordant"
     await pathway.withdraw()
     await pathway.result()
 
