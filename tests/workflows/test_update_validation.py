@@ -226,6 +226,10 @@ async def test_levels_reconcile_from_the_mri_to_the_procedure(start: Start, clin
     """The MRI and exam found L4-L5: blocking L5-S1 needs an override reason, and so does treating a level
     no positive block confirmed."""
     pathway = await start()
+    # Sent once the review is due: an Update in the pathway's first workflow task meets it still at intake.
+    await pathway.wait_for(
+        "mri review due", lambda v: v.next_action is not None and v.next_action.action == "mri_review"
+    )
     no_levels = MriReview(facet_swelling=True, reviewed_by="Dr. Radiologist")
     refusal = await _refusal(pathway, PatientPathwayWorkflow.record_mri_review, no_levels)
     assert (refusal.type, refusal.message) == (
