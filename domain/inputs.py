@@ -10,7 +10,7 @@ from domain.quiet_hours import QuietHours
 from domain.referral import ClinicalReferral
 from domain.results import Anesthetic, RedFlag
 from domain.stages import ReliefResult
-from domain.view import OutcomeCheckInView, ReportedPain
+from domain.view import OutcomeCheckInView, ReportedPain, SentPrompt
 
 
 class PathwayInput(ContractModel):
@@ -36,12 +36,11 @@ class ReliefCheckInput(ContractModel):
 
 
 class ProgressEvent(StrEnum):
-    """What the relief check tells its pathway as it goes."""
+    """What the relief check tells its pathway as it goes: only what staff must see (each signal is written
+    to the pathway's history; the prompts sent are read from the check's own query and result)."""
 
-    PROMPT_SENT = "prompt_sent"
-    """A diary prompt went out; `answer_due_at` says until when it is answered."""
     FIRST_REPORT = "first_report"
-    """The first pain report arrived: nobody needs to call the patient."""
+    """The first pain report arrived after NO_REPORTS: nobody needs to call the patient any more."""
     NO_REPORTS = "no_reports"
     """Nothing has arrived by the silence alert: staff should call the patient."""
     MESSAGES_MISSED = "messages_missed"
@@ -69,6 +68,7 @@ class ReliefOutcome(ContractModel):
     relief_duration_minutes: float | None = None
     returned_at: datetime | None = None
     return_check_pain: int | None = None
+    prompts_sent: list[SentPrompt] = []
 
 
 class OutcomesInput(ContractModel):
@@ -78,6 +78,9 @@ class OutcomesInput(ContractModel):
     schedule: list[tuple[CheckInName, datetime]]
     times: CheckInTimes
     quiet_hours: QuietHours | None = None
+    check_ins: list[OutcomeCheckInView] | None = None
+    """Where the check-ins stand, carried to the next run (each run takes one check-in: continue-as-new
+    keeps a year of them, however many calls they take, to a small history per run)."""
 
 
 class OutcomeEvent(StrEnum):

@@ -37,6 +37,14 @@ class ReportedPain(BaseModel):
     pain: int
 
 
+class SentPrompt(BaseModel):
+    """A diary prompt sent to the patient (the last one of a diary is the +24 h return check)."""
+
+    number: int
+    at: datetime
+    answer_due_at: datetime
+
+
 class ReliefCheckView(BaseModel):
     block_number: int = 1
     anesthetic: Anesthetic | None = None
@@ -56,6 +64,9 @@ class ReliefCheckView(BaseModel):
     returned_at: datetime | None = None
     return_check_pain: int | None = None
     reason: str | None = None
+    prompts_sent: list[SentPrompt] = Field(default_factory=list)
+    """The diary's prompts, as the relief check sent them (kept there, so the pathway's history is not
+    written once per prompt)."""
 
 
 class StaffCallView(BaseModel):

@@ -150,6 +150,7 @@ class BlocksAndCandidacy:
                 "returned_at": outcome.returned_at,
                 "return_check_pain": outcome.return_check_pain,
                 "reason": outcome.reason,
+                "prompts_sent": outcome.prompts_sent,
             }
         )
         lasted = in_minutes(relief_lasted(self._relief, self._config.relief))

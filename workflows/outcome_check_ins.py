@@ -46,7 +46,9 @@ class OutcomeCheckInsWorkflow:
     @workflow.init
     def __init__(self, outcomes: OutcomesInput) -> None:
         self._in = outcomes
-        self._check_ins = [OutcomeCheckInView(check_in=name, due_at=at) for name, at in outcomes.schedule]
+        self._check_ins = outcomes.check_ins or [
+            OutcomeCheckInView(check_in=name, due_at=at) for name, at in outcomes.schedule
+        ]
         self._open: int | None = None
         self._answer: OutcomeAnswer | None = None
         self._call: StaffCall | None = None
@@ -63,9 +65,18 @@ class OutcomeCheckInsWorkflow:
     @workflow.run
     async def run(self, outcomes: OutcomesInput) -> OutcomesResult:
         try:
-            for index, (name, at) in enumerate(outcomes.schedule):
-                await self._wait_until(lambda: False, at, f"{_LABELS[name]} check-in")
-                await self._check_in(index)
+            scheduled = [i for i, c in enumerate(self._check_ins) if c.status == CheckInStatus.SCHEDULED]
+            if not scheduled:
+                raise _Stopped  # nothing left to ask (a run started with every check-in closed)
+            index = scheduled[0]
+            check_in = self._check_ins[index]
+            await self._wait_until(lambda: False, check_in.due_at, f"{_LABELS[check_in.check_in]} check-in")
+            await self._check_in(index)
+            if index + 1 < len(self._check_ins):
+                await self._settle()
+                if not self._stopped:  # the next check-in in a run of its own
+                    workflow.continue_as_new(self._in.model_copy(update={"check_ins": self._check_ins}))
+                raise _Stopped
         except _Stopped:
             self._check_ins = [
                 c.model_copy(update={"status": CheckInStatus.STOPPED})
@@ -76,10 +87,14 @@ class OutcomeCheckInsWorkflow:
             self._open = None
             self._messenger.drop_held("")  # nothing held for a stopped check-in is sent
         workflow.set_current_details(self._details())
+        await self._settle()
+        return OutcomesResult(check_ins=self._check_ins)
+
+    async def _settle(self) -> None:
+        """Waits for the messages and signals under way, and the Updates being answered."""
         await self._messenger.drain()  # bounded: each message gives up within the hour
         await asyncio.gather(*self._signals, return_exceptions=True)  # a pathway already closed
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return OutcomesResult(check_ins=self._check_ins)
 
     # ---- one check-in ----------------------------------------------------------------------------------
 

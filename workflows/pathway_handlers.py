@@ -31,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
         StaffRequest,
         Withdrawal,
     )
-    from domain.stages import Actor, AttentionReason, ReliefResult, Stage, StepName
+    from domain.stages import AttentionReason, ReliefResult, Stage, StepName
     from domain.view import (
         Criteria,
         FollowUpView,
@@ -299,10 +299,7 @@ class PathwayHandlers:
         """Sent by the relief check child workflow as its diary goes."""
         if self._board.stage != Stage.RELIEF_CHECK or not self._board.active:
             return  # a signal that crossed the check's end
-        if progress.event == ProgressEvent.PROMPT_SENT:
-            self._board.event("diary_prompt_sent", f"prompt {progress.prompt_number}")
-            self._board.set_next_action(Actor.PATIENT, "pain_report", progress.answer_due_at)
-        elif progress.event == ProgressEvent.FIRST_REPORT:
+        if progress.event == ProgressEvent.FIRST_REPORT:
             self._board.clear_attention(AttentionReason.NO_DIARY_REPORTS)
         elif progress.event == ProgressEvent.MESSAGES_MISSED:
             self._board.event("diary_messages_missed", progress.detail or "")

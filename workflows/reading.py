@@ -26,7 +26,13 @@ async def read_pathway_view(client: Client, pathway_id: str) -> PathwayView:
             )
             diary = await child.query(ReliefCheckWorkflow.diary)
             blocks = [diary if b.block_number == diary.block_number else b for b in view.blocks]
-            return view.model_copy(update={"relief_check": diary, "blocks": blocks})
+            update: dict[str, object] = {"relief_check": diary, "blocks": blocks}
+            waiting = view.next_action
+            if diary.prompts_sent and waiting is not None and waiting.action == "pain_report":
+                # The open prompt's answer is due: the check knows it; the pathway was told only the first.
+                due = diary.prompts_sent[-1].answer_due_at
+                update["next_action"] = waiting.model_copy(update={"due_at": due})
+            return view.model_copy(update=update)
         if view.stage == Stage.OUTCOMES and view.outcomes:
             outcomes = client.get_workflow_handle_for(
                 OutcomeCheckInsWorkflow.run, outcome_check_ins_id(pathway_id)

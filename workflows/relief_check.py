@@ -36,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.reminders import local_text
     from domain.results import PainReport
     from domain.stages import AttentionReason, ReliefResult
-    from domain.view import ReliefCheckView, ReportedPain
+    from domain.view import ReliefCheckView, ReportedPain, SentPrompt
 
 from workflows.messenger import Messenger
 from workflows.refusal import CLOCK_SKEW, refuse
@@ -56,6 +56,8 @@ class ReliefCheckWorkflow:
         self._last_arrival: datetime | None = None
         self._open_prompt = 0
         self._open_prompt_at: datetime | None = None
+        self._prompts: list[SentPrompt] = []
+        self._silence_told = False
         self._evaluation: ReliefEvaluation | None = None
         self._signals: list[asyncio.Task[None]] = []
         self._messenger = Messenger(check.pathway_id, check.patient_ref, self._message_trouble)
@@ -91,6 +93,7 @@ class ReliefCheckWorkflow:
             relief_duration_minutes=in_minutes(self._evaluation.run_duration),
             returned_at=returned.at if returned else None,
             return_check_pain=returned.pain if returned else None,
+            prompts_sent=self._prompts,
         )
 
     @workflow.update(description="Add the patient's pain (0-10) to the diary, at its recorded time.")
@@ -107,7 +110,7 @@ class ReliefCheckWorkflow:
             return first
         self._reports.append(ReportedPain(at=at, pain=report.pain))
         self._last_arrival = workflow.now()
-        if len(self._reports) == 1:
+        if len(self._reports) == 1 and self._silence_told:  # staff were asked to call: they need not
             self._tell_pathway(ReliefProgress(event=ProgressEvent.FIRST_REPORT))
         answer = ReportAccepted(reports=len(self._reports))
         self._answers[at] = answer
@@ -152,6 +155,7 @@ class ReliefCheckWorkflow:
             returned_at=returned.at if returned else None,
             return_check_pain=returned.pain if returned else None,
             reason=evaluation.reason if evaluation else None,
+            prompts_sent=self._prompts,
         )
 
     def _diary(self) -> list[ReportedPain]:
@@ -218,6 +222,7 @@ class ReliefCheckWorkflow:
         elif event.step == DiaryStep.NUDGE:
             self._nudge(event.number, schedule)
         elif not self._reports:
+            self._silence_told = True
             self._tell_pathway(ReliefProgress(event=ProgressEvent.NO_REPORTS))
 
     def _prompt(self, number: int, schedule: list[datetime]) -> None:
@@ -231,9 +236,7 @@ class ReliefCheckWorkflow:
         workflow.set_current_details(f"Diary prompt {number} of {len(schedule)} sent; answer due {due}")
         template = "return_check" if is_return_check else "diary_prompt"
         self._messenger.to_patient(template, f"diary:{check.block_number}:{number}")
-        self._tell_pathway(
-            ReliefProgress(event=ProgressEvent.PROMPT_SENT, prompt_number=number, answer_due_at=answer_due)
-        )
+        self._prompts.append(SentPrompt(number=number, at=workflow.now(), answer_due_at=answer_due))
 
     def _nudge(self, number: int, schedule: list[datetime]) -> None:
         """Nudges for the open prompt unless it was answered, or sent late (it missed its moment and went out

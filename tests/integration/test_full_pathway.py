@@ -54,7 +54,7 @@ async def test_referral_walks_the_whole_pathway_in_demo_profile(
         api,
         pathway_id,
         "first diary prompt",
-        lambda v: any(e["event"] == "diary_prompt_sent" for e in v["timeline"]),
+        lambda v: bool(v["relief_check"]["prompts_sent"]),
     )
     assert prompt["next_action"]["action"] == "pain_report"
     assert prompt["next_action"]["actor"] == "patient"

@@ -59,6 +59,11 @@ async def _start(worker: ClinicWorker, config: PathwayConfig) -> PathwayDriver:
     return await PathwayDriver.start(worker.env, worker.clinic, pathway)
 
 
+def _prompts(view: PathwayView) -> list[int]:
+    """The diary prompts the relief check sent, by number."""
+    return [p.number for p in view.relief_check.prompts_sent]
+
+
 def _details(view: PathwayView, event: str) -> list[str]:
     return [e.detail for e in view.timeline if e.event == event]
 
@@ -70,13 +75,11 @@ async def test_missed_prompts_collapse_into_the_current_one_and_stale_nudges_are
     pathway = await _start(clinic_worker, DEMO.model_copy(update={"relief": FAST_DIARY}))
     try:
         performed_at = await pathway.to_relief_check()
-        await pathway.wait_for("prompt 1 sent", lambda v: _details(v, "diary_prompt_sent") == ["prompt 1"])
+        await pathway.wait_for("prompt 1 sent", lambda v: _prompts(v) == [1])
 
         # Down until +6 s: prompts 2 to 4 and nudges 1 to 4 come due with no worker.
         await clinic_worker.outage(until=performed_at + 6 * SECOND)
-        view = await pathway.wait_for(
-            "the current prompt sent", lambda v: "prompt 4" in _details(v, "diary_prompt_sent")
-        )
+        view = await pathway.wait_for("the current prompt sent", lambda v: 4 in _prompts(v))
 
         diary_keys = sorted(k for k in clinic.sent_keys() if k.startswith("diary"))
         assert diary_keys == ["diary:1:1", "diary:1:4"]
@@ -103,7 +106,7 @@ async def test_an_outage_past_the_end_of_the_diary_sends_no_prompt_that_could_no
     pathway = await _start(clinic_worker, DEMO.model_copy(update={"relief": short_diary}))
     try:
         performed_at = await pathway.to_relief_check()
-        await pathway.wait_for("prompt 1 sent", lambda v: _details(v, "diary_prompt_sent") == ["prompt 1"])
+        await pathway.wait_for("prompt 1 sent", lambda v: _prompts(v) == [1])
 
         # Down until +6 s: prompt 2, the return check, both nudges and the end of the diary come due.
         await clinic_worker.outage(until=performed_at + 6 * SECOND)
@@ -114,7 +117,7 @@ async def test_an_outage_past_the_end_of_the_diary_sends_no_prompt_that_could_no
 
         assert sorted(k for k in clinic.sent_keys() if k.startswith("diary")) == ["diary:1:1"]
         assert clinic.templates()["return_check"] == 0
-        assert _details(view, "diary_prompt_sent") == ["prompt 1"]
+        assert _prompts(view) == [1]
         assert _details(view, "diary_messages_missed") == [
             "2 diary prompts and 2 nudges missed during an outage; the diary had closed"
         ]

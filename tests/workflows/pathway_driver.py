@@ -213,7 +213,7 @@ class PathwayDriver:
             )
         )
 
-    async def procedure(self, status: str = "completed", count: int = 1) -> PathwayView:
+    async def procedure(self, status: str = "completed", count: int = 1, **extra: Any) -> PathwayView:
         await self.booked(AppointmentKind.DVR, count)
         return await self._taken(
             self.handle.execute_update(
@@ -222,6 +222,7 @@ class PathwayDriver:
                     status=status,
                     levels_treated=["L4-L5"] if status == "completed" else [],
                     performed_by="Dr. Surgeon",
+                    **extra,
                 ),
             )
         )

@@ -32,6 +32,15 @@ async def test_pathway_walks_every_stage_to_completed(start: Start, clinic: Fake
     assert after_block.next_action is not None
     assert (after_block.next_action.actor, after_block.next_action.action) == (Actor.PATIENT, "pain_report")
 
+    # The relief check keeps its prompts; the view shows them, and the open prompt's answer as due.
+    performed_at = after_block.relief_check.performed_at
+    assert performed_at is not None and after_block.relief_check.prompts_sent == []
+    await pathway.skip_to(performed_at + timedelta(minutes=15))
+    prompted = await pathway.wait_for("prompt 1", lambda v: bool(v.relief_check.prompts_sent))
+    assert [p.number for p in prompted.relief_check.prompts_sent] == [1]
+    assert prompted.next_action is not None
+    assert prompted.next_action.due_at == performed_at + timedelta(minutes=30)
+
     await pathway.diary(POSITIVE_DIARY)
     at_candidacy = await pathway.wait_for("candidacy", lambda v: v.stage == Stage.CANDIDACY)
     assert at_candidacy.relief_check.result == ReliefResult.POSITIVE
@@ -42,6 +51,7 @@ async def test_pathway_walks_every_stage_to_completed(start: Start, clinic: Fake
     assert at_candidacy.relief_check.returned_at is None
     assert at_candidacy.relief_check.return_check_pain is None
     assert at_candidacy.criteria.block_positive is True
+    assert [p.number for p in at_candidacy.relief_check.prompts_sent] == [1, 2, 3, 4]
     assert at_candidacy.next_action is not None and at_candidacy.next_action.actor == Actor.CLINICIAN
 
     after_decision = await pathway.decide(approved=True)
