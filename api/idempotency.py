@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from api.problems import Problem
 from db.api_clients import ApiClient
-from db.idempotency import find_key, forget_key, remember_key
+from db.idempotency import find_key, forget_key, mark_taken, remember_key
 
 IdempotencyKey = Annotated[
     str | None,
@@ -46,6 +46,8 @@ class StepKey:
     route: str
     key: str
     request_hash: str
+    taken: bool = False
+    """A retry of a step already taken: it is answered without sending the Update again."""
 
     @property
     def update_id(self) -> str:
@@ -67,7 +69,13 @@ async def claim_step_key(
     stored, _ = await remember_key(pool, client.client_id, route, key, claim.request_hash, workflow_id)
     if (stored.request_hash, stored.pathway_id) != (claim.request_hash, workflow_id):
         raise reused()
-    return claim
+    return StepKey(claim.client_id, route, key, claim.request_hash, taken=stored.taken)
+
+
+async def step_key_taken(pool: asyncpg.Pool, claim: StepKey) -> None:
+    """The step was taken: a retry with the key is answered without sending it again (the workflow may have
+    continued as new since, and an Update's id is remembered by one run only)."""
+    await mark_taken(pool, claim.client_id, claim.route, claim.key, claim.request_hash)
 
 
 async def claimed_workflow(

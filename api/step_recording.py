@@ -2,7 +2,8 @@
 answer turned into the API's statuses, the audit row, and the view read after the step.
 
 A key is claimed before the Update is sent and released when the pathway refuses the step; a step not
-confirmed within the API's timeout is 503 `step-pending`, and its retry with the same key attaches to it.
+confirmed within the API's timeout is 503 `step-pending`, and its retry with the same key attaches to it. Once
+the step is taken, the key says so: a retry answers the view at once, without sending the Update again.
 """
 
 import asyncio
@@ -16,7 +17,7 @@ from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeou
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.dependencies import AppSettings, PathwayHandle, Pool, TemporalClient
-from api.idempotency import IdempotencyKey, StepKey, claim_step_key, release_step_key
+from api.idempotency import IdempotencyKey, StepKey, claim_step_key, release_step_key, step_key_taken
 from api.problems import Problem
 from api.temporal_errors import missing_or_closed, refused
 from api.views import current_view
@@ -87,9 +88,10 @@ async def recorded(
         target = workflow_id or handle.id
         key = await claim_step_key(step.pool, client, route, step.idempotency_key, target, body)
     try:
-        await asyncio.wait_for(
-            send(key.update_id if key else None), timeout=step.settings.update_timeout_seconds
-        )
+        if key is None or not key.taken:
+            await asyncio.wait_for(
+                send(key.update_id if key else None), timeout=step.settings.update_timeout_seconds
+            )
     except WorkflowUpdateFailedError as err:
         await _release(step, key)
         raise refused(err) from err
@@ -117,6 +119,8 @@ async def recorded(
             f"The pathway has not confirmed the step yet; {again} shortly.",
             headers={"Retry-After": "2"},
         ) from err
+    if key is not None and not key.taken:
+        await step_key_taken(step.pool, key)
     view = await current_view(step.temporal, handle.id)
     await audit.record(
         step.pool,

@@ -13,17 +13,19 @@ from db.pool import Queryable
 class StoredKey:
     request_hash: str
     pathway_id: str
+    taken: bool = False
+    """The step it was claimed for was taken (step keys only)."""
 
 
 async def find_key(conn: Queryable, client_id: str, route: str, key: str) -> StoredKey | None:
     row = await conn.fetchrow(
-        "select request_hash, pathway_id from idempotency_keys"
+        "select request_hash, pathway_id, taken_at is not null as taken from idempotency_keys"
         " where client_id = $1 and route = $2 and idempotency_key = $3",
         client_id,
         route,
         key,
     )
-    return StoredKey(row["request_hash"], row["pathway_id"]) if row else None
+    return StoredKey(row["request_hash"], row["pathway_id"], row["taken"]) if row else None
 
 
 async def remember_key(
@@ -51,6 +53,18 @@ async def forget_key(conn: Queryable, client_id: str, route: str, key: str, requ
     """Releases a key this request claimed and could not use: its work failed, nothing was done."""
     await conn.execute(
         "delete from idempotency_keys"
+        " where client_id = $1 and route = $2 and idempotency_key = $3 and request_hash = $4",
+        client_id,
+        route,
+        key,
+        request_hash,
+    )
+
+
+async def mark_taken(conn: Queryable, client_id: str, route: str, key: str, request_hash: str) -> None:
+    """Records that the step this key was claimed for was taken."""
+    await conn.execute(
+        "update idempotency_keys set taken_at = now()"
         " where client_id = $1 and route = $2 and idempotency_key = $3 and request_hash = $4",
         client_id,
         route,

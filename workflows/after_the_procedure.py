@@ -69,6 +69,16 @@ class AfterTheProcedure:
             except PathwayEnded as ended:
                 await self._stop_check_ins(ended)
 
+    def _completion_reason(self) -> str:
+        """How the follow-up went, in a line: a pathway whose check-ins went unanswered does not read as
+        followed up."""
+        check_ins = [self._follow_up.status, *(o.status for o in self._outcomes)]
+        answered = sum(status == CheckInStatus.ANSWERED for status in check_ins)
+        tally = f"{answered} of {len(check_ins)} check-ins answered"
+        if self._check_ins_stopped:
+            return f"DVR performed; the patient withdrew from the check-ins ({tally})"
+        return f"DVR performed; {tally}"
+
     # ---- the next-day follow-up ------------------------------------------------------------------------
 
     async def _follow_up_next_day(self, done_at: datetime) -> None:

@@ -98,12 +98,7 @@ class PatientPathwayWorkflow(BlocksAndCandidacy, AfterTheProcedure, PathwayHandl
             await self._blocks_and_candidacy()
             procedure = await self._dvr()
             await self._after_the_procedure(procedure)
-            reason = (
-                "DVR performed; the patient withdrew from the check-ins"
-                if self._check_ins_stopped
-                else "DVR performed and followed up"
-            )
-            self._board.finish(Stage.COMPLETED, Outcome.DVR_COMPLETED, reason)
+            self._board.finish(Stage.COMPLETED, Outcome.DVR_COMPLETED, self._completion_reason())
             self._book.stage_left()
         except PathwayEnded as ended:
             self._board.finish(Stage.CLOSED, ended.outcome, ended.reason)

@@ -79,7 +79,10 @@ async def test_missed_prompts_collapse_into_the_current_one_and_stale_nudges_are
 
         # Down until +6 s: prompts 2 to 4 and nudges 1 to 4 come due with no worker.
         await clinic_worker.outage(until=performed_at + 6 * SECOND)
-        view = await pathway.wait_for("the current prompt sent", lambda v: 4 in _prompts(v))
+        view = await pathway.wait_for(
+            "the current prompt sent, and the pathway told of the missed ones",
+            lambda v: 4 in _prompts(v) and bool(_details(v, "diary_messages_missed")),
+        )
 
         diary_keys = sorted(k for k in clinic.sent_keys() if k.startswith("diary"))
         assert diary_keys == ["diary:1:1", "diary:1:4"]

@@ -216,7 +216,9 @@ async def test_withdrawal_during_outcomes_stops_them_and_the_pathway_completes(
     )
     assert [o.status for o in stopped.outcomes] == [CheckInStatus.ANSWERED] + [CheckInStatus.STOPPED] * 4
     assert stopped.follow_up.status == CheckInStatus.ANSWERED
-    assert stopped.outcome_reason == "DVR performed; the patient withdrew from the check-ins"
+    assert stopped.outcome_reason == (
+        "DVR performed; the patient withdrew from the check-ins (2 of 6 check-ins answered)"
+    )
     await pathway.result()
     child = await pathway.outcome_check_ins().describe()
     assert child.status is not None and child.status.name == "COMPLETED"

@@ -95,6 +95,7 @@ async def test_a_long_pathway_keeps_every_execution_bounded(start: Start, clinic
     assert late.stage.value == "follow_up" and final.follow_up.status == CheckInStatus.NOT_OBTAINED
     assert [o.status for o in final.outcomes] == [CheckInStatus.NOT_OBTAINED] * 5
     assert [len(o.staff_calls) for o in final.outcomes] == [1] * 5  # carried from run to run
+    assert final.outcome_reason == "DVR performed; 0 of 6 check-ins answered"
     sizes = [len((await pathway.handle.fetch_history()).events)]
     for number in (1, 2):
         sizes.append(len((await pathway.relief_check(number).fetch_history()).events))
