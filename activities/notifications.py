@@ -141,7 +141,9 @@ class NotificationActivities:
                 return NotificationReceipt(status=ReceiptStatus.SUPPRESSED)
             channel, address, given_name = target
             try:
-                subject, body = render(request.template, request.recipient, request.params, given_name)
+                subject, body = render(
+                    request.template, request.recipient, request.params, given_name, channel=channel
+                )
             except UnknownTemplateError as err:
                 unknown = err
                 # Released in this transaction, which commits (keeping the audit row of the lookup).
