@@ -1,126 +1,270 @@
-"""Message texts. Parameters carry no PHI; the patient's first name is filled in at send time."""
+"""Message texts, read from files under activities/templates (that folder's README says how to edit them).
 
+Parameters from workflows carry no PHI; the patient's first name, the clinic's name and address are filled in
+at send time. The files are read once, when this module is imported (so at worker start), and checked then:
+every template named in `PATIENT_PARAMS` and `STAFF_PARAMS` exists in every language and on every channel it
+needs, and uses only the placeholders it may (`TemplateError` otherwise, so a mistaken edit stops the worker
+instead of reaching a patient). tests/unit/test_message_texts.py checks those tables against the workflows'
+calls.
+
+Layout: `patient/{language}/{channel}/{template}.txt`, `staff/en/{channel}/{template}.txt`, and a
+`patient/{language}/words.toml` of the words filled in for the values workflows pass in English. An e-mail
+file starts with a `Subject:` line and a blank line; the rest is its body, paragraphs apart by a blank line,
+each paragraph and '- ' list item sent as one line (so a mail app wraps it to the screen). An SMS file is its
+body only, sent as one line. Either may be wrapped in the file as is convenient.
+"""
+
+import re
+import tomllib
 from dataclasses import dataclass
+from pathlib import Path
 from string import Template
 
-from domain.notifications import Recipient
+from domain.notifications import Channel, Recipient
 
+TEMPLATES_DIR = Path(__file__).parent / "templates"
 
-@dataclass(frozen=True)
-class MessageTemplate:
-    subject: str
-    body: str
+LANGUAGES = ("en", "es")
+"""The languages patient messages are written in; the first is the fallback."""
+DEFAULT_LANGUAGE = LANGUAGES[0]
 
-
-PATIENT_TEMPLATES: dict[str, MessageTemplate] = {
-    "appointment_booked": MessageTemplate(
-        "Your $kind_label appointment",
-        "Hello $name, your $kind_label appointment is booked for $when. Reply STOP to end messages.",
-    ),
-    "appointment_reminder": MessageTemplate(
-        "Reminder: $kind_label appointment",
-        "Hello $name, a reminder of your $kind_label appointment on $when.",
-    ),
-    "block_preparation": MessageTemplate(
-        "Preparing for your medial branch block",
-        "Hello $name, your medial branch block is on $when. It is a test of where your pain comes from, "
-        "so: come with your usual pain (do not take pain medication that morning), avoid pain medication "
-        "for the hours of the pain diary afterwards, do the usual activities that bring your pain on, and "
-        "answer each diary message with your pain score. Please arrange a driver.",
-    ),
-    "preop_instructions": MessageTemplate(
-        "Preparing for your DVR procedure",
-        "Hello $name, your Direct Visual Rhizotomy is on $when under $anesthesia. Do not eat or drink for 8 "
-        "hours before, and arrange for someone to drive you home.",
-    ),
-    "diary_prompt": MessageTemplate(
-        "Pain diary",
-        "Hello $name, how is your usual back pain right now, from 0 (none) to 10 (worst)? Please reply "
-        "with a number.",
-    ),
-    "diary_nudge": MessageTemplate(
-        "Pain diary reminder",
-        "Hello $name, we have not had your pain score yet. Please reply with a number from 0 to 10.",
-    ),
-    "return_check": MessageTemplate(
-        "Has your usual pain come back?",
-        "Hello $name, it has been a day since your block. Has your usual pain come back? Please reply with "
-        "your pain from 0 to 10.",
-    ),
-    "follow_up_checkin": MessageTemplate(
-        "How are you after your procedure?",
-        "Hello $name, how is your back today? Please tell us your pain from 0 to 10, whether you are back at "
-        "work, and whether you have any of: new weakness, new numbness, a change in bladder or bowel "
-        "control, fever, wound drainage or redness, or severe pain. For weakness or a bladder or bowel "
-        "change, go to emergency care now; for the others, call the clinic.",
-    ),
-    "outcome_check_in": MessageTemplate(
-        "How are you $interval after your procedure?",
-        "Hello $name, it is $interval since your DVR. Please tell us: your usual back pain from 0 (none) to "
-        "10 (worst); your work (full duties, modified duties, off work, not employed or retired); and how "
-        "you are overall since the procedure, from 1 (very much improved) to 7 (very much worse). If you "
-        "have any of: new weakness, new numbness, a change in bladder or bowel control, fever, wound "
-        "drainage or redness, or severe pain, tell us too. For weakness or a bladder or bowel change, go to "
-        "emergency care now; for the others, call the clinic.",
-    ),
-    "check_in_reminder": MessageTemplate(
-        "We have not heard from you yet",
-        "Hello $name, we have not had your answers to our check-in ($interval) yet. Please answer when you "
-        "can; if we do not hear from you, someone from the clinic will call you.",
-    ),
-    "red_flag_advice": MessageTemplate(
-        "Please act on what you told us",
-        "Hello $name, you told us of a warning sign after your procedure. Please call the clinic now. If "
-        "you have a change in bladder or bowel control, or new weakness, go to emergency care now.",
-    ),
-    "not_candidate": MessageTemplate(
-        "About your DVR referral",
-        "Hello $name, after review, DVR is not the right treatment for you at this time. Your clinic will "
-        "contact you about other options.",
-    ),
-    "pathway_closed": MessageTemplate(
-        "About your DVR referral",
-        "Hello $name, your DVR pathway has been closed. Please call the clinic if you have questions.",
-    ),
+PATIENT_PARAMS: dict[str, frozenset[str]] = {
+    "appointment_booked": frozenset({"kind", "when"}),
+    "appointment_reminder": frozenset({"kind", "when"}),
+    "block_preparation": frozenset({"when"}),
+    "preop_instructions": frozenset({"when", "anesthesia"}),
+    "diary_prompt": frozenset(),
+    "diary_nudge": frozenset(),
+    "return_check": frozenset(),
+    "follow_up_checkin": frozenset(),
+    "outcome_check_in": frozenset({"interval"}),
+    "check_in_reminder": frozenset({"interval"}),
+    "red_flag_advice": frozenset(),
+    "not_candidate": frozenset(),
+    "pathway_closed": frozenset(),
 }
+"""Each patient template and the parameters workflows pass it."""
 
-STAFF_TEMPLATES: dict[str, MessageTemplate] = {
-    "staff_attention": MessageTemplate(
-        "Pathway $pathway_id needs attention",
-        "Pathway $pathway_id needs a person: $reason.",
-    ),
-    "urgent_red_flags": MessageTemplate(
-        "URGENT: red flags on pathway $pathway_id",
-        # URGENT first in the text too: an SMS shows no subject.
-        "URGENT: the patient of pathway $pathway_id reported red flags: $red_flags. Call the patient now, "
-        "then record how it was handled (resolve-attention).",
-    ),
-    "clinician_decision_due": MessageTemplate(
-        "Decision due on pathway $pathway_id",
-        "A clinician's $action is due on pathway $pathway_id by $when.",
-    ),
-    "message_not_delivered": MessageTemplate(
-        "A message on closed pathway $pathway_id was not delivered",
-        "A message to the patient of closed pathway $pathway_id could not be delivered; see its outbox rows.",
-    ),
+PATIENT_VALUES = frozenset({"name", "clinic", "clinic_address"})
+"""Filled in at send time for every patient template: the first name, the clinic's name and address."""
+
+DERIVED = {"kind": "kind_label"}
+"""A parameter that brings a placeholder of its own: `kind` (mri) is shown as `kind_label` (MRI)."""
+
+STAFF_PARAMS: dict[str, frozenset[str]] = {
+    "staff_attention": frozenset({"pathway_id", "reason"}),
+    "urgent_red_flags": frozenset({"pathway_id", "red_flags"}),
+    "clinician_decision_due": frozenset({"pathway_id", "action", "when"}),
+    "message_not_delivered": frozenset({"pathway_id"}),
 }
+"""Each staff template and the parameters workflows pass it. Staff texts are in English."""
 
-KIND_LABELS = {"mri": "MRI", "exam": "physical exam", "block": "medial branch block", "dvr": "DVR procedure"}
+STAFF_SMS = frozenset({"urgent_red_flags"})
+"""Staff templates that may go by SMS (the urgent channel may be a phone); the rest go by e-mail only."""
+
+
+class TemplateError(Exception):
+    """A template file is missing, malformed, or uses a placeholder its template is not given."""
 
 
 class UnknownTemplateError(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class MessageTemplate:
+    subject: str
+    """Empty for an SMS."""
+    body: str
+
+
+@dataclass(frozen=True)
+class Words:
+    """One language's words for the values workflows pass in English (domain/reminders.py `local_text`'s
+    weekday and month, appointment kinds, anaesthesia, intervals), and for what is unknown."""
+
+    fallback_name: str
+    clinic_unknown: str
+    clinic_address_unknown: str
+    when_format: str
+    values: dict[str, dict[str, str]]
+
+    def translate(self, param: str, value: str) -> str:
+        if param == "when":
+            return self._when(value)
+        return self.values.get(param, {}).get(value, value)
+
+    def _when(self, value: str) -> str:
+        matched = _LOCAL_TEXT.match(value)
+        if matched is None:
+            return value
+        parts = matched.groupdict()
+        parts["weekday"] = self.values.get("weekday", {}).get(parts["weekday"], parts["weekday"])
+        parts["month"] = self.values.get("month", {}).get(parts["month"], parts["month"])
+        return Template(self.when_format).safe_substitute(parts)
+
+
+# domain/reminders.py `local_text`: 'Tue 25 Nov 09:30 MST'.
+_LOCAL_TEXT = re.compile(
+    r"^(?P<weekday>[A-Z][a-z]{2}) (?P<day>\d{2}) (?P<month>[A-Z][a-z]{2})"
+    r" (?P<time>\d{2}:\d{2}) (?P<zone>\S+)$"
+)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    patient: dict[tuple[str, Channel, str], MessageTemplate]
+    """(language, channel, template) -> text."""
+    staff: dict[tuple[Channel, str], MessageTemplate]
+    words: dict[str, Words]
+
+
+def _read(path: Path, channel: Channel) -> MessageTemplate:
+    text = path.read_text(encoding="utf-8")
+    if channel == Channel.SMS:
+        body = " ".join(line.strip() for line in text.strip().splitlines() if line.strip())
+        return MessageTemplate("", body)
+    first, _, rest = text.partition("\n")
+    if not first.startswith("Subject:") or not rest.startswith("\n"):
+        raise TemplateError(f"{path}: an e-mail template starts with a 'Subject:' line, then a blank line")
+    return MessageTemplate(first.removeprefix("Subject:").strip(), _unwrap(rest))
+
+
+def _unwrap(text: str) -> str:
+    """An e-mail body as a mail app wraps it best: one line per paragraph and per '- ' list item (the
+    file's line breaks within them joined with a space), paragraphs apart by a blank line."""
+    paragraphs = []
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        lines: list[str] = []
+        for line in paragraph.splitlines():
+            line = line.strip()
+            if lines and not line.startswith("- "):
+                lines[-1] += " " + line
+            else:
+                lines.append(line)
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs) + "\n"
+
+
+def _check_placeholders(path: Path, text: MessageTemplate, allowed: frozenset[str]) -> None:
+    for part in (text.subject, text.body):
+        template = Template(part)
+        if not template.is_valid():
+            raise TemplateError(f"{path}: a '$' that is not a placeholder (write '$$' for a dollar sign)")
+        unknown = set(template.get_identifiers()) - allowed
+        if unknown:
+            raise TemplateError(
+                f"{path}: placeholders {sorted(unknown)} are not given; it may use {sorted(allowed)}"
+            )
+
+
+def allowed_placeholders(recipient: Recipient, template: str) -> frozenset[str]:
+    """The placeholders a template may use: its parameters, what they bring, and for a patient the values
+    filled in at send time."""
+    params = PATIENT_PARAMS[template] if recipient == Recipient.PATIENT else STAFF_PARAMS[template]
+    derived = {DERIVED[p] for p in params if p in DERIVED}
+    extra = PATIENT_VALUES if recipient == Recipient.PATIENT else frozenset()
+    return params | derived | extra
+
+
+def _words(path: Path) -> Words:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return Words(
+            fallback_name=data.pop("fallback_name"),
+            clinic_unknown=data.pop("clinic_unknown"),
+            clinic_address_unknown=data.pop("clinic_address_unknown"),
+            when_format=data.pop("when_format"),
+            values={k: dict(v) for k, v in data.items()},
+        )
+    except (OSError, tomllib.TOMLDecodeError, KeyError) as err:
+        raise TemplateError(f"{path}: {err!r}") from err
+
+
+def load_catalog(root: Path = TEMPLATES_DIR) -> Catalog:
+    """Every template and word list under `root`, checked; raises TemplateError naming the file at fault."""
+    patient: dict[tuple[str, Channel, str], MessageTemplate] = {}
+    staff: dict[tuple[Channel, str], MessageTemplate] = {}
+    words: dict[str, Words] = {}
+
+    def read(path: Path, channel: Channel, recipient: Recipient, template: str) -> MessageTemplate:
+        if not path.is_file():
+            raise TemplateError(f"{path} is missing")
+        text = _read(path, channel)
+        _check_placeholders(path, text, allowed_placeholders(recipient, template))
+        return text
+
+    for language in LANGUAGES:
+        words[language] = _words(root / "patient" / language / "words.toml")
+        for channel in Channel:
+            folder = root / "patient" / language / channel.value
+            for template in PATIENT_PARAMS:
+                path = folder / f"{template}.txt"
+                patient[language, channel, template] = read(path, channel, Recipient.PATIENT, template)
+            strays = {p.stem for p in folder.glob("*.txt")} - set(PATIENT_PARAMS)
+            if strays:
+                raise TemplateError(f"{folder}: {sorted(strays)} are not templates any workflow sends")
+    for template in STAFF_PARAMS:
+        for channel in (Channel.EMAIL, Channel.SMS) if template in STAFF_SMS else (Channel.EMAIL,):
+            path = root / "staff" / "en" / channel.value / f"{template}.txt"
+            staff[channel, template] = read(path, channel, Recipient.STAFF, template)
+    return Catalog(patient=patient, staff=staff, words=words)
+
+
+CATALOG = load_catalog()
+
+
 def render(
-    template: str, recipient: Recipient, params: dict[str, str], given_name: str | None
+    template: str,
+    recipient: Recipient,
+    params: dict[str, str],
+    given_name: str | None,
+    *,
+    channel: Channel = Channel.EMAIL,
+    language: str = DEFAULT_LANGUAGE,
+    clinic: str | None = None,
+    clinic_address: str | None = None,
+    catalog: Catalog = CATALOG,
 ) -> tuple[str, str]:
-    """(subject, body) of a message."""
-    table = PATIENT_TEMPLATES if recipient == Recipient.PATIENT else STAFF_TEMPLATES
-    if template not in table:
+    """(subject, body) of a message on `channel`; a patient's in `language` (an unknown one: English). A
+    staff template with no SMS text goes by SMS as its e-mail text."""
+    if recipient != Recipient.PATIENT:
+        if template not in STAFF_PARAMS:
+            raise UnknownTemplateError(f"no {recipient} template named {template!r}")
+        chosen = catalog.staff.get((channel, template)) or catalog.staff[Channel.EMAIL, template]
+        return _fill(chosen, dict(params))
+    if template not in PATIENT_PARAMS:
         raise UnknownTemplateError(f"no {recipient} template named {template!r}")
-    values = {**params, "name": given_name or "there"}
-    if "kind" in params:
-        values["kind_label"] = KIND_LABELS.get(params["kind"], params["kind"])
-    chosen = table[template]
+    if language not in LANGUAGES:
+        language = DEFAULT_LANGUAGE
+    words = catalog.words[language]
+    values = {name: words.translate(name, value) for name, value in params.items()}
+    for param, shown in DERIVED.items():
+        if param in params:
+            values[shown] = words.translate(shown, params[param])
+    values["name"] = given_name or words.fallback_name
+    values["clinic"] = clinic or words.clinic_unknown
+    values["clinic_address"] = clinic_address or words.clinic_address_unknown
+    return _fill(catalog.patient[language, channel, template], values)
+
+
+def _fill(chosen: MessageTemplate, values: dict[str, str]) -> tuple[str, str]:
     return Template(chosen.subject).safe_substitute(values), Template(chosen.body).safe_substitute(values)
+
+
+_GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM7_EXTENDED = set("^{}\\[~]|€\f")
+
+
+def sms_segments(text: str) -> tuple[str, int]:
+    """The encoding an SMS of `text` needs ('GSM-7' or 'UCS-2') and how many segments it takes: one holds 160
+    GSM-7 characters (an extended one, such as '€', counts two) or 70 UCS-2 ones; a longer text goes in
+    segments of 153 or 67."""
+    if all(c in _GSM7_BASIC or c in _GSM7_EXTENDED for c in text):
+        units = sum(2 if c in _GSM7_EXTENDED else 1 for c in text)
+        return "GSM-7", 1 if units <= 160 else -(-units // 153)
+    units = sum(2 if ord(c) > 0xFFFF else 1 for c in text)
+    return "UCS-2", 1 if units <= 70 else -(-units // 67)

@@ -139,9 +139,18 @@ class NotificationActivities:
                 await outbox.mark_suppressed(conn, request.key, "no reachable channel")
                 log.warning("notification.suppressed", key=request.key, reason="no reachable channel")
                 return NotificationReceipt(status=ReceiptStatus.SUPPRESSED)
-            channel, address, given_name = target
+            channel, address, contact = target
             try:
-                subject, body = render(request.template, request.recipient, request.params, given_name)
+                subject, body = render(
+                    request.template,
+                    request.recipient,
+                    request.params,
+                    contact.given_name if contact else None,
+                    channel=channel,
+                    language=contact.preferred_language if contact else "en",
+                    clinic=contact.clinic if contact else None,
+                    clinic_address=contact.clinic_address if contact else None,
+                )
             except UnknownTemplateError as err:
                 unknown = err
                 # Released in this transaction, which commits (keeping the audit row of the lookup).
@@ -155,7 +164,8 @@ class NotificationActivities:
 
     async def _target(
         self, conn: Connection, request: NotificationRequest
-    ) -> tuple[Channel, str, str | None] | None:
+    ) -> tuple[Channel, str, Contact | None] | None:
+        """Where the message goes, and for a patient their contact (their first name, language, clinic)."""
         if request.recipient == Recipient.STAFF:
             return Channel.EMAIL, self._staff_address, None
         if request.recipient == Recipient.STAFF_URGENT:
@@ -175,4 +185,4 @@ class NotificationActivities:
         chosen = choose_channel(contact)
         if chosen is None:
             return None
-        return chosen[0], chosen[1], contact.given_name
+        return chosen[0], chosen[1], contact

@@ -18,6 +18,11 @@ class Contact:
     timezone: str
     preferred_channel: str
     sms_consent: bool
+    preferred_language: str = "en"
+    clinic: str | None = None
+    """The clinic's name, which messages may carry (DESIGN.md §6)."""
+    clinic_address: str | None = None
+    """Where the clinic's patients go; None when the clinic has none on file."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,8 @@ async def register_patient(conn: Queryable, clinic_site: str, patient: Patient) 
     """
     ref = await conn.fetchval(
         "insert into patients (clinic_site, mrn, given_name, family_name, birth_date, phone, email, timezone,"
-        " preferred_channel, sms_consent) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        " preferred_channel, sms_consent, preferred_language)"
+        " values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         " on conflict (clinic_site, mrn) do nothing returning patient_ref",
         clinic_site,
         patient.mrn,
@@ -57,6 +63,7 @@ async def register_patient(conn: Queryable, clinic_site: str, patient: Patient) 
         patient.timezone,
         patient.preferred_channel,
         patient.sms_consent,
+        patient.preferred_language,
     )
     if ref is not None:
         return Registration(str(ref), new=True, same_identity=True)
@@ -74,9 +81,11 @@ async def register_patient(conn: Queryable, clinic_site: str, patient: Patient) 
 
 
 async def contact_for(conn: Queryable, patient_ref: str) -> Contact | None:
+    """What a message to the patient needs, with their clinic's name and address."""
     row = await conn.fetchrow(
-        "select given_name, phone, email, timezone, preferred_channel, sms_consent from patients"
-        " where patient_ref = $1",
+        "select p.given_name, p.phone, p.email, p.timezone, p.preferred_channel, p.sms_consent,"
+        " p.preferred_language, c.name as clinic, c.address as clinic_address"
+        " from patients p join clinics c on c.site = p.clinic_site where p.patient_ref = $1",
         patient_ref,
     )
     return Contact(**dict(row)) if row else None
@@ -102,7 +111,7 @@ async def lock_contact(conn: Queryable, patient_ref: str) -> StoredContact | Non
     return StoredContact(**dict(row)) if row else None
 
 
-_CONTACT_COLUMNS = frozenset({"phone", "email", "preferred_channel", "sms_consent"})
+_CONTACT_COLUMNS = frozenset({"phone", "email", "preferred_channel", "sms_consent", "preferred_language"})
 
 
 async def change_contact(

@@ -33,10 +33,13 @@ async def seed_demo_clinic(conn: Connection, relief_threshold: float | None = No
     `DVR_RELIEF_THRESHOLD` selects) as version 1, unless it has a policy already."""
     async with conn.transaction():
         await conn.execute(
-            "insert into clinics (site, name, timezone) values ($1, $2, $3) on conflict (site) do nothing",
+            # The address is made up. A clinic seeded before it had one gets it; one set is kept.
+            "insert into clinics (site, name, timezone, address) values ($1, $2, $3, $4)"
+            " on conflict (site) do update set address = excluded.address where clinics.address is null",
             DEMO_SITE,
             "Phoenix Spine & Joint (demo)",
             "America/Phoenix",
+            "1 Demo Way, Suite 100, Phoenix, AZ 85004",
         )
         for resource_id, kind, name in _RESOURCES:
             await conn.execute(

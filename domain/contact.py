@@ -13,7 +13,7 @@ from pydantic import ConfigDict, EmailStr, Field, field_validator, model_validat
 
 from domain.contract import ContractModel
 from domain.fields import Flag
-from domain.referral import Phone
+from domain.referral import Language, Phone
 
 ADDRESS_OF = {"sms": "phone", "email": "email"}
 """The contact field a message on each channel is sent to."""
@@ -53,8 +53,11 @@ class ContactChange(ContractModel):
     email: EmailStr | None = Field(default=None, description="null removes it")
     preferred_channel: Literal["sms", "email"] | None = Field(default=None, json_schema_extra=_not_null)
     sms_consent: Flag | None = Field(default=None, json_schema_extra=_not_null)
+    preferred_language: Language | None = Field(
+        default=None, description="The language of the patient's messages", json_schema_extra=_not_null
+    )
 
-    @field_validator("preferred_channel", "sms_consent", mode="before")
+    @field_validator("preferred_channel", "sms_consent", "preferred_language", mode="before")
     @classmethod
     def _not_null_when_sent(cls, value: object) -> object:
         if value is None:
@@ -64,7 +67,9 @@ class ContactChange(ContractModel):
     @model_validator(mode="after")
     def _names_a_change(self) -> "ContactChange":
         if not self.model_fields_set:
-            raise ValueError("name at least one of phone, email, preferred_channel, sms_consent")
+            raise ValueError(
+                "name at least one of phone, email, preferred_channel, sms_consent, preferred_language"
+            )
         return self
 
     def changes(self) -> dict[str, str | bool | None]:

@@ -14,6 +14,8 @@ Identifier = Annotated[
     StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$"),
 ]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
+Language = Literal["en", "es"]
+"""The languages the patient's messages are written in (activities/templates)."""
 
 
 def check_timezone(value: str) -> str:
@@ -37,6 +39,7 @@ class Patient(ContractModel):
     timezone: Annotated[str, StringConstraints(max_length=64)] = "America/Phoenix"
     preferred_channel: Literal["sms", "email"] = "sms"
     sms_consent: Flag = False
+    preferred_language: Language = "en"
 
     _tz = field_validator("timezone")(check_timezone)
 

@@ -99,8 +99,9 @@ class ObservedActivities(NotificationActivities):
             raise
 
 
-async def _patient(pool: asyncpg.Pool, *, sms_consent: bool = True) -> str:
+async def _patient(pool: asyncpg.Pool, *, sms_consent: bool = True, language: str = "en") -> str:
     patient = Patient(
+        preferred_language=language,
         mrn=f"MRN-{uuid.uuid4().hex[:8]}",
         given_name="Ada",
         family_name="Example",
@@ -149,6 +150,24 @@ async def test_outbox_holds_one_row_after_an_activity_retry(pool: asyncpg.Pool, 
     assert [(r["status"], r["attempts"]) for r in rows] == [("sent", 2)]
     assert [m.key for m in provider.sent] == [request.key]
     assert provider.sent[0].body.startswith("Hello Ada,")
+
+
+@pytest.mark.parametrize(
+    ("language", "opening"), [("en", "Hello Ada, your medial"), ("es", "Hola Ada, su cita de bloqueo")]
+)
+async def test_a_patient_gets_the_text_of_their_channel_language_and_clinic(
+    pool: asyncpg.Pool, language: str, opening: str
+) -> None:
+    provider = RecordingProvider()
+    activities = NotificationActivities(pool, provider, STAFF)
+    request = _request(await _patient(pool, language=language), template="appointment_booked")
+    request = request.model_copy(update={"params": {"kind": "block", "when": "Tue 25 Nov 09:30 MST"}})
+    assert await activities.send_notification(request) == SENT_BY_SMS
+    (sent,) = provider.sent
+    assert sent.subject == "" and "\n" not in sent.body  # an SMS: its one line, no subject
+    assert sent.body.startswith(opening)
+    assert "Phoenix Spine & Joint (demo)" in sent.body  # the clinic's name, from the clinics table
+    assert "Example" not in sent.body  # the first name only
 
 
 async def test_sending_the_same_message_again_sends_nothing(pool: asyncpg.Pool) -> None:

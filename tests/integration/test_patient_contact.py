@@ -57,6 +57,33 @@ async def test_a_contact_change_is_stored_audited_and_not_echoed(
     assert NEW_PHONE not in str(rows[0]["detail"])
 
 
+async def test_the_language_of_the_patients_messages_is_english_unless_changed(
+    api: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    patient_ref = await _patient(api)
+    language = "select preferred_language from patients where patient_ref = $1"
+    assert await pool.fetchval(language, patient_ref) == "en"
+    answer = await api.patch(f"/v1/patients/{patient_ref}", json={"preferred_language": "es"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["changed"] == ["preferred_language"]
+    assert await pool.fetchval(language, patient_ref) == "es"
+    for refused in ("fr", None, "ES"):
+        answer = await api.patch(f"/v1/patients/{patient_ref}", json={"preferred_language": refused})
+        assert_problem(answer, 422, "/problems/invalid-request")
+    assert await pool.fetchval(language, patient_ref) == "es"
+
+
+async def test_a_referral_sets_the_language_of_a_new_patients_messages(
+    api: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    body = referral_body(f"REF-LANGUAGE-{uuid.uuid4().hex[:8]}")
+    body["patient"]["preferred_language"] = "es"
+    created = await api.post("/v1/referrals", json=body)
+    assert created.status_code == 201, created.text
+    stored = "select preferred_language from patients where patient_ref = $1"
+    assert await pool.fetchval(stored, created.json()["patient_ref"]) == "es"
+
+
 async def test_an_unknown_or_malformed_patient_ref_is_404(api: httpx.AsyncClient) -> None:
     for ref in (str(uuid.uuid4()), "not-a-ref"):
         answer = await api.patch(f"/v1/patients/{ref}", json={"sms_consent": False})

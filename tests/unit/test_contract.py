@@ -156,6 +156,7 @@ EXAMPLES: dict[type[BaseModel], BaseModel] = {
         phone="+16025550100",
         email="ana@example.com",
         preferred_channel="email",
+        preferred_language="es",
         sms_consent=False,
     ),
     PathwayInput: PathwayInput(

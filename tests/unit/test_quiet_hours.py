@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from activities.messages import PATIENT_TEMPLATES
+from activities.messages import PATIENT_PARAMS
 from domain.quiet_hours import HELD_IN_QUIET_HOURS, SENT_AT_ONCE, QuietHours, next_allowed
 
 EVENINGS = QuietHours(start_hour=21, end_hour=8)
@@ -34,7 +34,7 @@ def _quiet_at(at: datetime, tz: str, quiet: QuietHours) -> bool:
 
 def test_every_patient_template_is_either_held_or_sent_at_once() -> None:
     # A new template must be placed on purpose: held in quiet hours, or sent at once for a stated reason.
-    assert set(PATIENT_TEMPLATES) == HELD_IN_QUIET_HOURS | SENT_AT_ONCE
+    assert set(PATIENT_PARAMS) == HELD_IN_QUIET_HOURS | SENT_AT_ONCE
     assert not HELD_IN_QUIET_HOURS & SENT_AT_ONCE
     assert "red_flag_advice" in SENT_AT_ONCE
 
