@@ -11,7 +11,6 @@ ALL_SCOPES = (
     "referrals:write",
     "pathways:read",
     "clinical:write",
-    "patient:write",
     "appointments:write",
     "patients:write",
     "staff:write",

@@ -63,8 +63,13 @@ class BlockRecord(StepModel):
 
 
 class PainReport(StepModel):
+    """A diary answer: the patient's own (by text or by their link), or one staff transcribe."""
+
     pain: PainScore
     recorded_at: ClinicalInstant | None = Field(default=None, description="Defaults to when it is received")
+    recorded_by: Clinician | None = Field(
+        default=None, description="Who transcribed the patient's answer (kept in the audit)"
+    )
 
 
 class SafetyChecklist(StepModel):
@@ -115,9 +120,14 @@ class ProcedureRecord(StepModel):
 
 
 class FollowUpAnswer(StepModel):
+    """The next-day check-in's answers: the patient's own, or ones staff transcribe."""
+
     pain: PainScore
     returned_to_work: Flag | None = None
     red_flags: list[RedFlag] = Field(default_factory=list, max_length=6)
+    recorded_by: Clinician | None = Field(
+        default=None, description="Who transcribed the patient's answers (kept in the audit)"
+    )
 
 
 PgicScore = Annotated[

@@ -44,7 +44,6 @@ from workflows.relief_check import ReliefCheckWorkflow
 
 router = APIRouter(tags=["steps"])
 Clinical = Annotated[ApiClient, Depends(require_scope("clinical:write"))]
-PatientSide = Annotated[ApiClient, Depends(require_scope("patient:write"))]
 Scheduler = Annotated[ApiClient, Depends(require_scope("appointments:write"))]
 Staff = Annotated[ApiClient, Depends(require_scope("staff:write"))]
 _PROBLEMS = problem_responses(401, 403, 404, 409, 422, 503)
@@ -99,9 +98,11 @@ async def record_block(client: Clinical, body: BlockRecord, step: Step) -> Pathw
 
 
 @router.post(
-    "/v1/pathways/{pathway_id}/pain-reports", summary="Add a pain report to the diary", responses=_PROBLEMS
+    "/v1/pathways/{pathway_id}/pain-reports",
+    summary="Staff: transcribe the patient's pain into the diary",
+    responses=_PROBLEMS,
 )
-async def record_pain_report(client: PatientSide, body: PainReport, step: Step) -> PathwayView:
+async def record_pain_report(client: Staff, body: PainReport, step: Step) -> PathwayView:
     diary = step.temporal.get_workflow_handle_for(
         ReliefCheckWorkflow.run, await _diary_id(client, body, step)
     )
@@ -164,9 +165,11 @@ async def record_procedure(client: Clinical, body: ProcedureRecord, step: Step) 
 
 
 @router.post(
-    "/v1/pathways/{pathway_id}/follow-up", summary="Record the next-day follow-up", responses=_PROBLEMS
+    "/v1/pathways/{pathway_id}/follow-up",
+    summary="Staff: record the patient's next-day follow-up answers",
+    responses=_PROBLEMS,
 )
-async def record_follow_up(client: PatientSide, body: FollowUpAnswer, step: Step) -> PathwayView:
+async def record_follow_up(client: Staff, body: FollowUpAnswer, step: Step) -> PathwayView:
     def send(update_id: str | None) -> Awaitable[object]:
         return step.handle.execute_update(Pathway.record_follow_up, body, id=update_id)
 

@@ -8,6 +8,7 @@ import asyncpg
 import httpx
 import pytest
 
+from tests.integration.conftest import READ_ONLY_KEY
 from tests.integration.problems import assert_problem
 from tests.integration.walk import start_at_mri, walk_to_relief_check
 
@@ -140,3 +141,21 @@ async def test_retry_booking_when_no_booking_waits_for_staff_is_409(
     after = (await api.get(f"/v1/pathways/{pathway_id}")).json()
     assert _unchanged(after) == _unchanged(before)
     assert await _audited(pool, pathway_id, "booking.retry") == 0
+
+
+async def test_pain_reports_and_follow_ups_are_staff_transcriptions_audited_with_who(
+    api: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    # Patients answer from their own number or link; the API takes clinic staff's transcriptions.
+    pathway_id = await walk_to_relief_check(api, f"REF-TRANSCRIBED-{uuid.uuid4().hex[:8]}")
+    url = f"/v1/pathways/{pathway_id}/pain-reports"
+    read_only = {"Authorization": f"Bearer {READ_ONLY_KEY}"}
+    assert_problem(await api.post(url, json={"pain": 2}, headers=read_only), 403, "/problems/forbidden")
+    follow_up = await api.post(f"/v1/pathways/{pathway_id}/follow-up", json={"pain": 2}, headers=read_only)
+    assert_problem(follow_up, 403, "/problems/forbidden")
+    accepted = await api.post(url, json={"pain": 2, "recorded_by": "Nurse Kim"})
+    assert accepted.status_code == 200, accepted.text
+    detail = await pool.fetchval(
+        "select detail from audit_log where pathway_id = $1 and action = 'pain_report.write'", pathway_id
+    )
+    assert detail == {"recorded_by": "Nurse Kim"}
