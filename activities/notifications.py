@@ -3,11 +3,24 @@
 A send is claim, call, record: a short transaction claims the outbox row and looks the address up; the
 provider is called with no connection held (the pool is shared with booking); a second short transaction
 records the outcome. The states a row goes through are described in `db.outbox`.
+
+No second copy after a lost answer: the claiming transaction also records that an attempt is about to reach
+the provider (`outbox.begin_attempt`). When it commits, the row says "an attempt may be in flight" until the
+attempt records its outcome. If the attempt never does (the worker died mid-call), or the provider's answer
+was lost after the request went out (a connection reset, a timeout: `ProviderError.outcome_unknown`), the
+next attempt finds that mark and asks the provider whether it has the message (`find_sent`, e.g. the SMS
+gateway's message list) before sending: found, its id is recorded and nothing is sent. A provider that cannot
+be asked (SMTP) sends again, with the same Message-ID, so the copy is recognisable as one message.
+
+Refusals: a provider's refusal for good (`MessageRejected`) is not retried. When it says the patient's
+address itself is unusable (an invalid or unsubscribed number) the message is suppressed, and the receipt
+says so, which the workflow takes as "patient unreachable" (workflows/messenger.py); any other refusal, or
+an unusable staff address, fails the message (MessageRejected, non-retryable).
 """
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import asyncpg
 import structlog
@@ -15,7 +28,12 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.messages import UnknownTemplateError, render
-from activities.providers.base import NotificationProvider, OutboundMessage, ProviderError
+from activities.providers.base import (
+    MessageRejected,
+    NotificationProvider,
+    OutboundMessage,
+    ProviderError,
+)
 from db import audit, outbox
 from db.outbox import OutboxStatus
 from db.patients import Contact, contact_for
@@ -51,6 +69,9 @@ def choose_channel(contact: Contact) -> tuple[Channel, str] | None:
 class _Claim:
     token: uuid.UUID
     message: OutboundMessage
+    recipient: Recipient
+    unsettled_since: datetime | None
+    """When an earlier attempt that may have reached the provider began (None: none may have)."""
 
 
 class NotificationActivities:
@@ -79,19 +100,30 @@ class NotificationActivities:
 
         A row already sent or suppressed returns its receipt. Raises ApplicationError of type
         DeliveryInProgress (retryable) while another attempt's claim on the message holds, DeliveryFailed
-        (retryable) when the provider refuses it for now, MessageFailed (non-retryable) when the message was
-        given up on, and UnknownTemplate (non-retryable). No error text carries PHI.
+        (retryable) when the provider refuses it for now, MessageRejected (non-retryable) when the provider
+        refuses it for good, MessageFailed (non-retryable) when the message was given up on, and
+        UnknownTemplate (non-retryable). A patient address the provider refuses as unusable returns a
+        SUPPRESSED receipt. No error text carries PHI.
         """
         claimed = await self._claim(request)
         if isinstance(claimed, NotificationReceipt):
             return claimed
         message = claimed.message
         try:
-            provider_id = await self._provider.send(message)
+            provider_id = await self._deliver(claimed)
+        except MessageRejected as err:
+            return await self._rejected(claimed, err)
         except ProviderError as err:
             failure = f"{self._provider.name}: {err}"
-            await outbox.release(self._pool, request.key, claimed.token, failure)
-            log.warning("notification.delivery_failed", key=request.key, provider=self._provider.name)
+            await outbox.release(
+                self._pool, request.key, claimed.token, failure, outcome_unknown=err.outcome_unknown
+            )
+            log.warning(
+                "notification.delivery_failed",
+                key=request.key,
+                provider=self._provider.name,
+                outcome_unknown=err.outcome_unknown,
+            )
             raise ApplicationError(
                 f"delivery of {request.key} failed: {failure}", type="DeliveryFailed"
             ) from err
@@ -108,6 +140,31 @@ class NotificationActivities:
             # Our claim lapsed and the row moved on without us; the provider has the message all the same.
             log.warning("notification.claim_lost", key=request.key, provider=self._provider.name)
         return NotificationReceipt(status=ReceiptStatus.SENT, channel=message.channel)
+
+    async def _deliver(self, claimed: _Claim) -> str:
+        """The provider's id for the message: the one an earlier attempt got to it, else a new send."""
+        if claimed.unsettled_since is not None:
+            try:
+                found = await self._provider.find_sent(claimed.message, claimed.unsettled_since)
+            except ProviderError as err:  # still unknown whether the earlier attempt got there
+                raise ProviderError(f"lookup failed: {err}", outcome_unknown=True) from err
+            if found is not None:
+                log.info("notification.reconciled", key=claimed.message.key, provider=self._provider.name)
+                return found
+        return await self._provider.send(claimed.message)
+
+    async def _rejected(self, claimed: _Claim, err: MessageRejected) -> NotificationReceipt:
+        key, channel = claimed.message.key, claimed.message.channel
+        failure = f"{self._provider.name}: {err}"
+        if err.unreachable and claimed.recipient == Recipient.PATIENT:
+            await outbox.mark_suppressed(self._pool, key, failure, channel=channel)
+            log.warning("notification.suppressed", key=key, reason="address refused", channel=channel)
+            return NotificationReceipt(status=ReceiptStatus.SUPPRESSED, channel=channel)
+        await outbox.mark_failed(self._pool, key, failure)
+        log.warning("notification.rejected", key=key, provider=self._provider.name)
+        raise ApplicationError(
+            f"delivery of {key} was refused: {failure}", type="MessageRejected", non_retryable=True
+        ) from err
 
     @activity.defn
     async def record_undelivered(self, message: UndeliveredMessage) -> None:
@@ -159,7 +216,9 @@ class NotificationActivities:
                 message = OutboundMessage(
                     key=request.key, channel=channel, address=address, subject=subject, body=body
                 )
-                return _Claim(token=token, message=message)
+                # Committed with the claim, before the provider is called: see the module docstring.
+                unsettled_since = await outbox.begin_attempt(conn, request.key)
+                return _Claim(token, message, request.recipient, unsettled_since)
         raise ApplicationError(str(unknown), type="UnknownTemplate", non_retryable=True) from unknown
 
     async def _target(

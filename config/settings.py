@@ -2,8 +2,9 @@
 
 import re
 from pathlib import Path
+from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.api_keys import check_key_strength
@@ -48,7 +49,34 @@ class Settings(BaseSettings):
     # them). Unset: nobody's, so a client cannot pick the address the auth throttle counts it by.
     forwarded_allow_ips: str | None = None
 
-    @field_validator("staff_urgent_email")
+    # Where the API is reached from outside (https://clinic.example, no trailing slash): the SMS gateway's
+    # status callbacks are addressed there, and their signatures are computed over it.
+    public_url: str | None = None
+    # E-mail: `log` keeps messages in the local outbox only (nothing leaves the machine); `smtp` sends them.
+    email_provider: Literal["log", "smtp"] = "log"
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, gt=0, lt=65536)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    # STARTTLS upgrades the connection before authenticating; off only for a relay on a trusted network.
+    smtp_starttls: bool = True
+    email_from: str | None = None
+    # SMS: `log` as for e-mail; `twilio` through any gateway that speaks Twilio's Messages API.
+    sms_provider: Literal["log", "twilio"] = "log"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from: str | None = None
+    twilio_api_base: str = "https://api.twilio.com"
+
+    @field_validator(
+        "staff_urgent_email",
+        "public_url",
+        "smtp_host",
+        "smtp_username",
+        "email_from",
+        "twilio_account_sid",
+        "twilio_from",
+    )
     @classmethod
     def _unset_if_empty(cls, value: str | None) -> str | None:
         return value or None
@@ -61,6 +89,34 @@ class Settings(BaseSettings):
         if not _E164.fullmatch(value):
             raise ValueError("the on-call phone is an E.164 number: +, country code and number, no spaces")
         return value
+
+    @field_validator("smtp_password", "twilio_auth_token")
+    @classmethod
+    def _secret_unset_if_empty(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value and value.get_secret_value() else None
+
+    @field_validator("public_url", "twilio_api_base")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("a URL starting with https:// (or http:// on a test machine)")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _providers_configured(self) -> "Settings":
+        # Named, never shown: the values may be secrets.
+        needed: list[str] = []
+        if self.email_provider == "smtp":
+            needed += [n for n in ("smtp_host", "email_from") if getattr(self, n) is None]
+        if self.sms_provider == "twilio":
+            twilio = ("twilio_account_sid", "twilio_auth_token", "twilio_from", "public_url")
+            needed += [n for n in twilio if getattr(self, n) is None]
+        if needed:
+            names = ", ".join(f"DVR_{n.upper()}" for n in needed)
+            raise ValueError(f"the chosen notification providers need {names}")
+        return self
 
     @model_validator(mode="after")
     def _one_urgent_channel(self) -> "Settings":

@@ -9,11 +9,20 @@ A row moves through these states; no transaction is held while a provider is cal
     pending | sending ──record_undelivered──▶ failed
 
 `sent`, `suppressed` and `failed` are final. An attempt that finds a claim still holding sends nothing.
+
+Beside the state, `unsettled_since` says whether an earlier attempt may have reached the provider without
+anyone learning so: it is set, in the claiming transaction, before the provider is called (`begin_attempt`),
+and cleared when the attempt's outcome is known (recorded, or released as surely not delivered). A crashed
+attempt, or one whose connection broke after the request went out, leaves it set; the attempt that next
+claims the row asks the provider for the message first (activities/notifications.py).
+
+A sent SMS's `delivery_status` is what the gateway last reported; it only moves forward:
+queued < sending < sent < delivered | undelivered | failed, the last three final (`record_delivery_status`).
 """
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from db.pool import Connection, Queryable
@@ -37,6 +46,8 @@ class OutboxRow:
     attempts: int
     claim_lapsed: bool
     """True unless a claim is held that has not reached its `claimed_until` yet."""
+    unsettled_since: datetime | None
+    """When an attempt whose outcome nobody learnt began; None when every attempt's outcome is known."""
 
 
 async def ensure_row(conn: Queryable, request: NotificationRequest) -> None:
@@ -56,7 +67,7 @@ async def lock_row(conn: Connection, key: str) -> OutboxRow:
     """The row, locked until the (short) transaction ends, so two attempts at one message take turns."""
     row = await conn.fetchrow(
         "select id, message_key, status, channel, attempts,"
-        " coalesce(claimed_until <= now(), true) as claim_lapsed"
+        " coalesce(claimed_until <= now(), true) as claim_lapsed, unsettled_since"
         " from outbox where message_key = $1 for update",
         key,
     )
@@ -78,15 +89,32 @@ async def claim(conn: Connection, key: str, lease: timedelta) -> uuid.UUID:
     return token
 
 
-async def release(conn: Queryable, key: str, token: uuid.UUID, error: str) -> bool:
-    """Gives the claim up after a failed attempt: the row is pending again, for the retry. Does nothing
+async def begin_attempt(conn: Connection, key: str) -> datetime | None:
+    """Records, before the provider is called, that an attempt may reach it; returns when an earlier
+    attempt whose outcome is unknown began (None: no such attempt, nothing to look up first)."""
+    earlier: datetime | None = await conn.fetchval(
+        "select unsettled_since from outbox where message_key = $1", key
+    )
+    await conn.execute(
+        "update outbox set unsettled_since = coalesce(unsettled_since, now()) where message_key = $1", key
+    )
+    return earlier
+
+
+async def release(
+    conn: Queryable, key: str, token: uuid.UUID, error: str, *, outcome_unknown: bool = False
+) -> bool:
+    """Gives the claim up after a failed attempt: the row is pending again, for the retry. Unless
+    `outcome_unknown` (the provider may have the message), no attempt so far delivered it. Does nothing
     (returns False) when the claim is no longer the caller's."""
     status = await conn.execute(
-        "update outbox set status = 'pending', claimed_until = null, claim_token = null, last_error = $3"
+        "update outbox set status = 'pending', claimed_until = null, claim_token = null, last_error = $3,"
+        " unsettled_since = case when $4 then unsettled_since end"
         " where message_key = $1 and claim_token = $2",
         key,
         token,
         error[:500],
+        outcome_unknown,
     )
     return status == "UPDATE 1"
 
@@ -104,7 +132,8 @@ async def mark_sent(
     """Records the delivery if the claim is still the caller's; returns whether it was recorded."""
     status = await conn.execute(
         "update outbox set status = 'sent', channel = $3, address = $4, body = $5, provider_message_id = $6,"
-        " sent_at = now(), last_error = null, claimed_until = null, claim_token = null"
+        " sent_at = now(), last_error = null, claimed_until = null, claim_token = null,"
+        " unsettled_since = null"
         " where message_key = $1 and claim_token = $2",
         key,
         token,
@@ -116,12 +145,16 @@ async def mark_sent(
     return status == "UPDATE 1"
 
 
-async def mark_suppressed(conn: Connection, key: str, reason: str) -> None:
+async def mark_suppressed(conn: Queryable, key: str, reason: str, *, channel: str | None = None) -> None:
+    """Nothing is sent, now or later: no reachable channel, or the provider refused the address itself
+    (`channel` then says which)."""
     await conn.execute(
-        "update outbox set status = 'suppressed', last_error = $2, claimed_until = null, claim_token = null"
+        "update outbox set status = 'suppressed', last_error = $2, claimed_until = null, claim_token = null,"
+        " unsettled_since = null, channel = coalesce($3, channel)"
         " where message_key = $1",
         key,
-        reason,
+        reason[:500],
+        channel,
     )
 
 
@@ -130,7 +163,8 @@ async def mark_failed(conn: Queryable, key: str, reason: str) -> OutboxStatus | 
     afterwards, None when there is no row."""
     status = await conn.fetchval(
         "with given_up as ("
-        "  update outbox set status = 'failed', last_error = $2, claimed_until = null, claim_token = null"
+        "  update outbox set status = 'failed', last_error = $2, claimed_until = null, claim_token = null,"
+        "  unsettled_since = null"
         "  where message_key = $1 and status in ('pending', 'sending') returning status"
         ") select status from given_up union all"
         " select status from outbox where message_key = $1 and not exists (select from given_up)",
@@ -138,3 +172,41 @@ async def mark_failed(conn: Queryable, key: str, reason: str) -> OutboxStatus | 
         reason[:500],
     )
     return None if status is None else OutboxStatus(status)
+
+
+class DeliveryStatus(StrEnum):
+    """An SMS gateway's delivery report, in the order a message goes through them."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+
+
+# Each status's place; the three outcomes share the last one, so none of them replaces another.
+_DELIVERY_ORDER = {
+    DeliveryStatus.QUEUED: 1,
+    DeliveryStatus.SENDING: 2,
+    DeliveryStatus.SENT: 3,
+    DeliveryStatus.DELIVERED: 4,
+    DeliveryStatus.UNDELIVERED: 4,
+    DeliveryStatus.FAILED: 4,
+}
+
+
+async def record_delivery_status(conn: Queryable, provider_message_id: str, status: DeliveryStatus) -> bool:
+    """Moves a sent SMS's delivery status forward to `status`; a report older than (or as old as) the one
+    recorded changes nothing, as does an id no SMS has. Returns whether the row changed."""
+    order = _DELIVERY_ORDER[status]
+    ranks = "case delivery_status " + " ".join(f"when '{s}' then {r}" for s, r in _DELIVERY_ORDER.items())
+    result = await conn.execute(
+        "update outbox set delivery_status = $2, delivery_status_at = now()"
+        " where provider_message_id = $1 and channel = 'sms' and status = 'sent'"
+        f" and coalesce({ranks} end, 0) < $3",
+        provider_message_id,
+        status.value,
+        order,
+    )
+    return result == "UPDATE 1"

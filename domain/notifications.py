@@ -23,7 +23,8 @@ class ReceiptStatus(StrEnum):
     SENT = "sent"
     """The provider accepted the message."""
     SUPPRESSED = "suppressed"
-    """The patient has no channel they agreed to be reached on; nothing was sent."""
+    """The patient cannot be reached: no channel they agreed to, or the provider refused their address
+    itself (an invalid or unsubscribed number; `channel` then names it). Nothing was sent."""
 
 
 class NotificationRequest(ContractModel):

@@ -10,13 +10,14 @@ import signal
 from datetime import timedelta
 
 import asyncpg
+import httpx
 import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.notifications import NotificationActivities
 from activities.providers.base import NotificationProvider
-from activities.providers.log import LogProvider
+from activities.providers.from_settings import provider_from_settings
 from activities.scheduling import SchedulingActivities
 from config.database import NoDatabase, database_url
 from config.logging import configure_logging
@@ -74,22 +75,29 @@ async def main() -> None:
         raise SystemExit(f"the worker needs the application database: {err}") from None
     client = await connect(settings.temporal_address, settings.temporal_namespace)
     pool = await create_pool(url)
-    worker = build_worker(
-        client,
-        pool,
-        provider=LogProvider(),
-        staff_address=settings.staff_email,
-        staff_urgent=settings.staff_urgent_target(),
-        max_cached_workflows=settings.max_cached_workflows,
-    )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    log.info("worker.started", task_queue=TASK_QUEUE, temporal=settings.temporal_address)
-    async with worker:
-        await stop.wait()
-        log.info("worker.stopping")
+    async with httpx.AsyncClient() as http:  # the SMS gateway's connections, kept between messages
+        provider = provider_from_settings(settings, http)
+        worker = build_worker(
+            client,
+            pool,
+            provider=provider,
+            staff_address=settings.staff_email,
+            staff_urgent=settings.staff_urgent_target(),
+            max_cached_workflows=settings.max_cached_workflows,
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        log.info(
+            "worker.started",
+            task_queue=TASK_QUEUE,
+            temporal=settings.temporal_address,
+            provider=provider.name,
+        )
+        async with worker:
+            await stop.wait()
+            log.info("worker.stopping")
     await pool.close()
 
 

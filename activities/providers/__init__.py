@@ -1,1 +1,1 @@
-"""Delivery providers behind one small protocol; SMTP and SMS over HTTP will implement it too."""
+"""Delivery providers behind one small protocol (base.py): the log, SMTP, and a Twilio-compatible SMS API."""

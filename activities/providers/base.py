@@ -1,11 +1,12 @@
-"""The protocol every notification provider implements."""
+"""The protocol every notification provider implements, and the errors it raises."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from domain.notifications import Channel
 
-__all__ = ["Channel", "NotificationProvider", "OutboundMessage", "ProviderError"]
+__all__ = ["Channel", "MessageRejected", "NotificationProvider", "OutboundMessage", "ProviderError"]
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,28 @@ class OutboundMessage:
 
 
 class ProviderError(Exception):
-    """Delivery failed for now; the activity retries. The text must carry no PHI."""
+    """Delivery failed for now; the activity retries. The text must carry no PHI and no secret.
+
+    `outcome_unknown`: the provider may have taken the message before the failure (a connection reset or a
+    timeout after the request went out, a gateway error page), so the next attempt asks the provider
+    (`find_sent`) before sending again. False only when the message surely did not get there (the
+    connection was refused, the provider answered that it did not take it)."""
+
+    def __init__(self, text: str, *, outcome_unknown: bool = False) -> None:
+        super().__init__(text)
+        self.outcome_unknown = outcome_unknown
+
+
+class MessageRejected(ProviderError):
+    """The provider refused this message for good (an SMS gateway's 4xx, an SMTP 5xx): never retried.
+
+    `unreachable`: the address itself cannot be reached (an invalid or landline number, a number that
+    unsubscribed at the gateway), so the patient is unreachable on this channel, not merely this message
+    undelivered."""
+
+    def __init__(self, text: str, *, unreachable: bool = False) -> None:
+        super().__init__(text)
+        self.unreachable = unreachable
 
 
 class NotificationProvider(Protocol):
@@ -29,5 +51,13 @@ class NotificationProvider(Protocol):
 
     async def send(self, message: OutboundMessage) -> str:
         """Delivers the message and returns the provider's id for it. Called with no database connection
-        or transaction held; may be called again for the same `message.key` after a crash."""
+        or transaction held; may be called again for the same `message.key` after a crash. Raises
+        ProviderError (MessageRejected for a refusal that a retry would meet again)."""
+        ...
+
+    async def find_sent(self, message: OutboundMessage, since: datetime) -> str | None:
+        """The provider's id for `message` if an attempt at it begun at `since` or later reached the
+        provider; None if none did, or if the provider cannot tell (then the message is sent again, and a
+        provider that can should make that second copy recognisable). Raises ProviderError when the
+        provider could not be asked."""
         ...

@@ -1,5 +1,7 @@
 """A provider that delivers to the log: for local runs until SMTP and SMS are configured."""
 
+from datetime import datetime
+
 import structlog
 
 from activities.providers.base import OutboundMessage
@@ -15,3 +17,6 @@ class LogProvider:
     async def send(self, message: OutboundMessage) -> str:
         log.info("notification.delivered", provider=self.name, key=message.key, channel=message.channel)
         return f"log:{message.key}"
+
+    async def find_sent(self, message: OutboundMessage, since: datetime) -> str | None:
+        return None  # a log line cannot be half delivered: every attempt that reached it returned

@@ -1,0 +1,101 @@
+"""E-mail over SMTP (aiosmtplib): one connection per message, STARTTLS before authenticating.
+
+Each message carries a Message-ID derived from its outbox key, the same on every attempt: SMTP offers no way
+to ask a server whether an earlier attempt got through, so a retry after a lost answer sends again, and the
+copy is recognisable as the same message (mail clients and many servers fold duplicate Message-IDs).
+
+Failures: a 5xx answer (recipient refused, authentication refused, message refused) is a refusal for good and
+is not retried; a 4xx answer (greylisting, a full queue), a refused connection, a timeout or a dropped
+connection is retried. Error texts carry the SMTP reply code only: the server's words may quote the address.
+"""
+
+import hashlib
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+
+import aiosmtplib
+from pydantic import SecretStr
+
+from activities.providers.base import MessageRejected, OutboundMessage, ProviderError
+
+DEFAULT_TIMEOUT = 10.0
+"""Seconds for each step of the conversation: well inside the activity's 30 s."""
+
+
+def message_id(key: str, sender: str) -> str:
+    """The Message-ID of the message with outbox key `key`: a digest (the key names the pathway, which the
+    recipient has no need to see) at the sender's domain."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
+
+
+class SmtpProvider:
+    name = "smtp"
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        sender: str,
+        username: str | None = None,
+        password: SecretStr | None = None,
+        starttls: bool = True,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self._host, self._port, self._sender = host, port, sender
+        self._username, self._password = username, password
+        self._starttls, self._timeout = starttls, timeout
+
+    def __repr__(self) -> str:  # never the password
+        return f"SmtpProvider(host={self._host!r}, port={self._port})"
+
+    def compose(self, message: OutboundMessage) -> EmailMessage:
+        email = EmailMessage()
+        email["From"] = self._sender
+        email["To"] = message.address
+        email["Subject"] = message.subject
+        email["Date"] = formatdate(usegmt=True)
+        email["Message-ID"] = message_id(message.key, self._sender)
+        email.set_content(message.body)
+        return email
+
+    async def send(self, message: OutboundMessage) -> str:
+        email = self.compose(message)
+        try:
+            await aiosmtplib.send(
+                email,
+                hostname=self._host,
+                port=self._port,
+                username=self._username,
+                password=self._password.get_secret_value() if self._password else None,
+                start_tls=self._starttls,
+                timeout=self._timeout,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as err:
+            codes = sorted({refused.code for refused in err.recipients})
+            raise _answered(codes[-1] if codes else 550, "recipient refused") from None
+        except aiosmtplib.SMTPAuthenticationError as err:
+            raise _answered(err.code, "authentication refused") from None
+        except aiosmtplib.SMTPResponseException as err:
+            raise _answered(err.code, "message refused") from None
+        except aiosmtplib.SMTPConnectError:
+            raise ProviderError("smtp server unreachable") from None
+        except (aiosmtplib.SMTPTimeoutError, aiosmtplib.SMTPServerDisconnected):
+            raise ProviderError("smtp connection lost", outcome_unknown=True) from None
+        except aiosmtplib.SMTPException as err:  # e.g. STARTTLS required but not offered
+            raise ProviderError(f"smtp failed ({type(err).__name__})") from None
+        except OSError:
+            raise ProviderError("smtp server unreachable") from None
+        # `from None` above: the library's messages may quote the address.
+        return str(email["Message-ID"])
+
+    async def find_sent(self, message: OutboundMessage, since: datetime) -> str | None:
+        return None  # SMTP cannot be asked; the resend carries the same Message-ID
+
+
+def _answered(code: int, what: str) -> ProviderError:
+    if code >= 500:
+        return MessageRejected(f"smtp {what} ({code})")
+    return ProviderError(f"smtp {what} for now ({code})")

@@ -1,0 +1,273 @@
+"""SMS through a Twilio-compatible API, against a real local HTTP server that speaks it, under Temporal's
+retries: sent once whatever the gateway does, an invalid number makes the patient unreachable."""
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import httpx
+import pytest
+from pydantic import SecretStr
+from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import Worker
+
+from activities.notifications import NotificationActivities
+from activities.providers.base import MessageRejected, OutboundMessage, ProviderError
+from activities.providers.twilio_sms import TwilioSms
+from db.patients import register_patient
+from db.seed import DEMO_SITE
+from domain.notifications import (
+    Channel,
+    NotificationReceipt,
+    NotificationRequest,
+    ReceiptStatus,
+    Recipient,
+)
+from domain.referral import Patient
+from tests.integration.outbox_workflow import SendOnce
+from tests.integration.sms_gateway import ACCOUNT_SID, AUTH_TOKEN, FakeSmsGateway
+
+SENDER = "+16025550100"
+PHONE = "+16025550123"
+CALLBACK = "https://dvr.clinic.example/v1/sms/status"
+STAFF = "staff@clinic.example"
+TIMEOUT = 0.5  # the provider's per-request timeout here; the gateway's slow answer takes longer
+SENT_BY_SMS = NotificationReceipt(status=ReceiptStatus.SENT, channel=Channel.SMS)
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[FakeSmsGateway]:
+    gateway = FakeSmsGateway(slow_seconds=TIMEOUT * 3)
+    await gateway.start()
+    yield gateway
+    await gateway.stop()
+
+
+@pytest.fixture
+async def sms(gateway: FakeSmsGateway) -> AsyncIterator[TwilioSms]:
+    async with httpx.AsyncClient() as http:
+        yield TwilioSms(
+            http,
+            account_sid=ACCOUNT_SID,
+            auth_token=SecretStr(AUTH_TOKEN),
+            sender=SENDER,
+            status_callback=CALLBACK,
+            api_base=gateway.base_url,
+            timeout=TIMEOUT,
+        )
+
+
+async def _patient_request(pool: asyncpg.Pool) -> NotificationRequest:
+    patient = Patient(
+        mrn=f"MRN-{uuid.uuid4().hex[:8]}",
+        given_name="Ada",
+        family_name="Example",
+        birth_date="1970-01-01",
+        phone=PHONE,
+        sms_consent=True,
+    )
+    patient_ref = (await register_patient(pool, DEMO_SITE, patient)).patient_ref
+    return NotificationRequest(
+        key=f"pathway-sms:{uuid.uuid4()}",
+        pathway_id="pathway-sms",
+        recipient=Recipient.PATIENT,
+        patient_ref=patient_ref,
+        template="diary_prompt",
+    )
+
+
+async def _send_with_retries(
+    temporal: Client, activities: NotificationActivities, request: NotificationRequest
+) -> NotificationReceipt:
+    queue = f"sms-{uuid.uuid4()}"
+    async with Worker(
+        temporal, task_queue=queue, workflows=[SendOnce], activities=[activities.send_notification]
+    ):
+        receipt: NotificationReceipt = await temporal.execute_workflow(
+            SendOnce.run, request, id=f"sms-{uuid.uuid4()}", task_queue=queue
+        )
+    return receipt
+
+
+async def _row(pool: asyncpg.Pool, key: str) -> asyncpg.Record:
+    row = await pool.fetchrow(
+        "select status, attempts, provider_message_id, last_error, unsettled_since from outbox"
+        " where message_key = $1",
+        key,
+    )
+    assert row is not None
+    return row
+
+
+async def test_a_message_is_sent_with_its_callback_and_its_sid_kept(
+    pool: asyncpg.Pool, temporal: Client, gateway: FakeSmsGateway, sms: TwilioSms
+) -> None:
+    request = await _patient_request(pool)
+    receipt = await _send_with_retries(temporal, NotificationActivities(pool, sms, STAFF), request)
+    assert receipt == SENT_BY_SMS
+    [message] = gateway.messages
+    assert (message["to"], message["from"], message["status_callback"]) == (PHONE, SENDER, CALLBACK)
+    assert message["body"].startswith("Hello Ada,")
+    row = await _row(pool, request.key)
+    assert (row["status"], row["provider_message_id"], row["unsettled_since"]) == (
+        "sent",
+        message["sid"],
+        None,
+    )
+    assert gateway.lookups == 0  # nothing was in doubt
+
+
+async def test_an_invalid_number_makes_the_patient_unreachable_and_is_not_retried(
+    pool: asyncpg.Pool, temporal: Client, gateway: FakeSmsGateway, sms: TwilioSms
+) -> None:
+    gateway.faults = ["400:21211"]
+    request = await _patient_request(pool)
+    receipt = await _send_with_retries(temporal, NotificationActivities(pool, sms, STAFF), request)
+    # The workflow's messenger raises "patient unreachable" on a suppressed receipt.
+    assert receipt == NotificationReceipt(status=ReceiptStatus.SUPPRESSED, channel=Channel.SMS)
+    assert gateway.creates == 1 and gateway.messages == []
+    row = await _row(pool, request.key)
+    assert row["status"] == "suppressed" and "21211" in row["last_error"]
+    assert PHONE not in row["last_error"]
+
+
+async def test_another_refusal_fails_the_message_without_a_retry(
+    pool: asyncpg.Pool, gateway: FakeSmsGateway, sms: TwilioSms
+) -> None:
+    gateway.faults = ["400:21606"]  # the sender cannot send SMS: not the patient's doing
+    request = await _patient_request(pool)
+    with pytest.raises(ApplicationError) as refused:
+        await NotificationActivities(pool, sms, STAFF).send_notification(request)
+    assert refused.value.type == "MessageRejected" and refused.value.non_retryable
+    assert PHONE not in str(refused.value)
+    assert (await _row(pool, request.key))["status"] == "failed"
+
+
+async def test_an_invalid_on_call_number_is_a_refusal_not_an_unreachable_patient(
+    pool: asyncpg.Pool, gateway: FakeSmsGateway, sms: TwilioSms
+) -> None:
+    gateway.faults = ["400:21211"]
+    activities = NotificationActivities(pool, sms, STAFF, staff_urgent=(Channel.SMS, "+16025550199"))
+    request = NotificationRequest(
+        key=f"pathway-sms:{uuid.uuid4()}",
+        pathway_id="pathway-sms",
+        recipient=Recipient.STAFF_URGENT,
+        patient_ref=None,
+        template="urgent_red_flags",
+        params={"pathway_id": "pathway-sms", "red_flags": "fever"},
+    )
+    # A failure, so the messenger falls back to the staff mailbox.
+    with pytest.raises(ApplicationError) as refused:
+        await activities.send_notification(request)
+    assert refused.value.type == "MessageRejected"
+
+
+async def test_a_server_error_is_retried_and_sends_one_message(
+    pool: asyncpg.Pool, temporal: Client, gateway: FakeSmsGateway, sms: TwilioSms
+) -> None:
+    gateway.faults = ["500"]
+    request = await _patient_request(pool)
+    receipt = await _send_with_retries(temporal, NotificationActivities(pool, sms, STAFF), request)
+    assert receipt == SENT_BY_SMS
+    assert gateway.creates == 2 and len(gateway.messages) == 1
+    row = await _row(pool, request.key)
+    assert (row["status"], row["attempts"], row["provider_message_id"]) == (
+        "sent",
+        2,
+        gateway.messages[0]["sid"],
+    )
+    assert gateway.lookups == 1  # a 5xx leaves the outcome in doubt: the retry asked first
+
+
+async def test_a_timeout_is_retried_and_sends_one_message(
+    pool: asyncpg.Pool, temporal: Client, gateway: FakeSmsGateway, sms: TwilioSms
+) -> None:
+    gateway.faults = ["slow"]
+    request = await _patient_request(pool)
+    receipt = await _send_with_retries(temporal, NotificationActivities(pool, sms, STAFF), request)
+    assert receipt == SENT_BY_SMS
+    assert gateway.creates == 2 and len(gateway.messages) == 1
+    assert (await _row(pool, request.key))["provider_message_id"] == gateway.messages[0]["sid"]
+
+
+async def test_a_reset_after_the_gateway_took_the_message_does_not_send_it_again(
+    pool: asyncpg.Pool, temporal: Client, gateway: FakeSmsGateway, sms: TwilioSms
+) -> None:
+    gateway.faults = ["reset"]
+    request = await _patient_request(pool)
+    receipt = await _send_with_retries(temporal, NotificationActivities(pool, sms, STAFF), request)
+    assert receipt == SENT_BY_SMS
+    [message] = gateway.messages
+    assert gateway.creates == 1 and gateway.lookups == 1
+    row = await _row(pool, request.key)
+    assert (row["status"], row["attempts"], row["provider_message_id"]) == ("sent", 2, message["sid"])
+    assert row["unsettled_since"] is None
+
+
+async def test_a_worker_that_died_mid_send_is_reconciled_by_the_next_attempt(
+    pool: asyncpg.Pool, gateway: FakeSmsGateway, sms: TwilioSms
+) -> None:
+    # The gateway took the message; the worker died before recording it (its claim lapses at once).
+    request = await _patient_request(pool)
+    await NotificationActivities(pool, sms, STAFF, claim_lease=timedelta(0)).send_notification(request)
+    await pool.execute(
+        "update outbox set status = 'sending', claim_token = gen_random_uuid(), claimed_until = now(),"
+        " provider_message_id = null, unsettled_since = now() - interval '1 second' where message_key = $1",
+        request.key,
+    )
+    assert await NotificationActivities(pool, sms, STAFF).send_notification(request) == SENT_BY_SMS
+    [message] = gateway.messages
+    assert (await _row(pool, request.key))["provider_message_id"] == message["sid"]
+
+
+async def test_the_lookup_ignores_the_same_text_sent_before_the_attempt(
+    gateway: FakeSmsGateway, sms: TwilioSms
+) -> None:
+    message = OutboundMessage(
+        key="pathway-sms:k", channel=Channel.SMS, address=PHONE, subject="", body="How is your pain?"
+    )
+    await sms.send(message)  # yesterday's prompt with the same words
+    gateway.messages[0]["date_created"] = "Mon, 01 Jan 2024 09:00:00 +0000"
+    assert await sms.find_sent(message, since=datetime.now(UTC)) is None
+    await sms.send(message)
+    assert (
+        await sms.find_sent(message, since=datetime.now(UTC) - timedelta(seconds=5))
+        == gateway.messages[1]["sid"]
+    )
+
+
+async def test_errors_name_neither_the_number_nor_the_token(gateway: FakeSmsGateway) -> None:
+    async with httpx.AsyncClient() as http:
+        wrong = TwilioSms(
+            http,
+            account_sid=ACCOUNT_SID,
+            auth_token=SecretStr("not-the-token"),
+            sender=SENDER,
+            status_callback=None,
+            api_base=gateway.base_url,
+        )
+        message = OutboundMessage(key="k", channel=Channel.SMS, address=PHONE, subject="", body="x")
+        with pytest.raises(MessageRejected) as refused:
+            await wrong.send(message)
+    assert str(refused.value) == "twilio refused (401, code 20003)"
+    assert "not-the-token" not in repr(wrong)
+
+
+async def test_a_gateway_that_is_down_is_retried_with_nothing_in_doubt(gateway: FakeSmsGateway) -> None:
+    base = gateway.base_url
+    await gateway.stop()
+    async with httpx.AsyncClient() as http:
+        down = TwilioSms(
+            http,
+            account_sid=ACCOUNT_SID,
+            auth_token=SecretStr(AUTH_TOKEN),
+            sender=SENDER,
+            status_callback=None,
+            api_base=base,
+        )
+        message = OutboundMessage(key="k", channel=Channel.SMS, address=PHONE, subject="", body="x")
+        with pytest.raises(ProviderError) as failed:
+            await down.send(message)
+    assert not isinstance(failed.value, MessageRejected) and not failed.value.outcome_unknown
