@@ -13,9 +13,11 @@ gateway's message list) before sending: found, its id is recorded and nothing is
 be asked (SMTP) sends again, with the same Message-ID, so the copy is recognisable as one message.
 
 Refusals: a provider's refusal for good (`MessageRejected`) is not retried. When it says the patient's
-address itself is unusable (an invalid or unsubscribed number) the message is suppressed, and the receipt
-says so, which the workflow takes as "patient unreachable" (workflows/messenger.py); any other refusal, or
-an unusable staff address, fails the message (MessageRejected, non-retryable).
+number itself is unusable (invalid, not a mobile, unsubscribed at the gateway), the number is marked refused
+(no SMS until it changes) and the message is tried again on the patient's other channel; with none left it is
+suppressed, and the receipt says so, which the workflow takes as "patient unreachable"
+(workflows/messenger.py). Any other refusal, or an unusable staff address, fails the message
+(MessageRejected, non-retryable).
 """
 
 import uuid
@@ -36,7 +38,7 @@ from activities.providers.base import (
 )
 from db import audit, outbox
 from db.outbox import OutboxStatus
-from db.patients import Contact, contact_for
+from db.patients import Contact, contact_for, refuse_phone
 from db.pool import Connection
 from domain.notifications import (
     Channel,
@@ -55,8 +57,10 @@ DEFAULT_CLAIM_LEASE = timedelta(seconds=60)
 
 
 def choose_channel(contact: Contact) -> tuple[Channel, str] | None:
-    """The patient's preferred channel when usable (SMS needs consent), else the other; None if neither."""
-    sms = (Channel.SMS, contact.phone) if contact.phone and contact.sms_consent else None
+    """The patient's preferred channel when usable (SMS needs consent and a number the gateway has not
+    refused), else the other; None if neither."""
+    usable = contact.phone and contact.sms_consent and not contact.phone_refused
+    sms = (Channel.SMS, contact.phone) if usable and contact.phone else None
     email = (Channel.EMAIL, contact.email) if contact.email else None
     ordered = [sms, email] if contact.preferred_channel == Channel.SMS else [email, sms]
     for option in ordered:
@@ -70,6 +74,7 @@ class _Claim:
     token: uuid.UUID
     message: OutboundMessage
     recipient: Recipient
+    patient_ref: str | None
     unsettled_since: datetime | None
     """When an earlier attempt that may have reached the provider began (None: none may have)."""
 
@@ -156,6 +161,18 @@ class NotificationActivities:
     async def _rejected(self, claimed: _Claim, err: MessageRejected) -> NotificationReceipt:
         key, channel = claimed.message.key, claimed.message.channel
         failure = f"{self._provider.name}: {err}"
+        if err.unreachable and claimed.recipient == Recipient.PATIENT and channel == Channel.SMS:
+            # The number is unusable: remembered, and the message tried again on the patient's other
+            # channel (the next attempt chooses again; with none left it is suppressed: unreachable).
+            assert claimed.patient_ref is not None
+            async with self._pool.acquire() as conn, conn.transaction():
+                await refuse_phone(conn, claimed.patient_ref, claimed.message.address)
+                await outbox.release(conn, key, claimed.token, failure)
+            log.warning("notification.phone_refused", key=key)
+            raise ApplicationError(
+                f"delivery of {key} by SMS was refused: {failure}; trying the other channel",
+                type="DeliveryFailed",
+            ) from err
         if err.unreachable and claimed.recipient == Recipient.PATIENT:
             await outbox.mark_suppressed(self._pool, key, failure, channel=channel)
             log.warning("notification.suppressed", key=key, reason="address refused", channel=channel)
@@ -218,7 +235,7 @@ class NotificationActivities:
                 )
                 # Committed with the claim, before the provider is called: see the module docstring.
                 unsettled_since = await outbox.begin_attempt(conn, request.key)
-                return _Claim(token, message, request.recipient, unsettled_since)
+                return _Claim(token, message, request.recipient, request.patient_ref, unsettled_since)
         raise ApplicationError(str(unknown), type="UnknownTemplate", non_retryable=True) from unknown
 
     async def _target(

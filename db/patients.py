@@ -19,6 +19,8 @@ class Contact:
     preferred_channel: str
     sms_consent: bool
     preferred_language: str = "en"
+    phone_refused: bool = False
+    """The SMS gateway refused the number as unusable: no SMS until the number changes."""
     clinic: str | None = None
     """The clinic's name, which messages may carry (DESIGN.md §6)."""
     clinic_address: str | None = None
@@ -84,7 +86,8 @@ async def contact_for(conn: Queryable, patient_ref: str) -> Contact | None:
     """What a message to the patient needs, with their clinic's name and address."""
     row = await conn.fetchrow(
         "select p.given_name, p.phone, p.email, p.timezone, p.preferred_channel, p.sms_consent,"
-        " p.preferred_language, c.name as clinic, c.address as clinic_address"
+        " p.preferred_language, p.phone_refused_at is not null as phone_refused,"
+        " c.name as clinic, c.address as clinic_address"
         " from patients p join clinics c on c.site = p.clinic_site where p.patient_ref = $1",
         patient_ref,
     )
@@ -122,9 +125,21 @@ async def change_contact(
     if not columns or not _CONTACT_COLUMNS.issuperset(columns):
         raise ValueError("only contact details change here, and at least one")
     assignments = ", ".join(f"{column} = ${n}" for n, column in enumerate(columns, start=2))
+    if "phone" in changes:  # a new number is tried again by SMS
+        assignments += ", phone_refused_at = null"
     updated_at: datetime | None = await conn.fetchval(
         f"update patients set {assignments}, updated_at = now() where patient_ref = $1 returning updated_at",
         patient_ref,
         *(changes[column] for column in columns),
     )
     return updated_at
+
+
+async def refuse_phone(conn: Queryable, patient_ref: str, phone: str) -> None:
+    """The SMS gateway refused `phone` as unusable: no SMS to the patient until their number changes (a
+    number changed meanwhile is left alone)."""
+    await conn.execute(
+        "update patients set phone_refused_at = now() where patient_ref = $1 and phone = $2",
+        patient_ref,
+        phone,
+    )

@@ -15,8 +15,9 @@ from temporalio.worker import Worker
 
 from activities.notifications import NotificationActivities
 from activities.providers.base import MessageRejected, OutboundMessage, ProviderError
+from activities.providers.by_channel import ByChannel
 from activities.providers.twilio_sms import TwilioSms
-from db.patients import register_patient
+from db.patients import change_contact, contact_for, register_patient
 from db.seed import DEMO_SITE
 from domain.notifications import (
     Channel,
@@ -26,6 +27,7 @@ from domain.notifications import (
     Recipient,
 )
 from domain.referral import Patient
+from tests.integration.conftest import RecordingProvider
 from tests.integration.outbox_workflow import SendOnce
 from tests.integration.sms_gateway import ACCOUNT_SID, AUTH_TOKEN, FakeSmsGateway
 
@@ -59,13 +61,14 @@ async def sms(gateway: FakeSmsGateway) -> AsyncIterator[TwilioSms]:
         )
 
 
-async def _patient_request(pool: asyncpg.Pool) -> NotificationRequest:
+async def _patient_request(pool: asyncpg.Pool, email: str | None = None) -> NotificationRequest:
     patient = Patient(
         mrn=f"MRN-{uuid.uuid4().hex[:8]}",
         given_name="Ada",
         family_name="Example",
         birth_date="1970-01-01",
         phone=PHONE,
+        email=email,
         sms_consent=True,
     )
     patient_ref = (await register_patient(pool, DEMO_SITE, patient)).patient_ref
@@ -119,18 +122,40 @@ async def test_a_message_is_sent_with_its_callback_and_its_sid_kept(
     assert gateway.lookups == 0  # nothing was in doubt
 
 
-async def test_an_invalid_number_makes_the_patient_unreachable_and_is_not_retried(
+async def test_an_invalid_number_with_no_other_channel_makes_the_patient_unreachable(
     pool: asyncpg.Pool, temporal: Client, gateway: FakeSmsGateway, sms: TwilioSms
 ) -> None:
     gateway.faults = ["400:21211"]
     request = await _patient_request(pool)
     receipt = await _send_with_retries(temporal, NotificationActivities(pool, sms, STAFF), request)
     # The workflow's messenger raises "patient unreachable" on a suppressed receipt.
-    assert receipt == NotificationReceipt(status=ReceiptStatus.SUPPRESSED, channel=Channel.SMS)
-    assert gateway.creates == 1 and gateway.messages == []
+    assert receipt == NotificationReceipt(status=ReceiptStatus.SUPPRESSED)
+    assert gateway.creates == 1 and gateway.messages == []  # the refused number is not tried again
     row = await _row(pool, request.key)
-    assert row["status"] == "suppressed" and "21211" in row["last_error"]
-    assert PHONE not in row["last_error"]
+    assert row["status"] == "suppressed" and row["last_error"] == "no reachable channel"
+    assert request.patient_ref is not None
+    contact = await contact_for(pool, request.patient_ref)
+    assert contact is not None and contact.phone_refused
+
+
+async def test_an_invalid_number_sends_the_message_by_e_mail_instead(
+    pool: asyncpg.Pool, temporal: Client, gateway: FakeSmsGateway, sms: TwilioSms
+) -> None:
+    gateway.faults = ["400:21614"]
+    request = await _patient_request(pool, email="ada@example.org")
+    mail = RecordingProvider()
+    activities = NotificationActivities(pool, ByChannel(email=mail, sms=sms), STAFF)
+    receipt = await _send_with_retries(temporal, activities, request)
+    assert receipt == NotificationReceipt(status=ReceiptStatus.SENT, channel=Channel.EMAIL)
+    assert [m.address for m in mail.sent] == ["ada@example.org"] and gateway.messages == []
+    # The next message goes by e-mail at once; a new number is tried by SMS again.
+    again = request.model_copy(update={"key": f"pathway-sms:{uuid.uuid4()}"})
+    assert await _send_with_retries(temporal, activities, again) == receipt
+    assert gateway.creates == 1
+    assert request.patient_ref is not None
+    await change_contact(pool, request.patient_ref, {"phone": "+16025550124"})
+    third = request.model_copy(update={"key": f"pathway-sms:{uuid.uuid4()}"})
+    assert await _send_with_retries(temporal, activities, third) == SENT_BY_SMS
 
 
 async def test_another_refusal_fails_the_message_without_a_retry(
