@@ -198,12 +198,25 @@ class Withdrawal(StepModel):
 
 
 class AttentionResolution(StepModel):
-    """Staff's record of how an urgent attention (red flags) was handled; the note is free text (never in
-    search attributes or current details)."""
+    """Staff's record of how an attention that waits for them was handled: red flags, or a patient's request
+    to change an appointment. The note is free text (never in search attributes or current details)."""
 
-    reason: Literal["red_flags"]
+    reason: Literal["red_flags", "reschedule_requested"]
     note: Reason
     resolved_by: Clinician
+
+
+class AppointmentChangeBody(StepModel):
+    """A patient's wish to move or cancel a booked appointment; it stays booked until staff act."""
+
+    wish: Literal["reschedule", "cancel"]
+    via: Literal["link", "sms", "phone"] = Field(
+        default="phone", description="How the patient asked: their link page, a text reply, or a call"
+    )
+
+
+class AppointmentChangeRequest(AppointmentChangeBody):
+    appointment_id: str
 
 
 class StaffRequest(StepModel):

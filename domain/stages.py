@@ -102,6 +102,7 @@ class AttentionReason(StrEnum):
     CHECK_IN_UNANSWERED = "check_in_unanswered"
     NO_DIARY_REPORTS = "no_diary_reports"
     RED_FLAGS = "red_flags"
+    RESCHEDULE_REQUESTED = "reschedule_requested"
     NO_SLOT_AVAILABLE = "no_slot_available"
     TOO_MANY_CANCELLATIONS = "too_many_cancellations"
     CALENDAR_NOT_UPDATED = "calendar_not_updated"

@@ -107,6 +107,15 @@ class OutcomeCheckInView(BaseModel):
     staff_calls: list[StaffCallView] = Field(default_factory=list)
 
 
+class ChangeRequestView(BaseModel):
+    """A patient asked to move or cancel a booked appointment; staff act on it (resolve_attention)."""
+
+    appointment_id: str
+    wish: str
+    via: str
+    at: datetime
+
+
 class NextAction(BaseModel):
     actor: Actor
     action: str
@@ -145,6 +154,8 @@ class PathwayView(BaseModel):
     follow_up: FollowUpView = Field(default_factory=FollowUpView)
     outcomes: list[OutcomeCheckInView] = Field(default_factory=list)
     """The outcome check-ins after the follow-up (2 weeks to 12 months), once the outcomes stage began."""
+    change_requests: list[ChangeRequestView] = Field(default_factory=list)
+    """Patients' requests to move or cancel an appointment, open until staff resolve them."""
     needs_attention: bool = False
     attention_reasons: list[AttentionReason] = Field(default_factory=list)
     next_action: NextAction | None = None

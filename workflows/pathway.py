@@ -3,7 +3,8 @@
 The stage sequence is here. Its collaborators each own their state: the status board (what staff see), the
 appointment book (bookings, reminders, no-shows), the step inbox (steps that arrived by Update), the waiter
 (waits and deadlines), the messenger (messages in the background) and, for each block, the relief check
-child workflow (the pain diary). The Updates, Query and Signal are declared in workflows/pathway_handlers.py;
+child workflow (the pain diary). The Updates, Query and Signal are declared in workflows/pathway_handlers.py
+and, for what staff record beside the clinical steps, workflows/staff_handlers.py;
 the loop of blocks, relief checks and candidacy decisions is in workflows/blocks_and_candidacy.py, and the
 follow-up and outcome check-ins after the procedure in workflows/after_the_procedure.py.
 """
@@ -31,7 +32,14 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.screening import screen_referral
     from domain.stages import AttentionReason, Outcome, Stage, StepName
-    from domain.view import Criteria, FollowUpView, OutcomeCheckInView, ReliefCheckView, ScreeningView
+    from domain.view import (
+        ChangeRequestView,
+        Criteria,
+        FollowUpView,
+        OutcomeCheckInView,
+        ReliefCheckView,
+        ScreeningView,
+    )
 
 from workflows.after_the_procedure import AfterTheProcedure
 from workflows.appointment_book import AppointmentBook
@@ -41,13 +49,14 @@ from workflows.outcome_check_ins import OutcomeCheckInsWorkflow
 from workflows.pathway_ended import PathwayEnded
 from workflows.pathway_handlers import PathwayHandlers
 from workflows.relief_check import ReliefCheckWorkflow
+from workflows.staff_handlers import StaffHandlers
 from workflows.status_board import StatusBoard
 from workflows.step_inbox import StepInbox
 from workflows.waiting import Waiter
 
 
 @workflow.defn(name="PatientPathway")
-class PatientPathwayWorkflow(BlocksAndCandidacy, AfterTheProcedure, PathwayHandlers):
+class PatientPathwayWorkflow(BlocksAndCandidacy, AfterTheProcedure, PathwayHandlers, StaffHandlers):
     @workflow.init
     def __init__(self, pathway: PathwayInput) -> None:
         self._in = pathway
@@ -84,6 +93,7 @@ class PatientPathwayWorkflow(BlocksAndCandidacy, AfterTheProcedure, PathwayHandl
         )
         self._check_ins_stopped = False
         self._red_flags: list[RedFlag] = []
+        self._change_requests: list[ChangeRequestView] = []
         self._attention_count = 0
 
     # ---- the pathway, top to bottom -------------------------------------------------------------------

@@ -19,7 +19,6 @@ with workflow.unsafe.imports_passed_through():
         Anesthesia,
         Anesthetic,
         AppointmentStatusChange,
-        AttentionResolution,
         BlockRecord,
         CandidacyDecision,
         ExamResult,
@@ -27,12 +26,11 @@ with workflow.unsafe.imports_passed_through():
         MriReview,
         ProcedureRecord,
         ScreeningReview,
-        StaffCall,
-        StaffRequest,
         Withdrawal,
     )
     from domain.stages import AttentionReason, ReliefResult, Stage, StepName
     from domain.view import (
+        ChangeRequestView,
         Criteria,
         FollowUpView,
         OutcomeCheckInView,
@@ -68,6 +66,7 @@ class PathwayHandlers:
     _repeat_blocks: int
     _follow_up: FollowUpView
     _outcomes: list[OutcomeCheckInView]
+    _change_requests: list[ChangeRequestView]
     _check_ins_stopped: bool
 
     def _on_outcome_progress(self, progress: OutcomeProgress) -> None:
@@ -191,40 +190,6 @@ class PathwayHandlers:
     def _check_follow_up(self, answer: FollowUpAnswer) -> None:
         self._inbox.check_step(StepName.FOLLOW_UP)
 
-    @workflow.update(
-        description="Staff: record their call to a patient who did not answer the next-day check-in "
-        '(body {"reached", "answers"?, "note", "called_by"}; stage follow_up).'
-    )
-    async def record_staff_call(self, call: StaffCall) -> StepAccepted:
-        """Answers obtained on the call close the check-in; a patient not reached leaves it open for another
-        call until its final deadline; reached without answers, it is not obtained."""
-        return await self._inbox.accept(StepName.STAFF_CALL, call)
-
-    @record_staff_call.validator
-    def _check_staff_call(self, call: StaffCall) -> None:
-        self._inbox.check_step(StepName.STAFF_CALL)
-        if call.answers is not None and not call.reached:
-            raise refuse(Refusal.INVALID_STEP, "answers are recorded only when the patient was reached")
-        if call.answers is not None and (refusal := call.answers.refusal_at_follow_up()):
-            raise refuse(Refusal.INVALID_STEP, refusal)
-
-    @workflow.update(
-        description="Staff: record how the red flags a patient reported were handled "
-        '(body {"reason": "red_flags", "note", "resolved_by"}); the pathway can then complete.'
-    )
-    async def resolve_attention(self, resolution: AttentionResolution) -> StepAccepted:
-        """Clears the red-flag attention; the note stays in history, never in search attributes."""
-        if AttentionReason.RED_FLAGS in self._board.attention:  # not already cleared by another
-            self._board.clear_attention(AttentionReason.RED_FLAGS)
-            self._board.event("attention_resolved", f"red flags, by {resolution.resolved_by}")
-        return self._inbox.answer()
-
-    @resolve_attention.validator
-    def _check_resolve_attention(self, resolution: AttentionResolution) -> None:
-        self._inbox.check_active()
-        if AttentionReason.RED_FLAGS not in self._board.attention:
-            raise refuse(Refusal.WRONG_STAGE, "no red-flag attention is open on this pathway")
-
     @workflow.update(description="Record that the patient arrived at, missed or cancelled an appointment.")
     async def record_appointment_status(self, change: AppointmentStatusChange) -> StepAccepted:
         """A no-show is rebooked up to the limit, then the pathway closes no_show; a cancellation is
@@ -253,17 +218,6 @@ class PathwayHandlers:
         if self._check_ins_stopped:
             raise refuse(Refusal.PATHWAY_CLOSED, "the patient has already withdrawn")
 
-    @workflow.update(description="Staff: book again after no slot was found or after too many cancellations.")
-    async def retry_booking(self, request: StaffRequest) -> StepAccepted:
-        """Staff fixed the calendar or spoke with the patient: the booking is tried again."""
-        self._book.retry_requested()
-        return self._inbox.answer()
-
-    @retry_booking.validator
-    def _check_retry_booking(self, request: StaffRequest) -> None:
-        self._inbox.check_active()
-        self._book.check_retry_request()
-
     @workflow.query(description="The pathway view (the relief check's diary is read from its child).")
     def view(self) -> PathwayView:
         """Where the pathway stands: stage, criteria, appointments, next action, attention, timeline."""
@@ -288,6 +242,7 @@ class PathwayHandlers:
             anesthesia=self._anesthesia,
             follow_up=self._follow_up,
             outcomes=self._outcomes,
+            change_requests=self._change_requests,
             needs_attention=bool(board.attention),
             attention_reasons=board.attention,
             next_action=board.next_action,

@@ -23,6 +23,8 @@ from db.api_clients import ApiClient
 from domain.identifiers import relief_check_id
 from domain.inputs import ReliefOutcome
 from domain.results import (
+    AppointmentChangeBody,
+    AppointmentChangeRequest,
     AppointmentStatusBody,
     AppointmentStatusChange,
     AttentionResolution,
@@ -229,3 +231,22 @@ async def record_appointment_status(
         return step.handle.execute_update(Pathway.record_appointment_status, change, id=update_id)
 
     return await recorded(step, client, "appointment-status", change, send, "appointment.write")
+
+
+@router.post(
+    "/v1/pathways/{pathway_id}/appointments/{appointment_id}/change-request",
+    summary="Staff: record a patient's wish to move or cancel a booked appointment",
+    responses=_PROBLEMS,
+)
+async def request_appointment_change(
+    client: Staff,
+    body: AppointmentChangeBody,
+    appointment_id: Annotated[str, Path(max_length=64)],
+    step: Step,
+) -> PathwayView:
+    request = AppointmentChangeRequest(appointment_id=appointment_id, wish=body.wish, via=body.via)
+
+    def send(update_id: str | None) -> Awaitable[object]:
+        return step.handle.execute_update(Pathway.request_appointment_change, request, id=update_id)
+
+    return await recorded(step, client, "change-request", request, send, "appointment.change_request")

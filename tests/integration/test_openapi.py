@@ -69,7 +69,7 @@ def test_no_operation_documents_the_default_validation_error(openapi: dict[str, 
 
 def test_step_posts_document_404_409_422_and_503(openapi: dict[str, Any]) -> None:
     steps = [(p, o) for m, p, o in _v1(openapi) if m == "POST" and p.startswith("/v1/pathways/{pathway_id}/")]
-    assert len(steps) == 14
+    assert len(steps) == 15
     for path, operation in steps:
         assert {"200", "404", "409", "422", "503"} <= set(operation["responses"]), path
         assert _ref(operation["responses"]["200"], "application/json") == VIEW_REF, path

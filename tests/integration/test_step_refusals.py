@@ -42,6 +42,7 @@ VALID_STEPS: list[tuple[str, dict[str, Any]]] = [
     ("retry-booking", {"requested_by": "Front desk"}),
     ("resolve-attention", {"reason": "red_flags", "note": "called the patient", "resolved_by": "Nurse Kim"}),
     (f"appointments/{uuid.uuid4()}/status", {"status": "arrived"}),
+    (f"appointments/{uuid.uuid4()}/change-request", {"wish": "reschedule", "via": "phone"}),
 ]
 
 
