@@ -137,6 +137,7 @@ async def test_a_score_answers_the_open_diary_prompt_once_even_when_redelivered(
     received_at = await pool.fetchval("select received_at from sms_inbound where message_sid = $1", sid)
     assert reports[0]["at"].replace("Z", "+00:00") == received_at.isoformat()
     row = await pool.fetchrow("select patient_ref, outcome from sms_inbound where message_sid = $1", sid)
+    assert row is not None
     assert (
         row["outcome"] == "recorded"
         and str(row["patient_ref"]) == (await view(api, pathway_id))["patient_ref"]
@@ -193,13 +194,14 @@ async def test_stop_sends_by_email_until_start_and_a_new_referral_keeps_it(
 ) -> None:
     phone = new_number()
     pathway_id = await refer(api, phone)
-    mrn = (await pool.fetchrow("select mrn from patients where phone = $1", phone))["mrn"]
+    mrn = await pool.fetchval("select mrn from patients where phone = $1", phone)
     assert reply_of(await text(gateway, phone, " Stop")) == (
         "You will get no more texts from us. Reply START to resume."
         " / No recibira mas mensajes. Responda START para reanudar."
     )
     assert (await view(api, pathway_id))["contact"] == {"sms": "opted_out"}
     opted = await pool.fetchrow("select opted_out_at, source from sms_opt_outs where phone_e164 = $1", phone)
+    assert opted is not None
     assert opted["source"] == "sms_reply" and opted["opted_out_at"] is not None
 
     # The next message to the patient (the exam booked) goes by e-mail.
@@ -248,7 +250,7 @@ async def test_a_number_shared_by_patients_with_open_prompts_is_asked_to_use_the
     for pathway_id in (first, second):
         assert (await view(api, pathway_id))["relief_check"]["reports"] == []
     row = await pool.fetchrow("select patient_ref, outcome from sms_inbound where message_sid = $1", sid)
-    assert (row["patient_ref"], row["outcome"]) == (None, "use_link")
+    assert row is not None and (row["patient_ref"], row["outcome"]) == (None, "use_link")
 
 
 async def _patient_messages(provider: RecordingProvider, pathway_id: str) -> list[Any]:
