@@ -57,9 +57,9 @@ DEFAULT_CLAIM_LEASE = timedelta(seconds=60)
 
 
 def choose_channel(contact: Contact) -> tuple[Channel, str] | None:
-    """The patient's preferred channel when usable (SMS needs consent and a number the gateway has not
-    refused), else the other; None if neither."""
-    usable = contact.phone and contact.sms_consent and not contact.phone_refused
+    """The patient's preferred channel when usable (SMS needs consent, a number the gateway has not refused
+    and that has not texted STOP), else the other; None if neither."""
+    usable = contact.phone and contact.sms_consent and not contact.phone_refused and not contact.sms_opted_out
     sms = (Channel.SMS, contact.phone) if usable and contact.phone else None
     email = (Channel.EMAIL, contact.email) if contact.email else None
     ordered = [sms, email] if contact.preferred_channel == Channel.SMS else [email, sms]

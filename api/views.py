@@ -4,8 +4,10 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from api.temporal_errors import missing_or_closed
+from db.pool import Queryable
+from db.sms_numbers import sms_status
 from domain.inputs import PathwayInput
-from domain.view import PathwayView
+from domain.view import ContactView, PathwayView
 from workflows.pathway import PatientPathwayWorkflow
 from workflows.reading import read_pathway_view
 
@@ -19,6 +21,13 @@ def initial_view(pathway_id: str, pathway: PathwayInput) -> PathwayView:
         profile=pathway.config.profile,
         policy_version=pathway.policy_version,
     )
+
+
+async def with_contact(conn: Queryable, view: PathwayView) -> PathwayView:
+    """The view with its `contact` section, read from the patient registry (the workflow has no access to it;
+    only the SMS status is shown, no number or address)."""
+    status = await sms_status(conn, view.patient_ref)
+    return view.model_copy(update={"contact": ContactView(sms=status)}) if status else view
 
 
 async def current_view(client: Client, pathway_id: str) -> PathwayView:

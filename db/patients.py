@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from db.pool import Queryable
+from domain.phones import e164
 from domain.referral import Patient
 
 
@@ -21,6 +22,8 @@ class Contact:
     preferred_language: str = "en"
     phone_refused: bool = False
     """The SMS gateway refused the number as unusable: no SMS until the number changes."""
+    sms_opted_out: bool = False
+    """The number texted STOP: no SMS to it until it texts START (db/sms_numbers.py)."""
     clinic: str | None = None
     """The clinic's name, which messages may carry (DESIGN.md §6)."""
     clinic_address: str | None = None
@@ -52,8 +55,8 @@ async def register_patient(conn: Queryable, clinic_site: str, patient: Patient) 
     """
     ref = await conn.fetchval(
         "insert into patients (clinic_site, mrn, given_name, family_name, birth_date, phone, email, timezone,"
-        " preferred_channel, sms_consent, preferred_language)"
-        " values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        " preferred_channel, sms_consent, preferred_language, phone_e164)"
+        " values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
         " on conflict (clinic_site, mrn) do nothing returning patient_ref",
         clinic_site,
         patient.mrn,
@@ -66,6 +69,7 @@ async def register_patient(conn: Queryable, clinic_site: str, patient: Patient) 
         patient.preferred_channel,
         patient.sms_consent,
         patient.preferred_language,
+        e164(patient.phone) if patient.phone else None,
     )
     if ref is not None:
         return Registration(str(ref), new=True, same_identity=True)
@@ -87,6 +91,7 @@ async def contact_for(conn: Queryable, patient_ref: str) -> Contact | None:
     row = await conn.fetchrow(
         "select p.given_name, p.phone, p.email, p.timezone, p.preferred_channel, p.sms_consent,"
         " p.preferred_language, p.phone_refused_at is not null as phone_refused,"
+        " exists (select 1 from sms_opt_outs o where o.phone_e164 = p.phone_e164) as sms_opted_out,"
         " c.name as clinic, c.address as clinic_address"
         " from patients p join clinics c on c.site = p.clinic_site where p.patient_ref = $1",
         patient_ref,
@@ -125,12 +130,15 @@ async def change_contact(
     if not columns or not _CONTACT_COLUMNS.issuperset(columns):
         raise ValueError("only contact details change here, and at least one")
     assignments = ", ".join(f"{column} = ${n}" for n, column in enumerate(columns, start=2))
-    if "phone" in changes:  # a new number is tried again by SMS
-        assignments += ", phone_refused_at = null"
+    values = [changes[column] for column in columns]
+    if "phone" in changes:  # a new number is tried again by SMS (unless that number texted STOP)
+        phone = changes["phone"]
+        assignments += f", phone_refused_at = null, phone_e164 = ${len(values) + 2}"
+        values.append(e164(phone) if isinstance(phone, str) else None)
     updated_at: datetime | None = await conn.fetchval(
         f"update patients set {assignments}, updated_at = now() where patient_ref = $1 returning updated_at",
         patient_ref,
-        *(changes[column] for column in columns),
+        *values,
     )
     return updated_at
 

@@ -27,6 +27,8 @@ _KINDS = [
     ("dvr", "30 minutes", "30 minutes", "30 minutes", ["surgeon", "procedure_room"], "3 days", None),
 ]
 
+DEMO_CLINIC_PHONE = "+16025550111"
+
 
 async def seed_demo_clinic(conn: Connection, relief_threshold: float | None = None) -> None:
     """The demo clinic, its calendar, and its policy: the defaults (with `relief_threshold`, as
@@ -40,6 +42,10 @@ async def seed_demo_clinic(conn: Connection, relief_threshold: float | None = No
             "Phoenix Spine & Joint (demo)",
             "America/Phoenix",
             "1 Demo Way, Suite 100, Phoenix, AZ 85004",
+        )
+        # A made-up number (the 555-01xx range is reserved for fiction), which HELP replies give.
+        await conn.execute(
+            "update clinics set phone = $2 where site = $1 and phone is null", DEMO_SITE, DEMO_CLINIC_PHONE
         )
         for resource_id, kind, name in _RESOURCES:
             await conn.execute(

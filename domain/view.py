@@ -4,6 +4,7 @@ Fields may be added; none removed.
 """
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -116,6 +117,17 @@ class ChangeRequestView(BaseModel):
     at: datetime
 
 
+SmsStatus = Literal["active", "opted_out", "refused", "none"]
+
+
+class ContactView(BaseModel):
+    """How the patient is reached, without their details: whether SMS goes to them (`active`), stopped by
+    their STOP (`opted_out`), refused by the gateway (`refused`), or not possible (`none`: no number, or no
+    consent)."""
+
+    sms: SmsStatus
+
+
 class NextAction(BaseModel):
     actor: Actor
     action: str
@@ -159,4 +171,6 @@ class PathwayView(BaseModel):
     needs_attention: bool = False
     attention_reasons: list[AttentionReason] = Field(default_factory=list)
     next_action: NextAction | None = None
+    contact: ContactView | None = None
+    """Added by the API when it reads the view (from the patient registry, which workflows never see)."""
     timeline: list[TimelineEntry] = Field(default_factory=list)

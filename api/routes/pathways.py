@@ -13,7 +13,7 @@ from api.dependencies import PathwayHandle, Pool, TemporalClient
 from api.outages import TEMPORAL_OUTAGES
 from api.problems import Problem, problem_responses
 from api.temporal_errors import unavailable
-from api.views import current_view
+from api.views import current_view, with_contact
 from db import audit
 from db.api_clients import ApiClient
 from db.signing_secrets import signing_secret
@@ -50,7 +50,7 @@ class PathwayPage(BaseModel):
 async def get_pathway(
     client: Reader, handle: PathwayHandle, temporal: TemporalClient, pool: Pool
 ) -> PathwayView:
-    view = await current_view(temporal, handle.id)
+    view = await with_contact(pool, await current_view(temporal, handle.id))
     await audit.record(
         pool, actor=client.name, action="pathway.read", pathway_id=handle.id, patient_ref=view.patient_ref
     )
