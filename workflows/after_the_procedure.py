@@ -2,8 +2,9 @@
 red flags have been handled.
 
 The follow-up is waited on here; the outcome check-ins run in their own child workflow
-(workflows/outcome_check_ins.py), which tells the pathway what staff must see. A withdrawal from here on
-stops the check-ins still open: the procedure was done, so the pathway still completes `dvr_completed`.
+(workflows/outcome_check_ins.py), which tells the pathway what staff must see (workflows/outcome_stage.py).
+A withdrawal from here on stops the check-ins still open: the procedure was done, so the pathway still
+completes `dvr_completed`.
 
 Mixed into PatientPathwayWorkflow (workflows/pathway.py), which creates the collaborators named here.
 """
@@ -13,13 +14,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from temporalio import workflow
-from temporalio.exceptions import ChildWorkflowError, FailureError
+from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
     from domain.check_ins import CheckInStatus
     from domain.config import PathwayConfig
-    from domain.identifiers import outcome_check_ins_id
-    from domain.inputs import OutcomeEvent, OutcomeProgress, OutcomesInput, OutcomesResult, PathwayInput
+    from domain.inputs import OutcomesResult, PathwayInput
     from domain.reminders import follow_up_time, outcome_schedule
     from domain.results import FollowUpAnswer, ProcedureRecord, RedFlag, StaffCall
     from domain.stages import Actor, AttentionReason, Outcome, Stage, StepName
@@ -28,13 +28,14 @@ with workflow.unsafe.imports_passed_through():
 from workflows.check_in_chain import CheckInChain
 from workflows.messenger import Messenger
 from workflows.outcome_check_ins import OutcomeCheckInsWorkflow
+from workflows.outcome_stage import OutcomeStage
 from workflows.pathway_ended import PathwayEnded
 from workflows.status_board import StatusBoard
 from workflows.step_inbox import StepInbox
 from workflows.waiting import Waiter, Woke
 
 
-class AfterTheProcedure:
+class AfterTheProcedure(OutcomeStage):
     _id: str
     _in: PathwayInput
     _config: PathwayConfig
@@ -166,80 +167,6 @@ class AfterTheProcedure:
     def _call_for_follow_up(self, deadline: datetime) -> None:
         self._board.raise_attention(AttentionReason.FOLLOW_UP_OVERDUE)
         self._board.set_next_action(Actor.STAFF, "call_patient", deadline)
-
-    # ---- the outcome check-ins -------------------------------------------------------------------------
-
-    async def _outcome_check_ins(self, done_at: datetime) -> None:
-        self._enter(Stage.OUTCOMES)
-        schedule = outcome_schedule(done_at, workflow.now(), self._in.patient_timezone, self._config)
-        if not schedule:
-            return
-        self._outcomes = [OutcomeCheckInView(check_in=name, due_at=at) for name, at in schedule]
-        first_due = schedule[0][1] + self._config.outcome_check_in.answer_window
-        self._board.set_next_action(Actor.PATIENT, "outcome_check_in", first_due)
-        self._outcomes_child = await workflow.start_child_workflow(
-            OutcomeCheckInsWorkflow.run,
-            OutcomesInput(
-                pathway_id=self._id,
-                patient_ref=self._in.patient_ref,
-                patient_timezone=self._in.patient_timezone,
-                schedule=schedule,
-                times=self._config.outcome_check_in,
-                quiet_hours=self._config.quiet_hours,
-            ),
-            id=outcome_check_ins_id(self._id),
-            static_summary="Outcome check-ins to 12 months",
-        )
-        while await self._waiter.wait(self._outcomes_child.done, None, "outcome check-ins") != Woke.READY:
-            pass  # an appointment change was applied: keep waiting
-        await self._take_outcomes()
-
-    async def _take_outcomes(self) -> None:
-        assert self._outcomes_child is not None
-        try:
-            result = await self._outcomes_child
-        except ChildWorkflowError:  # ended from outside (an operator terminated it): what is not in, stops
-            self._board.event("outcome_check_ins_ended", "the outcome check-ins ended before their last")
-            self._outcomes = [
-                o.model_copy(update={"status": CheckInStatus.STOPPED})
-                if o.status in (CheckInStatus.SCHEDULED, CheckInStatus.OPEN)
-                else o
-                for o in self._outcomes
-            ]
-        else:
-            self._outcomes = result.check_ins
-        self._outcomes_child = None
-        self._board.clear_attention(AttentionReason.CHECK_IN_UNANSWERED)
-        self._board.set_next_action(Actor.SYSTEM, "complete", None)
-
-    def _on_outcome_progress(self, progress: OutcomeProgress) -> None:
-        """What the outcome check-ins tell the pathway: it shows staff what they must act on."""
-        if self._board.stage != Stage.OUTCOMES or not self._board.active:
-            return
-        name, due = progress.check_in, progress.due_at
-        if progress.event == OutcomeEvent.CALL_STAFF:
-            self._board.raise_attention(AttentionReason.CHECK_IN_UNANSWERED, staff_told=True)
-            self._board.set_next_action(Actor.STAFF, "call_patient", due)
-        elif progress.event == OutcomeEvent.CLOSED:
-            assert progress.status is not None
-            self._outcome_status(name, progress.status)
-            self._board.clear_attention(AttentionReason.CHECK_IN_UNANSWERED)
-            self._board.event("outcome_check_in_closed", f"{name}: {progress.status.value}")
-            if due is None:
-                self._board.set_next_action(Actor.SYSTEM, "complete", None)
-            else:
-                self._board.set_next_action(Actor.PATIENT, "outcome_check_in", due)
-            if progress.red_flags:
-                self._raise_red_flags(progress.red_flags, f"red-flag-advice:{name}")
-        elif progress.event == OutcomeEvent.PATIENT_UNREACHABLE:
-            self._board.raise_attention(AttentionReason.PATIENT_UNREACHABLE)
-        else:
-            self._board.raise_attention(AttentionReason.MESSAGE_NOT_DELIVERED)
-
-    def _outcome_status(self, name: str | None, status: CheckInStatus) -> None:
-        self._outcomes = [
-            o.model_copy(update={"status": status}) if o.check_in == name else o for o in self._outcomes
-        ]
 
     # ---- withdrawal and red flags ----------------------------------------------------------------------
 
