@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     # Addresses of the reverse proxies whose X-Forwarded-For is believed (comma-separated, as uvicorn takes
     # them). Unset: nobody's, so a client cannot pick the address the auth throttle counts it by.
     forwarded_allow_ips: str | None = None
+    # Where patients reach the API: the origin of the links in their messages (`{public_url}/p/{token}`).
+    public_url: str = "http://127.0.0.1:8000"
+    # How long a patient's link stays good; a pathway's messages take a new one once half of that has passed.
+    patient_link_days: float = Field(default=30.0, gt=0)
 
     @field_validator("staff_urgent_email")
     @classmethod
