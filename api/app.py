@@ -12,7 +12,17 @@ from api.body_limit import BodyLimitMiddleware
 from api.openapi import install_problem_openapi
 from api.outages import install_outage_handlers
 from api.problems import install_problem_handlers
-from api.routes import check_ins, clinics, health, pathways, patients, referrals, steps
+from api.routes import (
+    check_ins,
+    clinics,
+    demo_outbox,
+    health,
+    pathways,
+    patient_page,
+    patients,
+    referrals,
+    steps,
+)
 from api.strict_query import refuse_unknown_query
 from config.settings import Settings
 from config.temporal import connect
@@ -57,6 +67,16 @@ def create_app(
     install_problem_handlers(app)
     install_outage_handlers(app)
     install_problem_openapi(app)
-    for module in (health, referrals, pathways, steps, check_ins, patients, clinics):
+    for module in (
+        health,
+        referrals,
+        pathways,
+        steps,
+        check_ins,
+        patients,
+        clinics,
+        patient_page,
+        demo_outbox,
+    ):
         app.include_router(module.router)
     return app

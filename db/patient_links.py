@@ -63,7 +63,7 @@ async def find_link(conn: Queryable, link_id: uuid.UUID) -> Link | None:
 
 
 async def revoke_links(conn: Queryable, pathway_id: str, link_id: uuid.UUID | None = None) -> int:
-    """Revokes the pathway's links (or the one named); returns how many were live."""
+    """Revokes the pathway's links (or the one named); returns how many it revoked."""
     status = await conn.execute(
         "update patient_links set revoked_at = now()"
         " where pathway_id = $1 and ($2::uuid is null or link_id = $2) and revoked_at is null",
@@ -117,11 +117,13 @@ async def find_answer(conn: Queryable, answer_id: uuid.UUID, link_id: uuid.UUID)
     return Answer(**dict(row)) if row else None
 
 
-async def answer_recorded(conn: Queryable, answer_id: uuid.UUID) -> None:
-    await conn.execute(
+async def answer_recorded(conn: Queryable, answer_id: uuid.UUID) -> bool:
+    """Marks the answer recorded; False when a concurrent submit of the same form marked it first."""
+    status = await conn.execute(
         "update patient_link_answers set recorded_at = now() where answer_id = $1 and recorded_at is null",
         answer_id,
     )
+    return bool(status == "UPDATE 1")
 
 
 async def release_answer(conn: Queryable, answer_id: uuid.UUID) -> None:
