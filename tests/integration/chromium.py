@@ -2,6 +2,7 @@
 Chrome), else the one `playwright install chromium` put in the venv's cache. `make test` installs one when
 neither is there (see the Makefile's `chromium` target); a test never skips for want of a browser."""
 
+import os
 import shutil
 from pathlib import Path
 
@@ -20,6 +21,13 @@ LAUNCH_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def look_in_the_venv() -> None:
+    """Playwright's own Chromium is looked for where `make test` installs it: inside the venv's playwright
+    package (PLAYWRIGHT_BROWSERS_PATH=0), unless the environment says elsewhere. Call it before Playwright
+    starts."""
+    os.environ.setdefault("PLAYWRIGHT_BROWSERS_PATH", "0")
 
 
 def chromium_executable(bundled: str) -> str:

@@ -26,7 +26,7 @@ from db.migrate import migrate
 from db.pool import create_pool
 from db.seed import seed_demo_clinic
 from domain.notifications import Channel
-from tests.integration.chromium import LAUNCH_ARGS, chromium_executable
+from tests.integration.chromium import LAUNCH_ARGS, chromium_executable, look_in_the_venv
 from workers.worker import build_worker
 from workflows.search_attributes import ALL
 
@@ -155,6 +155,7 @@ async def served_api(
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
     """Headless Chromium, driven by Playwright (tests/integration/chromium.py says which one)."""
+    look_in_the_venv()
     async with async_playwright() as playwright:
         executable = chromium_executable(playwright.chromium.executable_path)
         chromium = await playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
