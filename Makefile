@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint clean record-histories
+.PHONY: run test lint chromium clean record-histories
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -26,7 +26,21 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+# The browser tests drive a real headless Chromium (tests/integration/chromium.py): the system's when there is
+# one; else, as root with apt-get, Debian's `chromium`; else Playwright's own build, installed into the venv.
+CHROMIUM_NAMES := chromium chromium-browser google-chrome google-chrome-stable
+chromium: $(VENV)/.test-installed
+	@found=; for name in $(CHROMIUM_NAMES); do command -v $$name >/dev/null && found=$$name; done; \
+	if [ -n "$$found" ]; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; then \
+		echo "installed Debian's chromium"; \
+	else \
+		PLAYWRIGHT_BROWSERS_PATH=0 $(BIN)/playwright install chromium; \
+	fi
+
+test: lint chromium
 	$(BIN)/pytest
 
 # Re-records tests/histories/ from the workflow tests (see README, "Changing a workflow").

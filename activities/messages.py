@@ -1,11 +1,12 @@
 """Message texts, read from files under activities/templates (that folder's README says how to edit them).
 
-Parameters from workflows carry no PHI; the patient's first name, the clinic's name and address are filled in
-at send time. The files are read once, when this module is imported (so at worker start), and checked then:
-every template named in `PATIENT_PARAMS` and `STAFF_PARAMS` exists in every language and on every channel it
-needs, and uses only the placeholders it may (`TemplateError` otherwise, so a mistaken edit stops the worker
-instead of reaching a patient). tests/unit/test_message_texts.py checks those tables against the workflows'
-calls.
+Parameters from workflows carry no PHI; the patient's first name, the clinic's name and address, and for a
+message that asks for an answer the patient's link, are filled in at send time. The files are read once,
+when this module is imported (so at worker start), and checked then: every template named in `PATIENT_PARAMS`
+and `STAFF_PARAMS` exists in every language and on every channel it needs, uses only the placeholders it may,
+and gives the link where it asks for an answer (`TemplateError` otherwise, so a mistaken edit stops the
+worker instead of reaching a patient). tests/unit/test_message_texts.py checks those tables against the
+workflows' calls.
 
 Layout: `patient/{language}/{channel}/{template}.txt`, `staff/en/{channel}/{template}.txt`, and a
 `patient/{language}/words.toml` of the words filled in for the values workflows pass in English. An e-mail
@@ -44,6 +45,21 @@ PATIENT_PARAMS: dict[str, frozenset[str]] = {
     "pathway_closed": frozenset(),
 }
 """Each patient template and the parameters workflows pass it."""
+
+ANSWER_TEMPLATES = frozenset(
+    {
+        "diary_prompt",
+        "diary_nudge",
+        "return_check",
+        "follow_up_checkin",
+        "outcome_check_in",
+        "check_in_reminder",
+    }
+)
+"""Patient templates that ask for an answer: each must give `$link`, the patient's link page, which the
+notification activity fills in at send time (activities/patient_links.py); workflows never pass it."""
+
+LINK = "link"
 
 PATIENT_VALUES = frozenset({"name", "clinic", "clinic_address"})
 """Filled in at send time for every patient template: the first name, the clinic's name and address."""
@@ -146,7 +162,9 @@ def _unwrap(text: str) -> str:
     return "\n\n".join(paragraphs) + "\n"
 
 
-def _check_placeholders(path: Path, text: MessageTemplate, allowed: frozenset[str]) -> None:
+def _check_placeholders(
+    path: Path, text: MessageTemplate, allowed: frozenset[str], required: frozenset[str] = frozenset()
+) -> None:
     for part in (text.subject, text.body):
         template = Template(part)
         if not template.is_valid():
@@ -156,6 +174,9 @@ def _check_placeholders(path: Path, text: MessageTemplate, allowed: frozenset[st
             raise TemplateError(
                 f"{path}: placeholders {sorted(unknown)} are not given; it may use {sorted(allowed)}"
             )
+    missing = required - set(Template(text.subject + text.body).get_identifiers())
+    if missing:
+        raise TemplateError(f"{path}: a message that asks for an answer must give {sorted(missing)}")
 
 
 def allowed_placeholders(recipient: Recipient, template: str) -> frozenset[str]:
@@ -164,7 +185,13 @@ def allowed_placeholders(recipient: Recipient, template: str) -> frozenset[str]:
     params = PATIENT_PARAMS[template] if recipient == Recipient.PATIENT else STAFF_PARAMS[template]
     derived = {DERIVED[p] for p in params if p in DERIVED}
     extra = PATIENT_VALUES if recipient == Recipient.PATIENT else frozenset()
-    return params | derived | extra
+    return params | derived | extra | required_placeholders(recipient, template)
+
+
+def required_placeholders(recipient: Recipient, template: str) -> frozenset[str]:
+    """The placeholders a template must use: the link, in a patient's message that asks for an answer."""
+    asks = recipient == Recipient.PATIENT and template in ANSWER_TEMPLATES
+    return frozenset({LINK}) if asks else frozenset()
 
 
 def _words(path: Path) -> Words:
@@ -191,7 +218,12 @@ def load_catalog(root: Path = TEMPLATES_DIR) -> Catalog:
         if not path.is_file():
             raise TemplateError(f"{path} is missing")
         text = _read(path, channel)
-        _check_placeholders(path, text, allowed_placeholders(recipient, template))
+        _check_placeholders(
+            path,
+            text,
+            allowed_placeholders(recipient, template),
+            required_placeholders(recipient, template),
+        )
         return text
 
     for language in LANGUAGES:
@@ -224,10 +256,12 @@ def render(
     language: str = DEFAULT_LANGUAGE,
     clinic: str | None = None,
     clinic_address: str | None = None,
+    link: str | None = None,
     catalog: Catalog = CATALOG,
 ) -> tuple[str, str]:
     """(subject, body) of a message on `channel`; a patient's in `language` (an unknown one: English). A
-    staff template with no SMS text goes by SMS as its e-mail text."""
+    staff template with no SMS text goes by SMS as its e-mail text. A message that asks for an answer
+    (`ANSWER_TEMPLATES`) needs the patient's `link`."""
     if recipient != Recipient.PATIENT:
         if template not in STAFF_PARAMS:
             raise UnknownTemplateError(f"no {recipient} template named {template!r}")
@@ -245,6 +279,10 @@ def render(
     values["name"] = given_name or words.fallback_name
     values["clinic"] = clinic or words.clinic_unknown
     values["clinic_address"] = clinic_address or words.clinic_address_unknown
+    if template in ANSWER_TEMPLATES:
+        if link is None:
+            raise ValueError(f"{template} asks for an answer: it needs the patient's link")
+        values[LINK] = link
     return _fill(catalog.patient[language, channel, template], values)
 
 

@@ -29,7 +29,8 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.messages import UnknownTemplateError, render
+from activities.messages import ANSWER_TEMPLATES, UnknownTemplateError, render
+from activities.patient_links import PatientLinks
 from activities.providers.base import (
     MessageRejected,
     NotificationProvider,
@@ -82,7 +83,8 @@ class _Claim:
 class NotificationActivities:
     """Sends through `provider`: patients on the channel they chose, staff's routine messages to the
     `staff_address` mailbox, urgent ones (`Recipient.STAFF_URGENT`) to `staff_urgent`, the care team's
-    urgent channel (by default the same mailbox: the urgent templates say URGENT)."""
+    urgent channel (by default the same mailbox: the urgent templates say URGENT). A patient's message that
+    asks for an answer carries the patient's link page, made by `links` in the same transaction."""
 
     def __init__(
         self,
@@ -92,8 +94,10 @@ class NotificationActivities:
         *,
         staff_urgent: tuple[Channel, str] | None = None,
         claim_lease: timedelta = DEFAULT_CLAIM_LEASE,
+        links: PatientLinks | None = None,
     ) -> None:
         self._pool = pool
+        self._links = links or PatientLinks()
         self._provider = provider
         self._staff_address = staff_address
         self._staff_urgent = staff_urgent or (Channel.EMAIL, staff_address)
@@ -214,6 +218,10 @@ class NotificationActivities:
                 log.warning("notification.suppressed", key=request.key, reason="no reachable channel")
                 return NotificationReceipt(status=ReceiptStatus.SUPPRESSED)
             channel, address, contact = target
+            link = None
+            if request.recipient == Recipient.PATIENT and request.template in ANSWER_TEMPLATES:
+                assert request.patient_ref is not None
+                link = await self._links.url_for(conn, request.pathway_id, request.patient_ref)
             try:
                 subject, body = render(
                     request.template,
@@ -224,6 +232,7 @@ class NotificationActivities:
                     language=contact.preferred_language if contact else "en",
                     clinic=contact.clinic if contact else None,
                     clinic_address=contact.clinic_address if contact else None,
+                    link=link,
                 )
             except UnknownTemplateError as err:
                 unknown = err

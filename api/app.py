@@ -15,8 +15,10 @@ from api.problems import install_problem_handlers
 from api.routes import (
     check_ins,
     clinics,
+    demo_outbox,
     health,
     pathways,
+    patient_page,
     patients,
     referrals,
     sms_inbound,
@@ -67,6 +69,18 @@ def create_app(
     install_problem_handlers(app)
     install_outage_handlers(app)
     install_problem_openapi(app)
-    for module in (health, referrals, pathways, steps, check_ins, patients, clinics, sms_status, sms_inbound):
+    for module in (
+        health,
+        referrals,
+        pathways,
+        steps,
+        check_ins,
+        patients,
+        clinics,
+        sms_status,
+        sms_inbound,
+        patient_page,
+        demo_outbox,
+    ):
         app.include_router(module.router)
     return app

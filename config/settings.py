@@ -48,9 +48,12 @@ class Settings(BaseSettings):
     # Addresses of the reverse proxies whose X-Forwarded-For is believed (comma-separated, as uvicorn takes
     # them). Unset: nobody's, so a client cannot pick the address the auth throttle counts it by.
     forwarded_allow_ips: str | None = None
+    # How long a patient's link stays good; a pathway's messages take a new one once half of that has passed.
+    patient_link_days: float = Field(default=30.0, gt=0)
 
-    # Where the API is reached from outside (https://clinic.example, no trailing slash): the SMS gateway's
-    # status callbacks are addressed there, and their signatures are computed over it.
+    # Where the API is reached from outside (https://clinic.example, no trailing slash): patients' links
+    # (`{public_url}/p/{token}`) and the SMS gateway's callbacks are addressed there, and the gateway's
+    # signatures are computed over it. Unset: links point at the local API (`link_base_url`).
     public_url: str | None = None
     # E-mail: `log` keeps messages in the local outbox only (nothing leaves the machine); `smtp` sends them.
     email_provider: Literal["log", "smtp"] = "log"
@@ -139,3 +142,8 @@ class Settings(BaseSettings):
         if value:  # empty: one is generated
             check_key_strength(value)
         return value
+
+    @property
+    def link_base_url(self) -> str:
+        """The origin of patients' links: `public_url`, else the local API's address (`make run`)."""
+        return self.public_url or f"http://{self.api_host}:{self.api_port}"

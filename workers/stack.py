@@ -215,6 +215,11 @@ def banner(settings: Settings, key_where: str, database: str) -> str:
             f"  PostgreSQL     {database}",
             f"  Profile        {settings.profile}",
             f"  API key        {key_where}",
+            *(
+                [f"  Play a patient {api}/demo/outbox   (asks for the API key once)"]
+                if settings.profile == "demo"
+                else []
+            ),
             "  Ctrl-C stops everything.",
             "",
         ]

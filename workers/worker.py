@@ -16,6 +16,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.notifications import NotificationActivities
+from activities.patient_links import PatientLinks
 from activities.providers.base import NotificationProvider
 from activities.providers.from_settings import provider_from_settings
 from activities.scheduling import SchedulingActivities
@@ -41,15 +42,19 @@ def build_worker(
     provider: NotificationProvider,
     staff_address: str,
     staff_urgent: tuple[Channel, str] | None = None,
+    links: PatientLinks | None = None,
     task_queue: str = TASK_QUEUE,
     max_cached_workflows: int = Settings.model_fields["max_cached_workflows"].default,
     graceful_shutdown_timeout: timedelta = GRACEFUL_SHUTDOWN,
 ) -> Worker:
     """The worker: every workflow and activity, with the sticky cache sized for the pathways it holds; on
     shutdown, activities under way get `graceful_shutdown_timeout` to finish. Staff messages go to
-    `staff_address`, urgent ones to `staff_urgent` (None: that mailbox too)."""
+    `staff_address`, urgent ones to `staff_urgent` (None: that mailbox too). Patients' links are made by
+    `links` (None: on the default public URL)."""
     scheduling = SchedulingActivities(pool)
-    notifications = NotificationActivities(pool, provider, staff_address, staff_urgent=staff_urgent)
+    notifications = NotificationActivities(
+        pool, provider, staff_address, staff_urgent=staff_urgent, links=links
+    )
     return Worker(
         client,
         task_queue=task_queue,
@@ -83,6 +88,7 @@ async def main() -> None:
             provider=provider,
             staff_address=settings.staff_email,
             staff_urgent=settings.staff_urgent_target(),
+            links=PatientLinks(settings.link_base_url, timedelta(days=settings.patient_link_days)),
             max_cached_workflows=settings.max_cached_workflows,
         )
         stop = asyncio.Event()

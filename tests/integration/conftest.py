@@ -1,16 +1,20 @@
 """Integration tests: the real Temporal dev server, embedded PostgreSQL, the real activities and the API."""
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
+import uvicorn
+from playwright.async_api import Browser, async_playwright
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from activities.patient_links import PatientLinks
 from activities.providers.base import OutboundMessage
 from api.app import create_app
 from config.binaries import installed_binary
@@ -22,6 +26,7 @@ from db.migrate import migrate
 from db.pool import create_pool
 from db.seed import seed_demo_clinic
 from domain.notifications import Channel
+from tests.integration.chromium import LAUNCH_ARGS, chromium_executable, look_in_the_venv
 from workers.worker import build_worker
 from workflows.search_attributes import ALL
 
@@ -99,13 +104,25 @@ def provider() -> RecordingProvider:
 
 
 @pytest.fixture(scope="session")
-async def worker(temporal: Client, pool: asyncpg.Pool, provider: RecordingProvider) -> AsyncIterator[None]:
+def public_url() -> str:
+    """Where the patients' links point: a free local port, on which tests/integration/pages.py serves the API
+    to a real browser."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+@pytest.fixture(scope="session")
+async def worker(
+    temporal: Client, pool: asyncpg.Pool, provider: RecordingProvider, public_url: str
+) -> AsyncIterator[None]:
     async with build_worker(
         temporal,
         pool,
         provider=provider,
         staff_address=STAFF_EMAIL,
         staff_urgent=(Channel.SMS, ON_CALL_PHONE),
+        links=PatientLinks(public_url, timedelta(days=30)),
     ):
         yield
 
@@ -118,3 +135,32 @@ async def api(pool: asyncpg.Pool, temporal: Client, worker: None) -> AsyncIterat
         transport=transport, base_url="http://api.test", headers={"Authorization": f"Bearer {API_KEY}"}
     ) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+async def served_api(
+    pool: asyncpg.Pool, temporal: Client, worker: None, public_url: str
+) -> AsyncIterator[str]:
+    """The demo API served over HTTP at `public_url`, where the patients' links point, for a real browser."""
+    settings = Settings(profile="demo", update_timeout_seconds=20, public_url=public_url)
+    app = create_app(settings, pool=pool, temporal=temporal)
+    port = int(public_url.rsplit(":", 1)[1])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        assert not serving.done(), "the API did not start"
+        await asyncio.sleep(0.05)
+    yield public_url
+    server.should_exit = True
+    await serving
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """Headless Chromium, driven by Playwright (tests/integration/chromium.py says which one)."""
+    look_in_the_venv()
+    async with async_playwright() as playwright:
+        executable = chromium_executable(playwright.chromium.executable_path)
+        chromium = await playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
+        yield chromium
+        await chromium.close()

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from activities.messages import (
+    ANSWER_TEMPLATES,
     LANGUAGES,
+    LINK,
     PATIENT_PARAMS,
     STAFF_PARAMS,
     STAFF_SMS,
@@ -34,6 +36,8 @@ TYPICAL = {
     "anesthesia": "twilight sedation",
     "interval": "12 months",
 }
+# A patient's link as activities/patient_links.py makes it: a public address and a 43-character token.
+LINK_URL = "https://dvr.clinic.example/p/" + "T" * 43
 
 # SMS texts that take more than one segment, and how many at most: each carries instructions or questions a
 # patient with no e-mail must still get whole (the red flags and what to do about them, the preparation for
@@ -46,9 +50,9 @@ LONGER_SMS = {
     ("en", "outcome_check_in"): 4,
     ("es", "block_preparation"): 2,
     ("es", "preop_instructions"): 2,
-    ("es", "follow_up_checkin"): 3,
+    ("es", "follow_up_checkin"): 4,
     # UCS-2: the scale's anchors ("muchísimo mejor", as the Spanish PGIC has them) need their accents.
-    ("es", "outcome_check_in"): 9,
+    ("es", "outcome_check_in"): 10,
 }
 
 RED_FLAG_PHRASES = {
@@ -140,6 +144,26 @@ def test_the_workflows_send_templates_with_the_parameters_declared_for_them() ->
             assert template in STAFF_SMS, f"{where}: {template!r} may go to the on-call phone"
 
 
+def test_the_link_is_the_activitys_to_give_never_a_workflows() -> None:
+    assert set(PATIENT_PARAMS) >= ANSWER_TEMPLATES
+    assert all(LINK not in params for params in PATIENT_PARAMS.values())
+    for _, template, params, where in CALLS:
+        assert LINK not in params, f"{where}: {template!r} is passed the link; the activity adds it"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("channel", list(Channel))
+@pytest.mark.parametrize("template", sorted(PATIENT_PARAMS))
+def test_every_message_that_asks_for_an_answer_gives_the_link(
+    template: str, channel: Channel, language: str
+) -> None:
+    body = _render(template, channel, language)[1]
+    assert (LINK_URL in body) == (template in ANSWER_TEMPLATES)
+    if template in ANSWER_TEMPLATES:
+        # Where a phone would take trailing punctuation into the link, there is none.
+        assert re.search(re.escape(LINK_URL) + r"(\s|$)", body), body
+
+
 def test_every_template_is_one_a_workflow_sends() -> None:
     sent = {(r == Recipient.PATIENT, t) for r, t, _, _ in CALLS}
     assert {(True, t) for t in PATIENT_PARAMS} | {(False, t) for t in STAFF_PARAMS} == sent
@@ -164,10 +188,12 @@ def _copy(tmp_path: Path) -> Path:
     ("change", "error"),
     [
         (lambda root: (root / "patient/es/sms/diary_prompt.txt").unlink(), "is missing"),
-        (lambda root: (root / "patient/en/sms/diary_prompt.txt").write_text("Hi $name, $pain?"), "['pain']"),
+        (lambda root: (root / "patient/en/sms/diary_prompt.txt").write_text("$pain? $link"), "['pain']"),
         (lambda root: (root / "patient/en/email/diary_nudge.txt").write_text("Hi $name"), "Subject:"),
         (lambda root: (root / "patient/en/sms/unused.txt").write_text("Hi"), "['unused']"),
-        (lambda root: (root / "patient/en/sms/diary_nudge.txt").write_text("Costs $5"), "'$$'"),
+        (lambda root: (root / "patient/en/sms/diary_nudge.txt").write_text("Costs $5 $link"), "'$$'"),
+        (lambda root: (root / "patient/es/email/return_check.txt").write_text("Subject: x\n\n"), "['link']"),
+        (lambda root: (root / "patient/en/sms/not_candidate.txt").write_text("Hi $link"), "['link']"),
     ],
 )
 def test_a_mistaken_edit_is_refused_when_the_files_are_read(
@@ -190,6 +216,7 @@ def _render(template: str, channel: Channel, language: str) -> tuple[str, str]:
         language=language,
         clinic=CLINIC,
         clinic_address=ADDRESS,
+        link=LINK_URL if template in ANSWER_TEMPLATES else None,
     )
 
 

@@ -1,0 +1,141 @@
+"""A patient's answer from the link page: the form read into the step the open question takes, and that step
+sent as the Update staff would send (api/routes/steps.py and check_ins.py): a pain report to the relief check,
+the follow-up to the pathway, an outcome check-in to the outcome check-ins with `recorded_by` "patient link".
+
+The Update's id is the form's answer id, so a form sent twice (a double tap, a retry after a timeout)
+attaches to the first Update instead of recording again.
+"""
+
+import re
+import uuid
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import get_args
+from urllib.parse import parse_qs
+
+from pydantic import ValidationError
+from temporalio.client import Client
+
+from domain.check_ins import WorkStatus
+from domain.identifiers import outcome_check_ins_id, relief_check_id
+from domain.open_question import OpenQuestion, QuestionKind
+from domain.results import FollowUpAnswer, OutcomeAnswer, PainReport, RedFlag
+from workflows.outcome_check_ins import OutcomeCheckInsWorkflow as CheckIns
+from workflows.pathway import PatientPathwayWorkflow as Pathway
+from workflows.relief_check import ReliefCheckWorkflow
+
+RECORDED_BY = "patient link"
+"""Who an outcome check-in's answers were recorded by, when the patient gave them on the page."""
+
+_SMALL_NUMBER = re.compile(r"^\d{1,2}$")
+_BACK_AT_WORK = {"yes": True, "no": False, "not_applicable": None}
+_RED_FLAGS = frozenset(get_args(RedFlag))
+_WORK_STATUSES = frozenset(get_args(WorkStatus))
+
+Answer = PainReport | FollowUpAnswer | OutcomeAnswer
+
+
+@dataclass(frozen=True)
+class Form:
+    """The fields every answer form carries: which form it is, and which question it answers."""
+
+    answer_id: uuid.UUID
+    question: str
+    fields: dict[str, list[str]]
+
+
+class FormError(Exception):
+    """The form is not one the page rendered, or lacks an answer the question needs."""
+
+
+def read_form(body: bytes) -> Form:
+    try:
+        fields = parse_qs(body.decode("utf-8"), max_num_fields=50, strict_parsing=False)
+        answer_id = uuid.UUID(_one(fields, "answer_id"))
+    except (UnicodeDecodeError, ValueError) as err:
+        raise FormError("not an answer form") from err
+    return Form(answer_id, _one(fields, "question"), fields)
+
+
+def _one(fields: dict[str, list[str]], name: str) -> str:
+    values = fields.get(name, [])
+    if len(values) != 1:
+        raise FormError(f"{name} is missing")
+    return values[0]
+
+
+def _number(fields: dict[str, list[str]], name: str) -> int:
+    value = _one(fields, name)
+    if not _SMALL_NUMBER.match(value):
+        raise FormError(f"{name} is not a number")
+    return int(value)
+
+
+def answer_for(question: OpenQuestion, form: Form) -> Answer:
+    """The step the form's answers make for `question`; FormError when one is missing or out of range."""
+    fields = form.fields
+    flags = fields.get("red_flags", [])
+    if not _RED_FLAGS.issuperset(flags):
+        raise FormError("unknown red flag")
+    try:
+        if question.kind == QuestionKind.DIARY:
+            return PainReport(pain=_number(fields, "pain"))
+        if question.kind == QuestionKind.FOLLOW_UP:
+            back = fields.get("returned_to_work", ["not_applicable"])
+            if len(back) != 1 or back[0] not in _BACK_AT_WORK:
+                raise FormError("returned_to_work is not a choice")
+            return FollowUpAnswer(
+                pain=_number(fields, "pain"),
+                returned_to_work=_BACK_AT_WORK[back[0]],
+                red_flags=sorted(set(flags)),  # each checked against RedFlag above
+            )
+        assert question.check_in is not None
+        work_status = _one(fields, "work_status")
+        if work_status not in _WORK_STATUSES:
+            raise FormError("work_status is not a choice")
+        return OutcomeAnswer(
+            check_in=question.check_in,
+            pain=_number(fields, "pain"),
+            work_status=work_status,  # checked against WorkStatus above
+            pgic=_number(fields, "pgic"),
+            red_flags=sorted(set(flags)),
+            recorded_by=RECORDED_BY,
+        )
+    except ValidationError as err:
+        raise FormError("an answer is out of range") from err
+
+
+def target_workflow(pathway_id: str, question: OpenQuestion) -> str:
+    """The workflow that takes the question's answer."""
+    if question.kind == QuestionKind.DIARY:
+        assert question.block_number is not None
+        return relief_check_id(pathway_id, question.block_number)
+    if question.kind == QuestionKind.OUTCOME:
+        return outcome_check_ins_id(pathway_id)
+    return pathway_id
+
+
+def update_id(answer_id: uuid.UUID) -> str:
+    return f"patient-link-{answer_id}"
+
+
+def send(temporal: Client, workflow_id: str, answer: Answer, answer_id: uuid.UUID) -> Awaitable[object]:
+    """Sends the answer as its Update to `workflow_id`, and waits for the workflow to take it."""
+    id = update_id(answer_id)
+    if isinstance(answer, PainReport):
+        diary = temporal.get_workflow_handle_for(ReliefCheckWorkflow.run, workflow_id)
+        return diary.execute_update(ReliefCheckWorkflow.record_pain_report, answer, id=id)
+    if isinstance(answer, FollowUpAnswer):
+        pathway = temporal.get_workflow_handle_for(Pathway.run, workflow_id)
+        return pathway.execute_update(Pathway.record_follow_up, answer, id=id)
+    check_ins = temporal.get_workflow_handle_for(CheckIns.run, workflow_id)
+    return check_ins.execute_update(CheckIns.record_outcome_check_in, answer, id=id)
+
+
+def action_of(answer: Answer) -> str:
+    """The audit action of the answer, as the staff routes name it."""
+    if isinstance(answer, PainReport):
+        return "pain_report.write"
+    if isinstance(answer, FollowUpAnswer):
+        return "follow_up.write"
+    return "outcome_check_in.write"

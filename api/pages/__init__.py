@@ -1,0 +1,1 @@
+"""Server-rendered HTML pages: the patient's link page and the demo outbox (templates/, texts/)."""
