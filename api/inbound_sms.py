@@ -8,8 +8,9 @@ report Update, recorded at the text's first arrival and with an Update id made f
 is pointed to the link in our message. Anything else gets one help reply per message we sent them.
 
 What nobody learns from the answer: whether a number is known. An unknown number, and a known one with nothing
-open, get the same empty answer; STOP, START and HELP are answered alike to every number (HELP names the
-clinic of the number's patients, or the deployment's only clinic; see README). Two patients with open prompts
+open, get the same empty answer; STOP and START are answered alike to every number. HELP names the clinic of
+the number's patients, or the deployment's only clinic, else gives a general text: the reply goes only to the
+number's own holder, so it tells nobody else whether the number is known. Two patients with open prompts
 on one number are never guessed between: both are asked to use their own link, and nothing is recorded.
 
 An opt-out (STOP) belongs to the number (db/sms_numbers.py); a number that opted out still has its diary

@@ -174,10 +174,18 @@ async def test_an_unknown_number_is_answered_as_a_known_one_with_nothing_open(
             from_unknown.content,
         )
         assert reply_of(from_known) is None
-    for keyword in ("HELP", "stop", "START"):  # answered alike to every number
+    for keyword in ("stop", "START"):  # answered alike to every number
         assert (await text(gateway, known, keyword)).content == (
             await text(gateway, new_number(), keyword)
         ).content
+    # HELP names the number's clinic; any other number gets a help text too. The reply goes to the number's
+    # own holder, so it tells nobody else whether the number is known.
+    known_help, other_help = (
+        reply_of(await text(gateway, known, "HELP")),
+        reply_of(await text(gateway, new_number(), "HELP")),
+    )
+    assert known_help is not None and other_help is not None
+    assert "+16025550111" in known_help  # the demo clinic's phone
 
 
 async def test_help_names_the_clinic_and_its_phone(
