@@ -30,13 +30,15 @@ from temporalio.service import RPCError, RPCStatusCode
 from api import sms_reply_texts as texts
 from db import audit, sms_inbound, sms_numbers
 from db.sms_numbers import NumberHolder
+from domain.appointments import AppointmentStatus
 from domain.check_ins import CheckInStatus
 from domain.identifiers import relief_check_id
 from domain.phones import e164
-from domain.results import PainReport
+from domain.results import AppointmentChangeRequest, PainReport
 from domain.sms_keywords import Keyword, PainScore, read_reply
 from domain.stages import PathwayStatus, Stage
 from domain.view import PathwayView
+from workflows.pathway import PatientPathwayWorkflow
 from workflows.reading import read_pathway_view
 from workflows.relief_check import ReliefCheckWorkflow
 
@@ -50,7 +52,8 @@ Outcome = Literal[
     "not_recorded",  # the diary refused it (ended meanwhile, another score at that instant)
     "score_please",  # something other than a score while a diary prompt is open
     "answer_with_link",  # a text while the follow-up or an outcome check-in is open
-    "use_link",  # a number shared by patients with open prompts
+    "use_link",  # a number shared by patients with open prompts (or appointments, for R)
+    "reschedule_requested",  # R: staff were asked to move the patient's next appointment
     "stopped",
     "started",
     "help",
@@ -108,6 +111,8 @@ async def _handle(
 ) -> tuple[Outcome, str | None] | None:
     reply = read_reply(text.body)
     refs = [h.patient_ref for h in holders]
+    if reply == Keyword.RESCHEDULE:
+        return await _reschedule(text, refs, pool, temporal, update_timeout)
     if isinstance(reply, Keyword):
         if reply != Keyword.HELP and number is not None:
             async with pool.acquire() as conn, conn.transaction():
@@ -154,6 +159,62 @@ async def _handle(
     if await sms_inbound.helped_since_last_message(pool, prompt.patient_ref, text.message_sid):
         return "ignored", prompt.patient_ref
     return ("score_please" if prompt.diary_id else "answer_with_link"), prompt.patient_ref
+
+
+async def _reschedule(
+    text: InboundText, refs: list[str], pool: asyncpg.Pool, temporal: Client, update_timeout: float
+) -> tuple[Outcome, str | None] | None:
+    """R: staff are asked to move the patient's next booked appointment (the appointment stays until they
+    act). Nothing booked, or an unknown number: ignored alike; two patients on the number: their links."""
+    upcoming = await _next_appointments(temporal, pool, refs, text.arrived_at)
+    if not upcoming:
+        return "ignored", None
+    if len({patient_ref for patient_ref, _, _ in upcoming}) > 1:
+        return "use_link", None
+    patient_ref, pathway_id, appointment_id = upcoming[0]
+    request = AppointmentChangeRequest(appointment_id=appointment_id, wish="reschedule", via="sms")
+    handle = temporal.get_workflow_handle_for(PatientPathwayWorkflow.run, pathway_id)
+    try:
+        async with asyncio.timeout(update_timeout):
+            # Assigned: mypy reads the Update of a mixed-in async handler as returning its coroutine.
+            _ = await handle.execute_update(
+                PatientPathwayWorkflow.request_appointment_change, request, id=f"sms:{text.message_sid}"
+            )
+    except TimeoutError:
+        return None
+    except WorkflowUpdateFailedError:  # already asked for, or no longer to come: staff know of it already
+        return "reschedule_requested", patient_ref
+    await audit.record(
+        pool,
+        actor=ACTOR,
+        action="appointment.change_request",
+        patient_ref=patient_ref,
+        pathway_id=pathway_id,
+        detail={"message_sid": text.message_sid},
+    )
+    return "reschedule_requested", patient_ref
+
+
+async def _next_appointments(
+    temporal: Client, pool: asyncpg.Pool, patient_refs: list[str], now: datetime
+) -> list[tuple[str, str, str]]:
+    """(patient, pathway, appointment) of each patient's soonest booked appointment still to come."""
+    soonest: dict[str, tuple[datetime, str, str]] = {}
+    for patient_ref, pathway_id in await sms_numbers.pathways_of(pool, patient_refs):
+        try:
+            view = await read_pathway_view(temporal, pathway_id)
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+            continue
+        if view.status != PathwayStatus.ACTIVE:
+            continue
+        for appointment in view.appointments:
+            booked = appointment.status == AppointmentStatus.BOOKED and appointment.starts_at > now
+            known = soonest.get(patient_ref)
+            if booked and (known is None or appointment.starts_at < known[0]):
+                soonest[patient_ref] = (appointment.starts_at, pathway_id, appointment.appointment_id)
+    return [(ref, pathway_id, appointment_id) for ref, (_, pathway_id, appointment_id) in soonest.items()]
 
 
 async def _into_diary(temporal: Client, diary_id: str, report: PainReport, message_sid: str) -> bool:

@@ -10,7 +10,7 @@ _TEXTS: dict[str, dict[str, str]] = tomllib.loads(
     (Path(__file__).with_name("sms_reply_texts.toml")).read_text(encoding="utf-8")
 )
 
-CONVERSATION = frozenset({"recorded", "score_please", "answer_with_link", "use_link"})
+CONVERSATION = frozenset({"recorded", "score_please", "answer_with_link", "use_link", "reschedule_requested"})
 KEYWORD_ANSWERS = frozenset({"stopped", "started", "help", "help_no_phone", "help_generic"})
 
 

@@ -14,12 +14,15 @@ class Keyword(StrEnum):
     STOP = "stop"
     START = "start"
     HELP = "help"
+    RESCHEDULE = "reschedule"
+    """The patient asks to move their next appointment (CANCEL is the carriers' STOP, so not that)."""
 
 
 KEYWORDS: dict[str, Keyword] = {
     **dict.fromkeys(("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"), Keyword.STOP),
     **dict.fromkeys(("START", "UNSTOP"), Keyword.START),
     **dict.fromkeys(("HELP", "INFO"), Keyword.HELP),
+    **dict.fromkeys(("R", "RESCHEDULE"), Keyword.RESCHEDULE),
 }
 
 _SCORE = re.compile(r"(?:10|[0-9])")

@@ -268,3 +268,25 @@ async def _patient_messages(provider: RecordingProvider, pathway_id: str) -> lis
             return sent
         await asyncio.sleep(0.1)
     return []
+
+
+async def test_r_asks_staff_to_move_the_next_appointment_once(
+    api: httpx.AsyncClient, gateway: httpx.AsyncClient
+) -> None:
+    phone = new_number()
+    pathway_id = await refer(api, phone)
+    review = {"facet_swelling": True, "levels": ["L4-L5"], "reviewed_by": "Dr. R"}
+    assert (await api.post(f"/v1/pathways/{pathway_id}/mri-review", json=review)).status_code == 200
+    booked = await poll_view(api, pathway_id, "exam booked", next_action_is("exam"))
+    [exam] = booked["appointments"]
+
+    sid = new_sid()
+    first = reply_of(await text(gateway, phone, " r ", sid))
+    assert first == "Thanks. The clinic will call you to find a new time; until then your appointment stands."
+    assert reply_of(await text(gateway, phone, "R", sid)) == first  # a redelivery: the same answer
+    after = await view(api, pathway_id)
+    assert after["attention_reasons"] == ["reschedule_requested"]
+    assert [(r["appointment_id"], r["wish"], r["via"]) for r in after["change_requests"]] == [
+        (exam["appointment_id"], "reschedule", "sms")
+    ]
+    assert after["appointments"][0]["status"] == "booked"

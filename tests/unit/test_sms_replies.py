@@ -17,6 +17,7 @@ from domain.sms_keywords import Keyword, Other, PainScore, read_reply
         ),
         *((word, Keyword.START) for word in ("START", "start\n", "UNSTOP")),
         *((word, Keyword.HELP) for word in ("HELP", " help", "Info")),
+        *((word, Keyword.RESCHEDULE) for word in ("R", " r ", "Reschedule")),
         ("0", PainScore(0)),
         (" 3 ", PainScore(3)),
         ("10", PainScore(10)),
