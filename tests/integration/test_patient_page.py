@@ -224,6 +224,19 @@ async def test_a_patient_asks_to_move_their_exam_from_the_page(
         ("patient link", "patient_link", "reschedule")
     ]
 
+    # A form naming no appointment of this pathway, or no wish, changes nothing and shows the page again.
+    unknown = {"answer_id": str(uuid.uuid4()), "question": "appointment:not-this-one", "wish": "cancel"}
+    no_wish = {"answer_id": str(uuid.uuid4()), "question": f"appointment:{exam['appointment_id']}"}
+    async with httpx.AsyncClient(follow_redirects=False) as patient_phone:
+        refused = await patient_phone.post(link, data=unknown)
+        assert refused.status_code == 409 and "can no longer be changed" in refused.text
+        assert (await patient_phone.post(link, data=no_wish)).status_code == 400
+    claimed = await pool.fetchval(
+        "select count(*) from patient_link_answers where answer_id = any($1::uuid[])",
+        [unknown["answer_id"], no_wish["answer_id"]],
+    )
+    assert claimed == 0
+
     await page.get_by_role("link", name="Back to your page").click()
     await expect(section).to_contain_text("You have asked the clinic to change this appointment.")
     assert await section.get_by_role("button").count() == 0
