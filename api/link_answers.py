@@ -2,6 +2,9 @@
 sent as the Update staff would send (api/routes/steps.py and check_ins.py): a pain report to the relief check,
 the follow-up to the pathway, an outcome check-in to the outcome check-ins with `recorded_by` "patient link".
 
+A wish to move or cancel the next appointment (the page's other form) is sent the same way, as the pathway's
+`request_appointment_change` Update with `via` "link".
+
 The Update's id is the form's answer id, so a form sent twice (a double tap, a retry after a timeout)
 attaches to the first Update instead of recording again.
 """
@@ -19,7 +22,7 @@ from temporalio.client import Client
 from domain.check_ins import WorkStatus
 from domain.identifiers import outcome_check_ins_id, relief_check_id
 from domain.open_question import OpenQuestion, QuestionKind
-from domain.results import FollowUpAnswer, OutcomeAnswer, PainReport, RedFlag
+from domain.results import AppointmentChangeRequest, FollowUpAnswer, OutcomeAnswer, PainReport, RedFlag
 from workflows.outcome_check_ins import OutcomeCheckInsWorkflow as CheckIns
 from workflows.pathway import PatientPathwayWorkflow as Pathway
 from workflows.relief_check import ReliefCheckWorkflow
@@ -31,6 +34,7 @@ _SMALL_NUMBER = re.compile(r"^\d{1,2}$")
 _BACK_AT_WORK = {"yes": True, "no": False, "not_applicable": None}
 _RED_FLAGS = frozenset(get_args(RedFlag))
 _WORK_STATUSES = frozenset(get_args(WorkStatus))
+_WISHES = frozenset({"reschedule", "cancel"})
 
 Answer = PainReport | FollowUpAnswer | OutcomeAnswer
 
@@ -105,6 +109,14 @@ def answer_for(question: OpenQuestion, form: Form) -> Answer:
         raise FormError("an answer is out of range") from err
 
 
+def change_for(appointment_id: str, form: Form) -> AppointmentChangeRequest:
+    """The wish the change form's button sent (reschedule or cancel); FormError for any other."""
+    wish = _one(form.fields, "wish")
+    if wish not in _WISHES:
+        raise FormError("wish is not a choice")
+    return AppointmentChangeRequest(appointment_id=appointment_id, wish=wish, via="link")
+
+
 def target_workflow(pathway_id: str, question: OpenQuestion) -> str:
     """The workflow that takes the question's answer."""
     if question.kind == QuestionKind.DIARY:
@@ -130,6 +142,14 @@ def send(temporal: Client, workflow_id: str, answer: Answer, answer_id: uuid.UUI
         return pathway.execute_update(Pathway.record_follow_up, answer, id=id)
     check_ins = temporal.get_workflow_handle_for(CheckIns.run, workflow_id)
     return check_ins.execute_update(CheckIns.record_outcome_check_in, answer, id=id)
+
+
+def send_change(
+    temporal: Client, pathway_id: str, request: AppointmentChangeRequest, answer_id: uuid.UUID
+) -> Awaitable[object]:
+    """Sends the wish to the pathway, and waits for it to take it (its validator refuses a second one)."""
+    pathway = temporal.get_workflow_handle_for(Pathway.run, pathway_id)
+    return pathway.execute_update(Pathway.request_appointment_change, request, id=update_id(answer_id))
 
 
 def action_of(answer: Answer) -> str:

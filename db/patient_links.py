@@ -22,7 +22,8 @@ class Link:
     expires_at: datetime
     revoked_at: datetime | None
     preferred_language: str
-    """The patient's, for the page (no other PHI is read)."""
+    timezone: str
+    """The patient's language and time zone, for the page (no other PHI is read)."""
 
 
 async def link_for_pathway(
@@ -55,7 +56,8 @@ async def link_for_pathway(
 async def find_link(conn: Queryable, link_id: uuid.UUID) -> Link | None:
     row = await conn.fetchrow(
         "select l.link_id, l.pathway_id, l.patient_ref::text as patient_ref, l.expires_at, l.revoked_at,"
-        " p.preferred_language from patient_links l join patients p on p.patient_ref = l.patient_ref"
+        " p.preferred_language, p.timezone"
+        " from patient_links l join patients p on p.patient_ref = l.patient_ref"
         " where l.link_id = $1",
         link_id,
     )

@@ -4,12 +4,17 @@ the outcome check-in that is open; else none.
 
 Its `key` names the question a form answers, so an answer to a question that has closed since the page was
 shown is told apart from an answer to the one open now.
+
+Beside any question, the page offers to ask the clinic to move or cancel the pathway's next appointment
+(`appointment_to_change`): its form's key names the appointment (`change_key`), never a question.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import get_args
 
+from domain.appointments import Appointment, AppointmentStatus
 from domain.check_ins import CheckInName, CheckInStatus
 from domain.stages import PathwayStatus, Stage
 from domain.view import PathwayView
@@ -60,3 +65,41 @@ def question_of_key(key: str) -> OpenQuestion | None:
     if kind == QuestionKind.OUTCOME and rest in get_args(CheckInName):
         return OpenQuestion(QuestionKind.OUTCOME, key, check_in=rest)  # type: ignore[arg-type]
     return None
+
+
+_CHANGE = "appointment:"
+_APPOINTMENT_ID_MAX = 64  # as the staff route's path takes it
+
+
+@dataclass(frozen=True)
+class ChangeOffer:
+    """The appointment the page offers to move or cancel."""
+
+    appointment: Appointment
+    requested: bool
+    """A change was asked for already (by the link, a text or a call), and staff have not acted on it yet."""
+
+
+def appointment_to_change(view: PathwayView, now: datetime) -> ChangeOffer | None:
+    """The soonest booked appointment still to come on a running pathway (as a reply R finds it), or None."""
+    if view.status != PathwayStatus.ACTIVE:
+        return None
+    to_come = [a for a in view.appointments if a.status == AppointmentStatus.BOOKED and a.starts_at > now]
+    if not to_come:
+        return None
+    soonest = min(to_come, key=lambda a: a.starts_at)
+    requested = any(r.appointment_id == soonest.appointment_id for r in view.change_requests)
+    return ChangeOffer(soonest, requested)
+
+
+def change_key(appointment_id: str) -> str:
+    """The key of the form that asks to change the appointment."""
+    return f"{_CHANGE}{appointment_id}"
+
+
+def appointment_of_key(key: str) -> str | None:
+    """The appointment a change form's key names; None for any other key."""
+    kind, _, appointment_id = key.partition(":")
+    if f"{kind}:" != _CHANGE or not 0 < len(appointment_id) <= _APPOINTMENT_ID_MAX:
+        return None
+    return appointment_id

@@ -12,6 +12,10 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.responses import HTMLResponse
 
+from activities.messages import CATALOG
+from domain.appointments import Appointment
+from domain.reminders import local_text
+
 _HERE = Path(__file__).parent
 LANGUAGES = ("en", "es")
 """The languages pages are written in; the first is the fallback."""
@@ -47,6 +51,16 @@ def language_of(preferred: str | None) -> str:
 
 def texts(language: str) -> dict[str, Any]:
     return TEXTS[language_of(language)]
+
+
+def appointment_words(appointment: Appointment, language: str, timezone: str) -> dict[str, str]:
+    """The appointment's kind and local time as the patient's messages write them (activities/templates/
+    patient/{language}/words.toml), e.g. {"kind": "physical exam", "when": "Tue 25 Nov 09:30 MST"}."""
+    words = CATALOG.words[language_of(language)]
+    return {
+        "kind": words.translate("kind_label", appointment.kind.value),
+        "when": words.translate("when", local_text(appointment.starts_at, timezone)),
+    }
 
 
 def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:

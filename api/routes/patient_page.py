@@ -1,14 +1,21 @@
-"""The patient's link page, `/p/{token}`: the open question in the patient's language, and their answer.
+"""The patient's link page, `/p/{token}`: the open question in the patient's language, and their answer;
+beside it (or alone), the next booked appointment, which the patient can ask the clinic to move or cancel.
 
 The token in the path is the credential, and the only one: no cookie is read or set, so another site cannot
 make a patient's browser answer (it cannot know the token). A POST that is taken redirects (303) to a GET
 that confirms it, so a reload sends nothing again; the form's answer id makes a second submit of the same
 form record nothing more (db/patient_links.py, api/link_answers.py). A tampered or unknown token is 404, an
 expired or revoked one 410: a plain page in both languages that names no one and changes nothing.
+
+A wish to change the appointment is taken the same way (its form's `question` names the appointment): the
+pathway's `request_appointment_change` Update, staff then see NeedsAttention `reschedule_requested`, and the
+appointment stays booked until they act. A wish already made for it (by this page, a text or a call) is
+answered as taken: the clinic knows.
 """
 
 import asyncio
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,15 +27,19 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.dependencies import AppSettings, Pool, TemporalClient
 from api.link_answers import (
     RECORDED_BY,
+    Form,
     FormError,
     action_of,
     answer_for,
+    change_for,
     read_form,
     send,
+    send_change,
     target_workflow,
 )
 from api.outages import TEMPORAL_OUTAGES
-from api.pages.render import PAGE_HEADERS, language_of, page, texts
+from api.pages.render import PAGE_HEADERS, appointment_words, language_of, page, texts
+from config.settings import Settings
 from db import audit
 from db.patient_links import (
     SECRET_PURPOSE,
@@ -42,7 +53,16 @@ from db.patient_links import (
 from db.pool import Queryable
 from db.signing_secrets import signing_secret
 from domain.link_tokens import TokenProblem, unseal
-from domain.open_question import OpenQuestion, open_question, question_of_key
+from domain.open_question import (
+    ChangeOffer,
+    OpenQuestion,
+    appointment_of_key,
+    appointment_to_change,
+    change_key,
+    open_question,
+    question_of_key,
+)
+from domain.view import PathwayView
 from workflows.reading import read_pathway_view
 
 router = APIRouter(include_in_schema=False)  # HTML for people, not part of the JSON API's contract
@@ -77,11 +97,11 @@ async def show_question(
         return link
     language = language_of(link.preferred_language)
     if answered is not None:
-        thanked = await _thanks(pool, link, answered, language)
+        thanked = await _thanks(pool, link, token, answered, language)
         if thanked is not None:
             return thanked
-    question = await _asked_now(temporal, link.pathway_id)
-    if isinstance(question, _Unavailable):
+    shown = await _open_now(temporal, link.pathway_id)
+    if isinstance(shown, _Unavailable):
         return _busy(language)
     await audit.record(
         pool,
@@ -91,7 +111,7 @@ async def show_question(
         patient_ref=link.patient_ref,
         detail={"link_id": str(link.link_id)},
     )
-    return _question_page(token, language, question)
+    return link_page(token, language, link.timezone, shown)
 
 
 @router.post("/p/{token}")
@@ -106,21 +126,29 @@ async def take_answer(
         form = read_form(await request.body())
     except FormError:
         return await _current(temporal, link, token, language, status=400, notice="choose_one")
+    appointment_id = appointment_of_key(form.question)
+    if appointment_id is not None:
+        return await _take_change(temporal, pool, settings, link, token, form, appointment_id)
     earlier = await find_answer(pool, form.answer_id, link.link_id)
     if earlier is not None and earlier.recorded:
         return _confirmed(token, form.answer_id)
     question = question_of_key(earlier.question) if earlier is not None else None
+    shown: Shown | _Unavailable | None = None
     if question is None:  # a first submit: it answers the question open now, or nothing
-        now_open = await _asked_now(temporal, link.pathway_id)
-        if isinstance(now_open, _Unavailable):
+        shown = await _open_now(temporal, link.pathway_id)
+        if isinstance(shown, _Unavailable):
             return _busy(language)
-        if now_open is None or now_open.key != form.question:
-            return _question_page(token, language, now_open, status=409, notice="question_closed")
-        question = now_open
+        if shown.question is None or shown.question.key != form.question:
+            return link_page(token, language, link.timezone, shown, status=409, notice="question_closed")
+        question = shown.question
     try:
         answer = answer_for(question, form)
     except FormError:
-        return _question_page(token, language, question, status=422, error="choose_one")
+        if shown is None:
+            shown = await _open_now(temporal, link.pathway_id)
+        change = shown.change if isinstance(shown, Shown) else None
+        again = Shown(question, change)
+        return link_page(token, language, link.timezone, again, status=422, error="choose_one")
     workflow_id = earlier.workflow_id if earlier else target_workflow(link.pathway_id, question)
     if earlier is None:
         # A concurrent submit of the same form may claim it first: this one then sends the same Update id,
@@ -199,38 +227,67 @@ class _Unavailable:
 UNAVAILABLE = _Unavailable()
 
 
-async def _asked_now(temporal: Client, pathway_id: str) -> OpenQuestion | _Unavailable | None:
-    """The question open on the pathway now. A pathway Temporal no longer has (past its retention) has
-    none."""
+@dataclass(frozen=True)
+class Shown:
+    """What the page shows: the open question, and the appointment the patient may ask to change."""
+
+    question: OpenQuestion | None = None
+    change: ChangeOffer | None = None
+    asked: frozenset[str] = field(default_factory=frozenset)
+    """The appointments a change is asked for already."""
+
+
+def shown_by(view: PathwayView | None, now: datetime) -> Shown:
+    """What the page shows for the pathway's view (None: a pathway Temporal no longer has)."""
+    if view is None:
+        return Shown()
+    return Shown(
+        open_question(view),
+        appointment_to_change(view, now),
+        frozenset(r.appointment_id for r in view.change_requests),
+    )
+
+
+async def _open_now(temporal: Client, pathway_id: str) -> Shown | _Unavailable:
+    """What is open on the pathway now. A pathway Temporal no longer has (past its retention) has nothing."""
     try:
         view = await read_pathway_view(temporal, pathway_id)
     except RPCError as err:
-        return None if err.status == RPCStatusCode.NOT_FOUND else UNAVAILABLE
-    return open_question(view)
+        return Shown() if err.status == RPCStatusCode.NOT_FOUND else UNAVAILABLE
+    return shown_by(view, datetime.now(UTC))
 
 
 async def _current(
     temporal: Client, link: Link, token: str, language: str, *, status: int, notice: str
 ) -> Response:
-    """The page as it stands now, with a notice on top (why the answer sent was not recorded)."""
-    question = await _asked_now(temporal, link.pathway_id)
-    if isinstance(question, _Unavailable):
+    """The page as it stands now, with a notice on top (why what was sent was not recorded)."""
+    shown = await _open_now(temporal, link.pathway_id)
+    if isinstance(shown, _Unavailable):
         return _busy(language)
-    return _question_page(token, language, question, status=status, notice=notice)
+    return link_page(token, language, link.timezone, shown, status=status, notice=notice)
 
 
-def _question_page(
+def link_page(
     token: str,
     language: str,
-    question: OpenQuestion | None,
+    timezone: str,
+    shown: Shown,
     *,
     status: int = 200,
     notice: str | None = None,
     error: str | None = None,
 ) -> Response:
+    """The page: the open question's form (else a line saying nothing is open), and the change form of the
+    appointment to come, if any. Each form rendered has an answer id of its own: a second submit of it
+    records nothing more."""
     t = texts(language)
-    common: dict[str, Any] = {"lang": language, "t": t}
+    common: dict[str, Any] = {
+        "lang": language,
+        "t": t,
+        "change": _change_form(token, language, timezone, shown),
+    }
     notice_text = t[notice] if notice else None
+    question = shown.question
     if question is None:
         paragraphs = [p for p in (notice_text, t["nothing_open"]) if p]
         return page("message.html", status, title=t["nothing_open_title"], paragraphs=paragraphs, **common)
@@ -241,14 +298,91 @@ def _question_page(
         title=t[titles[question.kind]],
         question=question,
         action=f"/p/{token}",
-        answer_id=uuid.uuid4(),  # one per rendered form: a second submit of it records nothing more
+        answer_id=uuid.uuid4(),
         notice=notice_text,
         error=t[error] if error else None,
         **common,
     )
 
 
-async def _thanks(pool: Queryable, link: Link, answered: str, language: str) -> Response | None:
+def _change_form(token: str, language: str, timezone: str, shown: Shown) -> dict[str, Any] | None:
+    offer = shown.change
+    if offer is None:
+        return None
+    appointment_id = offer.appointment.appointment_id
+    return {
+        "words": appointment_words(offer.appointment, language, timezone),
+        "requested": offer.requested,
+        "action": f"/p/{token}",
+        "answer_id": uuid.uuid4(),
+        "key": change_key(appointment_id),
+    }
+
+
+async def _take_change(
+    temporal: Client,
+    pool: Queryable,
+    settings: Settings,
+    link: Link,
+    token: str,
+    form: Form,
+    appointment_id: str,
+) -> Response:
+    """The patient's wish to move or cancel the appointment, sent to the pathway once per rendered form."""
+    language = language_of(link.preferred_language)
+    try:
+        request = change_for(appointment_id, form)
+    except FormError:
+        return await _current(temporal, link, token, language, status=400, notice="choose_one")
+    earlier = await find_answer(pool, form.answer_id, link.link_id)
+    if earlier is not None and earlier.recorded:
+        return _confirmed(token, form.answer_id)
+    if earlier is None:  # a concurrent submit of the same form sends the same Update id: it attaches
+        await claim_answer(
+            pool,
+            form.answer_id,
+            link.link_id,
+            question=form.question,
+            workflow_id=link.pathway_id,
+            red_flags=False,
+        )
+    try:
+        await asyncio.wait_for(
+            send_change(temporal, link.pathway_id, request, form.answer_id),
+            timeout=settings.update_timeout_seconds,
+        )
+    except WorkflowUpdateFailedError:  # refused: asked for already, or no longer booked and to come
+        shown = await _open_now(temporal, link.pathway_id)
+        if isinstance(shown, _Unavailable):
+            return _busy(language)  # the claim stays: sending the form again tries again
+        if appointment_id in shown.asked:  # by another form, a text or a call: the clinic knows
+            await answer_recorded(pool, form.answer_id)  # so that the confirmation shows; nothing to audit
+            return _confirmed(token, form.answer_id)
+        await release_answer(pool, form.answer_id)
+        return link_page(token, language, link.timezone, shown, status=409, notice="change_closed")
+    except RPCError as err:
+        if err.status in TEMPORAL_OUTAGES:
+            return _busy(language)
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
+        await release_answer(pool, form.answer_id)  # the pathway has ended
+        return await _current(temporal, link, token, language, status=409, notice="change_closed")
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        return _busy(language)
+    if not await answer_recorded(pool, form.answer_id):
+        return _confirmed(token, form.answer_id)  # a double submit: the other one recorded and audited it
+    await audit.record(
+        pool,
+        actor=RECORDED_BY,
+        action="appointment.change_request",
+        pathway_id=link.pathway_id,
+        patient_ref=link.patient_ref,
+        detail={"via": "patient_link", "link_id": str(link.link_id), "wish": request.wish},
+    )
+    return _confirmed(token, form.answer_id)
+
+
+async def _thanks(pool: Queryable, link: Link, token: str, answered: str, language: str) -> Response | None:
     """The confirmation of an answer this link recorded; None for any other id (the page then shows)."""
     try:
         answer_id = uuid.UUID(answered)
@@ -258,6 +392,14 @@ async def _thanks(pool: Queryable, link: Link, answered: str, language: str) -> 
     if answer is None or not answer.recorded:
         return None
     t = texts(language)
+    if appointment_of_key(answer.question) is not None:
+        return page(
+            "message.html",
+            lang=language,
+            title=t["change_asked_title"],
+            paragraphs=[t["change_asked"]],
+            back={"href": f"/p/{token}", "text": t["change_back"]},
+        )
     return page(
         "message.html",
         lang=language,

@@ -1,11 +1,13 @@
 """The patient plays their part in a real headless Chromium: from the demo outbox they open the link in a
 diary prompt, answer on the page, and the relief check takes it; later they answer the follow-up and an
-outcome check-in there, in Spanish. A tampered, expired or revoked link shows a plain page and changes
-nothing; the outbox page asks for the bootstrap key first, and exists only in the demo profile."""
+outcome check-in there, in Spanish. Waiting for an exam, they ask the clinic to move it. A tampered, expired
+or revoked link shows a plain page and changes nothing; the outbox page asks for the bootstrap key first,
+and exists only in the demo profile."""
 
 import asyncio
 import re
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -17,11 +19,11 @@ from api.app import create_app
 from config.settings import Settings
 from db.api_clients import ALL_SCOPES, upsert_client
 from db.bootstrap import BOOTSTRAP_CLIENT
-from db.patient_links import SECRET_PURPOSE, revoke_links
+from db.patient_links import SECRET_PURPOSE, link_for_pathway, revoke_links
 from db.signing_secrets import signing_secret
 from domain.link_tokens import seal
-from tests.integration.polling import poll_view
-from tests.integration.walk import outcome_is_open, walk_to_follow_up, walk_to_relief_check
+from tests.integration.polling import next_action_is, poll_view
+from tests.integration.walk import outcome_is_open, start_at_mri, walk_to_follow_up, walk_to_relief_check
 
 BOOTSTRAP_KEY = "dvr_integration-bootstrap-key-for-the-demo-outbox"
 PHONE = ViewportSize(width=390, height=844)
@@ -95,7 +97,9 @@ async def test_a_patient_answers_a_diary_prompt_from_the_demo_outbox(
 
     # The same form sent twice at once (a double tap) is recorded once.
     await page.goto(link)
-    answer_id = await page.locator("input[name=answer_id]").get_attribute("value")
+    # (The question's form: in the demo the block's slot is still to come, so its change form shows too.)
+    diary_form = page.locator("form:has(input[name=question][value='diary:1'])")
+    answer_id = await diary_form.locator("input[name=answer_id]").get_attribute("value")
     form = {"answer_id": answer_id or "", "question": "diary:1", "pain": "2"}
     async with httpx.AsyncClient(follow_redirects=False) as patient_phone:
         both = await asyncio.gather(*(patient_phone.post(link, data=form) for _ in range(2)))
@@ -161,6 +165,81 @@ async def test_a_patient_answers_the_follow_up_and_an_outcome_check_in_in_spanis
         ["fever"],
     )
     assert first["recorded_by"] == "patient link"
+    await context.close()
+
+
+async def test_a_patient_asks_to_move_their_exam_from_the_page(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, browser: Browser, served_api: str
+) -> None:
+    pathway_id = await start_at_mri(api, "REF-LINK-CHANGE")
+    review = {"facet_swelling": True, "levels": ["L4-L5"], "reviewed_by": "Dr. R"}
+    assert (await api.post(f"/v1/pathways/{pathway_id}/mri-review", json=review)).status_code == 200
+    booked = await poll_view(api, pathway_id, "exam booked", next_action_is("exam"))
+    [exam] = booked["appointments"]
+    link_id, expires_at = await link_for_pathway(pool, pathway_id, booked["patient_ref"], timedelta(days=1))
+    link = f"{served_api}/p/{seal(await signing_secret(pool, SECRET_PURPOSE), link_id, expires_at)}"
+    context = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = await context.new_page()
+
+    await page.goto(link)
+    await expect(page.get_by_role("heading", name="Nothing to answer now")).to_be_visible()
+    section = page.get_by_role("region", name="Need to change your appointment?")
+    await expect(section).to_contain_text(
+        re.compile(r"Your physical exam is on \w{3} \d{2} \w{3} \d{2}:\d{2} ")
+    )
+    answer_id = await section.locator("input[name=answer_id]").get_attribute("value")
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    await section.get_by_role("button", name="Ask to reschedule").click()
+
+    await expect(page.get_by_role("heading", name="Your request was sent")).to_be_visible()
+    await expect(
+        page.get_by_text("The clinic will call you; your appointment stays booked until then.")
+    ).to_be_visible()
+    assert page.url == f"{link}?answered={answer_id}"  # POST, then redirect to GET
+    view = (await api.get(f"/v1/pathways/{pathway_id}")).json()
+    assert (view["needs_attention"], view["attention_reasons"]) == (True, ["reschedule_requested"])
+    asked = [(exam["appointment_id"], "reschedule", "link")]
+    assert [(r["appointment_id"], r["wish"], r["via"]) for r in view["change_requests"]] == asked
+    assert view["appointments"][0]["status"] == "booked"  # it stays until staff act
+
+    # The same form sent again, twice at once, records nothing more; another form for the same appointment
+    # (a page left open in a second tab) is told the clinic knows already.
+    form = {
+        "answer_id": answer_id or "",
+        "question": f"appointment:{exam['appointment_id']}",
+        "wish": "cancel",
+    }
+    other = form | {"answer_id": str(uuid.uuid4())}
+    async with httpx.AsyncClient(follow_redirects=False) as patient_phone:
+        sent = await asyncio.gather(*(patient_phone.post(link, data=f) for f in (form, form, other)))
+    assert [r.status_code for r in sent] == [303, 303, 303]
+    assert sent[0].headers["location"] == f"{link.removeprefix(served_api)}?answered={answer_id}"
+    view = (await api.get(f"/v1/pathways/{pathway_id}")).json()
+    assert [(r["appointment_id"], r["wish"], r["via"]) for r in view["change_requests"]] == asked
+    audited = await pool.fetch(
+        "select actor, detail from audit_log where pathway_id = $1 and action = 'appointment.change_request'",
+        pathway_id,
+    )
+    assert [(row["actor"], row["detail"]["via"], row["detail"]["wish"]) for row in audited] == [
+        ("patient link", "patient_link", "reschedule")
+    ]
+
+    # A form naming no appointment of this pathway, or no wish, changes nothing and shows the page again.
+    unknown = {"answer_id": str(uuid.uuid4()), "question": "appointment:not-this-one", "wish": "cancel"}
+    no_wish = {"answer_id": str(uuid.uuid4()), "question": f"appointment:{exam['appointment_id']}"}
+    async with httpx.AsyncClient(follow_redirects=False) as patient_phone:
+        refused = await patient_phone.post(link, data=unknown)
+        assert refused.status_code == 409 and "can no longer be changed" in refused.text
+        assert (await patient_phone.post(link, data=no_wish)).status_code == 400
+    claimed = await pool.fetchval(
+        "select count(*) from patient_link_answers where answer_id = any($1::uuid[])",
+        [unknown["answer_id"], no_wish["answer_id"]],
+    )
+    assert claimed == 0
+
+    await page.get_by_role("link", name="Back to your page").click()
+    await expect(section).to_contain_text("You have asked the clinic to change this appointment.")
+    assert await section.get_by_role("button").count() == 0
     await context.close()
 
 

@@ -1,19 +1,39 @@
-"""The link page asks the question that is open, in either language, and reads only the answers it offers."""
+"""The link page asks the question that is open, in either language, and reads only the answers it offers;
+beside it, it offers to ask the clinic to move or cancel the next booked appointment."""
 
+import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
-from api.link_answers import RECORDED_BY, FormError, answer_for, read_form
+from api.link_answers import RECORDED_BY, FormError, answer_for, change_for, read_form
 from api.pages.render import LANGUAGES, TEXTS, language_of
+from api.routes.patient_page import link_page, shown_by
+from domain.appointments import Appointment, AppointmentKind, AppointmentStatus
 from domain.check_ins import CheckInStatus
-from domain.open_question import OpenQuestion, QuestionKind, open_question, question_of_key
-from domain.results import FollowUpAnswer, OutcomeAnswer, PainReport
+from domain.open_question import (
+    ChangeOffer,
+    OpenQuestion,
+    QuestionKind,
+    appointment_of_key,
+    appointment_to_change,
+    change_key,
+    open_question,
+    question_of_key,
+)
+from domain.results import AppointmentChangeRequest, FollowUpAnswer, OutcomeAnswer, PainReport
 from domain.stages import PathwayStatus, Stage
-from domain.view import FollowUpView, OutcomeCheckInView, PathwayView, ReliefCheckView, SentPrompt
+from domain.view import (
+    ChangeRequestView,
+    FollowUpView,
+    OutcomeCheckInView,
+    PathwayView,
+    ReliefCheckView,
+    SentPrompt,
+)
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -115,3 +135,100 @@ def test_an_answer_it_does_not_offer_is_refused(fields: dict[str, Any]) -> None:
 def test_a_body_that_is_no_answer_form_is_refused(body: bytes) -> None:
     with pytest.raises(FormError):
         read_form(body)
+
+
+# The next appointment, which the page offers to move or cancel.
+
+EXAM_AT = datetime(2026, 3, 3, 17, 30, tzinfo=UTC)  # 10:30 in Phoenix
+
+
+def _appointment(appointment_id: str, starts_at: datetime, **changes: Any) -> Appointment:
+    kind = changes.pop("kind", AppointmentKind.EXAM)
+    return Appointment(
+        appointment_id=appointment_id,
+        kind=kind,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=30),
+        **changes,
+    )
+
+
+def _page(view: PathwayView, language: str = "en", now: datetime = NOW) -> str:
+    shown = shown_by(view, now)
+    return bytes(link_page("tok", language, "America/Phoenix", shown).body).decode()
+
+
+def test_the_soonest_booked_appointment_to_come_is_offered() -> None:
+    later = _appointment("block-1", EXAM_AT + timedelta(days=7), kind=AppointmentKind.BLOCK)
+    exam = _appointment("exam-1", EXAM_AT)
+    view = _view(stage=Stage.EXAM, appointments=[later, exam])
+    assert appointment_to_change(view, NOW) == ChangeOffer(exam, requested=False)
+    asked = ChangeRequestView(appointment_id="exam-1", wish="cancel", via="sms", at=NOW)
+    requested = view.model_copy(update={"change_requests": [asked]})
+    assert appointment_to_change(requested, NOW) == ChangeOffer(exam, requested=True)
+    assert appointment_to_change(view.model_copy(update={"status": PathwayStatus.CLOSED}), NOW) is None
+
+
+def test_no_appointment_to_come_no_section() -> None:
+    past = _appointment("mri-1", NOW - timedelta(hours=1), kind=AppointmentKind.MRI)
+    now = _appointment("mri-2", NOW, kind=AppointmentKind.MRI)
+    cancelled = _appointment("exam-1", EXAM_AT, status=AppointmentStatus.CANCELLED)
+    arrived = _appointment("exam-2", EXAM_AT, status=AppointmentStatus.ARRIVED)
+    for appointments in ([], [past], [now], [cancelled], [arrived], [past, cancelled, arrived]):
+        view = _view(stage=Stage.EXAM, appointments=appointments)
+        assert appointment_to_change(view, NOW) is None
+        html = _page(view)
+        assert "Need to change your appointment?" not in html and 'name="wish"' not in html
+        assert "Nothing to answer now" in html
+
+
+def test_the_section_shows_the_appointment_in_the_patients_time_and_language() -> None:
+    view = _view(stage=Stage.EXAM, appointments=[_appointment("exam-1", EXAM_AT)])
+    html = _page(view)
+    assert "Nothing to answer now" in html  # the section stands alone when nothing else is open
+    assert "Need to change your appointment?" in html
+    assert "Your physical exam is on Tue 03 Mar 10:30 MST." in html
+    assert html.count("<form") == 1
+    assert 'name="question" value="appointment:exam-1"' in html
+    assert '<button type="submit" name="wish" value="reschedule">Ask to reschedule</button>' in html
+    assert 'name="wish" value="cancel" class="secondary">Ask to cancel</button>' in html
+    spanish = _page(view, "es")
+    assert "¿Necesita cambiar su cita?" in spanish
+    assert "Su consulta médica es el martes 03 mar 10:30 MST." in spanish
+    assert "Pedir otra fecha" in spanish
+
+
+def test_the_section_stands_beside_an_open_question() -> None:
+    prompt = SentPrompt(number=1, at=NOW, answer_due_at=NOW)
+    dvr = _appointment("dvr-1", EXAM_AT, kind=AppointmentKind.DVR)
+    view = _view(
+        stage=Stage.RELIEF_CHECK,
+        relief_check=ReliefCheckView(block_number=1, prompts_sent=[prompt]),
+        appointments=[dvr],
+    )
+    html = _page(view)
+    assert "Your pain diary" in html and "Your DVR procedure is on Tue 03 Mar 10:30 MST." in html
+    assert html.count("<form") == 2
+    answer_ids = re.findall(r'name="answer_id" value="([0-9a-f-]{36})"', html)
+    assert len(set(answer_ids)) == 2  # one per rendered form
+
+
+def test_a_change_asked_for_already_is_said_and_not_offered_again() -> None:
+    asked = ChangeRequestView(appointment_id="exam-1", wish="reschedule", via="link", at=NOW)
+    view = _view(stage=Stage.EXAM, appointments=[_appointment("exam-1", EXAM_AT)], change_requests=[asked])
+    html = _page(view)
+    assert "You have asked the clinic to change this appointment." in html
+    assert "<form" not in html
+
+
+def test_the_change_form_is_read_into_the_request_the_workflow_takes() -> None:
+    assert appointment_of_key(change_key("exam-1")) == "exam-1"
+    for key in ("appointment:", "diary:1", "follow_up", f"appointment:{'x' * 65}"):
+        assert appointment_of_key(key) is None
+    form = read_form(_form(question="appointment:exam-1", wish="cancel"))
+    assert change_for("exam-1", form) == AppointmentChangeRequest(
+        appointment_id="exam-1", wish="cancel", via="link"
+    )
+    for fields in ({}, {"wish": "move"}, {"wish": ["cancel", "reschedule"]}):
+        with pytest.raises(FormError):
+            change_for("exam-1", read_form(_form(question="appointment:exam-1", **fields)))
