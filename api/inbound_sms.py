@@ -30,9 +30,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from api import sms_reply_texts as texts
 from db import audit, sms_inbound, sms_numbers
 from db.sms_numbers import NumberHolder
-from domain.appointments import AppointmentStatus
 from domain.check_ins import CheckInStatus
 from domain.identifiers import relief_check_id
+from domain.open_question import changeable_appointment
 from domain.phones import e164
 from domain.results import AppointmentChangeRequest, PainReport
 from domain.sms_keywords import Keyword, PainScore, read_reply
@@ -198,7 +198,8 @@ async def _reschedule(
 async def _next_appointments(
     temporal: Client, pool: asyncpg.Pool, patient_refs: list[str], now: datetime
 ) -> list[tuple[str, str, str]]:
-    """(patient, pathway, appointment) of each patient's soonest booked appointment still to come."""
+    """(patient, pathway, appointment) of each patient's appointment they may ask to move
+    (domain.open_question.changeable_appointment), the soonest when they have several pathways."""
     soonest: dict[str, tuple[datetime, str, str]] = {}
     for patient_ref, pathway_id in await sms_numbers.pathways_of(pool, patient_refs):
         try:
@@ -207,13 +208,10 @@ async def _next_appointments(
             if err.status != RPCStatusCode.NOT_FOUND:
                 raise
             continue
-        if view.status != PathwayStatus.ACTIVE:
-            continue
-        for appointment in view.appointments:
-            booked = appointment.status == AppointmentStatus.BOOKED and appointment.starts_at > now
-            known = soonest.get(patient_ref)
-            if booked and (known is None or appointment.starts_at < known[0]):
-                soonest[patient_ref] = (appointment.starts_at, pathway_id, appointment.appointment_id)
+        appointment = changeable_appointment(view, now)
+        known = soonest.get(patient_ref)
+        if appointment is not None and (known is None or appointment.starts_at < known[0]):
+            soonest[patient_ref] = (appointment.starts_at, pathway_id, appointment.appointment_id)
     return [(ref, pathway_id, appointment_id) for ref, (_, pathway_id, appointment_id) in soonest.items()]
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import get_args
 
-from domain.appointments import Appointment, AppointmentStatus
+from domain.appointments import Appointment, AppointmentStatus, appointment_kind_of
 from domain.check_ins import CheckInName, CheckInStatus
 from domain.stages import PathwayStatus, Stage
 from domain.view import PathwayView
@@ -80,16 +80,29 @@ class ChangeOffer:
     """A change was asked for already (by the link, a text or a call), and staff have not acted on it yet."""
 
 
+def changeable_appointment(view: PathwayView, now: datetime) -> Appointment | None:
+    """The appointment a patient may ask to move or cancel (from their link, or by replying R): the one the
+    running pathway waits on in its stage, booked and still to come. An appointment of a stage already
+    behind it (a block whose diary runs, its slot in the future because the step was recorded early) is
+    not offered: it has happened."""
+    kind = appointment_kind_of(view.stage)
+    if view.status != PathwayStatus.ACTIVE or kind is None:
+        return None
+    to_come = [
+        a
+        for a in view.appointments
+        if a.kind == kind and a.status == AppointmentStatus.BOOKED and a.starts_at > now
+    ]
+    return min(to_come, key=lambda a: a.starts_at) if to_come else None
+
+
 def appointment_to_change(view: PathwayView, now: datetime) -> ChangeOffer | None:
-    """The soonest booked appointment still to come on a running pathway (as a reply R finds it), or None."""
-    if view.status != PathwayStatus.ACTIVE:
+    """What the link page offers to change (`changeable_appointment`), and whether it was asked already."""
+    appointment = changeable_appointment(view, now)
+    if appointment is None:
         return None
-    to_come = [a for a in view.appointments if a.status == AppointmentStatus.BOOKED and a.starts_at > now]
-    if not to_come:
-        return None
-    soonest = min(to_come, key=lambda a: a.starts_at)
-    requested = any(r.appointment_id == soonest.appointment_id for r in view.change_requests)
-    return ChangeOffer(soonest, requested)
+    requested = any(r.appointment_id == appointment.appointment_id for r in view.change_requests)
+    return ChangeOffer(appointment, requested)
 
 
 def change_key(appointment_id: str) -> str:

@@ -9,7 +9,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.answers import StepAccepted
-    from domain.appointments import AppointmentStatus
+    from domain.appointments import AppointmentStatus, appointment_kind_of
     from domain.refusals import Refusal
     from domain.results import AppointmentChangeRequest, AttentionResolution, StaffCall, StaffRequest
     from domain.stages import AttentionReason, StepName
@@ -89,6 +89,8 @@ class StaffHandlers:
         appointment = self._book.find(request.appointment_id)
         if appointment is None:
             raise refuse(Refusal.UNKNOWN_APPOINTMENT, "no such appointment on this pathway")
+        if appointment_kind_of(self._board.stage) != appointment.kind:
+            raise refuse(Refusal.WRONG_STAGE, "only the appointment the pathway waits on can be changed")
         if appointment.status != AppointmentStatus.BOOKED or appointment.starts_at <= workflow.now():
             raise refuse(
                 Refusal.WRONG_STAGE, "only a booked appointment still to come can be moved or cancelled"
