@@ -2,15 +2,28 @@
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
+from activities.notifications import NotificationActivities
 from activities.providers.base import OutboundMessage
+from db.consents import record_consents
+from db.patients import register_patient
+from db.seed import DEMO_SITE
 from db.sms_numbers import opt_out
+from domain.consents import ConsentCategory, ConsentSource
+from domain.notifications import (
+    Channel,
+    NotificationReceipt,
+    NotificationRequest,
+    ReceiptStatus,
+    Recipient,
+)
+from domain.referral import Patient
 from tests.integration.conftest import ON_CALL_PHONE, STAFF_EMAIL, RecordingProvider
 from tests.integration.polling import next_action_is, poll_view
 from tests.integration.problems import assert_problem
@@ -186,3 +199,38 @@ async def test_unknown_categories_and_other_values_are_422_and_record_nothing(
         body = referral_body(f"REF-CONSENT-{uuid.uuid4().hex[:10]}")
         body["patient"]["consents"] = consents
         assert_problem(await api.post("/v1/referrals", json=body), 422, "/problems/invalid-request")
+
+
+async def test_a_declined_message_is_declined_again_when_retried_and_urgent_advice_still_goes(
+    pool: asyncpg.Pool,
+) -> None:
+    provider = RecordingProvider()
+    activities = NotificationActivities(pool, provider, STAFF_EMAIL)
+    patient = Patient(
+        mrn=f"MRN-{uuid.uuid4().hex[:8]}",
+        given_name="Ada",
+        family_name="Example",
+        birth_date=date(1970, 1, 1),
+        phone=_number(),
+        sms_consent=True,
+    )
+    patient_ref = (await register_patient(pool, DEMO_SITE, patient)).patient_ref
+    await record_consents(pool, patient_ref, dict.fromkeys(ConsentCategory, False), ConsentSource.API)
+
+    def request(template: str) -> NotificationRequest:
+        return NotificationRequest(
+            key=f"pathway-c:{uuid.uuid4()}",
+            pathway_id="pathway-c",
+            recipient=Recipient.PATIENT,
+            patient_ref=patient_ref,
+            template=template,
+        )
+
+    prompt = request("diary_prompt")
+    declined = NotificationReceipt(status=ReceiptStatus.DECLINED)
+    assert await activities.send_notification(prompt) == declined
+    assert await activities.send_notification(prompt) == declined  # a retry finds the row's reason
+    assert await _outbox(pool, patient_ref, "diary_prompt") == [("suppressed", "declined")]
+    advice = await activities.send_notification(request("red_flag_advice"))
+    assert advice == NotificationReceipt(status=ReceiptStatus.SENT, channel=Channel.SMS)
+    assert len(provider.sent) == 1
