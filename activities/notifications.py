@@ -18,6 +18,10 @@ number itself is unusable (invalid, not a mobile, unsubscribed at the gateway), 
 suppressed, and the receipt says so, which the workflow takes as "patient unreachable"
 (workflows/messenger.py). Any other refusal, or an unusable staff address, fails the message
 (MessageRejected, non-retryable).
+
+Consents: a message of a category the patient declined (activities/message_categories.py) is not sent; its
+row is suppressed with the reason "declined" and its receipt is DECLINED, which the workflow does not take as
+"unreachable". E-mail declined, the patient's address is not used.
 """
 
 import uuid
@@ -29,6 +33,7 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.message_categories import declined_by
 from activities.messages import ANSWER_TEMPLATES, UnknownTemplateError, render
 from activities.patient_links import PatientLinks
 from activities.providers.base import (
@@ -41,6 +46,7 @@ from db import audit, outbox
 from db.outbox import OutboxStatus
 from db.patients import Contact, contact_for, refuse_phone
 from db.pool import Connection
+from domain.consents import ConsentCategory
 from domain.notifications import (
     Channel,
     NotificationReceipt,
@@ -56,13 +62,19 @@ log = structlog.get_logger()
 # and lapses only when that attempt is surely over.
 DEFAULT_CLAIM_LEASE = timedelta(seconds=60)
 
+DECLINED = "declined"
+"""The outbox reason of a message whose category the patient declined (no PHI: only that they did)."""
+NO_CHANNEL = "no reachable channel"
+
 
 def choose_channel(contact: Contact) -> tuple[Channel, str] | None:
     """The patient's preferred channel when usable (SMS needs consent, a number the gateway has not refused
-    and that has not texted STOP), else the other; None if neither."""
+    and that has not texted STOP; e-mail an address and the patient's consent to e-mail), else the other;
+    None if neither."""
     usable = contact.phone and contact.sms_consent and not contact.phone_refused and not contact.sms_opted_out
     sms = (Channel.SMS, contact.phone) if usable and contact.phone else None
-    email = (Channel.EMAIL, contact.email) if contact.email else None
+    email_declined = ConsentCategory.EMAIL in contact.declined
+    email = (Channel.EMAIL, contact.email) if contact.email and not email_declined else None
     ordered = [sms, email] if contact.preferred_channel == Channel.SMS else [email, sms]
     for option in ordered:
         if option is not None:
@@ -112,7 +124,8 @@ class NotificationActivities:
         (retryable) when the provider refuses it for now, MessageRejected (non-retryable) when the provider
         refuses it for good, MessageFailed (non-retryable) when the message was given up on, and
         UnknownTemplate (non-retryable). A patient address the provider refuses as unusable returns a
-        SUPPRESSED receipt. No error text carries PHI.
+        SUPPRESSED receipt; a message of a category the patient declined, a DECLINED one. No error text
+        carries PHI.
         """
         claimed = await self._claim(request)
         if isinstance(claimed, NotificationReceipt):
@@ -202,7 +215,9 @@ class NotificationActivities:
             row = await outbox.lock_row(conn, request.key)
             if row.status in (OutboxStatus.SENT, OutboxStatus.SUPPRESSED):
                 channel = Channel(row.channel) if row.channel else None
-                return NotificationReceipt(status=ReceiptStatus(row.status), channel=channel)
+                declined = row.status == OutboxStatus.SUPPRESSED and row.last_error == DECLINED
+                status = ReceiptStatus.DECLINED if declined else ReceiptStatus(row.status)
+                return NotificationReceipt(status=status, channel=channel)
             if row.status == OutboxStatus.FAILED:
                 raise ApplicationError(
                     f"message {request.key} was given up on", type="MessageFailed", non_retryable=True
@@ -213,10 +228,11 @@ class NotificationActivities:
                 )
             token = await outbox.claim(conn, request.key, self._claim_lease)
             target = await self._target(conn, request)
-            if target is None:
-                await outbox.mark_suppressed(conn, request.key, "no reachable channel")
-                log.warning("notification.suppressed", key=request.key, reason="no reachable channel")
-                return NotificationReceipt(status=ReceiptStatus.SUPPRESSED)
+            if isinstance(target, ReceiptStatus):
+                reason = DECLINED if target == ReceiptStatus.DECLINED else NO_CHANNEL
+                await outbox.mark_suppressed(conn, request.key, reason)
+                log.warning("notification.suppressed", key=request.key, reason=reason)
+                return NotificationReceipt(status=target)
             channel, address, contact = target
             link = None
             if request.recipient == Recipient.PATIENT and request.template in ANSWER_TEMPLATES:
@@ -249,8 +265,9 @@ class NotificationActivities:
 
     async def _target(
         self, conn: Connection, request: NotificationRequest
-    ) -> tuple[Channel, str, Contact | None] | None:
-        """Where the message goes, and for a patient their contact (their first name, language, clinic)."""
+    ) -> tuple[Channel, str, Contact | None] | ReceiptStatus:
+        """Where the message goes, and for a patient their contact (their first name, language, clinic); or
+        why it goes nowhere: DECLINED (its category, by the patient), SUPPRESSED (no channel)."""
         if request.recipient == Recipient.STAFF:
             return Channel.EMAIL, self._staff_address, None
         if request.recipient == Recipient.STAFF_URGENT:
@@ -266,8 +283,11 @@ class NotificationActivities:
             detail={"message_key": request.key},
         )
         if contact is None:
-            return None
+            return ReceiptStatus.SUPPRESSED
+        # Before the channel: a patient who declined the message is not unreachable for want of one.
+        if declined_by(request.template, contact.declined):
+            return ReceiptStatus.DECLINED
         chosen = choose_channel(contact)
         if chosen is None:
-            return None
+            return ReceiptStatus.SUPPRESSED
         return chosen[0], chosen[1], contact

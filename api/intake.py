@@ -4,11 +4,13 @@ The route is thin; this is the service behind it. Retries never create a second 
 derived from the referral, an Idempotency-Key replays the first answer, and a body reused under one key with
 different content is refused before anything is stored. A replay of the referral never rewrites the stored
 patient: the referral that started the pathway is kept as a hash, and a replay that differs from it is a
-409 `referral-conflict` that changes nothing. A referral whose MRN is already registered at the clinic to
-a patient with another identity (names, birth date) is a 409 `patient-identity-conflict`: it is never merged
-into that patient, and nothing is stored. The request is checked (its clinic; an address for the patient's
-preferred channel, else 422 `contact-unreachable`) before its key is claimed, and a request that fails
-releases the key, so the corrected retry can use it.
+409 `referral-conflict` that changes nothing. The patient's consents in the referral are recorded only when
+it registers the patient (source `referral`); they change later through `PATCH /v1/patients/{patient_ref}`.
+A referral whose MRN is already registered at the clinic to a patient with another identity (names, birth
+date) is a 409 `patient-identity-conflict`: it is never merged into that patient, and nothing is stored. The
+request is checked (its clinic; an address for the patient's preferred channel, else 422
+`contact-unreachable`) before its key is claimed, and a request that fails releases the key, so the corrected
+retry can use it.
 """
 
 import hashlib
@@ -25,9 +27,11 @@ from db import audit
 from db.api_clients import ApiClient
 from db.calendar import clinic_timezone
 from db.clinic_policies import current_policy
+from db.consents import record_consents
 from db.idempotency import forget_key, remember_key
 from db.patients import register_patient
 from db.referrals import remember_referral
+from domain.consents import ConsentSource
 from domain.contact import missing_address, unreachable_detail
 from domain.identifiers import pathway_id_for
 from domain.inputs import PathwayInput
@@ -137,16 +141,24 @@ async def _register(
                 "The patient's MRN is already registered at this clinic to a patient with another identity"
                 " (given_name, family_name or birth_date); check the referral's patient.",
             )
+        # Only the referral that registers the patient records its consents: as with contact details, a
+        # later referral never overrides a decision made since (PATCH /v1/patients, the patient's own).
+        consents = referral.patient.consents.decisions() if referral.patient.consents else {}
+        if registration.new and consents:
+            await record_consents(conn, patient_ref, consents, ConsentSource.REFERRAL)
         if first:
+            detail: dict[str, object] = {
+                "via": "POST /v1/referrals",
+                "patient": "registered" if registration.new else "known",
+            }
+            if registration.new and consents:
+                detail["consents"] = sorted(consents)
             await audit.record(
                 conn,
                 actor=client.name,
                 action="patient.write",
                 patient_ref=patient_ref,
                 pathway_id=pathway_id,
-                detail={
-                    "via": "POST /v1/referrals",
-                    "patient": "registered" if registration.new else "known",
-                },
+                detail=detail,
             )
         return stored.patient_ref, stored.first_request

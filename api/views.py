@@ -4,6 +4,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from api.temporal_errors import missing_or_closed
+from db.consents import consents_of
 from db.pool import Queryable
 from db.sms_numbers import sms_status
 from domain.inputs import PathwayInput
@@ -25,9 +26,12 @@ def initial_view(pathway_id: str, pathway: PathwayInput) -> PathwayView:
 
 async def with_contact(conn: Queryable, view: PathwayView) -> PathwayView:
     """The view with its `contact` section, read from the patient registry (the workflow has no access to it;
-    only the SMS status is shown, no number or address)."""
+    only the SMS status and the consents are shown, no number or address)."""
     status = await sms_status(conn, view.patient_ref)
-    return view.model_copy(update={"contact": ContactView(sms=status)}) if status else view
+    if status is None:
+        return view
+    contact = ContactView(sms=status, consents=await consents_of(conn, view.patient_ref))
+    return view.model_copy(update={"contact": contact})
 
 
 async def current_view(client: Client, pathway_id: str) -> PathwayView:

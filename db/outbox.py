@@ -48,6 +48,8 @@ class OutboxRow:
     """True unless a claim is held that has not reached its `claimed_until` yet."""
     unsettled_since: datetime | None
     """When an attempt whose outcome nobody learnt began; None when every attempt's outcome is known."""
+    last_error: str | None = None
+    """Why the last attempt failed, or why the message was suppressed."""
 
 
 async def ensure_row(conn: Queryable, request: NotificationRequest) -> None:
@@ -67,7 +69,7 @@ async def lock_row(conn: Connection, key: str) -> OutboxRow:
     """The row, locked until the (short) transaction ends, so two attempts at one message take turns."""
     row = await conn.fetchrow(
         "select id, message_key, status, channel, attempts,"
-        " coalesce(claimed_until <= now(), true) as claim_lapsed, unsettled_since"
+        " coalesce(claimed_until <= now(), true) as claim_lapsed, unsettled_since, last_error"
         " from outbox where message_key = $1 for update",
         key,
     )

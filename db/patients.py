@@ -4,7 +4,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from db.consents import consents_of
 from db.pool import Queryable
+from domain.consents import ConsentCategory
 from domain.phones import e164
 from domain.referral import Patient
 
@@ -28,6 +30,9 @@ class Contact:
     """The clinic's name, which messages may carry (DESIGN.md §6)."""
     clinic_address: str | None = None
     """Where the clinic's patients go; None when the clinic has none on file."""
+    declined: frozenset[ConsentCategory] = frozenset()
+    """The consents the patient declined (domain/consents.py): those messages are not sent, and with `email`
+    declined the e-mail address is not used."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,7 @@ async def register_patient(conn: Queryable, clinic_site: str, patient: Patient) 
 
 
 async def contact_for(conn: Queryable, patient_ref: str) -> Contact | None:
-    """What a message to the patient needs, with their clinic's name and address."""
+    """What a message to the patient needs, with their clinic's name and address and their consents."""
     row = await conn.fetchrow(
         "select p.given_name, p.phone, p.email, p.timezone, p.preferred_channel, p.sms_consent,"
         " p.preferred_language, p.phone_refused_at is not null as phone_refused,"
@@ -96,7 +101,11 @@ async def contact_for(conn: Queryable, patient_ref: str) -> Contact | None:
         " from patients p join clinics c on c.site = p.clinic_site where p.patient_ref = $1",
         patient_ref,
     )
-    return Contact(**dict(row)) if row else None
+    if row is None:
+        return None
+    consents = await consents_of(conn, patient_ref)
+    declined = frozenset(category for category, granted in consents.items() if not granted)
+    return Contact(**dict(row), declined=declined)
 
 
 @dataclass(frozen=True)

@@ -86,3 +86,12 @@ BirthDate = Annotated[
     ),
 ]
 """A birth date; that it is in the past is checked where the clock may be read (the referral)."""
+
+
+def not_null_schema(schema: dict[str, Any]) -> None:
+    """The published schema of an optional field that may be left out, but not sent as null."""
+    schema.pop("default", None)
+    choices = [s for s in schema.pop("anyOf", []) if s.get("type") != "null"]
+    if choices:
+        (choice,) = choices
+        schema.update(choice)

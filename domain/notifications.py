@@ -25,6 +25,9 @@ class ReceiptStatus(StrEnum):
     SUPPRESSED = "suppressed"
     """The patient cannot be reached: no channel they agreed to, or the provider refused their address
     itself (an invalid or unsubscribed number; `channel` then names it). Nothing was sent."""
+    DECLINED = "declined"
+    """The patient declined this kind of message (domain/consents.py). Nothing was sent, by their choice: not
+    a sign that they cannot be reached."""
 
 
 class NotificationRequest(ContractModel):

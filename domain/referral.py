@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import EmailStr, Field, StringConstraints, field_validator
 
+from domain.consents import Consents
 from domain.contract import ContractModel
-from domain.fields import BirthDate, ClinicalDate, Flag, Name
+from domain.fields import BirthDate, ClinicalDate, Flag, Name, not_null_schema
 
 Identifier = Annotated[
     str,
@@ -40,8 +41,22 @@ class Patient(ContractModel):
     preferred_channel: Literal["sms", "email"] = "sms"
     sms_consent: Flag = False
     preferred_language: Language = "en"
+    consents: Consents | None = Field(
+        default=None,
+        description="The patient's rules of contact, recorded when the referral registers the patient (a"
+        " known patient's change only through PATCH /v1/patients/{patient_ref}); a category left out is"
+        " granted",
+        json_schema_extra=not_null_schema,
+    )
 
     _tz = field_validator("timezone")(check_timezone)
+
+    @field_validator("consents", mode="before")
+    @classmethod
+    def _consents_not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("cannot be null; leave it out to grant every category")
+        return value
 
     @field_validator("birth_date")
     @classmethod

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from domain.appointments import Appointment
 from domain.check_ins import CheckInName, CheckInStatus, WorkStatus
 from domain.comparative_blocks import Concordance
+from domain.consents import ConsentCategory
 from domain.results import Anesthesia, Anesthetic, RedFlag, StaffCall
 from domain.stages import Actor, AttentionReason, Outcome, PathwayStatus, ReliefResult, Stage
 
@@ -123,9 +124,10 @@ SmsStatus = Literal["active", "opted_out", "refused", "none"]
 class ContactView(BaseModel):
     """How the patient is reached, without their details: whether SMS goes to them (`active`), stopped by
     their STOP (`opted_out`), refused by the gateway (`refused`), or not possible (`none`: no number, or no
-    consent)."""
+    consent); and their consents in force, by category (domain/consents.py; granted unless declined)."""
 
     sms: SmsStatus
+    consents: dict[ConsentCategory, bool] = Field(default_factory=dict)
 
 
 class NextAction(BaseModel):

@@ -2,7 +2,9 @@
 
 A provider outage must not hold a pathway up, so sends run beside the stage sequence. Each send is retried
 within bounds (workflows/activity_options.py); one that still fails is marked failed in the outbox and
-reported through `on_trouble`, as is a patient with no channel they agreed to.
+reported through `on_trouble`, as is a patient with no channel they agreed to. A message the patient
+declined (its receipt DECLINED: domain/consents.py) is not trouble: they chose it, and the stage that waits
+for an answer has its own alert when none comes (the relief check asks staff to call about a silent diary).
 
 Quiet hours: a routine message to the patient (`domain.quiet_hours.HELD_IN_QUIET_HOURS`) that falls in the
 patient's quiet hours waits on a timer until they end, then is sent; urgent and time-bound ones go at once
@@ -117,6 +119,7 @@ class Messenger:
                 fallback = request.key.removeprefix(f"{self._pathway_id}:") + ":mailbox"
                 self._start(Recipient.STAFF, request.template, fallback, request.params)
             return
+        # Only SUPPRESSED: a DECLINED receipt raises nothing (the patient chose not to get these messages).
         if receipt.status == ReceiptStatus.SUPPRESSED:
             self._on_trouble(AttentionReason.PATIENT_UNREACHABLE)
 

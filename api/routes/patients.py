@@ -1,8 +1,11 @@
-"""`PATCH /v1/patients/{patient_ref}`: the one way contact details change once a patient is registered.
+"""`PATCH /v1/patients/{patient_ref}`: the one way contact details and consents change once a patient is
+registered.
 
 A referral never rewrites them (api/intake.py). The answer confirms which fields changed and when, without
 echoing them: the caller sent them, and an answer, a log line or an audit row holding PHI would be one more
-copy of it. The change and its audit row are written in one transaction.
+copy of it. The change and its audit row are written in one transaction. Consents named in `consents` are
+recorded as new decisions (source `api`, at the transaction's time; domain/consents.py): the latest is in
+force, whatever a referral said. They are listed in `changed` as `consents.<category>`.
 
 The contact that results (the stored one with the change) must keep an address for the preferred channel: a
 phone for sms, an e-mail for email. A change that would leave none answers 422 `contact-unreachable` and
@@ -23,7 +26,9 @@ from api.dependencies import Pool
 from api.problems import Problem, ProblemDetails, problem_responses
 from db import audit
 from db.api_clients import ApiClient
+from db.consents import record_consents
 from db.patients import change_contact, lock_contact
+from domain.consents import ConsentSource
 from domain.contact import ContactChange, missing_address, unreachable_detail
 
 router = APIRouter(tags=["patients"])
@@ -33,7 +38,8 @@ _PATIENT_REF = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-
 
 
 class ContactChanged(BaseModel):
-    """The contact details named in the request are stored (their values are not repeated here)."""
+    """The contact details and consents named in the request are stored (their values are not repeated
+    here)."""
 
     patient_ref: str
     changed: list[str]
@@ -46,7 +52,7 @@ def _unknown() -> Problem:
 
 @router.patch(
     "/v1/patients/{patient_ref}",
-    summary="Change a patient's contact details",
+    summary="Change a patient's contact details or consents",
     responses={
         **problem_responses(401, 403, 503),
         422: {
@@ -65,7 +71,8 @@ async def change_patient_contact(
 ) -> ContactChanged:
     if not _PATIENT_REF.match(patient_ref):
         raise _unknown()
-    changes = body.changes()
+    changes, consents = body.changes(), body.consent_decisions()
+    changed = [*changes, *(f"consents.{category}" for category in sorted(consents))]
     async with pool.acquire() as conn, conn.transaction():
         stored = await lock_contact(conn, patient_ref)
         if stored is None:
@@ -74,13 +81,19 @@ async def change_patient_contact(
         missing = missing_address(str(merged["preferred_channel"]), merged["phone"], merged["email"])
         if missing is not None:
             raise Problem(422, "contact-unreachable", unreachable_detail(missing))
-        updated_at = await change_contact(conn, patient_ref, changes)
-        assert updated_at is not None  # the row is locked
+        updated_at: datetime | None = None
+        if changes:
+            updated_at = await change_contact(conn, patient_ref, changes)
+            assert updated_at is not None  # the row is locked
+        if consents:
+            # Staff record the patient's decision; the audit row says which client did.
+            updated_at = await record_consents(conn, patient_ref, consents, ConsentSource.API)
+        assert updated_at is not None  # the request named a change (ContactChange)
         await audit.record(
             conn,
             actor=client.name,
             action="patient.write",
             patient_ref=patient_ref,
-            detail={"via": "PATCH /v1/patients", "fields": list(changes)},
+            detail={"via": "PATCH /v1/patients", "fields": changed},
         )
-    return ContactChanged(patient_ref=patient_ref, changed=list(changes), updated_at=updated_at)
+    return ContactChanged(patient_ref=patient_ref, changed=changed, updated_at=updated_at)

@@ -22,6 +22,7 @@ import domain.inputs
 from config.temporal import DATA_CONVERTER
 from domain.check_ins import CheckInStatus
 from domain.config import CLINICAL, DEMO, PathwayConfig, ReliefPolicy
+from domain.consents import Consents
 from domain.contact import ContactChange
 from domain.contract import ContractModel
 from domain.inputs import OutcomesInput, OutcomesResult, PathwayInput, ReliefCheckInput, ReliefOutcome
@@ -88,6 +89,7 @@ PATIENT = Patient(
     birth_date=date(1970, 5, 17),
     phone="+16025550100",
     email="ana@example.com",
+    consents=Consents(appointments=True, diary=False, follow_up=True, email=False),
 )
 CLINICAL_REFERRAL = ClinicalReferral(
     symptoms=Symptoms(axial_low_back_pain=True, hip_pain=True),
@@ -158,7 +160,9 @@ EXAMPLES: dict[type[BaseModel], BaseModel] = {
         preferred_channel="email",
         preferred_language="es",
         sms_consent=False,
+        consents=Consents(appointments=True, diary=True, follow_up=True, email=False),
     ),
+    Consents: Consents(appointments=False, diary=True, follow_up=False, email=True),
     PathwayInput: PathwayInput(
         patient_ref="patient-1",
         clinic_site="phoenix-main",

@@ -34,6 +34,7 @@ class FakeClinic:
         self._waiting: Counter[str] = Counter()
         self.failing: set[str] = set()  # templates, or recipients, whose sends fail for good
         self.unreachable = False
+        self.declined: set[str] = set()  # patient templates whose category the patient declined
         self.no_slots: set[str] = set()
         self.booking_calls: list[BookingRequest] = []
         self.booking_lead = timedelta(days=1)  # how long after the request each appointment starts
@@ -85,6 +86,8 @@ class FakeClinic:
         self.sent_at[request.key.split(":", 1)[1]] = activity.info().current_attempt_scheduled_time
         if self.unreachable and request.recipient == Recipient.PATIENT:
             return NotificationReceipt(status=ReceiptStatus.SUPPRESSED)
+        if request.template in self.declined and request.recipient == Recipient.PATIENT:
+            return NotificationReceipt(status=ReceiptStatus.DECLINED)
         return NotificationReceipt(status=ReceiptStatus.SENT, channel="sms")
 
     @activity.defn(name="record_undelivered")

@@ -167,6 +167,22 @@ async def test_a_patient_with_no_usable_channel_is_flagged_unreachable(
     assert clinic.templates()["staff_attention"] == 1  # told once, however many messages follow
 
 
+async def test_a_message_the_patient_declined_asks_nothing_of_staff(start: Start, clinic: FakeClinic) -> None:
+    # The patient declined appointment messages: their receipts say DECLINED, which is their choice, not a
+    # patient who cannot be reached.
+    clinic.declined.update({"appointment_booked", "appointment_reminder"})
+    pathway = await start()
+    await pathway.mri_review()
+    exam = await pathway.booked(AppointmentKind.EXAM)
+    await pathway.skip_to(exam.starts_at - SHORTLY_BEFORE + timedelta(minutes=1))
+    reminder = _reminder(exam.appointment_id)
+    await pathway.wait_for("reminder declined", lambda _: reminder in clinic.sent_keys())
+    view = await pathway.view()
+    assert f"booked:{exam.appointment_id}" in clinic.sent_keys()
+    assert not view.needs_attention and view.attention_reasons == []
+    assert clinic.templates()["staff_attention"] == 0 and clinic.undelivered == []
+
+
 async def test_a_closing_letter_that_fails_is_recorded_and_reported_without_holding_the_pathway(
     start: Start, clinic: FakeClinic
 ) -> None:
