@@ -201,17 +201,11 @@ async def _next_appointments(
     """(patient, pathway, appointment) of each patient's appointment they may ask to move
     (domain.open_question.changeable_appointment), the soonest when they have several pathways."""
     soonest: dict[str, tuple[datetime, str, str]] = {}
-    for patient_ref, pathway_id in await sms_numbers.pathways_of(pool, patient_refs):
-        try:
-            view = await read_pathway_view(temporal, pathway_id)
-        except RPCError as err:
-            if err.status != RPCStatusCode.NOT_FOUND:
-                raise
-            continue
+    for patient_ref, view in await _pathway_views(pool, temporal, patient_refs):
         appointment = changeable_appointment(view, now)
         known = soonest.get(patient_ref)
         if appointment is not None and (known is None or appointment.starts_at < known[0]):
-            soonest[patient_ref] = (appointment.starts_at, pathway_id, appointment.appointment_id)
+            soonest[patient_ref] = (appointment.starts_at, view.pathway_id, appointment.appointment_id)
     return [(ref, pathway_id, appointment_id) for ref, (_, pathway_id, appointment_id) in soonest.items()]
 
 
@@ -231,18 +225,22 @@ async def _into_diary(temporal: Client, diary_id: str, report: PainReport, messa
 
 async def _open_prompts(pool: asyncpg.Pool, temporal: Client, patient_refs: list[str]) -> list[OpenPrompt]:
     """What is waiting for an answer from these patients, over all their running pathways."""
-    prompts: list[OpenPrompt] = []
+    views = await _pathway_views(pool, temporal, patient_refs)
+    return [prompt for ref, view in views if (prompt := open_prompt(view, ref)) is not None]
+
+
+async def _pathway_views(
+    pool: asyncpg.Pool, temporal: Client, patient_refs: list[str]
+) -> list[tuple[str, PathwayView]]:
+    """(patient, view) of each of these patients' pathways that Temporal has."""
+    views: list[tuple[str, PathwayView]] = []
     for patient_ref, pathway_id in await sms_numbers.pathways_of(pool, patient_refs):
         try:
-            view = await read_pathway_view(temporal, pathway_id)
+            views.append((patient_ref, await read_pathway_view(temporal, pathway_id)))
         except RPCError as err:
             if err.status != RPCStatusCode.NOT_FOUND:
-                raise
-            continue  # not started yet, or gone from Temporal's retention
-        prompt = open_prompt(view, patient_ref)
-        if prompt is not None:
-            prompts.append(prompt)
-    return prompts
+                raise  # else not started yet, or gone from Temporal's retention
+    return views
 
 
 def open_prompt(view: PathwayView, patient_ref: str) -> OpenPrompt | None:

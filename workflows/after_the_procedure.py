@@ -152,10 +152,7 @@ class AfterTheProcedure(OutcomeStage):
         return None
 
     def _record_call(self, call: StaffCall) -> None:
-        made = StaffCallView(
-            at=workflow.now(), reached=call.reached, called_by=call.called_by, note=call.note
-        )
-        calls = [*self._follow_up.staff_calls, made]
+        calls = [*self._follow_up.staff_calls, StaffCallView.of(call, workflow.now())]
         self._follow_up = self._follow_up.model_copy(update={"staff_calls": calls})
         reached = "reached" if call.reached else "not reached"
         self._board.event("staff_call", f"follow-up: {reached}, by {call.called_by}")

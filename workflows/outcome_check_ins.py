@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.check_ins import CheckInStatus
     from domain.inputs import OutcomeEvent, OutcomeProgress, OutcomesInput, OutcomesResult
     from domain.refusals import Refusal
-    from domain.results import OutcomeAnswer, StaffCall
+    from domain.results import CheckInAnswers, OutcomeAnswer, StaffCall
     from domain.stages import AttentionReason
     from domain.view import OutcomeCheckInView, StaffCallView
 
@@ -124,15 +124,7 @@ class OutcomeCheckInsWorkflow:
                 break
             answer, self._answer = self._answer, None
             assert answer is not None
-            self._update(
-                index,
-                answered_at=workflow.now(),
-                pain=answer.pain,
-                work_status=answer.work_status,
-                pgic=answer.pgic,
-                red_flags=list(answer.red_flags),
-                recorded_by=answer.recorded_by,
-            )
+            self._answered(index, answer, answer.recorded_by)
             status = CheckInStatus.ANSWERED
             break
         self._update(index, status=status)
@@ -169,22 +161,22 @@ class OutcomeCheckInsWorkflow:
         self._tell_pathway(OutcomeProgress(event=OutcomeEvent.CALL_STAFF, check_in=name, due_at=deadline))
 
     def _take_call(self, index: int, call: StaffCall) -> None:
-        made = StaffCallView(
-            at=workflow.now(), reached=call.reached, called_by=call.called_by, note=call.note
-        )
-        calls = [*self._check_ins[index].staff_calls, made]
+        calls = [*self._check_ins[index].staff_calls, StaffCallView.of(call, workflow.now())]
         self._update(index, staff_calls=calls)
         if call.reached and call.answers is not None:
-            answers = call.answers
-            self._update(
-                index,
-                answered_at=workflow.now(),
-                pain=answers.pain,
-                work_status=answers.work_status,
-                pgic=answers.pgic,
-                red_flags=list(answers.red_flags),
-                recorded_by=call.called_by,
-            )
+            self._answered(index, call.answers, call.called_by)
+
+    def _answered(self, index: int, answers: OutcomeAnswer | CheckInAnswers, recorded_by: str) -> None:
+        """The answers, transcribed or obtained on a call, and who recorded them."""
+        self._update(
+            index,
+            answered_at=workflow.now(),
+            pain=answers.pain,
+            work_status=answers.work_status,
+            pgic=answers.pgic,
+            red_flags=list(answers.red_flags),
+            recorded_by=recorded_by,
+        )
 
     def _update(self, index: int, **changes: object) -> None:
         self._check_ins[index] = self._check_ins[index].model_copy(update=changes)

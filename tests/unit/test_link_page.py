@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 import pytest
 
 from api.link_answers import RECORDED_BY, FormError, answer_for, change_for, read_form
+from api.pages.link_page import link_page, shown_by
 from api.pages.render import LANGUAGES, TEXTS, language_of
-from api.routes.patient_page import link_page, shown_by
 from domain.appointments import Appointment, AppointmentKind, AppointmentStatus
 from domain.check_ins import CheckInStatus
 from domain.open_question import (
