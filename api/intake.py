@@ -85,7 +85,7 @@ async def take_referral(
         # The clinic's current policy: the pathway keeps it (a replay finds the pathway, whatever it is now).
         async with pool.acquire() as conn:
             policy = await current_policy(
-                conn, referral.clinic_site, default_policy(settings.relief_threshold)
+                conn, referral.clinic_site, default_policy(settings.relief_threshold, settings.profile)
             )
         assert policy is not None  # the clinic is known (above)
         pathway = PathwayInput(

@@ -20,20 +20,25 @@ from db.api_clients import ALL_SCOPES, new_api_key, upsert_client
 from db.migrate import migrate
 from db.pool import create_pool
 from db.seed import seed_demo_clinic
+from domain.config import Profile
 
 KEY_FILE = "bootstrap-api-key"
 BOOTSTRAP_CLIENT = "bootstrap"
 
 
 async def prepare_database(
-    url: str, data_dir: Path, configured_key: str | None = None, relief_threshold: float | None = None
+    url: str,
+    data_dir: Path,
+    configured_key: str | None = None,
+    relief_threshold: float | None = None,
+    profile: Profile = "clinical",
 ) -> str:
     """Applies migrations, loads the demo clinic and installs the bootstrap API key; returns the key."""
     pool = await create_pool(url, max_size=2)
     try:
         async with pool.acquire() as conn:
             await migrate(conn)
-            await seed_demo_clinic(conn, relief_threshold)
+            await seed_demo_clinic(conn, relief_threshold, profile)
             api_key = bootstrap_key(data_dir, configured_key)
             await upsert_client(conn, BOOTSTRAP_CLIENT, api_key, ALL_SCOPES)
     finally:

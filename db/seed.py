@@ -1,10 +1,11 @@
 """The demo clinic: one site in Phoenix with its resources, opening hours and appointment kinds.
 
-Loaded by `make run` and by the tests; applying it again changes nothing (a policy already stored is kept).
+Loaded by `make run` and by the tests; applying it again changes nothing (a policy someone set is kept).
 """
 
-from db.clinic_policies import current_policy
+from db.clinic_policies import DEFAULTS_AUTHOR, current_policy, replace_policy
 from db.pool import Connection
+from domain.config import Profile
 from domain.policy import default_policy
 
 DEMO_SITE = "phoenix-main"
@@ -30,9 +31,12 @@ _KINDS = [
 DEMO_CLINIC_PHONE = "+16025550111"
 
 
-async def seed_demo_clinic(conn: Connection, relief_threshold: float | None = None) -> None:
-    """The demo clinic, its calendar, and its policy: the defaults (with `relief_threshold`, as
-    `DVR_RELIEF_THRESHOLD` selects) as version 1, unless it has a policy already."""
+async def seed_demo_clinic(
+    conn: Connection, relief_threshold: float | None = None, profile: Profile = "clinical"
+) -> None:
+    """The demo clinic, its calendar, and its policy: the profile's defaults (with `relief_threshold`, as
+    `DVR_RELIEF_THRESHOLD` selects). Until someone changes its policy, the clinic follows the defaults of the
+    stack it runs in: a later start with another profile or threshold stores them as its next version."""
     async with conn.transaction():
         await conn.execute(
             # The address is made up. A clinic seeded before it had one gets it; one set is kept.
@@ -78,4 +82,8 @@ async def seed_demo_clinic(conn: Connection, relief_threshold: float | None = No
                 lead,
                 latest,
             )
-        await current_policy(conn, DEMO_SITE, default_policy(relief_threshold))
+        defaults = default_policy(relief_threshold, profile)
+        current = await current_policy(conn, DEMO_SITE, defaults)
+        assert current is not None
+        if current.created_by == DEFAULTS_AUTHOR and current.policy != defaults:
+            await replace_policy(conn, DEMO_SITE, defaults, DEFAULTS_AUTHOR)

@@ -169,8 +169,6 @@ def demo_of(clinical: PathwayConfig) -> PathwayConfig:
         update={
             "profile": "demo",
             "deadlines_follow_calendar": False,
-            # A whole demo pathway runs in two minutes: a message held until 8 in the morning would stall it.
-            "quiet_hours": None,
             "follow_up_delay": timedelta(seconds=5),
             "outcome_check_ins": tuple(
                 (name, timedelta(seconds=5 + 10 * n))

@@ -114,8 +114,8 @@ Threshold = Annotated[
 
 
 class ClinicPolicy(ContractModel):
-    """What a clinic chooses for its pathways. A PUT is a full replacement: a field left out takes its
-    default."""
+    """What a clinic chooses for its pathways. A PUT is a full replacement: a field left out takes the
+    deployment's default (`default_policy`)."""
 
     relief_threshold: Threshold = Field(default=CLINICAL.relief.threshold)
     onset_window: OnsetWindow = timedelta(hours=2)
@@ -154,11 +154,16 @@ _ONTO_PATHWAY = {
 }
 
 
-def default_policy(relief_threshold: float | None = None) -> ClinicPolicy:
-    """A new clinic's policy: the clinical defaults, with the relief threshold the deployment selected."""
-    if relief_threshold is None:
-        return ClinicPolicy()
-    return ClinicPolicy(relief_threshold=relief_threshold)
+def default_policy(relief_threshold: float | None = None, profile: Profile = "clinical") -> ClinicPolicy:
+    """A new clinic's policy: the clinical defaults, with the relief threshold the deployment selected. The
+    demo profile's clinics start without quiet hours: a whole demo pathway runs in minutes, and a newcomer
+    trying it at night should see it move. A demo clinic whose policy sets quiet hours has them."""
+    overrides: dict[str, Any] = {}
+    if relief_threshold is not None:
+        overrides["relief_threshold"] = relief_threshold
+    if profile == "demo":
+        overrides["quiet_hours"] = None
+    return ClinicPolicy(**overrides)
 
 
 def _onto(model: Any, policy: ClinicPolicy, table: dict[str, str]) -> Any:

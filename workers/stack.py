@@ -248,7 +248,13 @@ async def run_stack(settings: Settings) -> int:
     postgres_kept: asyncio.Task[None] | None = None
     try:
         await unless_stopped(
-            prepare_database(url, settings.data_dir, settings.bootstrap_api_key, settings.relief_threshold),
+            prepare_database(
+                url,
+                settings.data_dir,
+                settings.bootstrap_api_key,
+                settings.relief_threshold,
+                settings.profile,
+            ),
             stopping,
         )
         if embedded is not None:

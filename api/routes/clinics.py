@@ -66,7 +66,7 @@ async def get_policy(
     if not _SITE.match(clinic_site):
         raise _unknown()
     async with pool.acquire() as conn:
-        stored = await current_policy(conn, clinic_site, default_policy(settings.relief_threshold))
+        stored = await current_policy(conn, clinic_site, _defaults(settings))
     if stored is None:
         raise _unknown()
     return _answer(stored)
@@ -87,9 +87,9 @@ async def put_policy(
     async with pool.acquire() as conn, conn.transaction():
         # The defaults become version 1 first, so a clinic's first PUT is its version 2, above the defaults
         # its earlier pathways may have started with.
-        if await current_policy(conn, clinic_site, default_policy(settings.relief_threshold)) is None:
+        if await current_policy(conn, clinic_site, _defaults(settings)) is None:
             raise _unknown()
-        stored = await replace_policy(conn, clinic_site, body, client.name)
+        stored = await replace_policy(conn, clinic_site, _filled(body, settings), client.name)
         assert stored is not None  # the clinic exists (above) and clinics are never removed
         await audit.record(
             conn,
@@ -102,3 +102,15 @@ async def put_policy(
             },
         )
     return _answer(stored)
+
+
+def _defaults(settings: AppSettings) -> ClinicPolicy:
+    return default_policy(settings.relief_threshold, settings.profile)
+
+
+def _filled(body: ClinicPolicy, settings: AppSettings) -> ClinicPolicy:
+    """The PUT's policy with each field it left out at this deployment's default (its profile and relief
+    threshold), not the model's: a demo clinic's PUT of one field must not bring the clinical quiet hours."""
+    return _defaults(settings).model_copy(
+        update={name: getattr(body, name) for name in body.model_fields_set}
+    )

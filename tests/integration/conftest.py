@@ -71,7 +71,7 @@ async def database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[st
     conn = await asyncpg.connect(server.url)
     try:
         await migrate(conn)
-        await seed_demo_clinic(conn)
+        await seed_demo_clinic(conn, profile="demo")
     finally:
         await conn.close()
     yield server.url

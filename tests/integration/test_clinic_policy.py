@@ -20,6 +20,7 @@ from db.seed import DEMO_SITE
 from domain.config import DEMO
 from domain.inputs import PathwayInput
 from domain.policy import ClinicPolicy
+from domain.quiet_hours import QuietHours
 from tests.integration.conftest import READ_ONLY_KEY
 from tests.integration.polling import next_action_is, poll_view
 from tests.integration.problems import assert_problem
@@ -40,7 +41,8 @@ DEFAULTS: dict[str, Any] = {
     "procedure_record_due": "P1D",
     "reminder_local_hour": 17,
     "follow_up_local_hour": 10,
-    "quiet_hours": {"start_hour": 21, "end_hour": 8},
+    # The tests' API runs the demo profile, whose clinics start without quiet hours.
+    "quiet_hours": None,
 }
 CHANGED: dict[str, Any] = {
     **DEFAULTS,
@@ -202,6 +204,11 @@ async def test_a_pathway_keeps_the_policy_it_started_with(
     assert later_input.config.reminder_local_hour == 18
     assert later_input.config.mri_review_due == ClinicPolicy.model_validate(CHANGED).mri_review_due / 720
     assert later_input.config.profile == "demo"
+    # A demo clinic whose policy sets quiet hours has them (its default policy has none).
+    assert (earlier_input.config.quiet_hours, later_input.config.quiet_hours) == (
+        None,
+        QuietHours(start_hour=22, end_hour=7),
+    )
 
 
 @pytest.fixture

@@ -77,7 +77,7 @@ async def stopped_database(tmp_path: Path) -> AsyncIterator[asyncpg.Pool]:
     try:
         async with pool.acquire() as conn:
             await migrate(conn)
-            await seed_demo_clinic(conn)
+            await seed_demo_clinic(conn, profile="demo")
             await upsert_client(conn, "integration", API_KEY, ALL_SCOPES)
         server.stop()
         yield pool
@@ -160,7 +160,7 @@ async def hung_database(tmp_path: Path) -> AsyncIterator[asyncpg.Pool]:
     try:
         async with pool.acquire() as conn:
             await migrate(conn)
-            await seed_demo_clinic(conn)
+            await seed_demo_clinic(conn, profile="demo")
             await upsert_client(conn, "integration", API_KEY, ALL_SCOPES)
         assert server.pid is not None
         postmaster = psutil.Process(server.pid)

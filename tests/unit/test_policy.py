@@ -14,17 +14,20 @@ from domain.quiet_hours import QuietHours
 
 def test_the_default_policy_maps_onto_the_profiles_with_its_quiet_hours() -> None:
     # The configuration has no quiet hours of its own (a pathway without a policy holds nothing back); a
-    # clinic's default policy brings 21-8, and the compressed demo drops them.
+    # clinical clinic's default policy brings 21-8, a demo clinic's none.
     assert CLINICAL.quiet_hours is None
     evenings = QuietHours(start_hour=21, end_hour=8)
-    assert pathway_config(ClinicPolicy(), "clinical") == CLINICAL.model_copy(update={"quiet_hours": evenings})
-    assert pathway_config(ClinicPolicy(), "demo") == DEMO
+    clinical = pathway_config(default_policy(profile="clinical"), "clinical")
+    assert clinical == CLINICAL.model_copy(update={"quiet_hours": evenings})
+    assert default_policy(profile="demo").quiet_hours is None
+    assert pathway_config(default_policy(profile="demo"), "demo") == DEMO
 
 
 def test_the_policys_quiet_hours_reach_the_configuration_and_may_be_turned_off() -> None:
     policy = ClinicPolicy.model_validate({"quiet_hours": {"start_hour": 22, "end_hour": 7}})
     assert pathway_config(policy, "clinical").quiet_hours == QuietHours(start_hour=22, end_hour=7)
-    assert pathway_config(policy, "demo").quiet_hours is None  # the demo must not wait for the morning
+    # A demo clinic whose policy sets quiet hours has them, in the patient's real local hours.
+    assert pathway_config(policy, "demo").quiet_hours == QuietHours(start_hour=22, end_hour=7)
     off = ClinicPolicy.model_validate({"quiet_hours": None})
     assert pathway_config(off, "clinical").quiet_hours is None
 
@@ -32,7 +35,9 @@ def test_the_policys_quiet_hours_reach_the_configuration_and_may_be_turned_off()
 @pytest.mark.parametrize("threshold", [0.5, 0.8, 1.0])
 @pytest.mark.parametrize("profile", ["clinical", "demo"])
 def test_the_default_threshold_is_the_deployments_as_before(threshold: float, profile: str) -> None:
-    mapped = pathway_config(default_policy(threshold), profile)  # type: ignore[arg-type]
+    mapped = pathway_config(default_policy(threshold, profile), profile)  # type: ignore[arg-type]
+    if profile == "demo":
+        assert mapped == config_for(profile, threshold)  # type: ignore[arg-type]
     assert mapped.model_copy(update={"quiet_hours": None}) == config_for(profile, threshold)  # type: ignore[arg-type]
 
 
