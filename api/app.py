@@ -47,7 +47,7 @@ def create_app(
                 raise RuntimeError("DATABASE_URL is not set: the API needs the application database")
             owned_pool = await create_pool(settings.database_url)
         app.state.pool = pool or owned_pool
-        app.state.temporal = temporal or await connect(settings.temporal_address, settings.temporal_namespace)
+        app.state.temporal = temporal or await connect(settings)
         app.state.settings = settings
         yield
         if owned_pool is not None:

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str | None = None
     # How long a patient's link stays good; a pathway's messages take a new one once half of that has passed.
     patient_link_days: float = Field(default=30.0, gt=0)
+    # The payload codec's keys (config/codec_keys.py): `id:base64` entries, comma-separated, the first one
+    # encrypting; or a file of them. Neither: the local stack's generated file in the data folder.
+    codec_keys: SecretStr | None = None
+    codec_key_file: Path | None = None
 
     # Where the API is reached from outside (https://clinic.example, no trailing slash): patients' links
     # (`{public_url}/p/{token}`) and the SMS gateway's callbacks are addressed there, and the gateway's
@@ -93,7 +97,12 @@ class Settings(BaseSettings):
             raise ValueError("the on-call phone is an E.164 number: +, country code and number, no spaces")
         return value
 
-    @field_validator("smtp_password", "twilio_auth_token")
+    @field_validator("codec_key_file", mode="before")
+    @classmethod
+    def _path_unset_if_empty(cls, value: object) -> object:
+        return value or None
+
+    @field_validator("smtp_password", "twilio_auth_token", "codec_keys")
     @classmethod
     def _secret_unset_if_empty(cls, value: SecretStr | None) -> SecretStr | None:
         return value if value and value.get_secret_value() else None

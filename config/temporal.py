@@ -1,4 +1,9 @@
-"""The one data converter and the client connection: API, worker, tests and replayer share them."""
+"""The one data converter and the client connection: API, worker, tests and replayer share them.
+
+The converter is built from the codec keys (config/codec_keys.py): every payload is encrypted
+(config/payload_codec.py), and so are failure messages and stack traces, which the SDK otherwise writes in
+the clear (`encode_common_attributes`).
+"""
 
 from typing import Any
 
@@ -11,10 +16,14 @@ from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter
 from temporalio.converter import (
     CompositePayloadConverter,
     DataConverter,
+    DefaultFailureConverterWithEncodedAttributes,
     DefaultPayloadConverter,
     JSONPlainPayloadConverter,
 )
 
+from config.codec_keys import CodecKeys, load_codec_keys
+from config.payload_codec import EncryptionCodec
+from config.settings import Settings
 from domain.contract import FROM_HISTORY
 from workflows.search_attributes import ALL
 
@@ -39,11 +48,22 @@ class PayloadConverter(CompositePayloadConverter):
         )
 
 
-DATA_CONVERTER = DataConverter(payload_converter_class=PayloadConverter)
+def data_converter(keys: CodecKeys) -> DataConverter:
+    """Pydantic JSON, encrypted with `keys`, failures' messages and stack traces included."""
+    return DataConverter(
+        payload_converter_class=PayloadConverter,
+        payload_codec=EncryptionCodec(keys),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
 
 
-async def connect(address: str, namespace: str = "default") -> Client:
-    return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER)
+async def connect(settings: Settings) -> Client:
+    """A client of the configured server and namespace, with the data converter of the configured keys."""
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=data_converter(load_codec_keys(settings)),
+    )
 
 
 async def register_search_attributes(client: Client, namespace: str = "default") -> None:

@@ -5,6 +5,7 @@ from typing import Any
 import uvicorn
 
 from api.app import create_app
+from config.codec_keys import CodecKeyError, load_codec_keys
 from config.database import NoDatabase, database_url
 from config.logging import configure_logging
 from config.settings import Settings
@@ -17,6 +18,10 @@ def main() -> None:
         settings = settings.model_copy(update={"database_url": database_url(settings)})
     except NoDatabase as err:
         raise SystemExit(f"the API needs the application database: {err}") from None
+    try:
+        load_codec_keys(settings)  # a start without keys fails now, not when the first request connects
+    except CodecKeyError as err:
+        raise SystemExit(f"the API needs the payload codec keys: {err}") from None
     uvicorn.run(create_app(settings), log_level="warning", **server_options(settings))
 
 

@@ -1,11 +1,14 @@
 """The whole local stack in the foreground (`make run`): a process supervisor.
 
 It starts PostgreSQL (embedded, unless `DATABASE_URL` names one) and has db/bootstrap.py prepare it
-(migrations, the demo clinic, the bootstrap API key), then starts the Temporal dev server with its UI, one
-worker and the API, waits for `/readyz`, and prints where everything is. From then on it keeps them running:
-a process that exits is started again with a back-off (workers/supervisor.py), and so is an embedded
-PostgreSQL that died. Ctrl-C (SIGINT or SIGTERM) stops everything it started, whatever it restarted meanwhile.
-A process that exits during start-up fails the start (a broken setting) instead.
+(migrations, the demo clinic, the bootstrap API key), makes sure the payload codec has a key (one generated
+into the data folder on the first run when none is configured: config/codec_keys.py), then starts the
+Temporal dev server with its UI, one worker and the API, waits for `/readyz`, and prints where everything is
+(where the keys are, never a key).
+From then on it keeps them running: a process that exits is started again with a back-off
+(workers/supervisor.py), and so is an embedded PostgreSQL that died. Ctrl-C (SIGINT or SIGTERM) stops
+everything it started, whatever it restarted meanwhile. A process that exits during start-up fails the start
+(a broken setting) instead.
 
 Before it starts anything (workers/preflight.py), the stack checks that its ports (Temporal gRPC, Temporal
 UI, API) are free: a port in use, most often by another stack or by the processes of one that was killed,
@@ -34,6 +37,7 @@ import psutil
 import structlog
 
 from config.binaries import installed_binary
+from config.codec_keys import CodecKeyError, ensure_local_key_file, keys_location, load_codec_keys
 from config.database import publish_embedded_url, withdraw_embedded_url
 from config.logging import configure_logging
 from config.settings import Settings
@@ -120,7 +124,7 @@ async def start_temporal(
             )
         try:
             if listens_on(temporal, port):
-                client = await connect(settings.temporal_address, settings.temporal_namespace)
+                client = await connect(settings)
                 await client.service_client.check_health()
                 if listens_on(temporal, port):  # still ours: it did not exit meanwhile
                     return temporal
@@ -215,6 +219,7 @@ def banner(settings: Settings, key_where: str, database: str) -> str:
             f"  PostgreSQL     {database}",
             f"  Profile        {settings.profile}",
             f"  API key        {key_where}",
+            f"  Codec keys     {keys_location(settings)}",
             *(
                 [f"  Play a patient {api}/demo/outbox   (asks for the API key once)"]
                 if settings.profile == "demo"
@@ -233,6 +238,12 @@ async def run_stack(settings: Settings) -> int:
         log.error("stack.failed", error=str(err))
         return 1
     secure_data_dir(settings.data_dir)
+    try:
+        ensure_local_key_file(settings)
+        load_codec_keys(settings)  # keys that cannot be read fail the start here, not in every process
+    except CodecKeyError as err:
+        log.error("stack.failed", error=str(err))
+        return 1
     embedded = None
     if settings.database_url:
         url, database = settings.database_url, "DATABASE_URL"

@@ -20,6 +20,7 @@ from activities.patient_links import PatientLinks
 from activities.providers.base import NotificationProvider
 from activities.providers.from_settings import provider_from_settings
 from activities.scheduling import SchedulingActivities
+from config.codec_keys import CodecKeyError
 from config.database import NoDatabase, database_url
 from config.logging import configure_logging
 from config.settings import Settings
@@ -78,7 +79,10 @@ async def main() -> None:
         url = database_url(settings)
     except NoDatabase as err:
         raise SystemExit(f"the worker needs the application database: {err}") from None
-    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    try:
+        client = await connect(settings)
+    except CodecKeyError as err:
+        raise SystemExit(f"the worker needs the payload codec keys: {err}") from None
     pool = await create_pool(url)
     async with httpx.AsyncClient() as http:  # the SMS gateway's connections, kept between messages
         provider = provider_from_settings(settings, http)

@@ -19,13 +19,13 @@ from activities.providers.base import OutboundMessage
 from api.app import create_app
 from config.binaries import installed_binary
 from config.settings import Settings
-from config.temporal import DATA_CONVERTER
 from db.api_clients import ALL_SCOPES, upsert_client
 from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
 from db.pool import create_pool
 from db.seed import seed_demo_clinic
 from domain.notifications import Channel
+from tests.codec_keys import TEST_DATA_CONVERTER
 from tests.integration.chromium import LAUNCH_ARGS, chromium_executable, look_in_the_venv
 from workers.worker import build_worker
 from workflows.search_attributes import ALL
@@ -92,7 +92,7 @@ async def temporal() -> AsyncIterator[Client]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=installed_binary("temporal"),
         search_attributes=ALL,
-        data_converter=DATA_CONVERTER,
+        data_converter=TEST_DATA_CONVERTER,
     )
     yield env.client
     await env.shutdown()

@@ -18,8 +18,8 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from config.binaries import installed_binary
 from config.settings import Settings
-from config.temporal import DATA_CONVERTER
 from db.pool import create_pool
+from tests.codec_keys import TEST_DATA_CONVERTER
 from tests.integration.conftest import RecordingProvider
 from workers.worker import build_worker
 from workflows.search_attributes import ALL
@@ -61,7 +61,7 @@ class LiveStack:
         env = await WorkflowEnvironment.start_local(
             dev_server_existing_path=installed_binary("temporal"),
             search_attributes=ALL,
-            data_converter=DATA_CONVERTER,
+            data_converter=TEST_DATA_CONVERTER,
         )
         self._resources.push_async_callback(env.shutdown)
         pool = await create_pool(self.database_url, max_size=10)

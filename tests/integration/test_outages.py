@@ -20,12 +20,12 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from config.binaries import installed_binary
 from config.settings import Settings
-from config.temporal import DATA_CONVERTER
 from db.api_clients import ALL_SCOPES, upsert_client
 from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
 from db.pool import create_pool
 from db.seed import seed_demo_clinic
+from tests.codec_keys import TEST_DATA_CONVERTER
 from tests.integration.conftest import API_KEY
 from tests.referrals import referral_body
 from workflows.search_attributes import ALL
@@ -92,7 +92,7 @@ async def stopped_temporal() -> Client:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=installed_binary("temporal"),
         search_attributes=ALL,
-        data_converter=DATA_CONVERTER,
+        data_converter=TEST_DATA_CONVERTER,
     )
     await env.shutdown()
     return env.client

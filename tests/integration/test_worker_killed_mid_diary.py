@@ -25,9 +25,9 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from config.binaries import installed_binary
 from config.settings import Settings
-from config.temporal import DATA_CONVERTER
 from domain.config import DEMO
 from domain.relief import diary_schedule
+from tests.codec_keys import TEST_DATA_CONVERTER, TEST_KEY, TEST_KEY_ID
 from tests.integration.conftest import API_KEY
 from tests.integration.polling import poll_view
 from tests.integration.processes import REPO, python_command, python_env, wait_until
@@ -90,7 +90,7 @@ async def own_temporal() -> AsyncIterator[Client]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=installed_binary("temporal"),
         search_attributes=ALL,
-        data_converter=DATA_CONVERTER,
+        data_converter=TEST_DATA_CONVERTER,
     )
     yield env.client
     await env.shutdown()
@@ -127,6 +127,7 @@ async def test_a_worker_killed_mid_diary_resumes_the_pathway_without_duplicates_
         DATABASE_URL=database,
         DVR_TEMPORAL_ADDRESS=own_temporal.service_client.config.target_host,
         DVR_PROFILE="demo",
+        DVR_CODEC_KEYS=f"{TEST_KEY_ID}:{TEST_KEY}",  # the keys of the API's client: one history, one codec
     )
     first = WorkerProcess(tmp_path / "worker-1.log", env)
     second = WorkerProcess(tmp_path / "worker-2.log", env)

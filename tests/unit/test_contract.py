@@ -19,7 +19,6 @@ from pydantic import BaseModel, ValidationError
 
 import domain
 import domain.inputs
-from config.temporal import DATA_CONVERTER
 from domain.check_ins import CheckInStatus
 from domain.config import CLINICAL, DEMO, PathwayConfig, ReliefPolicy
 from domain.consents import Consents
@@ -55,6 +54,7 @@ from domain.results import (
 )
 from domain.stages import ReliefResult
 from domain.view import OutcomeCheckInView, ReportedPain, StaffCallView
+from tests.codec_keys import TEST_DATA_CONVERTER
 
 UNKNOWN = "field_from_another_build"
 
@@ -234,7 +234,7 @@ def instances(model: type[BaseModel]) -> st.SearchStrategy[BaseModel]:
 
 def encode(value: BaseModel) -> dict[str, Any]:
     """The JSON the data converter writes for `value`."""
-    (payload,) = DATA_CONVERTER.payload_converter.to_payloads([value])
+    (payload,) = TEST_DATA_CONVERTER.payload_converter.to_payloads([value])
     data = json.loads(payload.data)
     assert isinstance(data, dict)
     return data
@@ -242,8 +242,8 @@ def encode(value: BaseModel) -> dict[str, Any]:
 
 def decode(model: type[BaseModel], data: dict[str, Any]) -> Any:
     """`data` read back by the data converter, as a workflow reads its history."""
-    (payload,) = DATA_CONVERTER.payload_converter.to_payloads([data])
-    (value,) = DATA_CONVERTER.payload_converter.from_payloads([payload], [model])
+    (payload,) = TEST_DATA_CONVERTER.payload_converter.to_payloads([data])
+    (value,) = TEST_DATA_CONVERTER.payload_converter.from_payloads([payload], [model])
     return value
 
 

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from config.temporal import DATA_CONVERTER
 from domain.fields import NON_BLANK_WITHOUT_NUL
 from domain.referral import Referral
 from domain.results import (
@@ -24,6 +23,7 @@ from domain.results import (
     ProcedureRecord,
     Withdrawal,
 )
+from tests.codec_keys import TEST_DATA_CONVERTER
 from tests.referrals import referral_body
 
 BLOCK = {
@@ -131,6 +131,6 @@ def test_referral_dates_are_within_bounds_and_sent_as_text(part: str, field: str
 def test_bounded_instants_still_decode_from_history() -> None:
     # History holds JSON: the strict scalars and the bounded instants read it back as they were written.
     record = BlockRecord.model_validate(BLOCK)
-    (payload,) = DATA_CONVERTER.payload_converter.to_payloads([record])
-    (decoded,) = DATA_CONVERTER.payload_converter.from_payloads([payload], [BlockRecord])
+    (payload,) = TEST_DATA_CONVERTER.payload_converter.to_payloads([record])
+    (decoded,) = TEST_DATA_CONVERTER.payload_converter.from_payloads([payload], [BlockRecord])
     assert decoded == record

@@ -9,10 +9,11 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from config.binaries import installed_binary
-from config.temporal import DATA_CONVERTER, register_search_attributes
+from config.temporal import register_search_attributes
 from domain.config import CLINICAL, PathwayConfig
 from domain.inputs import PathwayInput
 from domain.referral import ClinicalReferral, History, MriOnFile, Symptoms
+from tests.codec_keys import TEST_DATA_CONVERTER
 from tests.workflows.clinic_worker import ClinicWorker
 from tests.workflows.fakes import FakeClinic
 from tests.workflows.history_recording import HISTORIES, record_histories
@@ -23,7 +24,7 @@ from tests.workflows.pathway_driver import PathwayDriver
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     """A fresh test server per test: its clock and leftover workflows cannot leak into the next test."""
     environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=installed_binary("temporal-test-server"), data_converter=DATA_CONVERTER
+        test_server_existing_path=installed_binary("temporal-test-server"), data_converter=TEST_DATA_CONVERTER
     )
     await register_search_attributes(environment.client)
     yield environment

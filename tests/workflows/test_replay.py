@@ -12,7 +12,7 @@ from pathlib import Path
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from config.temporal import DATA_CONVERTER
+from tests.codec_keys import TEST_DATA_CONVERTER
 from tests.workflows.history_recording import HISTORIES
 from workflows.registry import WORKFLOWS, workflow_runner
 
@@ -46,7 +46,9 @@ def test_every_workflow_scenario_has_a_recorded_history() -> None:
 
 
 async def test_recorded_histories_replay_on_the_current_code() -> None:
-    replayer = Replayer(workflows=WORKFLOWS, workflow_runner=workflow_runner(), data_converter=DATA_CONVERTER)
+    replayer = Replayer(
+        workflows=WORKFLOWS, workflow_runner=workflow_runner(), data_converter=TEST_DATA_CONVERTER
+    )
 
     async def histories() -> AsyncIterator[WorkflowHistory]:
         for path in _history_files():
