@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     # encrypting; or a file of them. Neither: the local stack's generated file in the data folder.
     codec_keys: SecretStr | None = None
     codec_key_file: Path | None = None
+    # The codec server (workers/codec_server.py): where it listens, and the Temporal UI origins (comma-
+    # separated, e.g. https://temporal.clinic.example) whose browsers may call it. The local stack answers
+    # its own UI's origin when this is unset.
+    codec_host: str = "127.0.0.1"
+    codec_port: int = Field(default=8234, gt=0, lt=65536)
+    codec_ui_origins: str | None = None
 
     # Where the API is reached from outside (https://clinic.example, no trailing slash): patients' links
     # (`{public_url}/p/{token}`) and the SMS gateway's callbacks are addressed there, and the gateway's
@@ -83,6 +89,7 @@ class Settings(BaseSettings):
         "email_from",
         "twilio_account_sid",
         "twilio_from",
+        "codec_ui_origins",
     )
     @classmethod
     def _unset_if_empty(cls, value: str | None) -> str | None:
@@ -151,6 +158,12 @@ class Settings(BaseSettings):
         if value:  # empty: one is generated
             check_key_strength(value)
         return value
+
+    @property
+    def ui_origins(self) -> list[str]:
+        """The browser origins (scheme://host[:port]) the codec server answers CORS for."""
+        given = self.codec_ui_origins or ""
+        return [origin.strip().rstrip("/") for origin in given.split(",") if origin.strip()]
 
     @property
     def link_base_url(self) -> str:

@@ -15,6 +15,7 @@ ALL_SCOPES = (
     "patients:write",
     "staff:write",
     "admin",
+    "history:decode",  # the codec server decrypts Temporal history for it (codec_server/auth.py)
 )
 
 

@@ -3,16 +3,16 @@
 It starts PostgreSQL (embedded, unless `DATABASE_URL` names one) and has db/bootstrap.py prepare it
 (migrations, the demo clinic, the bootstrap API key), makes sure the payload codec has a key (one generated
 into the data folder on the first run when none is configured: config/codec_keys.py), then starts the
-Temporal dev server with its UI, one worker and the API, waits for `/readyz`, and prints where everything is
-(where the keys are, never a key).
+Temporal dev server with its UI, one worker, the API and the codec server that the UI decodes through, waits
+until the API and the codec server answer, and prints where everything is (where the keys are, never a key).
 From then on it keeps them running: a process that exits is started again with a back-off
 (workers/supervisor.py), and so is an embedded PostgreSQL that died. Ctrl-C (SIGINT or SIGTERM) stops
 everything it started, whatever it restarted meanwhile. A process that exits during start-up fails the start
 (a broken setting) instead.
 
 Before it starts anything (workers/preflight.py), the stack checks that its ports (Temporal gRPC, Temporal
-UI, API) are free: a port in use, most often by another stack or by the processes of one that was killed,
-fails the start at once.
+UI, API, codec server) are free: a port in use, most often by another stack or by the processes of one that
+was killed, fails the start at once.
 During start-up, a server counts as ready only when the process the stack started is the one listening on
 its port and answering there, never whichever process answers on that port. Each child dies with the
 stack, even when the stack is killed with SIGKILL (workers/supervisor.py); embedded PostgreSQL, a daemon,
@@ -20,7 +20,9 @@ lives on and is taken over by the next start.
 
 The data folder (`DVR_DATA_DIR`) and every file in it are readable by their owner only: the dev server's
 SQLite file holds every pathway's history, and the dev server runs with umask 077. The dev server's gRPC port
-and Web UI have no authentication of their own, so the stack binds them to 127.0.0.1 only.
+and Web UI have no authentication of their own, so the stack binds them to 127.0.0.1 only. The history they
+show is encrypted; the codec server, also on 127.0.0.1 and answering CORS for the UI's origin alone, decrypts
+it for a browser signed in on its page (codec_server/).
 """
 
 import asyncio
@@ -94,15 +96,32 @@ def temporal_command(settings: Settings) -> list[str]:
             f"DVR_TEMPORAL_ADDRESS is {settings.temporal_address}: the local stack's Temporal dev server has"
             " no authentication and listens on 127.0.0.1 only"
         )
+    if settings.codec_host not in LOOPBACK:
+        raise StackError(
+            f"DVR_CODEC_HOST is {settings.codec_host}: the local stack's codec server listens on 127.0.0.1"
+            " only"
+        )
     return [
         installed_binary("temporal"), "server", "start-dev",
         "--ip", "127.0.0.1", "--ui-ip", "127.0.0.1", "--port", port,
         "--ui-port", str(settings.temporal_ui_port),
+        "--ui-codec-endpoint", codec_endpoint(settings),
         "--db-filename", str(settings.data_dir / "temporal.sqlite"),
         "--namespace", settings.temporal_namespace,
         "--log-level", "warn",
         *dev_server_search_attribute_flags(),
     ]  # fmt: skip
+
+
+def codec_endpoint(settings: Settings) -> str:
+    """Where the UI's browser reaches the codec server: the same host as the UI, so that the session
+    cookie, SameSite=Strict, goes with its requests."""
+    return f"http://127.0.0.1:{settings.codec_port}"
+
+
+def ui_origin(settings: Settings) -> str:
+    """The dev server's Web UI, as the banner gives it: the one origin the codec server answers."""
+    return f"http://127.0.0.1:{settings.temporal_ui_port}"
 
 
 async def start_temporal(
@@ -154,23 +173,27 @@ async def start_python(
 
 
 async def wait_ready(settings: Settings, processes: list[Supervised]) -> None:
-    """Waits until the API process the stack started (`api` in `processes`) answers 200 on /readyz, itself:
-    another process answering on the port is not it."""
-    url = f"http://{settings.api_host}:{settings.api_port}/readyz"
-    api = next(p for p in processes if p.name == "api")
-    port = settings.api_port
+    """Waits until each HTTP server the stack started (the API, `api` in `processes`, on /readyz; the codec
+    server, `codec`, on /healthz) answers 200, itself: another process answering on the port is not it."""
+    servers = {
+        "api": (settings.api_port, f"http://{settings.api_host}:{settings.api_port}/readyz"),
+        "codec": (settings.codec_port, f"{codec_endpoint(settings)}/healthz"),
+    }
+    waiting = [(p, *servers[p.name]) for p in processes if p.name in servers]
     deadline = asyncio.get_running_loop().time() + STARTUP_TIMEOUT
     async with httpx.AsyncClient() as http:
-        while True:
+        while waiting:
             exited = [p.name for p in processes if p.exits or not p.running]
             if exited:
                 raise StackError(f"{', '.join(exited)} exited during start-up (see the output above)")
+            process, port, url = waiting[0]
             try:
-                answered = listens_on(api, port) and (await http.get(url, timeout=2)).status_code == 200
+                answered = listens_on(process, port) and (await http.get(url, timeout=2)).status_code == 200
             except httpx.HTTPError:
                 answered = False
-            if answered and listens_on(api, port):  # still ours: it did not exit meanwhile
-                return
+            if answered and listens_on(process, port):  # still ours: it did not exit meanwhile
+                waiting.pop(0)
+                continue
             if asyncio.get_running_loop().time() > deadline:
                 raise StackError(f"{url} did not answer 200")
             await asyncio.sleep(0.5)
@@ -214,7 +237,8 @@ def banner(settings: Settings, key_where: str, database: str) -> str:
             "",
             "DVR Pathway Orchestrator is running",
             f"  API            {api}   (docs: {api}/docs)",
-            f"  Temporal UI    http://127.0.0.1:{settings.temporal_ui_port}",
+            f"  Temporal UI    {ui_origin(settings)}",
+            f"  Codec server   {codec_endpoint(settings)}   (sign in there to see decoded history in the UI)",
             f"  Temporal gRPC  {settings.temporal_address}   task queue dvr-pathway",
             f"  PostgreSQL     {database}",
             f"  Profile        {settings.profile}",
@@ -283,6 +307,8 @@ async def run_stack(settings: Settings) -> int:
         env = {**os.environ, "DATABASE_URL": url, "DVR_PROFILE": settings.profile}
         await start_python("worker", "workers.worker", env, processes, stopping, WORKER_STOP_TIMEOUT)
         await start_python("api", "workers.api_server", env, processes, stopping)
+        codec_env = {**env, "DVR_CODEC_UI_ORIGINS": settings.codec_ui_origins or ui_origin(settings)}
+        await start_python("codec", "workers.codec_server", codec_env, processes, stopping)
         await unless_stopped(wait_ready(settings, processes), stopping)
         key_where = key_location(settings.data_dir, settings.bootstrap_api_key)
         print(banner(settings, key_where, database), flush=True)

@@ -13,6 +13,7 @@ import psutil
 
 from tests.integration.processes import (
     REPO,
+    free_port,
     gone,
     processes_naming,
     python_command,
@@ -31,6 +32,7 @@ class Stack:
     temporal_address: str
     ui_port: int
     api_url: str
+    codec_url: str
     output: Path
 
     def child(self, marker: str) -> psutil.Process | None:
@@ -77,9 +79,17 @@ async def until_ready(stack: Stack, what: str) -> None:
         await asyncio.sleep(0.2)
 
 
-async def launch(output: Path, data_dir: Path, temporal_port: int, ui_port: int, api_port: int) -> Stack:
-    """Starts `python -m workers.stack` (demo profile) with these ports and data folder, its output to the
-    file `output`."""
+async def launch(
+    output: Path,
+    data_dir: Path,
+    temporal_port: int,
+    ui_port: int,
+    api_port: int,
+    codec_port: int | None = None,
+) -> Stack:
+    """Starts `python -m workers.stack` (demo profile) with these ports (the codec server's a free one unless
+    given) and data folder, its output to the file `output`."""
+    codec_port = codec_port or free_port()
     with output.open("wb") as sink:
         process = await asyncio.create_subprocess_exec(
             *python_command("workers.stack"),
@@ -90,13 +100,20 @@ async def launch(output: Path, data_dir: Path, temporal_port: int, ui_port: int,
                 DVR_TEMPORAL_ADDRESS=f"127.0.0.1:{temporal_port}",
                 DVR_TEMPORAL_UI_PORT=str(ui_port),
                 DVR_API_PORT=str(api_port),
+                DVR_CODEC_PORT=str(codec_port),
             ),
             stdout=sink,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, as a terminal gives `make run`
         )
     return Stack(
-        process, data_dir, f"127.0.0.1:{temporal_port}", ui_port, f"http://127.0.0.1:{api_port}", output
+        process,
+        data_dir,
+        f"127.0.0.1:{temporal_port}",
+        ui_port,
+        f"http://127.0.0.1:{api_port}",
+        f"http://127.0.0.1:{codec_port}",
+        output,
     )
 
 

@@ -13,10 +13,15 @@ import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payloads
 
+from config.codec_keys import KEY_FILE, read_key_file
 from config.database import URL_FILE
+from config.temporal import data_converter
 from tests.integration.local_stack_runs import (
     HEAL_TIMEOUT,
     START_TIMEOUT,
@@ -58,7 +63,7 @@ async def test_the_data_folder_and_every_file_in_it_are_readable_by_the_owner_on
     assert mode(stack.data_dir) == data_dir_mode()
     files = {p.name: mode(p) for p in stack.data_dir.iterdir() if p.is_file()}
     assert files == dict.fromkeys(files, 0o600)
-    assert {"temporal.sqlite", "bootstrap-api-key", URL_FILE} <= set(files)
+    assert {"temporal.sqlite", "bootstrap-api-key", URL_FILE, KEY_FILE} <= set(files)
     assert mode(stack.data_dir / "postgres") == 0o700
 
 
@@ -68,6 +73,38 @@ async def test_the_temporal_dev_server_listens_on_loopback_only(stack: Stack) ->
     ports = {address.port for address in listening}
     assert {int(stack.temporal_address.rpartition(":")[2]), stack.ui_port} <= ports
     assert {address.ip for address in listening} == {"127.0.0.1"}
+
+
+async def test_the_ui_decodes_through_the_stacks_codec_server_for_a_signed_in_browser(stack: Stack) -> None:
+    ui = f"http://127.0.0.1:{stack.ui_port}"
+    key = (stack.data_dir / "bootstrap-api-key").read_text().strip()
+    keys = read_key_file(stack.data_dir / KEY_FILE)
+    [sealed] = await data_converter(keys).encode(["decoded through the codec server"])
+    body = json_format.MessageToDict(Payloads(payloads=[sealed]))
+    async with httpx.AsyncClient() as http:
+        settings = (await http.get(f"{ui}/api/v1/settings")).json()
+        assert settings["Codec"]["Endpoint"] == stack.codec_url  # the UI's browser calls it directly
+        preflight = await http.options(
+            f"{stack.codec_url}/decode",
+            headers={
+                "Origin": ui,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type,x-namespace",
+            },
+        )
+        assert preflight.headers["access-control-allow-origin"] == ui
+        assert (await http.post(f"{stack.codec_url}/decode", json=body)).status_code == 401
+        signed_in = await http.post(f"{stack.codec_url}/sign-in", data={"key": key})
+        assert signed_in.status_code == 303
+        decoded = await http.post(
+            f"{stack.codec_url}/decode?preserveStorageRefs=true",
+            json=body,
+            headers={"Origin": ui, "X-Namespace": "default"},
+        )
+    assert decoded.status_code == 200, decoded.text
+    assert decoded.headers["access-control-allow-origin"] == ui
+    [plain] = json_format.Parse(decoded.text, Payloads()).payloads
+    assert plain.data == b'"decoded through the codec server"'
 
 
 async def test_a_killed_worker_is_started_again_and_the_restart_is_logged(stack: Stack) -> None:
@@ -164,7 +201,8 @@ async def test_ctrl_c_stops_every_process_including_a_postgres_restarted_meanwhi
     restarted = stack.postgres_pid()
     assert restarted is not None
     pids = [stack.process.pid, restarted] + [
-        stack.child_pid(marker) for marker in ("start-dev", "workers.worker", "workers.api_server")
+        stack.child_pid(marker)
+        for marker in ("start-dev", "workers.worker", "workers.api_server", "workers.codec_server")
     ]
 
     said_before = len(stack.output.read_bytes())
@@ -174,7 +212,7 @@ async def test_ctrl_c_stops_every_process_including_a_postgres_restarted_meanwhi
     assert code == 0, stack.tail()
     said = stack.output.read_bytes()[said_before:].decode(errors="replace")
     # The terminal signalled every process: each child's exit is a stop, none is restarted.
-    for name in ("temporal", "worker", "api"):
+    for name in ("temporal", "worker", "api", "codec"):
         assert re.search(rf"stack\.process_stopped\s.*process={name}\b", said), said
         assert not re.search(rf"stack\.process_(exited|restarted)\s.*process={name}\b", said), said
     assert [pid for pid in pids if not gone(pid)] == []

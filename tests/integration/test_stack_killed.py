@@ -20,7 +20,10 @@ async def test_a_stack_killed_with_sigkill_leaves_no_process_and_the_next_start_
     children: dict[str, int] = {}
     try:  # on success, its PostgreSQL is left running for the second start to take over
         await until_banner(first)
-        children = {m: first.child_pid(m) for m in ("start-dev", "workers.worker", "workers.api_server")}
+        children = {
+            m: first.child_pid(m)
+            for m in ("start-dev", "workers.worker", "workers.api_server", "workers.codec_server")
+        }
         postgres = first.postgres_pid()
         assert postgres is not None
         (data_dir / URL_FILE).write_text("postgresql://stale@/nowhere\n")  # as an older run might leave it
@@ -33,7 +36,9 @@ async def test_a_stack_killed_with_sigkill_leaves_no_process_and_the_next_start_
             timeout=GONE_TIMEOUT,
         )
     except BaseException:
-        for pid in children.values():  # orphans that outlived it: the worker and API do not name the folder
+        for pid in (
+            children.values()
+        ):  # orphans that outlived it: the worker, API and codec server do not name the folder
             if not gone(pid):
                 os.kill(pid, signal.SIGKILL)
         await end(first)

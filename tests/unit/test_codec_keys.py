@@ -134,3 +134,4 @@ def test_the_banner_says_where_the_codec_keys_are_never_a_key(tmp_path: Path) ->
     material = (tmp_path / KEY_FILE).read_text().split(":")[-1].strip()
     text = banner(local, "somewhere", "embedded")
     assert material not in text and str(tmp_path / KEY_FILE) in text
+    assert "Codec server   http://127.0.0.1:8234" in text

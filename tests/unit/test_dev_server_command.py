@@ -21,3 +21,13 @@ def test_the_grpc_port_and_the_ui_are_bound_to_127_0_0_1() -> None:
 def test_an_address_other_than_loopback_is_refused(address: str) -> None:
     with pytest.raises(StackError, match=r"127\.0\.0\.1 only"):
         temporal_command(Settings(temporal_address=address))
+
+
+def test_the_ui_decodes_through_the_stacks_codec_server_on_loopback() -> None:
+    command = temporal_command(Settings(temporal_ui_port=8300, codec_port=8301))
+    assert flag(command, "--ui-codec-endpoint") == "http://127.0.0.1:8301"
+
+
+def test_a_codec_server_host_other_than_loopback_is_refused() -> None:
+    with pytest.raises(StackError, match=r"DVR_CODEC_HOST is 0\.0\.0\.0"):
+        temporal_command(Settings(codec_host="0.0.0.0"))

@@ -24,18 +24,26 @@ def listener() -> Iterator[int]:
 
 
 def settings_with(tmp_path: Path, taken: str, port: int) -> Settings:
-    ports = {"temporal": free_port(), "ui": free_port(), "api": free_port(), taken: port}
+    ports = {
+        "temporal": free_port(),
+        "ui": free_port(),
+        "api": free_port(),
+        "codec": free_port(),
+        taken: port,
+    }
     return Settings(
         data_dir=tmp_path / "data",
         database_url=None,
         temporal_address=f"127.0.0.1:{ports['temporal']}",
         temporal_ui_port=ports["ui"],
         api_port=ports["api"],
+        codec_port=ports["codec"],
     )
 
 
 @pytest.mark.parametrize(
-    ("taken", "what"), [("temporal", "Temporal gRPC"), ("ui", "Temporal UI"), ("api", "API")]
+    ("taken", "what"),
+    [("temporal", "Temporal gRPC"), ("ui", "Temporal UI"), ("api", "API"), ("codec", "codec server")],
 )
 async def test_a_port_in_use_fails_the_start_before_anything_starts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listener: int, taken: str, what: str

@@ -76,7 +76,7 @@ async def test_ctrl_c_stops_every_process_and_postgres_though_the_postgres_watch
             loop.remove_signal_handler(sig)
 
     assert code == 0
-    assert stopped == ["api", "worker", "temporal", "postgres"]
+    assert stopped == ["codec", "api", "worker", "temporal", "postgres"]
     assert not (tmp_path / "data" / URL_FILE).exists()
     assert {
         "event": "stack.watch_failed",

@@ -1,0 +1,76 @@
+"""The codec server's page for people: `GET /` shows whether this browser is signed in; `POST /sign-in`
+takes an API key with the `history:decode` scope from a form (never from an address) and answers with the
+session cookie (codec_server/session.py); `POST /sign-out` ends it. Wrong keys count towards the same
+throttle as bearer keys, and each sign-in is audited under the key's client."""
+
+from datetime import UTC, datetime
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from api import demo_session
+from api.auth_throttle import AuthThrottle
+from api.pages.render import PAGE_HEADERS, page
+from codec_server.auth import SCOPE
+from codec_server.session import COOKIE
+from db import audit
+from db.api_clients import client_for_key
+
+router = APIRouter(include_in_schema=False)
+TITLE = "DVR codec server"
+
+
+@router.get("/")
+async def show(request: Request) -> Response:
+    session = request.cookies.get(COOKIE)
+    signed_in = demo_session.is_valid(request.app.state.session_secret, session, datetime.now(UTC))
+    return _page(request, signed_in=signed_in)
+
+
+@router.post("/sign-in")
+async def sign_in(request: Request) -> Response:
+    throttle: AuthThrottle = request.app.state.auth_throttle
+    address = request.client.host if request.client is not None else "unknown"
+    throttle.check(address)
+    form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=5)
+    key = form.get("key", [""])[0].strip()
+    client = await client_for_key(request.app.state.pool, key) if key else None
+    if client is None or SCOPE not in client.scopes:
+        if client is None:
+            throttle.failed(address)
+        return _page(request, 401, error=f"That is not an API key with the {SCOPE} scope.")
+    await audit.record(request.app.state.pool, actor=client.name, action="codec.sign_in")
+    answer = RedirectResponse("/", status_code=303, headers=PAGE_HEADERS)
+    answer.set_cookie(
+        COOKIE,
+        demo_session.issue(request.app.state.session_secret, datetime.now(UTC)),
+        max_age=int(demo_session.LIFETIME.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return answer
+
+
+@router.post("/sign-out")
+async def sign_out() -> Response:
+    answer = RedirectResponse("/", status_code=303, headers=PAGE_HEADERS)
+    answer.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+    return answer
+
+
+def _page(
+    request: Request, status: int = 200, *, signed_in: bool = False, error: str | None = None
+) -> Response:
+    origins: list[str] = request.app.state.settings.ui_origins
+    return page(
+        "codec_sign_in.html",
+        status,
+        lang="en",
+        title=TITLE,
+        signed_in=signed_in,
+        error=error,
+        origins=origins,
+    )
