@@ -2,6 +2,9 @@
 
 A change that would break a running pathway (a command added, removed or reordered for the same history)
 fails here. `make record-histories` re-records them from the workflow tests; see README "Changing a workflow".
+Their payloads are encrypted with the tests' key (tests/codec_keys.py). `before-codec/` keeps a pathway and
+its relief check recorded before the payload codec, in the clear: they replay through the codec, as
+pathways started before it must (re-recording leaves them; an incompatible change drops them).
 """
 
 import ast
@@ -17,6 +20,7 @@ from tests.workflows.history_recording import HISTORIES
 from workflows.registry import WORKFLOWS, workflow_runner
 
 HERE = Path(__file__).parent
+BEFORE_CODEC = HISTORIES / "before-codec"
 NOT_SCENARIOS = {"test_replay.py", "test_history_shape.py"}
 
 
@@ -45,15 +49,32 @@ def test_every_workflow_scenario_has_a_recorded_history() -> None:
     assert any(".outcomes" in path.name for path in _history_files()), "no outcome check-ins history recorded"
 
 
-async def test_recorded_histories_replay_on_the_current_code() -> None:
+async def _replay(paths: list[Path]) -> None:
     replayer = Replayer(
         workflows=WORKFLOWS, workflow_runner=workflow_runner(), data_converter=TEST_DATA_CONVERTER
     )
 
     async def histories() -> AsyncIterator[WorkflowHistory]:
-        for path in _history_files():
-            recorded = json.loads(path.read_text())  # the id matters: child ids derive from it
-            yield WorkflowHistory.from_json(recorded["workflow_id"], recorded["history"])
+        for path in paths:
+            yield _history(path)
 
     results = await replayer.replay_workflows(histories(), raise_on_replay_failure=False)
     assert results.replay_failures == {}
+
+
+def _history(path: Path) -> WorkflowHistory:
+    recorded = json.loads(path.read_text())  # the id matters: child ids derive from it
+    return WorkflowHistory.from_json(recorded["workflow_id"], recorded["history"])
+
+
+async def test_recorded_histories_replay_on_the_current_code() -> None:
+    await _replay(_history_files())
+
+
+async def test_histories_written_before_the_codec_replay_through_it() -> None:
+    paths = sorted(BEFORE_CODEC.glob("*.json"))
+    assert len(paths) == 2 and any(".relief-" in p.name for p in paths)  # a pathway and its child
+    for path in paths:  # in the clear, as before the codec
+        started = _history(path).events[0].workflow_execution_started_event_attributes
+        assert started.input.payloads[0].metadata["encoding"] == b"json/plain"
+    await _replay(paths)
