@@ -17,7 +17,9 @@ import httpx
 import psutil
 import pytest
 from google.protobuf import json_format
+from playwright.async_api import Browser, expect
 from temporalio.api.common.v1 import Payloads
+from temporalio.client import Client
 
 from config.codec_keys import KEY_FILE, read_key_file
 from config.database import URL_FILE
@@ -40,6 +42,7 @@ from tests.integration.processes import (
     python_env,
     wait_until,
 )
+from tests.referrals import referral_body
 from workers.preflight import data_dir_mode
 
 
@@ -105,6 +108,49 @@ async def test_the_ui_decodes_through_the_stacks_codec_server_for_a_signed_in_br
     assert decoded.headers["access-control-allow-origin"] == ui
     [plain] = json_format.Parse(decoded.text, Payloads()).payloads
     assert plain.data == b'"decoded through the codec server"'
+
+
+async def test_the_ui_shows_history_encrypted_until_the_browser_signs_in_to_the_codec_server(
+    stack: Stack, browser: Browser
+) -> None:
+    key = (stack.data_dir / "bootstrap-api-key").read_text().strip()
+    async with httpx.AsyncClient(base_url=stack.api_url, headers={"Authorization": f"Bearer {key}"}) as api:
+        created = await api.post("/v1/referrals", json=referral_body("REF-UI-CODEC-1"))
+        assert created.status_code == 201, created.text
+        pathway_id = created.json()["pathway_id"]
+        withdrawn = await api.post(f"/v1/pathways/{pathway_id}/withdraw", json={"reason": "moved away"})
+        assert withdrawn.status_code == 200, withdrawn.text
+    plain_client = await Client.connect(stack.temporal_address)  # no codec: the UI link needs only the run
+    run_id = (await plain_client.get_workflow_handle(pathway_id).describe()).run_id
+    ui = f"http://127.0.0.1:{stack.ui_port}"
+    history = f"{ui}/namespaces/default/workflows/{pathway_id}/{run_id}/history"
+
+    context = await browser.new_context()
+    try:
+        page = await context.new_page()
+        await page.goto(history)  # as `make run` leaves the UI: its codec endpoint, no credentials sent
+        await expect(page.locator("#content").get_by_text("Codec Server could not connect")).to_be_visible()
+        assert '"withdrawn"' not in await page.inner_text("body")
+
+        sign_in = await context.new_page()
+        await sign_in.goto(stack.codec_url)
+        await sign_in.get_by_label("API key").fill(key)
+        await sign_in.get_by_role("button", name="Sign in").click()
+        await expect(sign_in.get_by_text("This browser is signed in")).to_be_visible()
+        # The UI's Codec Server settings for this browser: the same endpoint, with cross-origin credentials.
+        await page.evaluate(
+            """endpoint => {
+                localStorage.setItem("endpoint", JSON.stringify(endpoint));
+                localStorage.setItem("includeCredentials", "true");
+                localStorage.setItem("overrideRemoteCodecConfiguration", "true");
+            }""",
+            stack.codec_url,
+        )
+        await page.goto(history)
+        await expect(page.locator("body")).to_contain_text('"outcome": "withdrawn"')
+        await expect(page.locator("body")).to_contain_text('"clinic_site": "phoenix-main"')
+    finally:
+        await context.close()
 
 
 async def test_a_killed_worker_is_started_again_and_the_restart_is_logged(stack: Stack) -> None:
