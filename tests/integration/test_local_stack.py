@@ -137,15 +137,12 @@ async def test_the_ui_shows_history_encrypted_until_the_browser_signs_in_to_the_
         await sign_in.get_by_label("API key").fill(key)
         await sign_in.get_by_role("button", name="Sign in").click()
         await expect(sign_in.get_by_text("This browser is signed in")).to_be_visible()
-        # The UI's Codec Server settings for this browser: the same endpoint, with cross-origin credentials.
-        await page.evaluate(
-            """endpoint => {
-                localStorage.setItem("endpoint", JSON.stringify(endpoint));
-                localStorage.setItem("includeCredentials", "true");
-                localStorage.setItem("overrideRemoteCodecConfiguration", "true");
-            }""",
-            stack.codec_url,
-        )
+        # The UI's Codec Server settings for this browser, as README says: this endpoint, with credentials.
+        await page.get_by_test_id("data-encoder-status-error").click()  # the red codec icon, top bar
+        await page.get_by_text("Use my browser setting and ignore").click()
+        await page.get_by_placeholder("Paste your endpoint here").fill(stack.codec_url)
+        await page.get_by_text("Include cross-origin credentials").click()
+        await page.get_by_role("button", name="Apply").click()
         await page.goto(history)
         await expect(page.locator("body")).to_contain_text('"outcome": "withdrawn"')
         await expect(page.locator("body")).to_contain_text('"clinic_site": "phoenix-main"')
