@@ -1,8 +1,11 @@
 """The codec server's application: `create_codec_app(settings, keys, pool)`.
 
-Browsers may call it only from the configured Temporal UI origins (`DVR_CODEC_UI_ORIGINS`): the CORS
-preflight of any other origin is refused, and no answer carries permission for it to be read. The UI sends
-`Content-Type`, `X-Namespace` and, with "pass access token", `Authorization`; with "include cross-origin
+Its callers are checked (codec_server/auth.py) against the application database's API keys, when it has
+the database (`DATABASE_URL`), and against the OpenID provider's tokens, when one is configured
+(`DVR_CODEC_OIDC_ISSUER`); at least one of them. Browsers may call it only from the configured Temporal UI
+origins (`DVR_CODEC_CORS_ORIGINS`): the CORS preflight of any other origin is refused, and no answer carries
+permission for it to be read. The UI sends `Content-Type`, `X-Namespace` and, with "pass access token",
+`Authorization` (and `Authorization-Extras`, the ID token, unused here); with "include cross-origin
 credentials" it sends the session cookie, so credentials are allowed for those origins alone.
 """
 
@@ -10,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
+import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel
@@ -18,6 +22,7 @@ from api.auth_throttle import AuthThrottle
 from api.body_limit import BodyLimitMiddleware
 from api.problems import install_problem_handlers
 from codec_server import payloads, sign_in
+from codec_server.oidc import OidcVerifier
 from codec_server.session import session_secret
 from config.codec_keys import CodecKeys
 from config.payload_codec import EncryptionCodec
@@ -34,20 +39,22 @@ class Liveness(BaseModel):
 
 
 def create_codec_app(settings: Settings, keys: CodecKeys, *, pool: asyncpg.Pool | None = None) -> FastAPI:
-    """The app; without `pool` it opens one on `settings.database_url` (where the API keys are)."""
+    """The app; without `pool` it opens one on `settings.database_url` (where the API keys are) if set."""
+    if pool is None and settings.database_url is None and not settings.codec_oidc_issuer:
+        raise ValueError("the codec server checks callers by API key (DATABASE_URL) or token (OIDC issuer)")
+    http = httpx.AsyncClient(timeout=10.0)  # to the OpenID provider
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if pool is not None:
-            yield
-            return
-        if settings.database_url is None:
-            raise RuntimeError("DATABASE_URL is not set: the codec server checks API keys in the database")
-        app.state.pool = await create_pool(settings.database_url, max_size=4)
+        owned = None
+        if pool is None and settings.database_url is not None:
+            owned = app.state.pool = await create_pool(settings.database_url, max_size=4)
         try:
             yield
         finally:
-            await app.state.pool.close()
+            await http.aclose()
+            if owned is not None:
+                await owned.close()
 
     app = FastAPI(
         title="DVR codec server",
@@ -56,6 +63,11 @@ def create_codec_app(settings: Settings, keys: CodecKeys, *, pool: asyncpg.Pool 
         lifespan=lifespan,
     )
     app.state.settings, app.state.pool = settings, pool
+    app.state.oidc = (
+        OidcVerifier(settings.codec_oidc_issuer, settings.oidc_audiences, http)
+        if settings.codec_oidc_issuer
+        else None
+    )
     app.state.codec = EncryptionCodec(keys)
     app.state.session_secret = session_secret(keys)
     app.state.auth_throttle = AuthThrottle(

@@ -1,7 +1,15 @@
-"""Who may use the codec server: a caller with an API key of the `history:decode` scope, sent as
-`Authorization: Bearer <key>` (the Temporal CLI's `--codec-auth`, scripts, a proxy), or a browser signed in on
-the server's own page (codec_server/session.py). Anything else is 401; a key without the scope 403; an
-address that sent too many wrong keys 429, as on the API (api/auth.py)."""
+"""Who may use the codec server, each way a bearer token or a cookie:
+
+- `Authorization: Bearer <access token>` of the OpenID provider, when one is configured: what the Temporal UI
+  passes for the signed-in user ("pass access token"), checked by codec_server/oidc.py;
+- `Authorization: Bearer <API key>` with the `history:decode` scope, when the server has the database: the
+  Temporal CLI's `--codec-auth`, scripts, a proxy;
+- the session cookie of a browser signed in on the server's own page with such a key
+  (codec_server/session.py): the local dev UI, which has no sign-in of its own, sends it with "include
+  cross-origin credentials".
+
+Anything else is 401; a key without the scope 403; an address that sent too many wrong keys or tokens 429,
+as on the API (api/auth.py); 503 while the OpenID provider's keys cannot be read."""
 
 from datetime import UTC, datetime
 from typing import Annotated
@@ -11,7 +19,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api import demo_session
 from api.auth import authenticated_client
+from api.auth_throttle import AuthThrottle
 from api.problems import Problem
+from codec_server.oidc import OidcVerifier, ProviderUnreachable, is_jwt
 from codec_server.session import COOKIE
 
 SCOPE = "history:decode"
@@ -25,20 +35,41 @@ async def codec_caller(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     session: Annotated[str | None, Cookie(alias=COOKIE)] = None,
 ) -> str:
-    """The API client's name, or `SESSION_CALLER` for a signed-in browser."""
+    """`oidc:<subject>` for a token, the API client's name for a key, `SESSION_CALLER` for a signed-in
+    browser."""
     if credentials is None:
         if demo_session.is_valid(request.app.state.session_secret, session, datetime.now(UTC)):
             return SESSION_CALLER
         raise Problem(
             401,
             "unauthorized",
-            "Sign in on this server's page, or send Authorization: Bearer <API key with history:decode>.",
+            "Send Authorization: Bearer <access token, or API key with history:decode>, or sign in on this"
+            " server's page.",
             headers=_CHALLENGE,
         )
+    verifier: OidcVerifier | None = request.app.state.oidc
+    if verifier is not None and is_jwt(credentials.credentials):
+        return f"oidc:{await _token_subject(request, verifier, credentials.credentials)}"
+    if request.app.state.pool is None:
+        raise Problem(401, "unauthorized", "This server takes access tokens only.", headers=_CHALLENGE)
     client = await authenticated_client(request, credentials)
     if SCOPE not in client.scopes:
         raise Problem(403, "forbidden", f"This API key lacks the scope {SCOPE!r}.")
     return client.name
+
+
+async def _token_subject(request: Request, verifier: OidcVerifier, token: str) -> str:
+    throttle: AuthThrottle = request.app.state.auth_throttle
+    address = request.client.host if request.client is not None else "unknown"
+    throttle.check(address)
+    try:
+        subject = await verifier.subject(token)
+    except ProviderUnreachable as err:
+        raise Problem(503, "identity-provider-unreachable", str(err), headers={"Retry-After": "10"}) from None
+    if subject is None:
+        throttle.failed(address)
+        raise Problem(401, "unauthorized", "The access token is not valid.", headers=_CHALLENGE)
+    return subject
 
 
 Caller = Annotated[str, Depends(codec_caller)]

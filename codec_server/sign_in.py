@@ -35,6 +35,8 @@ async def sign_in(request: Request) -> Response:
     throttle.check(address)
     form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=5)
     key = form.get("key", [""])[0].strip()
+    if request.app.state.pool is None:
+        return _page(request, 404)  # no API keys here: the UI's own sign-in is the way in
     client = await client_for_key(request.app.state.pool, key) if key else None
     if client is None or SCOPE not in client.scopes:
         if client is None:
@@ -71,6 +73,7 @@ def _page(
         lang="en",
         title=TITLE,
         signed_in=signed_in,
+        offered=request.app.state.pool is not None,
         error=error,
         origins=origins,
     )

@@ -5,7 +5,7 @@ Keys are given as `id:base64` entries, the first one encrypting and every one de
 a new key first and keeps the old ones for the histories they wrote. They come from, in this order:
 
 - `DVR_CODEC_KEYS`: the entries separated by commas (a secret: never logged nor shown in errors);
-- `DVR_CODEC_KEY_FILE`: a file of entries, one a line (`#` starts a comment);
+- `DVR_CODEC_KEYS_FILE`: a file of entries, one a line (`#` starts a comment);
 - the local stack's key file in the data folder (`codec-keys`), which `make run` generates on its first run
   when neither is set, so that a worker started by hand beside it finds the same keys.
 
@@ -87,17 +87,17 @@ def read_key_file(path: Path) -> CodecKeys:
 def load_codec_keys(settings: Settings) -> CodecKeys:
     """The keys this process encrypts and decrypts with (the module docstring says from where)."""
     configured = settings.codec_keys.get_secret_value() if settings.codec_keys else ""
-    if configured and settings.codec_key_file is not None:
-        raise CodecKeyError("set DVR_CODEC_KEYS or DVR_CODEC_KEY_FILE, not both")
+    if configured and settings.codec_keys_file is not None:
+        raise CodecKeyError("set DVR_CODEC_KEYS or DVR_CODEC_KEYS_FILE, not both")
     if configured:
         return parse_keys([e for e in configured.split(",") if e.strip()], "DVR_CODEC_KEYS")
-    if settings.codec_key_file is not None:
-        return read_key_file(settings.codec_key_file)
+    if settings.codec_keys_file is not None:
+        return read_key_file(settings.codec_keys_file)
     local = settings.data_dir / KEY_FILE
     if local.exists():
         return read_key_file(local)
     raise CodecKeyError(
-        "no payload codec keys: set DVR_CODEC_KEYS or DVR_CODEC_KEY_FILE (see README, 'Encrypted history'),"
+        "no payload codec keys: set DVR_CODEC_KEYS or DVR_CODEC_KEYS_FILE (see README, 'Encrypted history'),"
         f" or start the local stack (`make run`), which keeps one in {local}"
     )
 
@@ -106,15 +106,15 @@ def keys_location(settings: Settings) -> str:
     """Where the keys are, in words for the start-up banner (never a key)."""
     if settings.codec_keys:
         return "as set in DVR_CODEC_KEYS"
-    if settings.codec_key_file is not None:
-        return f"in {settings.codec_key_file}"
+    if settings.codec_keys_file is not None:
+        return f"in {settings.codec_keys_file}"
     return f"in {settings.data_dir / KEY_FILE} (readable by you only; without it the history is unreadable)"
 
 
 def ensure_local_key_file(settings: Settings) -> None:
     """With no keys configured, generates one into the data folder on the first run (owner-only), and keeps
     it from then on: the local stack's history stays readable from run to run."""
-    if settings.codec_keys or settings.codec_key_file is not None:
+    if settings.codec_keys or settings.codec_keys_file is not None:
         return
     path = settings.data_dir / KEY_FILE
     if path.exists():

@@ -52,7 +52,7 @@ class EncryptionCodec(PayloadCodec):
             held = ", ".join(sorted(self._ciphers))
             raise PayloadNotDecrypted(
                 f"a payload is encrypted with key id {key_id!r}, which this process does not hold (it holds"
-                f" {held}): add that key to DVR_CODEC_KEYS or DVR_CODEC_KEY_FILE"
+                f" {held}): add that key to DVR_CODEC_KEYS or DVR_CODEC_KEYS_FILE"
             )
         try:
             plain = cipher.decrypt(payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:], None)

@@ -53,13 +53,17 @@ class Settings(BaseSettings):
     # The payload codec's keys (config/codec_keys.py): `id:base64` entries, comma-separated, the first one
     # encrypting; or a file of them. Neither: the local stack's generated file in the data folder.
     codec_keys: SecretStr | None = None
-    codec_key_file: Path | None = None
+    codec_keys_file: Path | None = None
     # The codec server (workers/codec_server.py): where it listens, and the Temporal UI origins (comma-
     # separated, e.g. https://temporal.clinic.example) whose browsers may call it. The local stack answers
     # its own UI's origin when this is unset.
-    codec_host: str = "127.0.0.1"
-    codec_port: int = Field(default=8234, gt=0, lt=65536)
-    codec_ui_origins: str | None = None
+    codec_server_host: str = "127.0.0.1"
+    codec_server_port: int = Field(default=8234, gt=0, lt=65536)
+    codec_cors_origins: str | None = None
+    # The OpenID Connect provider whose access tokens the codec server accepts (the one the Temporal UI signs
+    # staff in with, passing their token on), and the audiences (comma-separated) a token must be for.
+    codec_oidc_issuer: str | None = None
+    codec_oidc_audiences: str | None = None
 
     # Where the API is reached from outside (https://clinic.example, no trailing slash): patients' links
     # (`{public_url}/p/{token}`) and the SMS gateway's callbacks are addressed there, and the gateway's
@@ -89,7 +93,9 @@ class Settings(BaseSettings):
         "email_from",
         "twilio_account_sid",
         "twilio_from",
-        "codec_ui_origins",
+        "codec_cors_origins",
+        "codec_oidc_issuer",
+        "codec_oidc_audiences",
     )
     @classmethod
     def _unset_if_empty(cls, value: str | None) -> str | None:
@@ -104,7 +110,7 @@ class Settings(BaseSettings):
             raise ValueError("the on-call phone is an E.164 number: +, country code and number, no spaces")
         return value
 
-    @field_validator("codec_key_file", mode="before")
+    @field_validator("codec_keys_file", mode="before")
     @classmethod
     def _path_unset_if_empty(cls, value: object) -> object:
         return value or None
@@ -114,7 +120,7 @@ class Settings(BaseSettings):
     def _secret_unset_if_empty(cls, value: SecretStr | None) -> SecretStr | None:
         return value if value and value.get_secret_value() else None
 
-    @field_validator("public_url", "twilio_api_base")
+    @field_validator("public_url", "twilio_api_base", "codec_oidc_issuer")
     @classmethod
     def _base_url(cls, value: str | None) -> str | None:
         if value is None:
@@ -135,6 +141,13 @@ class Settings(BaseSettings):
         if needed:
             names = ", ".join(f"DVR_{n.upper()}" for n in needed)
             raise ValueError(f"the chosen notification providers need {names}")
+        return self
+
+    @model_validator(mode="after")
+    def _oidc_audiences_given(self) -> "Settings":
+        if self.codec_oidc_issuer and not self.oidc_audiences:
+            # Without an audience, a token the provider issued for any other application would do.
+            raise ValueError("DVR_CODEC_OIDC_ISSUER needs DVR_CODEC_OIDC_AUDIENCES")
         return self
 
     @model_validator(mode="after")
@@ -162,8 +175,14 @@ class Settings(BaseSettings):
     @property
     def ui_origins(self) -> list[str]:
         """The browser origins (scheme://host[:port]) the codec server answers CORS for."""
-        given = self.codec_ui_origins or ""
+        given = self.codec_cors_origins or ""
         return [origin.strip().rstrip("/") for origin in given.split(",") if origin.strip()]
+
+    @property
+    def oidc_audiences(self) -> list[str]:
+        return [
+            audience.strip() for audience in (self.codec_oidc_audiences or "").split(",") if audience.strip()
+        ]
 
     @property
     def link_base_url(self) -> str:

@@ -1,8 +1,9 @@
 """Serves the codec server with uvicorn: `python -m workers.codec_server`.
 
-It needs the codec keys (config/codec_keys.py) and the application database, where the API keys it accepts
-are (config/database.py); it listens on `DVR_CODEC_HOST`:`DVR_CODEC_PORT` (127.0.0.1:8234 by default) and
-answers browsers of the origins in `DVR_CODEC_UI_ORIGINS` only.
+It needs the codec keys (config/codec_keys.py) and a way to check its callers: the application database,
+where the API keys are (config/database.py), or an OpenID provider (`DVR_CODEC_OIDC_ISSUER`), or both. It
+listens on `DVR_CODEC_SERVER_HOST`:`DVR_CODEC_SERVER_PORT` (127.0.0.1:8234 by default) and answers browsers
+of the origins in `DVR_CODEC_CORS_ORIGINS` only.
 """
 
 import uvicorn
@@ -21,12 +22,19 @@ def main() -> None:
     try:
         settings = settings.model_copy(update={"database_url": database_url(settings)})
     except NoDatabase as err:
-        raise SystemExit(f"the codec server needs the application database: {err}") from None
+        if not settings.codec_oidc_issuer:
+            raise SystemExit(
+                "the codec server checks its callers' API keys in the application database, or their tokens"
+                f" with an OpenID provider (DVR_CODEC_OIDC_ISSUER), and has neither: {err}"
+            ) from None
     try:
         keys = load_codec_keys(settings)
     except CodecKeyError as err:
         raise SystemExit(f"the codec server needs the payload codec keys: {err}") from None
-    options = server_options(settings) | {"host": settings.codec_host, "port": settings.codec_port}
+    options = server_options(settings) | {
+        "host": settings.codec_server_host,
+        "port": settings.codec_server_port,
+    }
     uvicorn.run(create_codec_app(settings, keys), log_level="warning", **options)
 
 

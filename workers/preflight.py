@@ -56,7 +56,7 @@ def check_ports_free(settings: Settings) -> None:
         (temporal_port, "Temporal gRPC, DVR_TEMPORAL_ADDRESS"),
         (settings.temporal_ui_port, "Temporal UI, DVR_TEMPORAL_UI_PORT"),
         (settings.api_port, "API, DVR_API_PORT"),
-        (settings.codec_port, "codec server, DVR_CODEC_PORT"),
+        (settings.codec_server_port, "codec server, DVR_CODEC_SERVER_PORT"),
     ]
     for port, what in wanted:
         host = settings.api_host if what.startswith("API") else "127.0.0.1"

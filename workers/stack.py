@@ -96,10 +96,10 @@ def temporal_command(settings: Settings) -> list[str]:
             f"DVR_TEMPORAL_ADDRESS is {settings.temporal_address}: the local stack's Temporal dev server has"
             " no authentication and listens on 127.0.0.1 only"
         )
-    if settings.codec_host not in LOOPBACK:
+    if settings.codec_server_host not in LOOPBACK:
         raise StackError(
-            f"DVR_CODEC_HOST is {settings.codec_host}: the local stack's codec server listens on 127.0.0.1"
-            " only"
+            f"DVR_CODEC_SERVER_HOST is {settings.codec_server_host}: the local stack's codec server listens"
+            " on 127.0.0.1 only"
         )
     return [
         installed_binary("temporal"), "server", "start-dev",
@@ -116,7 +116,7 @@ def temporal_command(settings: Settings) -> list[str]:
 def codec_endpoint(settings: Settings) -> str:
     """Where the UI's browser reaches the codec server: the same host as the UI, so that the session
     cookie, SameSite=Strict, goes with its requests."""
-    return f"http://127.0.0.1:{settings.codec_port}"
+    return f"http://127.0.0.1:{settings.codec_server_port}"
 
 
 def ui_origin(settings: Settings) -> str:
@@ -177,7 +177,7 @@ async def wait_ready(settings: Settings, processes: list[Supervised]) -> None:
     server, `codec`, on /healthz) answers 200, itself: another process answering on the port is not it."""
     servers = {
         "api": (settings.api_port, f"http://{settings.api_host}:{settings.api_port}/readyz"),
-        "codec": (settings.codec_port, f"{codec_endpoint(settings)}/healthz"),
+        "codec": (settings.codec_server_port, f"{codec_endpoint(settings)}/healthz"),
     }
     waiting = [(p, *servers[p.name]) for p in processes if p.name in servers]
     deadline = asyncio.get_running_loop().time() + STARTUP_TIMEOUT
@@ -307,7 +307,7 @@ async def run_stack(settings: Settings) -> int:
         env = {**os.environ, "DATABASE_URL": url, "DVR_PROFILE": settings.profile}
         await start_python("worker", "workers.worker", env, processes, stopping, WORKER_STOP_TIMEOUT)
         await start_python("api", "workers.api_server", env, processes, stopping)
-        codec_env = {**env, "DVR_CODEC_UI_ORIGINS": settings.codec_ui_origins or ui_origin(settings)}
+        codec_env = {**env, "DVR_CODEC_CORS_ORIGINS": settings.codec_cors_origins or ui_origin(settings)}
         await start_python("codec", "workers.codec_server", codec_env, processes, stopping)
         await unless_stopped(wait_ready(settings, processes), stopping)
         key_where = key_location(settings.data_dir, settings.bootstrap_api_key)

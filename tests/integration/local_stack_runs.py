@@ -85,11 +85,11 @@ async def launch(
     temporal_port: int,
     ui_port: int,
     api_port: int,
-    codec_port: int | None = None,
+    codec_server_port: int | None = None,
 ) -> Stack:
     """Starts `python -m workers.stack` (demo profile) with these ports (the codec server's a free one unless
     given) and data folder, its output to the file `output`."""
-    codec_port = codec_port or free_port()
+    codec_server_port = codec_server_port or free_port()
     with output.open("wb") as sink:
         process = await asyncio.create_subprocess_exec(
             *python_command("workers.stack"),
@@ -100,7 +100,7 @@ async def launch(
                 DVR_TEMPORAL_ADDRESS=f"127.0.0.1:{temporal_port}",
                 DVR_TEMPORAL_UI_PORT=str(ui_port),
                 DVR_API_PORT=str(api_port),
-                DVR_CODEC_PORT=str(codec_port),
+                DVR_CODEC_SERVER_PORT=str(codec_server_port),
             ),
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -112,7 +112,7 @@ async def launch(
         f"127.0.0.1:{temporal_port}",
         ui_port,
         f"http://127.0.0.1:{api_port}",
-        f"http://127.0.0.1:{codec_port}",
+        f"http://127.0.0.1:{codec_server_port}",
         output,
     )
 

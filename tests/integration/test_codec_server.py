@@ -30,7 +30,7 @@ OTHER_KEY = "other:" + "A" * 43 + "="
 @pytest.fixture(scope="module")
 async def codec_server(pool: asyncpg.Pool) -> AsyncIterator[str]:
     """The codec server on a free port, answering browsers of the UI's origin."""
-    settings = Settings(codec_ui_origins=f"{UI}, https://temporal.clinic.example/")
+    settings = Settings(codec_cors_origins=f"{UI}, https://temporal.clinic.example/")
     app = create_codec_app(settings, TEST_KEYS, pool=pool)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

@@ -75,30 +75,30 @@ def test_keys_come_from_the_setting(tmp_path: Path) -> None:
 def test_keys_come_from_a_key_file_with_comments(tmp_path: Path) -> None:
     path = tmp_path / "keys"
     path.write_text(f"# rotated in September\nnew:{ONE}  # active\n\nold:{TWO}\n")
-    keys = load_codec_keys(settings(tmp_path, codec_key_file=path))
+    keys = load_codec_keys(settings(tmp_path, codec_keys_file=path))
     assert (keys.active_id, list(keys.keys)) == ("new", ["new", "old"])
 
 
 def test_the_setting_and_a_key_file_together_are_refused(tmp_path: Path) -> None:
     with pytest.raises(CodecKeyError, match="not both"):
-        load_codec_keys(settings(tmp_path, codec_keys=f"a:{ONE}", codec_key_file=tmp_path / "keys"))
+        load_codec_keys(settings(tmp_path, codec_keys=f"a:{ONE}", codec_keys_file=tmp_path / "keys"))
 
 
 def test_a_missing_key_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(CodecKeyError, match="cannot be read"):
-        load_codec_keys(settings(tmp_path, codec_key_file=tmp_path / "nowhere"))
+        load_codec_keys(settings(tmp_path, codec_keys_file=tmp_path / "nowhere"))
 
 
 def test_no_keys_at_all_is_an_error_that_says_what_to_set(tmp_path: Path) -> None:
-    with pytest.raises(CodecKeyError, match="DVR_CODEC_KEYS or DVR_CODEC_KEY_FILE"):
+    with pytest.raises(CodecKeyError, match="DVR_CODEC_KEYS or DVR_CODEC_KEYS_FILE"):
         load_codec_keys(settings(tmp_path))
 
 
 def test_empty_settings_count_as_unset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DVR_CODEC_KEYS", "")
-    monkeypatch.setenv("DVR_CODEC_KEY_FILE", "")
+    monkeypatch.setenv("DVR_CODEC_KEYS_FILE", "")
     given = Settings(data_dir=tmp_path)
-    assert (given.codec_keys, given.codec_key_file) == (None, None)
+    assert (given.codec_keys, given.codec_keys_file) == (None, None)
 
 
 @pytest.mark.usefixtures("permissive_umask")

@@ -24,10 +24,10 @@ def test_an_address_other_than_loopback_is_refused(address: str) -> None:
 
 
 def test_the_ui_decodes_through_the_stacks_codec_server_on_loopback() -> None:
-    command = temporal_command(Settings(temporal_ui_port=8300, codec_port=8301))
+    command = temporal_command(Settings(temporal_ui_port=8300, codec_server_port=8301))
     assert flag(command, "--ui-codec-endpoint") == "http://127.0.0.1:8301"
 
 
 def test_a_codec_server_host_other_than_loopback_is_refused() -> None:
-    with pytest.raises(StackError, match=r"DVR_CODEC_HOST is 0\.0\.0\.0"):
-        temporal_command(Settings(codec_host="0.0.0.0"))
+    with pytest.raises(StackError, match=r"DVR_CODEC_SERVER_HOST is 0\.0\.0\.0"):
+        temporal_command(Settings(codec_server_host="0.0.0.0"))

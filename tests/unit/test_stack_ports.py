@@ -37,7 +37,7 @@ def settings_with(tmp_path: Path, taken: str, port: int) -> Settings:
         temporal_address=f"127.0.0.1:{ports['temporal']}",
         temporal_ui_port=ports["ui"],
         api_port=ports["api"],
-        codec_port=ports["codec"],
+        codec_server_port=ports["codec"],
     )
 
 

@@ -1,0 +1,133 @@
+"""The codec server's check of the Temporal UI's access tokens against the OpenID provider's keys."""
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from codec_server.oidc import OidcVerifier, ProviderUnreachable, is_jwt
+from config.settings import Settings
+from tests.oidc_provider import AUDIENCE, Provider, new_key
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def provider() -> Provider:
+    return Provider()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def verifier(provider: Provider, clock: Clock) -> AsyncIterator[OidcVerifier]:
+    async with httpx.AsyncClient(transport=provider.transport()) as http:
+        yield OidcVerifier(provider.issuer, [AUDIENCE, "temporal-ui-admin"], http, clock=clock)
+
+
+async def test_a_token_of_the_provider_for_the_ui_gives_its_subject(
+    verifier: OidcVerifier, provider: Provider
+) -> None:
+    assert await verifier.subject(provider.token()) == "nurse-kim"
+    assert await verifier.subject(provider.token(aud="temporal-ui-admin")) == "nurse-kim"
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"aud": "another-application"},
+        {"iss": "https://another-idp.example"},
+        {"exp": 1_000},  # long expired
+        {"sub": None},
+        {"exp": None},
+    ],
+    ids=["audience", "issuer", "expired", "no subject", "no expiry"],
+)
+async def test_a_token_with_the_wrong_claims_is_refused(
+    verifier: OidcVerifier, provider: Provider, claims: dict[str, Any]
+) -> None:
+    assert await verifier.subject(provider.token(**claims)) is None
+
+
+async def test_a_token_signed_with_another_key_under_a_published_key_id_is_refused(
+    verifier: OidcVerifier, provider: Provider
+) -> None:
+    forger = Provider(issuer=provider.issuer)  # its own key-1
+    assert await verifier.subject(forger.token()) is None
+
+
+def _b64(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+async def test_a_token_signed_with_the_public_key_as_a_shared_secret_or_unsigned_is_refused(
+    verifier: OidcVerifier, provider: Provider
+) -> None:
+    claims = jwt.decode(provider.token(), options={"verify_signature": False})
+    public = (
+        provider.keys["key-1"]
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    # Made by hand, as an attacker would: PyJWT itself refuses to sign with a public key as an HMAC secret.
+    signed = (
+        _b64(json.dumps({"alg": "HS256", "kid": "key-1"}).encode()) + b"." + _b64(json.dumps(claims).encode())
+    )
+    forged = signed + b"." + _b64(hmac.new(public, signed, hashlib.sha256).digest())
+    assert await verifier.subject(forged.decode()) is None
+    unsigned = jwt.encode(claims, key="", algorithm="none", headers={"kid": "key-1"})
+    assert await verifier.subject(unsigned) is None
+
+
+async def test_a_rotated_key_is_fetched_when_a_token_names_it_but_not_more_than_once_a_minute(
+    verifier: OidcVerifier, provider: Provider, clock: Clock
+) -> None:
+    assert await verifier.subject(provider.token()) == "nurse-kim"
+    assert provider.fetches == 1
+    assert await verifier.subject(provider.token()) == "nurse-kim"
+    assert provider.fetches == 1  # kept
+    provider.keys["key-2"] = new_key()
+    clock.now += 5
+    assert await verifier.subject(provider.token("key-2")) is None  # too soon to ask again
+    assert await verifier.subject(provider.token(headers={"kid": "made-up"})) is None
+    assert provider.fetches == 1
+    clock.now += 60
+    assert await verifier.subject(provider.token("key-2")) == "nurse-kim"
+    assert provider.fetches == 2
+
+
+async def test_an_unreachable_provider_is_reported_not_taken_for_a_bad_token(provider: Provider) -> None:
+    async with httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(502))) as http:
+        verifier = OidcVerifier(provider.issuer, [AUDIENCE], http)
+        with pytest.raises(ProviderUnreachable):
+            await verifier.subject(provider.token())
+
+
+def test_api_keys_are_not_taken_for_tokens(provider: Provider) -> None:
+    assert is_jwt(provider.token())
+    assert not is_jwt("dvr_Zq3k8H1x-zz_9JpQk2m4N7s0aBcDeFgHiJkLmNoPqRs")
+    assert not is_jwt("dvr_with.two.dots-but-no-json-header-in-it-1234")
+
+
+def test_a_provider_without_an_audience_is_refused_at_start() -> None:
+    with pytest.raises(ValueError, match="DVR_CODEC_OIDC_AUDIENCES"):
+        Settings(codec_oidc_issuer="https://idp.clinic.example")
+    given = Settings(codec_oidc_issuer="https://idp.clinic.example/", codec_oidc_audiences="ui, ui-admin,")
+    assert given.codec_oidc_issuer == "https://idp.clinic.example"
+    assert given.oidc_audiences == ["ui", "ui-admin"]
