@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, FilePath, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.api_keys import check_key_strength
@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     # STARTTLS upgrades the connection before authenticating; off only for a relay on a trusted network.
     smtp_starttls: bool = True
+    # A PEM bundle of the CAs trusted for the server's certificate instead of the system's (a relay with a
+    # certificate from the clinic's own CA). The certificate is always verified: no switch skips that.
+    smtp_ca_file: FilePath | None = None
     email_from: str | None = None
     # SMS: `log` as for e-mail; `twilio` through any gateway that speaks Twilio's Messages API.
     sms_provider: Literal["log", "twilio"] = "log"
@@ -83,6 +86,11 @@ class Settings(BaseSettings):
     @classmethod
     def _unset_if_empty(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("smtp_ca_file", mode="before")
+    @classmethod
+    def _path_unset_if_empty(cls, value: object) -> object:
+        return value or None  # before the check that the file exists: "" would be the current folder
 
     @field_validator("staff_urgent_phone")
     @classmethod
@@ -119,6 +127,9 @@ class Settings(BaseSettings):
         if needed:
             names = ", ".join(f"DVR_{n.upper()}" for n in needed)
             raise ValueError(f"the chosen notification providers need {names}")
+        if self.smtp_ca_file is not None and not self.smtp_starttls:
+            # Never used without TLS: refused rather than let it suggest that the connection is protected.
+            raise ValueError("DVR_SMTP_CA_FILE is only used with DVR_SMTP_STARTTLS=true")
         return self
 
     @model_validator(mode="after")
