@@ -17,6 +17,7 @@ from api.routes import (
     clinics,
     demo_outbox,
     health,
+    link_consents,
     pathways,
     patient_page,
     patients,
@@ -80,6 +81,7 @@ def create_app(
         sms_status,
         sms_inbound,
         patient_page,
+        link_consents,
         demo_outbox,
     ):
         app.include_router(module.router)
