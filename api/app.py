@@ -29,6 +29,7 @@ from api.routes import (
 from api.strict_query import refuse_unknown_query
 from config.settings import Settings
 from config.temporal import connect
+from config.temporal_runtime import temporal_runtime
 from db.pool import create_pool
 
 
@@ -48,7 +49,9 @@ def create_app(
                 raise RuntimeError("DATABASE_URL is not set: the API needs the application database")
             owned_pool = await create_pool(settings.database_url)
         app.state.pool = pool or owned_pool
-        app.state.temporal = temporal or await connect(settings.temporal_address, settings.temporal_namespace)
+        app.state.temporal = temporal or await connect(
+            settings.temporal_address, settings.temporal_namespace, runtime=temporal_runtime()
+        )
         app.state.settings = settings
         yield
         if owned_pool is not None:

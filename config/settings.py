@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     staff_urgent_phone: str | None = None
     staff_urgent_email: str | None = None
     log_level: str = "info"
+    # `json` (one object a line, for a log pipeline) or `console` (for a person); unset, console at a
+    # terminal and JSON otherwise (config/logging.py). `make run` asks for console.
+    log_format: Literal["json", "console"] | None = None
     update_timeout_seconds: float = 30.0
     # Open pathways one worker keeps in memory (~100 KiB each); an evicted one replays its history when read.
     max_cached_workflows: int = 10_000
@@ -73,6 +76,11 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_from: str | None = None
     twilio_api_base: str = "https://api.twilio.com"
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _none_if_empty(cls, value: object) -> object:
+        return value or None
 
     @field_validator(
         "staff_urgent_email",

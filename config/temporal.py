@@ -14,6 +14,7 @@ from temporalio.converter import (
     DefaultPayloadConverter,
     JSONPlainPayloadConverter,
 )
+from temporalio.runtime import Runtime
 
 from domain.contract import FROM_HISTORY
 from workflows.search_attributes import ALL
@@ -42,8 +43,10 @@ class PayloadConverter(CompositePayloadConverter):
 DATA_CONVERTER = DataConverter(payload_converter_class=PayloadConverter)
 
 
-async def connect(address: str, namespace: str = "default") -> Client:
-    return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER)
+async def connect(address: str, namespace: str = "default", *, runtime: Runtime | None = None) -> Client:
+    """A client with the one data converter, on `runtime` (config/temporal_runtime.py; None: the SDK's
+    default one)."""
+    return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER, runtime=runtime)
 
 
 async def register_search_attributes(client: Client, namespace: str = "default") -> None:

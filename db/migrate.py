@@ -71,7 +71,7 @@ async def apply_migrations(url: str, bootstrap_key: str | None = None) -> list[s
 
 def main() -> None:
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         url = database_url(settings)
     except NoDatabase as err:

@@ -12,7 +12,7 @@ from config.settings import Settings
 
 def main() -> None:
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         settings = settings.model_copy(update={"database_url": database_url(settings)})
     except NoDatabase as err:
@@ -21,12 +21,16 @@ def main() -> None:
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
-    """Where uvicorn listens, and whose forwarded client address it believes (only the proxies named)."""
+    """Where uvicorn listens, whose forwarded client address it believes (only the proxies named), and its
+    logging: through ours (config/logging.py), with no access log, whose lines would carry each client's
+    address and each path as sent (a patient's link token is in the path of their page)."""
     return {
         "host": settings.api_host,
         "port": settings.api_port,
         "proxy_headers": settings.forwarded_allow_ips is not None,
         "forwarded_allow_ips": settings.forwarded_allow_ips or "",
+        "log_config": None,
+        "access_log": False,
     }
 
 

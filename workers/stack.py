@@ -50,6 +50,10 @@ T = TypeVar("T")
 LOOPBACK = ("127.0.0.1", "localhost")
 WORKER_STOP_TIMEOUT = GRACEFUL_SHUTDOWN.total_seconds() + 5
 """SIGTERM to SIGKILL for the worker: longer than its own graceful shutdown."""
+STACK_DEFAULTS = {
+    "DVR_LOG_FORMAT": "console",  # read by a person at a terminal
+}
+"""Settings `make run` gives itself and its processes unless the environment has them."""
 
 
 class StopRequested(Exception):
@@ -289,8 +293,10 @@ async def run_stack(settings: Settings) -> int:
 
 
 def main() -> None:
+    for name, value in STACK_DEFAULTS.items():  # the children inherit them
+        os.environ.setdefault(name, value)
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     sys.exit(asyncio.run(run_stack(settings)))
 
 

@@ -24,8 +24,10 @@ from config.database import NoDatabase, database_url
 from config.logging import configure_logging
 from config.settings import Settings
 from config.temporal import connect
+from config.temporal_runtime import temporal_runtime
 from db.pool import create_pool
 from domain.notifications import Channel
+from workers.activity_log_context import ActivityLogContext
 from workflows import TASK_QUEUE
 from workflows.registry import WORKFLOWS, workflow_runner
 
@@ -68,17 +70,19 @@ def build_worker(
         ],
         max_cached_workflows=max_cached_workflows,
         graceful_shutdown_timeout=graceful_shutdown_timeout,
+        # The client's own interceptors apply as well: the SDK adds them to its workers.
+        interceptors=[ActivityLogContext()],
     )
 
 
 async def main() -> None:
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         url = database_url(settings)
     except NoDatabase as err:
         raise SystemExit(f"the worker needs the application database: {err}") from None
-    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    client = await connect(settings.temporal_address, settings.temporal_namespace, runtime=temporal_runtime())
     pool = await create_pool(url)
     async with httpx.AsyncClient() as http:  # the SMS gateway's connections, kept between messages
         provider = provider_from_settings(settings, http)
