@@ -40,6 +40,15 @@ class Settings(BaseSettings):
     # `json` (one object a line, for a log pipeline) or `console` (for a person); unset, console at a
     # terminal and JSON otherwise (config/logging.py). `make run` asks for console.
     log_format: Literal["json", "console"] | None = None
+    # Prometheus metrics are served on ports of their own at `metrics_host`, never on the API's port, which
+    # patients and the SMS gateway reach (README, "Metrics, traces and logs"). A port unset (or empty): that
+    # process serves none. `make run` sets both.
+    metrics_host: str = "127.0.0.1"
+    api_metrics_port: int | None = Field(default=None, gt=0, lt=65536)
+    worker_metrics_port: int | None = Field(default=None, gt=0, lt=65536)
+    # How often the API recounts the operations gauges (pathways by stage, attention, the outbox): a scrape
+    # reads the last count, so however often Prometheus scrapes, Temporal and PostgreSQL see this rate.
+    ops_metrics_interval_seconds: float = Field(default=30.0, ge=5)
     update_timeout_seconds: float = 30.0
     # Open pathways one worker keeps in memory (~100 KiB each); an evicted one replays its history when read.
     max_cached_workflows: int = 10_000
@@ -77,7 +86,7 @@ class Settings(BaseSettings):
     twilio_from: str | None = None
     twilio_api_base: str = "https://api.twilio.com"
 
-    @field_validator("log_format", mode="before")
+    @field_validator("log_format", "api_metrics_port", "worker_metrics_port", mode="before")
     @classmethod
     def _none_if_empty(cls, value: object) -> object:
         return value or None

@@ -2,7 +2,8 @@
 
 Run alone with `python -m workers.worker`: it needs a reachable Temporal server (`DVR_TEMPORAL_ADDRESS`) and
 the application database, `DATABASE_URL` or else the embedded one of the local stack running from the same
-folder (config/database.py).
+folder (config/database.py). With `DVR_WORKER_METRICS_PORT` it serves the Temporal SDK's metrics there
+(config/temporal_runtime.py).
 """
 
 import asyncio
@@ -22,6 +23,7 @@ from activities.providers.from_settings import provider_from_settings
 from activities.scheduling import SchedulingActivities
 from config.database import NoDatabase, database_url
 from config.logging import configure_logging
+from config.metrics import worker_metrics_address
 from config.settings import Settings
 from config.temporal import connect
 from config.temporal_runtime import temporal_runtime
@@ -82,7 +84,10 @@ async def main() -> None:
         url = database_url(settings)
     except NoDatabase as err:
         raise SystemExit(f"the worker needs the application database: {err}") from None
-    client = await connect(settings.temporal_address, settings.temporal_namespace, runtime=temporal_runtime())
+    metrics_address = worker_metrics_address(settings)
+    client = await connect(
+        settings.temporal_address, settings.temporal_namespace, runtime=temporal_runtime(metrics_address)
+    )
     pool = await create_pool(url)
     async with httpx.AsyncClient() as http:  # the SMS gateway's connections, kept between messages
         provider = provider_from_settings(settings, http)
@@ -104,6 +109,7 @@ async def main() -> None:
             task_queue=TASK_QUEUE,
             temporal=settings.temporal_address,
             provider=provider.name,
+            metrics=f"http://{metrics_address}/metrics" if metrics_address else None,
         )
         async with worker:
             await stop.wait()

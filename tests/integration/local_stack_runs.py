@@ -13,6 +13,7 @@ import psutil
 
 from tests.integration.processes import (
     REPO,
+    free_port,
     gone,
     processes_naming,
     python_command,
@@ -32,6 +33,8 @@ class Stack:
     ui_port: int
     api_url: str
     output: Path
+    api_metrics_url: str
+    worker_metrics_url: str
 
     def child(self, marker: str) -> psutil.Process | None:
         """The stack's live child process whose command line contains `marker`."""
@@ -79,7 +82,8 @@ async def until_ready(stack: Stack, what: str) -> None:
 
 async def launch(output: Path, data_dir: Path, temporal_port: int, ui_port: int, api_port: int) -> Stack:
     """Starts `python -m workers.stack` (demo profile) with these ports and data folder, its output to the
-    file `output`."""
+    file `output`; its metrics on free ports (not `make run`'s, which a developer's own stack may hold)."""
+    api_metrics_port, worker_metrics_port = free_port(), free_port()
     with output.open("wb") as sink:
         process = await asyncio.create_subprocess_exec(
             *python_command("workers.stack"),
@@ -90,13 +94,22 @@ async def launch(output: Path, data_dir: Path, temporal_port: int, ui_port: int,
                 DVR_TEMPORAL_ADDRESS=f"127.0.0.1:{temporal_port}",
                 DVR_TEMPORAL_UI_PORT=str(ui_port),
                 DVR_API_PORT=str(api_port),
+                DVR_API_METRICS_PORT=str(api_metrics_port),
+                DVR_WORKER_METRICS_PORT=str(worker_metrics_port),
             ),
             stdout=sink,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, as a terminal gives `make run`
         )
     return Stack(
-        process, data_dir, f"127.0.0.1:{temporal_port}", ui_port, f"http://127.0.0.1:{api_port}", output
+        process,
+        data_dir,
+        f"127.0.0.1:{temporal_port}",
+        ui_port,
+        f"http://127.0.0.1:{api_port}",
+        output,
+        f"http://127.0.0.1:{api_metrics_port}/metrics",
+        f"http://127.0.0.1:{worker_metrics_port}/metrics",
     )
 
 
