@@ -30,17 +30,26 @@ from api.routes import (
     steps,
 )
 from api.strict_query import refuse_unknown_query
+from api.tracing import trace_requests
 from config.metrics import serving_metrics
 from config.settings import Settings
 from config.temporal import connect
 from config.temporal_runtime import temporal_runtime
+from config.tracing import Tracing, tracing_from_settings
 from db.pool import create_pool
 
 
 def create_app(
-    settings: Settings | None = None, *, pool: asyncpg.Pool | None = None, temporal: Client | None = None
+    settings: Settings | None = None,
+    *,
+    pool: asyncpg.Pool | None = None,
+    temporal: Client | None = None,
+    tracing: Tracing | None = None,
 ) -> FastAPI:
+    """The API. Tracing: `tracing` (tests), else as the settings configure it (config/tracing.py); a given
+    `temporal` client brings its own interceptors."""
     settings = settings or Settings()
+    tracing = tracing or tracing_from_settings(settings, "dvr-api")
     metrics = CollectorRegistry() if settings.api_metrics_port is not None else None
 
     @asynccontextmanager
@@ -55,7 +64,10 @@ def create_app(
                     running.push_async_callback(owned_pool.close)
                 app.state.pool = pool or owned_pool
                 app.state.temporal = temporal or await connect(
-                    settings.temporal_address, settings.temporal_namespace, runtime=temporal_runtime()
+                    settings.temporal_address,
+                    settings.temporal_namespace,
+                    runtime=temporal_runtime(),
+                    interceptors=tracing.interceptors if tracing is not None else (),
                 )
                 app.state.settings = settings
             if metrics is not None and settings.api_metrics_port is not None:
@@ -64,6 +76,8 @@ def create_app(
                 )
                 ops = OpsMetrics(metrics, app.state.pool, app.state.temporal)
                 await running.enter_async_context(ops.recounting(settings.ops_metrics_interval_seconds))
+            if tracing is not None:
+                running.callback(tracing.shutdown)  # the last spans go out before the process ends
             yield
 
     app = FastAPI(
@@ -84,6 +98,9 @@ def create_app(
         app.add_middleware(
             RequestMetricsMiddleware, metrics=RequestMetrics(metrics), routes=app.router.routes
         )
+    if tracing is not None:
+        app.state.tracing = tracing
+        trace_requests(app, tracing)
     install_problem_handlers(app)
     install_outage_handlers(app)
     install_problem_openapi(app)

@@ -49,6 +49,18 @@ class Settings(BaseSettings):
     # How often the API recounts the operations gauges (pathways by stage, attention, the outbox): a scrape
     # reads the last count, so however often Prometheus scrapes, Temporal and PostgreSQL see this rate.
     ops_metrics_interval_seconds: float = Field(default=30.0, ge=5)
+    # Traces go out over OTLP/HTTP only when an endpoint is set, by the standard OpenTelemetry variables
+    # (the exporter reads the others itself: headers, certificate, timeout); unset, nothing is traced.
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "otel_exporter_otlp_endpoint"),
+    )
+    otel_exporter_otlp_traces_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "otel_exporter_otlp_traces_endpoint"
+        ),
+    )
     update_timeout_seconds: float = 30.0
     # Open pathways one worker keeps in memory (~100 KiB each); an evicted one replays its history when read.
     max_cached_workflows: int = 10_000
@@ -94,6 +106,8 @@ class Settings(BaseSettings):
     @field_validator(
         "staff_urgent_email",
         "public_url",
+        "otel_exporter_otlp_endpoint",
+        "otel_exporter_otlp_traces_endpoint",
         "smtp_host",
         "smtp_username",
         "email_from",

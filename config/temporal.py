@@ -1,11 +1,12 @@
 """The one data converter and the client connection: API, worker, tests and replayer share them."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter
 from temporalio.converter import (
@@ -43,10 +44,22 @@ class PayloadConverter(CompositePayloadConverter):
 DATA_CONVERTER = DataConverter(payload_converter_class=PayloadConverter)
 
 
-async def connect(address: str, namespace: str = "default", *, runtime: Runtime | None = None) -> Client:
-    """A client with the one data converter, on `runtime` (config/temporal_runtime.py; None: the SDK's
-    default one)."""
-    return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER, runtime=runtime)
+async def connect(
+    address: str,
+    namespace: str = "default",
+    *,
+    runtime: Runtime | None = None,
+    interceptors: Sequence[Interceptor] = (),
+) -> Client:
+    """A client with the one data converter; on `runtime` (config/temporal_runtime.py; None: the SDK's
+    default one), with `interceptors` (tracing, config/tracing.py), which its workers take too."""
+    return await Client.connect(
+        address,
+        namespace=namespace,
+        data_converter=DATA_CONVERTER,
+        runtime=runtime,
+        interceptors=interceptors,
+    )
 
 
 async def register_search_attributes(client: Client, namespace: str = "default") -> None:

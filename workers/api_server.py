@@ -8,6 +8,7 @@ from api.app import create_app
 from config.database import NoDatabase, database_url
 from config.logging import configure_logging
 from config.settings import Settings
+from config.tracing import TracingSettingError
 
 
 def main() -> None:
@@ -17,7 +18,11 @@ def main() -> None:
         settings = settings.model_copy(update={"database_url": database_url(settings)})
     except NoDatabase as err:
         raise SystemExit(f"the API needs the application database: {err}") from None
-    uvicorn.run(create_app(settings), log_level="warning", **server_options(settings))
+    try:
+        app = create_app(settings)
+    except TracingSettingError as err:
+        raise SystemExit(f"the API cannot trace: {err}") from None
+    uvicorn.run(app, log_level="warning", **server_options(settings))
 
 
 def server_options(settings: Settings) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from config.metrics import worker_metrics_address
 from config.settings import Settings
 from config.temporal import connect
 from config.temporal_runtime import temporal_runtime
+from config.tracing import TracingSettingError, tracing_from_settings
 from db.pool import create_pool
 from domain.notifications import Channel
 from workers.activity_log_context import ActivityLogContext
@@ -85,8 +86,15 @@ async def main() -> None:
     except NoDatabase as err:
         raise SystemExit(f"the worker needs the application database: {err}") from None
     metrics_address = worker_metrics_address(settings)
+    try:
+        tracing = tracing_from_settings(settings, "dvr-worker")
+    except TracingSettingError as err:
+        raise SystemExit(f"the worker cannot trace: {err}") from None
     client = await connect(
-        settings.temporal_address, settings.temporal_namespace, runtime=temporal_runtime(metrics_address)
+        settings.temporal_address,
+        settings.temporal_namespace,
+        runtime=temporal_runtime(metrics_address),
+        interceptors=tracing.interceptors if tracing is not None else (),
     )
     pool = await create_pool(url)
     async with httpx.AsyncClient() as http:  # the SMS gateway's connections, kept between messages
@@ -110,11 +118,14 @@ async def main() -> None:
             temporal=settings.temporal_address,
             provider=provider.name,
             metrics=f"http://{metrics_address}/metrics" if metrics_address else None,
+            tracing=tracing is not None,
         )
         async with worker:
             await stop.wait()
             log.info("worker.stopping")
     await pool.close()
+    if tracing is not None:
+        tracing.shutdown()
 
 
 if __name__ == "__main__":

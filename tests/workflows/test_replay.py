@@ -9,10 +9,13 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from config.temporal import DATA_CONVERTER
+from config.tracing import tracing_to
 from tests.workflows.history_recording import HISTORIES
 from workflows.registry import WORKFLOWS, workflow_runner
 
@@ -45,8 +48,17 @@ def test_every_workflow_scenario_has_a_recorded_history() -> None:
     assert any(".outcomes" in path.name for path in _history_files()), "no outcome check-ins history recorded"
 
 
-async def test_recorded_histories_replay_on_the_current_code() -> None:
-    replayer = Replayer(workflows=WORKFLOWS, workflow_runner=workflow_runner(), data_converter=DATA_CONVERTER)
+@pytest.mark.parametrize("traced", [False, True], ids=["untraced", "traced"])
+async def test_recorded_histories_replay_on_the_current_code(traced: bool) -> None:
+    """With the tracing interceptor too (config/tracing.py), as a worker with tracing on runs them: it adds
+    no command, so a history recorded without it replays with it."""
+    spans = InMemorySpanExporter()
+    replayer = Replayer(
+        workflows=WORKFLOWS,
+        workflow_runner=workflow_runner(),
+        data_converter=DATA_CONVERTER,
+        interceptors=tracing_to(spans, "replayer", batched=False).interceptors if traced else [],
+    )
 
     async def histories() -> AsyncIterator[WorkflowHistory]:
         for path in _history_files():
