@@ -161,6 +161,10 @@ class NotificationActivities:
         if not recorded:
             # Our claim lapsed and the row moved on without us; the provider has the message all the same.
             log.warning("notification.claim_lost", key=request.key, provider=self._provider.name)
+        else:
+            log.info(
+                "notification.sent", key=request.key, channel=message.channel, provider=self._provider.name
+            )
         return NotificationReceipt(status=ReceiptStatus.SENT, channel=message.channel)
 
     async def _deliver(self, claimed: _Claim) -> str:

@@ -8,6 +8,7 @@ from fastapi import Depends, Path, Request
 from temporalio.client import Client, WorkflowHandle
 
 from api.problems import Problem
+from api.site_access import Sites
 from config.settings import Settings
 from domain.answers import PathwayResult
 from workflows.pathway import PatientPathwayWorkflow
@@ -30,11 +31,15 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def pathway_handle(
+async def pathway_handle(
     client: Annotated[Client, Depends(get_client)],
+    pool: Annotated[asyncpg.Pool, Depends(get_pool)],
+    sites: Sites,
     pathway_id: Annotated[str, Path(description="The pathway's id, `pathway-<uuid>`")],
 ) -> WorkflowHandle[PatientPathwayWorkflow, PathwayResult]:
-    if not _PATHWAY_ID.match(pathway_id):
+    """The pathway's handle, for a pathway the API key reaches. Another site's pathway is answered as an
+    unknown one, here, before the body is read: a limited key gets 404 for both, whatever it sends."""
+    if not _PATHWAY_ID.match(pathway_id) or not await sites.reaches_pathway(pool, pathway_id):
         raise Problem(404, "pathway-not-found", "No pathway has this id.")
     return client.get_workflow_handle_for(PatientPathwayWorkflow.run, pathway_id)
 

@@ -27,6 +27,7 @@ from db import audit
 from db.api_clients import ApiClient
 from db.calendar import clinic_timezone
 from db.clinic_policies import current_policy
+from db.clinic_sites import patient_site
 from db.consents import record_consents
 from db.idempotency import forget_key, remember_key
 from db.patients import register_patient
@@ -126,12 +127,16 @@ async def _register(
         patient_ref = registration.patient_ref
         stored, first = await remember_referral(conn, pathway_id, referral_hash, patient_ref, request)
         if stored.referral_hash != referral_hash:
+            # The pathway is named only to a key that reaches it: to one limited to other sites it is unknown.
+            reachable = client.clinic_sites is None or (
+                await patient_site(conn, stored.patient_ref) in client.clinic_sites
+            )
             raise Problem(
                 409,
                 "referral-conflict",
                 "This referral already started a pathway with other content; contact details change"
                 " through PATCH /v1/patients/{patient_ref}.",
-                extra={"pathway_id": pathway_id},
+                extra={"pathway_id": pathway_id} if reachable else None,
             )
         if not registration.same_identity:
             # Never merged into the patient stored under the MRN: that pathway would message someone else.

@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, FilePath, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.api_keys import check_key_strength
@@ -37,6 +37,30 @@ class Settings(BaseSettings):
     staff_urgent_phone: str | None = None
     staff_urgent_email: str | None = None
     log_level: str = "info"
+    # `json` (one object a line, for a log pipeline) or `console` (for a person); unset, console at a
+    # terminal and JSON otherwise (config/logging.py). `make run` asks for console.
+    log_format: Literal["json", "console"] | None = None
+    # Prometheus metrics are served on ports of their own at `metrics_host`, never on the API's port, which
+    # patients and the SMS gateway reach (README, "Metrics, traces and logs"). A port unset (or empty): that
+    # process serves none. `make run` sets both.
+    metrics_host: str = "127.0.0.1"
+    api_metrics_port: int | None = Field(default=None, gt=0, lt=65536)
+    worker_metrics_port: int | None = Field(default=None, gt=0, lt=65536)
+    # How often the API recounts the operations gauges (pathways by stage, attention, the outbox): a scrape
+    # reads the last count, so however often Prometheus scrapes, Temporal and PostgreSQL see this rate.
+    ops_metrics_interval_seconds: float = Field(default=30.0, ge=5)
+    # Traces go out over OTLP/HTTP only when an endpoint is set, by the standard OpenTelemetry variables
+    # (the exporter reads the others itself: headers, certificate, timeout); unset, nothing is traced.
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "otel_exporter_otlp_endpoint"),
+    )
+    otel_exporter_otlp_traces_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "otel_exporter_otlp_traces_endpoint"
+        ),
+    )
     update_timeout_seconds: float = 30.0
     # Open pathways one worker keeps in memory (~100 KiB each); an evicted one replays its history when read.
     max_cached_workflows: int = 10_000
@@ -77,6 +101,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     # STARTTLS upgrades the connection before authenticating; off only for a relay on a trusted network.
     smtp_starttls: bool = True
+    # A PEM bundle of the CAs trusted for the server's certificate instead of the system's (a relay with a
+    # certificate from the clinic's own CA). The certificate is always verified: no switch skips that.
+    smtp_ca_file: FilePath | None = None
     email_from: str | None = None
     # SMS: `log` as for e-mail; `twilio` through any gateway that speaks Twilio's Messages API.
     sms_provider: Literal["log", "twilio"] = "log"
@@ -85,9 +112,16 @@ class Settings(BaseSettings):
     twilio_from: str | None = None
     twilio_api_base: str = "https://api.twilio.com"
 
+    @field_validator("log_format", "api_metrics_port", "worker_metrics_port", mode="before")
+    @classmethod
+    def _none_if_empty(cls, value: object) -> object:
+        return value or None
+
     @field_validator(
         "staff_urgent_email",
         "public_url",
+        "otel_exporter_otlp_endpoint",
+        "otel_exporter_otlp_traces_endpoint",
         "smtp_host",
         "smtp_username",
         "email_from",
@@ -101,6 +135,11 @@ class Settings(BaseSettings):
     def _unset_if_empty(cls, value: str | None) -> str | None:
         return value or None
 
+    @field_validator("smtp_ca_file", "codec_keys_file", mode="before")
+    @classmethod
+    def _path_unset_if_empty(cls, value: object) -> object:
+        return value or None  # before the check that the file exists: "" would be the current folder
+
     @field_validator("staff_urgent_phone")
     @classmethod
     def _e164(cls, value: str | None) -> str | None:
@@ -109,11 +148,6 @@ class Settings(BaseSettings):
         if not _E164.fullmatch(value):
             raise ValueError("the on-call phone is an E.164 number: +, country code and number, no spaces")
         return value
-
-    @field_validator("codec_keys_file", mode="before")
-    @classmethod
-    def _path_unset_if_empty(cls, value: object) -> object:
-        return value or None
 
     @field_validator("smtp_password", "twilio_auth_token", "codec_keys")
     @classmethod
@@ -141,6 +175,9 @@ class Settings(BaseSettings):
         if needed:
             names = ", ".join(f"DVR_{n.upper()}" for n in needed)
             raise ValueError(f"the chosen notification providers need {names}")
+        if self.smtp_ca_file is not None and not self.smtp_starttls:
+            # Never used without TLS: refused rather than let it suggest that the connection is protected.
+            raise ValueError("DVR_SMTP_CA_FILE is only used with DVR_SMTP_STARTTLS=true")
         return self
 
     @model_validator(mode="after")

@@ -5,12 +5,13 @@ The converter is built from the codec keys (config/codec_keys.py): every payload
 the clear (`encode_common_attributes`).
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter
 from temporalio.converter import (
@@ -20,6 +21,7 @@ from temporalio.converter import (
     DefaultPayloadConverter,
     JSONPlainPayloadConverter,
 )
+from temporalio.runtime import Runtime
 
 from config.codec_keys import CodecKeys, load_codec_keys
 from config.payload_codec import EncryptionCodec
@@ -57,12 +59,21 @@ def data_converter(keys: CodecKeys) -> DataConverter:
     )
 
 
-async def connect(settings: Settings) -> Client:
-    """A client of the configured server and namespace, with the data converter of the configured keys."""
+async def connect(
+    settings: Settings,
+    *,
+    runtime: Runtime | None = None,
+    interceptors: Sequence[Interceptor] = (),
+) -> Client:
+    """A client of the configured server and namespace, with the data converter of the configured keys; on
+    `runtime` (config/temporal_runtime.py; None: the SDK's default one), with `interceptors` (tracing,
+    config/tracing.py), which its workers take too."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=data_converter(load_codec_keys(settings)),
+        runtime=runtime,
+        interceptors=interceptors,
     )
 
 

@@ -34,8 +34,8 @@ class ConsentSource(StrEnum):
     """The referral that registered the patient."""
     API = "api"
     """Staff, through `PATCH /v1/patients/{patient_ref}` (the audit row names the API client)."""
-    SMS_REPLY = "sms_reply"
     LINK = "link"
+    """The patient, on their link page (`/p/{token}`; the audit row names the link)."""
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,12 @@ from config.codec_keys import CodecKeyError, load_codec_keys
 from config.database import NoDatabase, database_url
 from config.logging import configure_logging
 from config.settings import Settings
+from config.tracing import TracingSettingError
 
 
 def main() -> None:
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         settings = settings.model_copy(update={"database_url": database_url(settings)})
     except NoDatabase as err:
@@ -22,16 +23,24 @@ def main() -> None:
         load_codec_keys(settings)  # a start without keys fails now, not when the first request connects
     except CodecKeyError as err:
         raise SystemExit(f"the API needs the payload codec keys: {err}") from None
-    uvicorn.run(create_app(settings), log_level="warning", **server_options(settings))
+    try:
+        app = create_app(settings)
+    except TracingSettingError as err:
+        raise SystemExit(f"the API cannot trace: {err}") from None
+    uvicorn.run(app, log_level="warning", **server_options(settings))
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
-    """Where uvicorn listens, and whose forwarded client address it believes (only the proxies named)."""
+    """Where uvicorn listens, whose forwarded client address it believes (only the proxies named), and its
+    logging: through ours (config/logging.py), with no access log, whose lines would carry each client's
+    address and each path as sent (a patient's link token is in the path of their page)."""
     return {
         "host": settings.api_host,
         "port": settings.api_port,
         "proxy_headers": settings.forwarded_allow_ips is not None,
         "forwarded_allow_ips": settings.forwarded_allow_ips or "",
+        "log_config": None,
+        "access_log": False,
     }
 
 

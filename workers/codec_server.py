@@ -18,7 +18,7 @@ from workers.api_server import server_options
 
 def main() -> None:
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         settings = settings.model_copy(update={"database_url": database_url(settings)})
     except NoDatabase as err:

@@ -53,13 +53,18 @@ def check_ports_free(settings: Settings) -> None:
     except ValueError:
         raise StackError(f"DVR_TEMPORAL_ADDRESS is {settings.temporal_address}: it needs host:port") from None
     wanted = [
-        (temporal_port, "Temporal gRPC, DVR_TEMPORAL_ADDRESS"),
-        (settings.temporal_ui_port, "Temporal UI, DVR_TEMPORAL_UI_PORT"),
-        (settings.api_port, "API, DVR_API_PORT"),
-        (settings.codec_server_port, "codec server, DVR_CODEC_SERVER_PORT"),
+        ("127.0.0.1", temporal_port, "Temporal gRPC, DVR_TEMPORAL_ADDRESS"),
+        ("127.0.0.1", settings.temporal_ui_port, "Temporal UI, DVR_TEMPORAL_UI_PORT"),
+        (settings.api_host, settings.api_port, "API, DVR_API_PORT"),
+        ("127.0.0.1", settings.codec_server_port, "codec server, DVR_CODEC_SERVER_PORT"),
     ]
-    for port, what in wanted:
-        host = settings.api_host if what.startswith("API") else "127.0.0.1"
+    for port, what in (
+        (settings.api_metrics_port, "API metrics, DVR_API_METRICS_PORT"),
+        (settings.worker_metrics_port, "worker metrics, DVR_WORKER_METRICS_PORT"),
+    ):
+        if port is not None:
+            wanted.append((settings.metrics_host, port, what))
+    for host, port, what in wanted:
         if port_in_use(host, port):
             raise StackError(
                 f"port {port} ({what}) is in use: is another stack running, or the processes of one that was"

@@ -56,6 +56,13 @@ T = TypeVar("T")
 LOOPBACK = ("127.0.0.1", "localhost")
 WORKER_STOP_TIMEOUT = GRACEFUL_SHUTDOWN.total_seconds() + 5
 """SIGTERM to SIGKILL for the worker: longer than its own graceful shutdown."""
+STACK_DEFAULTS = {
+    "DVR_LOG_FORMAT": "console",  # read by a person at a terminal
+    "DVR_API_METRICS_PORT": "9464",
+    "DVR_WORKER_METRICS_PORT": "9465",
+}
+"""Settings `make run` gives itself and its processes unless the environment has them (an empty metrics port
+turns that endpoint off)."""
 
 
 class StopRequested(Exception):
@@ -230,6 +237,12 @@ async def shut_down(
             embedded.stop()
 
 
+def metrics_endpoints(settings: Settings) -> list[str]:
+    """Where the API's and the worker's Prometheus metrics are served, as the banner names them."""
+    ports = [("API", settings.api_metrics_port), ("worker", settings.worker_metrics_port)]
+    return [f"{who} http://{settings.metrics_host}:{port}/metrics" for who, port in ports if port is not None]
+
+
 def banner(settings: Settings, key_where: str, database: str) -> str:
     api = f"http://{settings.api_host}:{settings.api_port}"
     return "\n".join(
@@ -241,6 +254,11 @@ def banner(settings: Settings, key_where: str, database: str) -> str:
             f"  Codec server   {codec_endpoint(settings)}   (sign in there to see decoded history in the UI)",
             f"  Temporal gRPC  {settings.temporal_address}   task queue dvr-pathway",
             f"  PostgreSQL     {database}",
+            *(
+                [f"  Metrics        {', '.join(endpoints)}"]
+                if (endpoints := metrics_endpoints(settings))
+                else []
+            ),
             f"  Profile        {settings.profile}",
             f"  API key        {key_where}",
             f"  Codec keys     {keys_location(settings)}",
@@ -326,8 +344,10 @@ async def run_stack(settings: Settings) -> int:
 
 
 def main() -> None:
+    for name, value in STACK_DEFAULTS.items():  # the children inherit them
+        os.environ.setdefault(name, value)
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     sys.exit(asyncio.run(run_stack(settings)))
 
 

@@ -2,7 +2,8 @@
 
 Run alone with `python -m workers.worker`: it needs a reachable Temporal server (`DVR_TEMPORAL_ADDRESS`) and
 the application database, `DATABASE_URL` or else the embedded one of the local stack running from the same
-folder (config/database.py).
+folder (config/database.py). With `DVR_WORKER_METRICS_PORT` it serves the Temporal SDK's metrics there
+(config/temporal_runtime.py).
 """
 
 import asyncio
@@ -23,10 +24,14 @@ from activities.scheduling import SchedulingActivities
 from config.codec_keys import CodecKeyError
 from config.database import NoDatabase, database_url
 from config.logging import configure_logging
+from config.metrics import worker_metrics_address
 from config.settings import Settings
 from config.temporal import connect
+from config.temporal_runtime import temporal_runtime
+from config.tracing import TracingSettingError, tracing_from_settings
 from db.pool import create_pool
 from domain.notifications import Channel
+from workers.activity_log_context import ActivityLogContext
 from workflows import TASK_QUEUE
 from workflows.registry import WORKFLOWS, workflow_runner
 
@@ -69,18 +74,29 @@ def build_worker(
         ],
         max_cached_workflows=max_cached_workflows,
         graceful_shutdown_timeout=graceful_shutdown_timeout,
+        # The client's own interceptors apply as well: the SDK adds them to its workers.
+        interceptors=[ActivityLogContext()],
     )
 
 
 async def main() -> None:
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         url = database_url(settings)
     except NoDatabase as err:
         raise SystemExit(f"the worker needs the application database: {err}") from None
+    metrics_address = worker_metrics_address(settings)
     try:
-        client = await connect(settings)
+        tracing = tracing_from_settings(settings, "dvr-worker")
+    except TracingSettingError as err:
+        raise SystemExit(f"the worker cannot trace: {err}") from None
+    try:
+        client = await connect(
+            settings,
+            runtime=temporal_runtime(metrics_address),
+            interceptors=tracing.interceptors if tracing is not None else (),
+        )
     except CodecKeyError as err:
         raise SystemExit(f"the worker needs the payload codec keys: {err}") from None
     pool = await create_pool(url)
@@ -104,11 +120,15 @@ async def main() -> None:
             task_queue=TASK_QUEUE,
             temporal=settings.temporal_address,
             provider=provider.name,
+            metrics=f"http://{metrics_address}/metrics" if metrics_address else None,
+            tracing=tracing is not None,
         )
         async with worker:
             await stop.wait()
             log.info("worker.stopping")
     await pool.close()
+    if tracing is not None:
+        tracing.shutdown()
 
 
 if __name__ == "__main__":

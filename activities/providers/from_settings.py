@@ -26,6 +26,7 @@ def provider_from_settings(settings: Settings, http: httpx.AsyncClient) -> Notif
             username=settings.smtp_username,
             password=settings.smtp_password,
             starttls=settings.smtp_starttls,
+            ca_file=settings.smtp_ca_file,
         )
     if settings.sms_provider == "twilio":
         assert settings.twilio_account_sid is not None and settings.twilio_auth_token is not None

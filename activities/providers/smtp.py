@@ -1,18 +1,27 @@
 """E-mail over SMTP (aiosmtplib): one connection per message, STARTTLS before authenticating.
 
+The server's certificate is always verified, with its name: against the system's CAs, or against those of
+`ca_file` instead (a relay whose certificate comes from the clinic's own CA). There is no way to skip it.
+
 Each message carries a Message-ID derived from its outbox key, the same on every attempt: SMTP offers no way
 to ask a server whether an earlier attempt got through, so a retry after a lost answer sends again, and the
 copy is recognisable as the same message (mail clients and many servers fold duplicate Message-IDs).
 
-Failures: a 5xx answer (recipient refused, authentication refused, message refused) is a refusal for good and
-is not retried; a 4xx answer (greylisting, a full queue), a refused connection, a timeout or a dropped
-connection is retried. Error texts carry the SMTP reply code only: the server's words may quote the address.
+Failures: a 5xx answer (recipient refused, authentication refused, message refused, 530 for mail sent before
+STARTTLS or a login) is a refusal for good and is not retried; a 4xx answer (greylisting, a full queue), a
+refused connection, a timeout or a dropped connection is retried. A certificate that fails verification is,
+like refused credentials, a configuration problem every retry would meet again (an untrusted CA, a wrong
+name, an expired certificate): a refusal for good, and nothing was sent (the handshake precedes the
+envelope). Error texts carry the SMTP reply code, never the server's words (they may quote the address);
+a certificate failure's carries OpenSSL's reason, which names the server at most.
 """
 
 import hashlib
+import ssl
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
+from pathlib import Path
 
 import aiosmtplib
 from pydantic import SecretStr
@@ -42,11 +51,15 @@ class SmtpProvider:
         username: str | None = None,
         password: SecretStr | None = None,
         starttls: bool = True,
+        ca_file: Path | None = None,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self._host, self._port, self._sender = host, port, sender
         self._username, self._password = username, password
         self._starttls, self._timeout = starttls, timeout
+        # Ours rather than the library's default, so verification (certificate and name) is on whatever
+        # aiosmtplib's defaults become. Built once: an unreadable CA file stops the worker at start.
+        self._tls_context = ssl.create_default_context(cafile=ca_file)
 
     def __repr__(self) -> str:  # never the password
         return f"SmtpProvider(host={self._host!r}, port={self._port})"
@@ -71,6 +84,7 @@ class SmtpProvider:
                 username=self._username,
                 password=self._password.get_secret_value() if self._password else None,
                 start_tls=self._starttls,
+                tls_context=self._tls_context,
                 timeout=self._timeout,
             )
         except aiosmtplib.SMTPRecipientsRefused as err:
@@ -79,7 +93,12 @@ class SmtpProvider:
         except aiosmtplib.SMTPAuthenticationError as err:
             raise _answered(err.code, "authentication refused") from None
         except aiosmtplib.SMTPResponseException as err:
-            raise _answered(err.code, "message refused") from None
+            # 530: the server takes no mail before STARTTLS (RFC 3207) or a login (RFC 4954).
+            what = "refused: STARTTLS or login required first" if err.code == 530 else "message refused"
+            raise _answered(err.code, what) from None
+        except ssl.SSLCertVerificationError as err:  # before OSError, which it is
+            # OpenSSL's reason (unknown issuer, name mismatch, expired) names the server, never a recipient.
+            raise MessageRejected(f"smtp server certificate not trusted: {err.verify_message}") from None
         except aiosmtplib.SMTPConnectError:
             raise ProviderError("smtp server unreachable") from None
         except (aiosmtplib.SMTPTimeoutError, aiosmtplib.SMTPServerDisconnected):

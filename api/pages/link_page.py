@@ -1,7 +1,9 @@
 """What the patient's link page shows, read from the pathway's view: the open question's form (else a line
-saying nothing is open), the appointment the patient may ask to change, and the confirmations after a POST."""
+saying nothing is open), the appointment the patient may ask to change, the patient's choice of messages
+(api/pages/message_choices.py), and the confirmations after a POST."""
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -10,9 +12,11 @@ from fastapi.responses import RedirectResponse, Response
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.pages.message_choices import choices_form
 from api.pages.render import PAGE_HEADERS, appointment_words, page, texts
 from db.patient_links import Link, find_answer
 from db.pool import Queryable
+from domain.consents import ConsentCategory
 from domain.open_question import (
     ChangeOffer,
     OpenQuestion,
@@ -81,15 +85,17 @@ def link_page(
     status: int = 200,
     notice: str | None = None,
     error: str | None = None,
+    consents: Mapping[ConsentCategory, bool] | None = None,
 ) -> Response:
-    """The page: the open question's form (else a line saying nothing is open), and the change form of the
-    appointment to come, if any. Each form rendered has an answer id of its own: a second submit of it
-    records nothing more."""
+    """The page: the open question's form (else a line saying nothing is open), the change form of the
+    appointment to come, if any, and the choice of messages when `consents` (those in force) are given. Each
+    form rendered has an answer id of its own: a second submit of it records nothing more."""
     t = texts(language)
     common: dict[str, Any] = {
         "lang": language,
         "t": t,
         "change": _change_form(token, language, timezone, shown),
+        "consents": choices_form(token, consents) if consents is not None else None,
     }
     notice_text = t[notice] if notice else None
     question = shown.question

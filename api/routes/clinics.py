@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from api.auth import require_scope
 from api.dependencies import AppSettings, Pool
 from api.problems import Problem, ProblemDetails, problem_responses
+from api.site_access import Sites
 from db import audit
 from db.api_clients import ApiClient
 from db.clinic_policies import PolicyVersion, current_policy, replace_policy
@@ -27,7 +28,7 @@ ClinicSite = Annotated[str, Path(description="The clinic's site, as in a referra
 
 _SITE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": ProblemDetails, "description": "No clinic has this site"}
+    404: {"model": ProblemDetails, "description": "No clinic has this site (that the API key reaches)"}
 }
 
 
@@ -61,9 +62,9 @@ def _unknown() -> Problem:
     responses={**problem_responses(401, 403, 503), **_NOT_FOUND},
 )
 async def get_policy(
-    client: Reader, pool: Pool, settings: AppSettings, clinic_site: ClinicSite
+    client: Reader, sites: Sites, pool: Pool, settings: AppSettings, clinic_site: ClinicSite
 ) -> ClinicPolicyVersion:
-    if not _SITE.match(clinic_site):
+    if not _SITE.match(clinic_site) or not sites.allows(clinic_site):
         raise _unknown()
     async with pool.acquire() as conn:
         stored = await current_policy(conn, clinic_site, _defaults(settings))
@@ -80,9 +81,14 @@ async def get_policy(
     responses={**problem_responses(401, 403, 422, 503), **_NOT_FOUND},
 )
 async def put_policy(
-    client: Admin, pool: Pool, settings: AppSettings, clinic_site: ClinicSite, body: ClinicPolicy
+    client: Admin,
+    sites: Sites,
+    pool: Pool,
+    settings: AppSettings,
+    clinic_site: ClinicSite,
+    body: ClinicPolicy,
 ) -> ClinicPolicyVersion:
-    if not _SITE.match(clinic_site):
+    if not _SITE.match(clinic_site) or not sites.allows(clinic_site):
         raise _unknown()
     async with pool.acquire() as conn, conn.transaction():
         # The defaults become version 1 first, so a clinic's first PUT is its version 2, above the defaults

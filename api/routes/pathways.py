@@ -12,6 +12,7 @@ from api.auth import require_scope
 from api.dependencies import PathwayHandle, Pool, TemporalClient
 from api.outages import TEMPORAL_OUTAGES
 from api.problems import Problem, problem_responses
+from api.site_access import Sites
 from api.temporal_errors import unavailable
 from api.views import current_view, with_contact
 from db import audit
@@ -65,6 +66,7 @@ async def get_pathway(
 async def list_pathways(
     temporal: TemporalClient,
     client: Reader,
+    sites: Sites,
     request: Request,
     stage: Stage | None = None,
     needs_attention: bool | None = None,
@@ -79,6 +81,8 @@ async def list_pathways(
         clauses.append(f"{sa.NEEDS_ATTENTION.name} = {'true' if needs_attention else 'false'}")
     if clinic_site is not None:
         clauses.append(f"{sa.CLINIC_SITE.name} = '{clinic_site}'")  # the pattern admits no quote
+    if (limit := sites.visibility_clause()) is not None:
+        clauses.append(limit)  # a page token is bound to the query, so it cannot lift the limit either
     query = " AND ".join(clauses)
     secret = await _page_token_secret(request)
     token = page_tokens.read(secret, query, page_token)

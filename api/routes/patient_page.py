@@ -51,6 +51,7 @@ from api.pages.link_page import (
 from api.pages.render import language_of
 from config.settings import Settings
 from db import audit
+from db.consents import consents_of
 from db.patient_links import Link, answer_recorded, claim_answer, find_answer, release_answer
 from db.pool import Queryable
 from domain.open_question import appointment_of_key, question_of_key
@@ -81,7 +82,8 @@ async def show_question(
         patient_ref=link.patient_ref,
         detail={"link_id": str(link.link_id)},
     )
-    return link_page(token, language, link.timezone, shown)
+    consents = await consents_of(pool, link.patient_ref)  # the choice of messages (routes/link_consents.py)
+    return link_page(token, language, link.timezone, shown, consents=consents)
 
 
 @router.post("/p/{token}")

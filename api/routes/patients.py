@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from api.auth import require_scope
 from api.dependencies import Pool
 from api.problems import Problem, ProblemDetails, problem_responses
+from api.site_access import Sites
 from db import audit
 from db.api_clients import ApiClient
 from db.consents import record_consents
@@ -60,11 +61,12 @@ def _unknown() -> Problem:
             "description": "The request does not match the contract, or the change would leave the preferred"
             " channel without an address (`contact-unreachable`)",
         },
-        404: {"model": ProblemDetails, "description": "No patient has this ref"},
+        404: {"model": ProblemDetails, "description": "No patient has this ref (that the API key reaches)"},
     },
 )
 async def change_patient_contact(
     client: ContactWriter,
+    sites: Sites,
     body: ContactChange,
     pool: Pool,
     patient_ref: Annotated[str, Path(description="The patient's opaque ref, as in the pathway view")],
@@ -74,6 +76,9 @@ async def change_patient_contact(
     changes, consents = body.changes(), body.consent_decisions()
     changed = [*changes, *(f"consents.{category}" for category in sorted(consents))]
     async with pool.acquire() as conn, conn.transaction():
+        # Another site's patient, to a key limited to its own sites, is answered as an unknown one.
+        if not await sites.reaches_patient(conn, patient_ref):
+            raise _unknown()
         stored = await lock_contact(conn, patient_ref)
         if stored is None:
             raise _unknown()

@@ -9,7 +9,8 @@ from api.auth import require_scope
 from api.dependencies import AppSettings, Pool, TemporalClient
 from api.idempotency import IdempotencyKey
 from api.intake import take_referral
-from api.problems import problem_responses
+from api.problems import Problem, problem_responses
+from api.site_access import Sites
 from db.api_clients import ApiClient
 from domain.referral import Referral
 from domain.view import PathwayView
@@ -17,6 +18,11 @@ from domain.view import PathwayView
 router = APIRouter(tags=["referrals"])
 
 _PROBLEMS = problem_responses(401, 403, 409, 422, 503)
+_PROBLEMS[403] = {
+    **_PROBLEMS[403],
+    "description": "The API key lacks the scope, or is limited to other clinic sites than the referral's"
+    " (`clinic-site-not-allowed`)",
+}
 _PROBLEMS[409] = {
     **_PROBLEMS[409],
     "description": "The referral already started a pathway with other content (`referral-conflict`), or its"
@@ -41,8 +47,16 @@ async def create_referral(
     temporal: TemporalClient,
     settings: AppSettings,
     client: Annotated[ApiClient, Depends(require_scope("referrals:write"))],
+    sites: Sites,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    if not sites.allows(referral.clinic_site):
+        # Before the site is looked up: the answer is the same whether another site exists or not.
+        raise Problem(
+            403,
+            "clinic-site-not-allowed",
+            "This API key may not start pathways at the referral's clinic_site.",
+        )
     answer = await take_referral(
         referral,
         pool=pool,

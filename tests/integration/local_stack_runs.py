@@ -34,6 +34,8 @@ class Stack:
     api_url: str
     codec_url: str
     output: Path
+    api_metrics_url: str
+    worker_metrics_url: str
 
     def child(self, marker: str) -> psutil.Process | None:
         """The stack's live child process whose command line contains `marker`."""
@@ -88,8 +90,10 @@ async def launch(
     codec_server_port: int | None = None,
 ) -> Stack:
     """Starts `python -m workers.stack` (demo profile) with these ports (the codec server's a free one unless
-    given) and data folder, its output to the file `output`."""
+    given) and data folder, its output to the file `output`; its metrics on free ports (not `make run`'s,
+    which a developer's own stack may hold)."""
     codec_server_port = codec_server_port or free_port()
+    api_metrics_port, worker_metrics_port = free_port(), free_port()
     with output.open("wb") as sink:
         process = await asyncio.create_subprocess_exec(
             *python_command("workers.stack"),
@@ -101,6 +105,8 @@ async def launch(
                 DVR_TEMPORAL_UI_PORT=str(ui_port),
                 DVR_API_PORT=str(api_port),
                 DVR_CODEC_SERVER_PORT=str(codec_server_port),
+                DVR_API_METRICS_PORT=str(api_metrics_port),
+                DVR_WORKER_METRICS_PORT=str(worker_metrics_port),
             ),
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -114,6 +120,8 @@ async def launch(
         f"http://127.0.0.1:{api_port}",
         f"http://127.0.0.1:{codec_server_port}",
         output,
+        f"http://127.0.0.1:{api_metrics_port}/metrics",
+        f"http://127.0.0.1:{worker_metrics_port}/metrics",
     )
 
 

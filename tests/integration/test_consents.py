@@ -234,3 +234,31 @@ async def test_a_declined_message_is_declined_again_when_retried_and_urgent_advi
     advice = await activities.send_notification(request("red_flag_advice"))
     assert advice == NotificationReceipt(status=ReceiptStatus.SENT, channel=Channel.SMS)
     assert len(provider.sent) == 1
+
+
+async def test_a_decision_comes_from_the_referral_staff_or_the_link_page_never_a_text(
+    pool: asyncpg.Pool,
+) -> None:
+    patient = Patient(
+        mrn=f"MRN-{uuid.uuid4().hex[:8]}",
+        given_name="Ada",
+        family_name="Example",
+        birth_date=date(1970, 1, 1),
+        phone=_number(),
+        sms_consent=True,
+    )
+    patient_ref = (await register_patient(pool, DEMO_SITE, patient)).patient_ref
+    for source in ConsentSource:
+        await record_consents(pool, patient_ref, {ConsentCategory.DIARY: False}, source)
+    # No SMS keyword decides a category (STOP and START are per number): the database refuses the source.
+    with pytest.raises(asyncpg.CheckViolationError):
+        await pool.execute(
+            "insert into patient_consents (patient_ref, category, granted, recorded_at, source)"
+            " values ($1, 'diary', true, now(), 'sms_reply')",
+            patient_ref,
+        )
+    assert await _decisions(pool, patient_ref) == [
+        ("diary", False, "referral"),
+        ("diary", False, "api"),
+        ("diary", False, "link"),
+    ]

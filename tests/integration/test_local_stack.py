@@ -150,6 +150,34 @@ async def test_the_ui_shows_history_encrypted_until_the_browser_signs_in_to_the_
         await context.close()
 
 
+async def test_the_api_and_the_worker_serve_their_metrics(stack: Stack) -> None:
+    """The API's requests (the stack's own /readyz polls) and operations gauges, and the worker's Temporal
+    SDK metrics, each on its own port, which the banner names."""
+    said: dict[str, str] = {}
+
+    async def scrape(name: str, url: str, wanted: str) -> bool:
+        try:
+            async with httpx.AsyncClient() as http:
+                said[name] = (await http.get(url, timeout=2)).text
+        except httpx.HTTPError:
+            return False
+        return wanted in said[name]
+
+    deadline = asyncio.get_running_loop().time() + HEAL_TIMEOUT
+    while not (
+        await scrape(
+            "api", stack.api_metrics_url, 'dvr_pathways_open{clinic_site="phoenix-main",stage="mri"}'
+        )
+        and await scrape("worker", stack.worker_metrics_url, "temporal_worker_task_slots_available")
+    ):
+        assert asyncio.get_running_loop().time() < deadline, f"metrics never served: {said}"
+        await asyncio.sleep(0.2)
+    assert 'dvr_api_requests_total{method="GET",route="/readyz",status="200"}' in said["api"]
+    assert "dvr_outbox_messages" in said["api"]
+    assert f"API {stack.api_metrics_url}" in stack.output.read_text()
+    assert f"worker {stack.worker_metrics_url}" in stack.output.read_text()
+
+
 async def test_a_killed_worker_is_started_again_and_the_restart_is_logged(stack: Stack) -> None:
     killed = stack.child_pid("workers.worker")
     os.kill(killed, signal.SIGKILL)

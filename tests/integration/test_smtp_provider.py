@@ -1,14 +1,21 @@
-"""E-mail over SMTP against a real SMTP server in the test process (aiosmtpd on a loopback port)."""
+"""E-mail over SMTP against a real SMTP server in the test process (aiosmtpd on a loopback port); for
+STARTTLS, one with a certificate from a throwaway CA made by the test (trustme)."""
 
 import socket
+import ssl
 import uuid
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import Message
+from pathlib import Path
+from typing import Any
 
 import asyncpg
+import httpx
 import pytest
+import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from pydantic import SecretStr
@@ -16,22 +23,35 @@ from temporalio.exceptions import ApplicationError
 
 from activities.notifications import NotificationActivities
 from activities.providers.base import MessageRejected, OutboundMessage, ProviderError
+from activities.providers.by_channel import ByChannel
+from activities.providers.from_settings import provider_from_settings
 from activities.providers.smtp import SmtpProvider, message_id
+from config.settings import Settings
 from domain.notifications import Channel, NotificationRequest, Recipient
 
 SENDER = "DVR Clinic <noreply@clinic.example>"
 PATIENT_EMAIL = "ada@patients.example"
 REFUSED = "nobody@patients.example"  # the server answers 550 for this mailbox
 USER, PASSWORD = "dvr-relay", "relay-secret-p4ss"
-# The test server takes AUTH over plain text on loopback (it has no certificate); aiosmtpd warns about that.
+SERVER_IP = "127.0.0.1"
+# The plain test server takes AUTH over plain text on loopback (it has no certificate); aiosmtpd warns.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
 
 class Mailbox:
-    """An SMTP server's handler: refuses one mailbox, keeps what it accepts."""
+    """An SMTP server's handler: refuses one mailbox, keeps what it accepts, and notes the TLS version of the
+    connection (None: plain text) each login and each message arrived over."""
 
     def __init__(self) -> None:
         self.received: list[tuple[str, list[str], Message]] = []
+        self.tls_at_login: list[str | None] = []
+        self.tls_at_data: list[str | None] = []
+
+    def authenticate(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: object
+    ) -> AuthResult:
+        self.tls_at_login.append(_tls_version(session))
+        return _authenticate(server, session, envelope, mechanism, auth_data)
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
@@ -43,6 +63,7 @@ class Mailbox:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         assert isinstance(envelope.content, bytes)
+        self.tls_at_data.append(_tls_version(session))
         self.received.append(
             (str(envelope.mail_from), list(envelope.rcpt_tos), message_from_bytes(envelope.content))
         )
@@ -59,35 +80,82 @@ def _authenticate(
     return AuthResult(success=ok, handled=False)  # False: the server answers 535 itself
 
 
+def _tls_version(session: Session) -> str | None:
+    # aiosmtpd fills `session.ssl` once the STARTTLS handshake has completed.
+    if session.ssl is None:
+        return None
+    version: str = session.ssl["ssl_object"].version()
+    return version
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((SERVER_IP, 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+@contextmanager
+def _serving(handler: Mailbox, **smtp_options: Any) -> Iterator[int]:
+    """An SMTP server on a loopback port for as long as the block runs; yields the port."""
+    controller = Controller(handler, hostname=SERVER_IP, port=_free_port(), **smtp_options)
+    controller.start()
+    try:
+        yield controller.port
+    finally:
+        controller.stop()
 
 
 @pytest.fixture
 def mailbox() -> Iterator[tuple[Mailbox, int]]:
     handler = Mailbox()
-    # Authentication required, over plain text: a loopback test server has no certificate.
-    controller = Controller(
+    # Authentication required, over plain text: this server has no certificate.
+    with _serving(
+        handler, authenticator=handler.authenticate, auth_required=True, auth_require_tls=False
+    ) as port:
+        yield handler, port
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+def _certified(ca: trustme.CA, name: str = SERVER_IP) -> ssl.SSLContext:
+    """The server side of TLS, with a certificate from `ca` for `name`."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(name).configure_cert(context)
+    return context
+
+
+def _ca_file(ca: trustme.CA, folder: Path) -> Path:
+    path = folder / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return path
+
+
+def _tls_serving(handler: Mailbox, ca: trustme.CA, name: str = SERVER_IP) -> AbstractContextManager[int]:
+    """A server with a certificate from `ca` for `name` that takes no mail and no login before STARTTLS, and
+    mail only after a login."""
+    return _serving(
         handler,
-        hostname="127.0.0.1",
-        port=_free_port(),
-        authenticator=_authenticate,
+        tls_context=_certified(ca, name),
+        require_starttls=True,
+        authenticator=handler.authenticate,
         auth_required=True,
-        auth_require_tls=False,
     )
-    controller.start()
-    try:
-        yield handler, controller.port
-    finally:
-        controller.stop()
+
+
+@pytest.fixture
+def tls_mailbox(ca: trustme.CA) -> Iterator[tuple[Mailbox, int]]:
+    handler = Mailbox()
+    with _tls_serving(handler, ca) as port:
+        yield handler, port
 
 
 def _provider(port: int, *, password: str = PASSWORD) -> SmtpProvider:
     return SmtpProvider(
-        host="127.0.0.1",
+        host=SERVER_IP,
         port=port,
         sender=SENDER,
         username=USER,
@@ -204,3 +272,89 @@ async def test_the_activity_sends_a_staff_message_through_smtp(
         "select provider_message_id from outbox where message_key = $1", request.key
     )
     assert provider_id == email["Message-ID"] == message_id(request.key, SENDER)
+
+
+def _tls_provider(port: int, ca_file: Path | None) -> SmtpProvider:
+    return SmtpProvider(
+        host=SERVER_IP,
+        port=port,
+        sender=SENDER,
+        username=USER,
+        password=SecretStr(PASSWORD),
+        starttls=True,
+        ca_file=ca_file,
+        timeout=5,
+    )
+
+
+async def test_with_starttls_the_login_and_the_message_go_over_tls_verified_against_the_ca_file(
+    tls_mailbox: tuple[Mailbox, int], ca: trustme.CA, tmp_path: Path
+) -> None:
+    handler, port = tls_mailbox
+    message = _message()
+    provider_id = await _tls_provider(port, _ca_file(ca, tmp_path)).send(message)
+    [(_, rcpt_tos, email)] = handler.received
+    assert rcpt_tos == [PATIENT_EMAIL] and email["Message-ID"] == provider_id
+    # The server saw the message, and the credentials before it, only on the upgraded connection.
+    [version] = handler.tls_at_data
+    assert version is not None and version.startswith("TLSv1.")
+    assert handler.tls_at_login == [version]
+
+
+async def test_the_worker_s_provider_trusts_the_ca_of_dvr_smtp_ca_file(
+    tls_mailbox: tuple[Mailbox, int], ca: trustme.CA, tmp_path: Path
+) -> None:
+    handler, port = tls_mailbox
+    settings = Settings(
+        email_provider="smtp",
+        smtp_host=SERVER_IP,
+        smtp_port=port,
+        smtp_username=USER,
+        smtp_password=SecretStr(PASSWORD),
+        smtp_starttls=True,
+        smtp_ca_file=_ca_file(ca, tmp_path),
+        email_from=SENDER,
+        sms_provider="log",
+    )
+    async with httpx.AsyncClient() as http:
+        provider = provider_from_settings(settings, http)
+    assert isinstance(provider, ByChannel)
+    await provider.for_channel(Channel.EMAIL).send(_message())
+    assert len(handler.received) == 1 and handler.tls_at_data[0] is not None
+
+
+@pytest.mark.parametrize(
+    ("trusted", "name", "reason"),
+    [
+        ("another CA", SERVER_IP, "unable to get local issuer certificate"),
+        ("the system's CAs", SERVER_IP, "unable to get local issuer certificate"),
+        ("the server's CA", "smtp.clinic.example", "mismatch"),  # the certificate is for another name
+    ],
+)
+async def test_a_server_certificate_that_fails_verification_is_refused_for_good_and_nothing_is_sent(
+    ca: trustme.CA, tmp_path: Path, trusted: str, name: str, reason: str
+) -> None:
+    handler = Mailbox()
+    ca_file = None  # the system's CAs
+    if trusted != "the system's CAs":
+        ca_file = _ca_file(trustme.CA() if trusted == "another CA" else ca, tmp_path)
+    with _tls_serving(handler, ca, name) as port, pytest.raises(MessageRejected) as refused:
+        await _tls_provider(port, ca_file).send(_message())
+    # A configuration problem a retry would meet again; the handshake failed before any envelope.
+    assert "certificate not trusted" in str(refused.value) and reason in str(refused.value)
+    assert not refused.value.outcome_unknown and not refused.value.unreachable
+    assert PATIENT_EMAIL not in str(refused.value) and PASSWORD not in str(refused.value)
+    assert handler.tls_at_login == [] and handler.received == []
+
+
+async def test_without_starttls_a_server_that_requires_it_refuses_the_message_and_nothing_is_sent(
+    ca: trustme.CA,
+) -> None:
+    handler = Mailbox()
+    # A relay that takes mail without a login, once upgraded: a client that upgraded would get it through.
+    with _serving(handler, tls_context=_certified(ca), require_starttls=True) as port:
+        provider = SmtpProvider(host=SERVER_IP, port=port, sender=SENDER, starttls=False, timeout=5)
+        with pytest.raises(MessageRejected) as refused:
+            await provider.send(_message())
+    assert str(refused.value) == "smtp refused: STARTTLS or login required first (530)"
+    assert handler.received == []

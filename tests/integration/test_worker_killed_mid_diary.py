@@ -7,8 +7,8 @@ again. The outbox and the workers' delivery log lines show what the patient rece
 """
 
 import asyncio
+import json
 import os
-import re
 import signal
 import subprocess
 from collections import Counter
@@ -34,7 +34,6 @@ from tests.integration.processes import REPO, python_command, python_env, wait_u
 from tests.integration.walk import walk_to_relief_check
 from workflows.search_attributes import ALL
 
-DELIVERED = re.compile(r"notification\.delivered\b.*?\bkey=(\S+)")
 POLICY = DEMO.relief
 
 
@@ -80,8 +79,10 @@ class WorkerProcess:
         return self.output.read_text(errors="replace") if self.output.exists() else ""
 
     def delivered(self) -> list[str]:
-        """The key of every message this worker handed to the (log) provider."""
-        return DELIVERED.findall(self.said())
+        """The key of every message this worker handed to the (log) provider, from its log lines (JSON: its
+        output is a file, not a terminal)."""
+        lines = [json.loads(line) for line in self.said().splitlines() if line.startswith("{")]
+        return [line["key"] for line in lines if line.get("event") == "notification.delivered"]
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,7 @@
 """Which providers the worker builds from the settings; `log` for both unless told otherwise."""
 
+from pathlib import Path
+
 import httpx
 import pytest
 from pydantic import ValidationError
@@ -28,8 +30,11 @@ SMTP = {
 }
 
 
+SMTP_TLS = ("DVR_SMTP_STARTTLS", "DVR_SMTP_CA_FILE")
+
+
 def _settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
-    for name in {*TWILIO, *SMTP}:
+    for name in {*TWILIO, *SMTP, *SMTP_TLS}:
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -73,3 +78,23 @@ def test_a_provider_without_its_settings_is_refused_naming_them_not_their_values
         _settings(monkeypatch, **env)
     assert missing in str(refused.value)
     assert all(secret not in str(refused.value) for secret in SECRETS)
+
+
+def test_an_empty_ca_file_setting_means_the_system_s_cas(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _settings(monkeypatch, **SMTP, DVR_SMTP_CA_FILE="").smtp_ca_file is None
+
+
+def test_a_ca_file_that_is_not_there_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    with pytest.raises(ValidationError) as refused:
+        _settings(monkeypatch, **SMTP, DVR_SMTP_CA_FILE=str(tmp_path / "missing.pem"))
+    assert "smtp_ca_file" in str(refused.value)
+
+
+def test_a_ca_file_without_starttls_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_text("")
+    env = {**SMTP, "DVR_SMTP_CA_FILE": str(ca_file)}
+    assert _settings(monkeypatch, **env).smtp_ca_file == ca_file
+    with pytest.raises(ValidationError) as refused:
+        _settings(monkeypatch, **env, DVR_SMTP_STARTTLS="false")
+    assert "DVR_SMTP_CA_FILE is only used with DVR_SMTP_STARTTLS=true" in str(refused.value)

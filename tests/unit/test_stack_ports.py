@@ -24,13 +24,8 @@ def listener() -> Iterator[int]:
 
 
 def settings_with(tmp_path: Path, taken: str, port: int) -> Settings:
-    ports = {
-        "temporal": free_port(),
-        "ui": free_port(),
-        "api": free_port(),
-        "codec": free_port(),
-        taken: port,
-    }
+    names = ("temporal", "ui", "api", "codec", "api_metrics", "worker_metrics")
+    ports = {name: free_port() for name in names} | {taken: port}
     return Settings(
         data_dir=tmp_path / "data",
         database_url=None,
@@ -38,12 +33,21 @@ def settings_with(tmp_path: Path, taken: str, port: int) -> Settings:
         temporal_ui_port=ports["ui"],
         api_port=ports["api"],
         codec_server_port=ports["codec"],
+        api_metrics_port=ports["api_metrics"],
+        worker_metrics_port=ports["worker_metrics"],
     )
 
 
 @pytest.mark.parametrize(
     ("taken", "what"),
-    [("temporal", "Temporal gRPC"), ("ui", "Temporal UI"), ("api", "API"), ("codec", "codec server")],
+    [
+        ("temporal", "Temporal gRPC"),
+        ("ui", "Temporal UI"),
+        ("api", "API"),
+        ("codec", "codec server"),
+        ("api_metrics", "API metrics"),
+        ("worker_metrics", "worker metrics"),
+    ],
 )
 async def test_a_port_in_use_fails_the_start_before_anything_starts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listener: int, taken: str, what: str

@@ -12,9 +12,12 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from config.tracing import tracing_to
 from tests.codec_keys import TEST_DATA_CONVERTER
 from tests.workflows.history_recording import HISTORIES
 from workflows.registry import WORKFLOWS, workflow_runner
@@ -49,9 +52,15 @@ def test_every_workflow_scenario_has_a_recorded_history() -> None:
     assert any(".outcomes" in path.name for path in _history_files()), "no outcome check-ins history recorded"
 
 
-async def _replay(paths: list[Path]) -> None:
+async def _replay(paths: list[Path], traced: bool = False) -> None:
+    """With the tracing interceptor too if `traced` (config/tracing.py), as a worker with tracing on runs
+    them: it adds no command, so a history recorded without it replays with it."""
+    spans = InMemorySpanExporter()
     replayer = Replayer(
-        workflows=WORKFLOWS, workflow_runner=workflow_runner(), data_converter=TEST_DATA_CONVERTER
+        workflows=WORKFLOWS,
+        workflow_runner=workflow_runner(),
+        data_converter=TEST_DATA_CONVERTER,
+        interceptors=tracing_to(spans, "replayer", batched=False).interceptors if traced else [],
     )
 
     async def histories() -> AsyncIterator[WorkflowHistory]:
@@ -67,8 +76,9 @@ def _history(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(recorded["workflow_id"], recorded["history"])
 
 
-async def test_recorded_histories_replay_on_the_current_code() -> None:
-    await _replay(_history_files())
+@pytest.mark.parametrize("traced", [False, True], ids=["untraced", "traced"])
+async def test_recorded_histories_replay_on_the_current_code(traced: bool) -> None:
+    await _replay(_history_files(), traced)
 
 
 async def test_histories_written_before_the_codec_replay_through_it() -> None:

@@ -1,0 +1,38 @@
+"""What the operations gauges count in PostgreSQL: the clinics, and the outbox's unfinished messages."""
+
+from dataclasses import dataclass
+
+from db.outbox import OutboxStatus
+from db.pool import Queryable
+
+UNFINISHED = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED)
+"""The outbox states counted: messages still to go out, and those given up on. Sent and suppressed rows
+are the bulk of the table and nobody's concern, so they are not counted."""
+
+
+@dataclass(frozen=True)
+class OutboxCounts:
+    by_status: dict[OutboxStatus, int]
+    oldest_unsent_age_seconds: float
+    """How long the oldest pending or sending message has waited; 0 with none."""
+
+
+async def clinic_sites(conn: Queryable, *, timeout: float) -> list[str]:
+    rows = await conn.fetch("select site from clinics order by site", timeout=timeout)
+    return [str(row["site"]) for row in rows]
+
+
+async def outbox_counts(conn: Queryable, *, timeout: float) -> OutboxCounts:
+    """One statement, on the partial index `outbox_unfinished`."""
+    rows = await conn.fetch(
+        "select status, count(*) as n,"
+        " coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as oldest"
+        " from outbox where status in ('pending', 'sending', 'failed') group by status",
+        timeout=timeout,
+    )
+    found = {OutboxStatus(row["status"]): row for row in rows}
+    unsent = [found[s]["oldest"] for s in (OutboxStatus.PENDING, OutboxStatus.SENDING) if s in found]
+    return OutboxCounts(
+        by_status={status: int(found[status]["n"]) if status in found else 0 for status in UNFINISHED},
+        oldest_unsent_age_seconds=max(unsent, default=0.0),
+    )
