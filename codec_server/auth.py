@@ -8,8 +8,9 @@
   (codec_server/session.py): the local dev UI, which has no sign-in of its own, sends it with "include
   cross-origin credentials".
 
-Anything else is 401; a key without the scope 403; an address that sent too many wrong keys or tokens 429,
-as on the API (api/auth.py); 503 while the OpenID provider's keys cannot be read."""
+Anything else is 401; a key without the scope, or limited to clinic sites, 403 (a payload does not say
+whose site it is, so only a key for every site may read them); an address that sent too many wrong keys or
+tokens 429, as on the API (api/auth.py); 503 while the OpenID provider's keys cannot be read."""
 
 from datetime import UTC, datetime
 from typing import Annotated
@@ -23,6 +24,7 @@ from api.auth_throttle import AuthThrottle
 from api.problems import Problem
 from codec_server.oidc import OidcVerifier, ProviderUnreachable, is_jwt
 from codec_server.session import COOKIE
+from db.api_clients import ApiClient
 
 SCOPE = "history:decode"
 SESSION_CALLER = "codec-server-session"
@@ -53,9 +55,18 @@ async def codec_caller(
     if request.app.state.pool is None:
         raise Problem(401, "unauthorized", "This server takes access tokens only.", headers=_CHALLENGE)
     client = await authenticated_client(request, credentials)
-    if SCOPE not in client.scopes:
-        raise Problem(403, "forbidden", f"This API key lacks the scope {SCOPE!r}.")
+    if refusal := refusal_of(client):
+        raise Problem(403, "forbidden", refusal)
     return client.name
+
+
+def refusal_of(client: ApiClient) -> str | None:
+    """Why an API client may not use the codec server, if it may not."""
+    if SCOPE not in client.scopes:
+        return f"This API key lacks the scope {SCOPE!r}."
+    if client.clinic_sites is not None:
+        return "This API key is limited to clinic sites; decoding history needs a key for every site."
+    return None
 
 
 async def _token_subject(request: Request, verifier: OidcVerifier, token: str) -> str:

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from api import demo_session
 from api.auth_throttle import AuthThrottle
 from api.pages.render import PAGE_HEADERS, page
-from codec_server.auth import SCOPE
+from codec_server.auth import SCOPE, refusal_of
 from codec_server.session import COOKIE
 from db import audit
 from db.api_clients import client_for_key
@@ -38,10 +38,11 @@ async def sign_in(request: Request) -> Response:
     if request.app.state.pool is None:
         return _page(request, 404)  # no API keys here: the UI's own sign-in is the way in
     client = await client_for_key(request.app.state.pool, key) if key else None
-    if client is None or SCOPE not in client.scopes:
-        if client is None:
-            throttle.failed(address)
+    if client is None:
+        throttle.failed(address)
         return _page(request, 401, error=f"That is not an API key with the {SCOPE} scope.")
+    if refusal := refusal_of(client):
+        return _page(request, 403, error=refusal)
     await audit.record(request.app.state.pool, actor=client.name, action="codec.sign_in")
     answer = RedirectResponse("/", status_code=303, headers=PAGE_HEADERS)
     answer.set_cookie(

@@ -17,6 +17,7 @@ from codec_server.session import COOKIE
 from config.codec_keys import parse_keys
 from config.settings import Settings
 from config.temporal import data_converter
+from db.api_clients import add_client
 from domain.results import Withdrawal
 from tests.codec_keys import TEST_DATA_CONVERTER, TEST_KEYS
 from tests.integration.conftest import API_KEY, READ_ONLY_KEY
@@ -25,6 +26,7 @@ from tests.integration.processes import free_port
 UI = "http://127.0.0.1:8233"
 CANARY = "canary-moved-to-Flagstaff-with-Wendeline"
 OTHER_KEY = "other:" + "A" * 43 + "="
+SITE_KEY = "dvr_codec-key-limited-to-the-phoenix-site"
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +88,18 @@ async def test_a_key_without_the_history_scope_is_forbidden(http: httpx.AsyncCli
     answer = await http.post("/decode", json=body(await encrypted(CANARY)), headers=bearer(READ_ONLY_KEY))
     assert answer.status_code == 403
     assert "history:decode" in answer.json()["detail"]
+
+
+async def test_a_key_limited_to_clinic_sites_is_forbidden(
+    http: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    # A payload does not say whose site it is: a key for one site would read every site's history.
+    await add_client(pool, "codec-one-site", SITE_KEY, ["history:decode"], ["phoenix-main"])
+    answer = await http.post("/decode", json=body(await encrypted(CANARY)), headers=bearer(SITE_KEY))
+    assert answer.status_code == 403
+    assert "limited to clinic sites" in answer.json()["detail"]
+    signed_in = await http.post("/sign-in", data={"key": SITE_KEY})
+    assert signed_in.status_code == 403 and COOKIE not in signed_in.headers.get("set-cookie", "")
 
 
 async def test_decode_gives_back_what_the_worker_encrypted(http: httpx.AsyncClient) -> None:
@@ -177,7 +191,7 @@ async def test_a_browser_signed_in_on_the_page_decodes_with_its_cookie_alone(htt
     page = await http.get("/")
     assert page.status_code == 200 and 'name="key"' in page.text
     refused = await http.post("/sign-in", data={"key": READ_ONLY_KEY})
-    assert refused.status_code == 401 and COOKIE not in refused.headers.get("set-cookie", "")
+    assert refused.status_code == 403 and COOKIE not in refused.headers.get("set-cookie", "")
 
     signed_in = await http.post("/sign-in", data={"key": API_KEY})
     assert signed_in.status_code == 303
