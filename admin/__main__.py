@@ -1,0 +1,5 @@
+"""`python -m admin ...`: the same command line as the `dvr-admin` console script."""
+
+from admin.cli import main
+
+main()
