@@ -2,6 +2,7 @@
 
 Each group of commands is a typer app in a module of its own, added here with `app.add_typer`:
 - `calendar` (admin/calendar.py): load a clinic's calendar from its file.
+- `patient` (admin/patients.py): show a pathway's patient to a staff member who must call (audited).
 
 A group's commands reach the application database with `admin.database.connected()` (the one the API and
 the worker use, found the same way), write the audit log as `admin.actor.cli_actor()`, and fail by raising
@@ -17,7 +18,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from admin import calendar
+from admin import calendar, patients
 
 
 class _OneLineErrors(TyperGroup):
@@ -56,13 +57,14 @@ class _OneLineErrors(TyperGroup):
 app = typer.Typer(
     name="dvr-admin",
     cls=_OneLineErrors,
-    help="Administer the DVR Pathway Orchestrator: clinic calendars.",
+    help="Administer the DVR Pathway Orchestrator: clinic calendars, patients to call.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
 app.add_typer(calendar.app, name="calendar")
+app.add_typer(patients.app, name="patient")
 
 
 def main() -> None:
