@@ -13,6 +13,7 @@ from api.openapi import install_problem_openapi
 from api.outages import install_outage_handlers
 from api.problems import install_problem_handlers
 from api.routes import (
+    audit,
     check_ins,
     clinics,
     demo_outbox,
@@ -78,6 +79,7 @@ def create_app(
         check_ins,
         patients,
         clinics,
+        audit,
         sms_status,
         sms_inbound,
         patient_page,
