@@ -16,6 +16,7 @@ from api.outages import install_outage_handlers
 from api.problems import install_problem_handlers
 from api.request_metrics import RequestMetrics, RequestMetricsMiddleware
 from api.routes import (
+    audit,
     check_ins,
     clinics,
     demo_outbox,
@@ -112,6 +113,7 @@ def create_app(
         check_ins,
         patients,
         clinics,
+        audit,
         sms_status,
         sms_inbound,
         patient_page,
