@@ -60,7 +60,7 @@ class _OneLineErrors(TyperGroup):
 app = typer.Typer(
     name="dvr-admin",
     cls=_OneLineErrors,
-    help="Administer the DVR Pathway Orchestrator: API keys, calendars, patients to call, audit log, dashboard.",
+    help="Administer the DVR Pathway Orchestrator: API keys, calendars, patients to call, audit, dashboard.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -3,6 +3,9 @@
 The answer streams JSON lines (`application/x-ndjson`), one entry per line, oldest first, from one snapshot
 of the log (db/audit.py). The export itself is audited first, with its period: who took the log out is in the
 log. A period is at most 366 days (domain/audit_period.py); a longer span is several requests.
+
+The log spans every clinic (and entries such as key changes belong to none), so a key limited to clinic sites
+may not export it: 403 `site-limited-key`.
 """
 
 import json
@@ -16,6 +19,7 @@ from pydantic import AwareDatetime
 from api.auth import require_scope
 from api.dependencies import Pool
 from api.problems import Problem, problem_responses
+from api.site_access import Sites
 from db import audit
 from db.api_clients import ApiClient
 from domain.audit_period import period_problem
@@ -42,10 +46,17 @@ NDJSON = "application/x-ndjson"
 )
 async def export_audit(
     client: Admin,
+    sites: Sites,
     pool: Pool,
     since: Annotated[AwareDatetime, Query(description="From this instant (RFC 3339, with an offset)")],
     until: Annotated[AwareDatetime, Query(description="Up to, not including, this instant")],
 ) -> StreamingResponse:
+    if sites.sites is not None:
+        raise Problem(
+            403,
+            "site-limited-key",
+            "The audit log spans every clinic: a key limited to clinic sites cannot export it.",
+        )
     problem = period_problem(since, until)
     if problem is not None:
         raise Problem(422, "invalid-period", problem)
