@@ -2,6 +2,10 @@
 
 Each group of commands is a typer app in a module of its own, added here with `app.add_typer`:
 - `keys` (admin/keys.py): API keys, their scopes and clinic sites.
+- `calendar` (admin/calendar.py): load a clinic's calendar from its file.
+- `patient` (admin/patients.py): show a pathway's patient to a staff member who must call (audited).
+- `audit` (admin/audit_export.py): export the audit log for a period.
+- `dashboard` (admin/dashboard.py): the Temporal UI's filter links for staff.
 
 A group's commands reach the application database with `admin.database.connected()` (the one the API and
 the worker use, found the same way), write the audit log as `admin.actor.cli_actor()`, and fail by raising
@@ -17,7 +21,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from admin import keys
+from admin import audit_export, calendar, dashboard, keys, patients
 
 
 class _OneLineErrors(TyperGroup):
@@ -56,13 +60,17 @@ class _OneLineErrors(TyperGroup):
 app = typer.Typer(
     name="dvr-admin",
     cls=_OneLineErrors,
-    help="Administer the DVR Pathway Orchestrator: API keys.",
+    help="Administer the DVR Pathway Orchestrator: API keys, calendars, patients to call, audit, dashboard.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
 app.add_typer(keys.app, name="keys")
+app.add_typer(calendar.app, name="calendar")
+app.add_typer(patients.app, name="patient")
+app.add_typer(audit_export.app, name="audit")
+app.add_typer(dashboard.app, name="dashboard")
 
 
 def main() -> None:

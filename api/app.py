@@ -16,12 +16,14 @@ from api.outages import install_outage_handlers
 from api.problems import install_problem_handlers
 from api.request_metrics import RequestMetrics, RequestMetricsMiddleware
 from api.routes import (
+    audit,
     check_ins,
     clinics,
     demo_outbox,
     health,
     link_consents,
     pathways,
+    patient_links,
     patient_page,
     patients,
     referrals,
@@ -109,8 +111,10 @@ def create_app(
         pathways,
         steps,
         check_ins,
+        patient_links,
         patients,
         clinics,
+        audit,
         sms_status,
         sms_inbound,
         patient_page,

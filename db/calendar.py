@@ -1,4 +1,4 @@
-"""The built-in calendar: clinics' resources, opening hours, and bookings that cannot collide."""
+"""The built-in calendar: clinics' resources, opening hours and closures, and bookings that cannot collide."""
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -93,15 +93,22 @@ async def load_resources(
     start: datetime,
     end: datetime,
 ) -> list[ResourceCalendar]:
-    """Each resource of the given kinds with its opening hours and the claims it holds in [start, end)."""
+    """Each active resource of the given kinds with its opening hours, and what it cannot take in
+    [start, end): the claims it holds, and the clinic's closures (holidays, blocked time) for it or for the
+    whole clinic."""
     rows = await conn.fetch(
         "select r.resource_id, r.kind,"
         " coalesce((select array_agg(array[h.weekday::text, h.opens::text, h.closes::text])"
         "           from resource_hours h where h.resource_id = r.resource_id), '{}') as hours,"
         " coalesce((select array_agg(c.cell_start order by c.cell_start) from resource_claims c"
         "           where c.resource_id = r.resource_id and c.cell_start >= $3 and c.cell_start < $4), '{}')"
-        "   as cells"
-        " from resources r where r.clinic_site = $1 and r.kind = any($2::text[]) order by r.resource_id",
+        "   as cells,"
+        " coalesce((select array_agg(array[x.starts_at, x.ends_at] order by x.starts_at)"
+        "           from calendar_closures x where x.clinic_site = r.clinic_site"
+        "           and (x.resource_id is null or x.resource_id = r.resource_id)"
+        "           and x.starts_at < $4 and x.ends_at > $3), '{}') as closures"
+        " from resources r where r.clinic_site = $1 and r.active and r.kind = any($2::text[])"
+        " order by r.resource_id",
         clinic_site,
         list(kinds),
         start,
@@ -119,7 +126,10 @@ async def load_resources(
                 )
                 for d, o, c in row["hours"]
             ),
-            busy=tuple((cell, cell + CELL) for cell in row["cells"]),
+            busy=(
+                *((cell, cell + CELL) for cell in row["cells"]),
+                *((opens, closes) for opens, closes in row["closures"]),
+            ),
         )
         for row in rows
     ]

@@ -5,6 +5,7 @@ before the request does its work and released when the request fails, so a corre
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from db.pool import Queryable
 
@@ -15,17 +16,19 @@ class StoredKey:
     pathway_id: str
     taken: bool = False
     """The step it was claimed for was taken (step keys only)."""
+    answer: dict[str, Any] | None = None
+    """The answer the request gave, kept for a retry (requests that are not Updates: `keep_answer`)."""
 
 
 async def find_key(conn: Queryable, client_id: str, route: str, key: str) -> StoredKey | None:
     row = await conn.fetchrow(
-        "select request_hash, pathway_id, taken_at is not null as taken from idempotency_keys"
+        "select request_hash, pathway_id, taken_at is not null as taken, answer from idempotency_keys"
         " where client_id = $1 and route = $2 and idempotency_key = $3",
         client_id,
         route,
         key,
     )
-    return StoredKey(row["request_hash"], row["pathway_id"], row["taken"]) if row else None
+    return StoredKey(row["request_hash"], row["pathway_id"], row["taken"], row["answer"]) if row else None
 
 
 async def remember_key(
@@ -70,4 +73,20 @@ async def mark_taken(conn: Queryable, client_id: str, route: str, key: str, requ
         route,
         key,
         request_hash,
+    )
+
+
+async def keep_answer(
+    conn: Queryable, client_id: str, route: str, key: str, request_hash: str, answer: dict[str, Any]
+) -> None:
+    """Records that the request this key was claimed for is done, with its answer for a retry. Run it in the
+    transaction that did the work and claimed the key: the work, the key and the answer commit together."""
+    await conn.execute(
+        "update idempotency_keys set taken_at = now(), answer = $5"
+        " where client_id = $1 and route = $2 and idempotency_key = $3 and request_hash = $4",
+        client_id,
+        route,
+        key,
+        request_hash,
+        answer,
     )

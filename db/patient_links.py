@@ -1,4 +1,4 @@
-"""Patients' links (migration 010): which pathway each reaches, until when, whether revoked; and the answers
+"""Patients' links (migration 013): which pathway each reaches, until when, whether revoked; and the answers
 sent from the link page, one row per rendered form.
 
 The token is never stored: it is a link's id and expiry sealed with the `patient_links` secret

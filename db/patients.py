@@ -160,3 +160,29 @@ async def refuse_phone(conn: Queryable, patient_ref: str, phone: str) -> None:
         patient_ref,
         phone,
     )
+
+
+@dataclass(frozen=True)
+class PatientToCall:
+    """What a staff member who must call a pathway's patient needs (admin/patients.py)."""
+
+    patient_ref: str
+    clinic_site: str
+    given_name: str
+    family_name: str
+    phone: str | None
+    email: str | None
+    preferred_language: str
+    preferred_channel: str
+    timezone: str
+
+
+async def patient_of_pathway(conn: Queryable, pathway_id: str) -> PatientToCall | None:
+    """The patient the pathway's referral registered; None for a pathway id no referral started."""
+    row = await conn.fetchrow(
+        "select p.patient_ref::text as patient_ref, p.clinic_site, p.given_name, p.family_name, p.phone,"
+        " p.email, p.preferred_language, p.preferred_channel, p.timezone"
+        " from referrals r join patients p using (patient_ref) where r.pathway_id = $1",
+        pathway_id,
+    )
+    return PatientToCall(**dict(row)) if row else None

@@ -38,3 +38,9 @@ async def remember_referral(
     assert row is not None  # inserted here, or by the request it waited for
     stored = StoredReferral(row["referral_hash"], str(row["patient_ref"]), row["first_request"])
     return stored, inserted.endswith(" 1")
+
+
+async def pathway_patient(conn: Queryable, pathway_id: str) -> str | None:
+    """The patient_ref of the pathway a referral started; None when no referral started one with this id."""
+    patient_ref = await conn.fetchval("select patient_ref from referrals where pathway_id = $1", pathway_id)
+    return str(patient_ref) if patient_ref is not None else None

@@ -51,39 +51,50 @@ async def seed_demo_clinic(
         await conn.execute(
             "update clinics set phone = $2 where site = $1 and phone is null", DEMO_SITE, DEMO_CLINIC_PHONE
         )
-        for resource_id, kind, name in _RESOURCES:
-            await conn.execute(
-                "insert into resources (resource_id, clinic_site, kind, name) values ($1, $2, $3, $4)"
-                " on conflict (resource_id) do nothing",
-                resource_id,
-                DEMO_SITE,
-                kind,
-                name,
-            )
-            for weekday in range(5):  # Monday to Friday, 08:00-17:00 clinic time
-                await conn.execute(
-                    "insert into resource_hours (resource_id, weekday, opens, closes)"
-                    " values ($1, $2, '08:00', '17:00') on conflict do nothing",
-                    resource_id,
-                    weekday,
-                )
-        for kind, duration, before, after, resource_kinds, lead, latest in _KINDS:
-            await conn.execute(
-                "insert into appointment_kinds (clinic_site, kind, duration, buffer_before, buffer_after,"
-                " resource_kinds, lead_time, latest_start_local)"
-                " values ($1, $2, $3::text::interval, $4::text::interval, $5::text::interval, $6,"
-                " $7::text::interval, $8::text::time) on conflict (clinic_site, kind) do nothing",
-                DEMO_SITE,
-                kind,
-                duration,
-                before,
-                after,
-                resource_kinds,
-                lead,
-                latest,
-            )
+        # The calendar only for a clinic that has none: one loaded from a file since (admin/calendar.py) is
+        # the clinic's own, and a start must not bring back what it left out.
+        if not await conn.fetchval(
+            "select exists (select 1 from resources where clinic_site = $1)", DEMO_SITE
+        ):
+            await _seed_calendar(conn)
         defaults = default_policy(relief_threshold, profile)
         current = await current_policy(conn, DEMO_SITE, defaults)
         assert current is not None
         if current.created_by == DEFAULTS_AUTHOR and current.policy != defaults:
             await replace_policy(conn, DEMO_SITE, defaults, DEFAULTS_AUTHOR)
+
+
+async def _seed_calendar(conn: Connection) -> None:
+    """The demo clinic's resources, their opening hours and its appointment kinds (examples/calendar.yaml
+    is the same calendar as a file)."""
+    for resource_id, kind, name in _RESOURCES:
+        await conn.execute(
+            "insert into resources (resource_id, clinic_site, kind, name) values ($1, $2, $3, $4)"
+            " on conflict (resource_id) do nothing",
+            resource_id,
+            DEMO_SITE,
+            kind,
+            name,
+        )
+        for weekday in range(5):  # Monday to Friday, 08:00-17:00 clinic time
+            await conn.execute(
+                "insert into resource_hours (resource_id, weekday, opens, closes)"
+                " values ($1, $2, '08:00', '17:00') on conflict do nothing",
+                resource_id,
+                weekday,
+            )
+    for kind, duration, before, after, resource_kinds, lead, latest in _KINDS:
+        await conn.execute(
+            "insert into appointment_kinds (clinic_site, kind, duration, buffer_before, buffer_after,"
+            " resource_kinds, lead_time, latest_start_local)"
+            " values ($1, $2, $3::text::interval, $4::text::interval, $5::text::interval, $6,"
+            " $7::text::interval, $8::text::time) on conflict (clinic_site, kind) do nothing",
+            DEMO_SITE,
+            kind,
+            duration,
+            before,
+            after,
+            resource_kinds,
+            lead,
+            latest,
+        )

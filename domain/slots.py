@@ -31,7 +31,8 @@ class WeeklyWindow(BaseModel):
 
 
 class ResourceCalendar(BaseModel):
-    """One resource's weekly opening hours and the ranges already taken (buffers included)."""
+    """One resource's weekly opening hours and the ranges it cannot take: bookings (buffers included) and
+    closures (holidays, blocked time)."""
 
     model_config = ConfigDict(frozen=True)
 

@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.view import Criteria, ReliefCheckView
 
 from workflows.appointment_book import AppointmentBook
+from workflows.descriptions import relief_check_details
 from workflows.messenger import Messenger
 from workflows.pathway_ended import PathwayEnded
 from workflows.relief_check import ReliefCheckWorkflow
@@ -136,6 +137,7 @@ class BlocksAndCandidacy:
             ),
             id=relief_check_id(self._id, block_number),
             static_summary=f"Relief check of medial branch block {block_number}",
+            static_details=relief_check_details(self._id, block_number, self._config.relief),
         )
         await self._waiter.wait(self._relief_child.done, None, "relief check")
         outcome = await self._relief_child

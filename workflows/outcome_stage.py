@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.stages import Actor, AttentionReason, Stage
     from domain.view import OutcomeCheckInView
 
+from workflows.descriptions import outcome_check_ins_details
 from workflows.outcome_check_ins import OutcomeCheckInsWorkflow
 from workflows.status_board import StatusBoard
 from workflows.waiting import Waiter, Woke
@@ -59,6 +60,7 @@ class OutcomeStage:
             ),
             id=outcome_check_ins_id(self._id),
             static_summary="Outcome check-ins to 12 months",
+            static_details=outcome_check_ins_details(self._id, self._config),
         )
         while await self._waiter.wait(self._outcomes_child.done, None, "outcome check-ins") != Woke.READY:
             pass  # an appointment change was applied: keep waiting

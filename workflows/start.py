@@ -14,6 +14,7 @@ from domain.inputs import PathwayInput
 from domain.stages import Stage
 from workflows import TASK_QUEUE
 from workflows import search_attributes as sa
+from workflows.descriptions import pathway_details, pathway_summary
 from workflows.pathway import PatientPathwayWorkflow
 
 
@@ -40,8 +41,8 @@ async def start_pathway(
                     SearchAttributePair(sa.NEEDS_ATTENTION, False),
                 ]
             ),
-            static_summary=f"DVR pathway at {pathway.clinic_site} ({pathway.config.profile} timing)",
-            static_details=f"Patient ref `{pathway.patient_ref}` (contact details: the patient registry).",
+            static_summary=pathway_summary(pathway),
+            static_details=pathway_details(pathway),
         )
     except WorkflowAlreadyStartedError:
         return client.get_workflow_handle_for(PatientPathwayWorkflow.run, pathway_id), False

@@ -13,6 +13,7 @@ from db.pool import create_pool
 PROBLEM = "application/problem+json"
 PROBLEM_REF = "#/components/schemas/ProblemDetails"
 VIEW_REF = "#/components/schemas/PathwayView"
+REVOKE_LINKS = "/v1/pathways/{pathway_id}/revoke-links"  # a POST on a pathway that is not a step
 
 
 @pytest.fixture
@@ -68,11 +69,28 @@ def test_no_operation_documents_the_default_validation_error(openapi: dict[str, 
 
 
 def test_step_posts_document_404_409_422_and_503(openapi: dict[str, Any]) -> None:
-    steps = [(p, o) for m, p, o in _v1(openapi) if m == "POST" and p.startswith("/v1/pathways/{pathway_id}/")]
+    steps = [
+        (p, o)
+        for m, p, o in _v1(openapi)
+        if m == "POST" and p.startswith("/v1/pathways/{pathway_id}/") and p != REVOKE_LINKS
+    ]
     assert len(steps) == 15
     for path, operation in steps:
         assert {"200", "404", "409", "422", "503"} <= set(operation["responses"]), path
         assert _ref(operation["responses"]["200"], "application/json") == VIEW_REF, path
+
+
+def test_revoke_links_documents_its_answer_404_422_and_503_and_the_idempotency_key(
+    openapi: dict[str, Any],
+) -> None:
+    operation = openapi["paths"][REVOKE_LINKS]["post"]
+    assert {"200", "401", "403", "404", "422", "503"} <= set(operation["responses"])
+    assert "409" not in operation["responses"]  # a pathway's links can be revoked at any stage, or after
+    assert _ref(operation["responses"]["200"], "application/json") == "#/components/schemas/LinksRevoked"
+    answer = openapi["components"]["schemas"]["LinksRevoked"]
+    assert set(answer["required"]) == {"pathway_id", "links_revoked"}
+    headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+    assert "Idempotency-Key" in headers
 
 
 def test_referrals_document_201_and_200_with_the_pathway_view(openapi: dict[str, Any]) -> None:

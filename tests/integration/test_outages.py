@@ -8,6 +8,7 @@ import asyncio
 import os
 import signal
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -23,6 +24,7 @@ from config.settings import Settings
 from db.api_clients import ALL_SCOPES, upsert_client
 from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
+from db.patient_links import link_for_pathway
 from db.pool import create_pool
 from db.seed import seed_demo_clinic
 from tests.codec_keys import TEST_DATA_CONVERTER
@@ -67,6 +69,10 @@ KEYED_ROUTES: list[tuple[str, str, object]] = [
     ),
     ("POST", f"{PATHWAY}/appointments/appt-1/status", {"status": "arrived"}),
 ]
+# Keyed routes that ask only PostgreSQL: with Temporal down they still answer (see below).
+DATABASE_ROUTES: list[tuple[str, str, object]] = [
+    ("POST", f"{PATHWAY}/revoke-links", {"requested_by": "Front desk"}),
+]
 
 
 @pytest.fixture
@@ -98,18 +104,20 @@ async def stopped_temporal() -> Client:
     return env.client
 
 
-async def answers(app_pool: asyncpg.Pool, client: Client) -> list[tuple[str, httpx.Response]]:
+async def answers(
+    app_pool: asyncpg.Pool, client: Client, routes: list[tuple[str, str, object]] = KEYED_ROUTES
+) -> list[tuple[str, httpx.Response]]:
     app = create_app(Settings(update_timeout_seconds=20), pool=app_pool, temporal=client)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://api.test",
         headers={"Authorization": f"Bearer {API_KEY}"},
     ) as api:
-        sent = [api.request(method, url, json=body) for method, url, body in KEYED_ROUTES]
+        sent = [api.request(method, url, json=body) for method, url, body in routes]
         responses = await asyncio.gather(*sent)
         readiness = await api.get("/readyz")
     assert readiness.status_code == 503
-    return [(f"{m} {u}", r) for (m, u, _), r in zip(KEYED_ROUTES, responses, strict=True)]
+    return [(f"{m} {u}", r) for (m, u, _), r in zip(routes, responses, strict=True)]
 
 
 def untruthful(answered: list[tuple[str, httpx.Response]], problem_type: str) -> list[str]:
@@ -126,13 +134,35 @@ def untruthful(answered: list[tuple[str, httpx.Response]], problem_type: str) ->
 async def test_with_postgresql_down_every_route_answers_503(
     stopped_database: asyncpg.Pool, temporal: Client
 ) -> None:
-    assert untruthful(await answers(stopped_database, temporal), "/problems/database-unavailable") == []
+    answered = await answers(stopped_database, temporal, KEYED_ROUTES + DATABASE_ROUTES)
+    assert untruthful(answered, "/problems/database-unavailable") == []
 
 
 async def test_with_temporal_down_every_route_answers_503(
     pool: asyncpg.Pool, stopped_temporal: Client
 ) -> None:
     assert untruthful(await answers(pool, stopped_temporal), "/problems/temporal-unavailable") == []
+
+
+async def test_with_temporal_down_a_pathways_links_are_still_revoked(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, stopped_temporal: Client
+) -> None:
+    """A lost phone cannot wait for Temporal: the revocation asks only PostgreSQL."""
+    created = await api.post("/v1/referrals", json=referral_body("REF-OUTAGE-REVOKE"))
+    assert created.status_code == 201, created.text
+    pathway_id, patient_ref = created.json()["pathway_id"], created.json()["patient_ref"]
+    await link_for_pathway(pool, pathway_id, patient_ref, timedelta(days=1))
+    app = create_app(Settings(), pool=pool, temporal=stopped_temporal)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://api.test",
+        headers={"Authorization": f"Bearer {API_KEY}"},
+    ) as down:
+        revoked = await down.post(
+            f"/v1/pathways/{pathway_id}/revoke-links", json={"requested_by": "Front desk"}
+        )
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json() == {"pathway_id": pathway_id, "links_revoked": 1}
 
 
 async def test_a_junk_page_token_is_422_without_asking_temporal(

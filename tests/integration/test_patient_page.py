@@ -22,29 +22,12 @@ from db.bootstrap import BOOTSTRAP_CLIENT
 from db.patient_links import SECRET_PURPOSE, link_for_pathway, revoke_links
 from db.signing_secrets import signing_secret
 from domain.link_tokens import seal
+from tests.integration.message_links import message_link
 from tests.integration.polling import next_action_is, poll_view
 from tests.integration.walk import outcome_is_open, start_at_mri, walk_to_follow_up, walk_to_relief_check
 
 BOOTSTRAP_KEY = "dvr_integration-bootstrap-key-for-the-demo-outbox"
 PHONE = ViewportSize(width=390, height=844)
-LINK = re.compile(r"https?://\S+?/p/[A-Za-z0-9_-]{43}")
-
-
-async def message_link(pool: asyncpg.Pool, pathway_id: str, template: str) -> str:
-    """The link in the latest `template` message sent on the pathway, as the patient received it."""
-    for _ in range(200):
-        body = await pool.fetchval(
-            "select body from outbox where pathway_id = $1 and template = $2 and status = 'sent'"
-            " order by sent_at desc limit 1",
-            pathway_id,
-            template,
-        )
-        if body is not None:
-            found = LINK.search(body)
-            assert found, body
-            return found.group()
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"no {template} message was sent")
 
 
 async def sign_in_to_outbox(page: Page, served_api: str, key: str = BOOTSTRAP_KEY) -> None:

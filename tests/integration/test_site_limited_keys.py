@@ -179,3 +179,12 @@ async def test_another_sites_patient_is_unknown(api: httpx.AsyncClient, limited:
         "/problems/patient-not-found",
     )
     assert (await limited.api.patch(f"/v1/patients/{ours}", json=change)).status_code == 200
+
+
+async def test_a_limited_admin_key_cannot_export_the_audit_log(limited: Limited) -> None:
+    # The log spans every clinic: its export is for unlimited keys only, and refusing it is not audited away.
+    answer = await limited.api.get(
+        "/v1/audit", params={"since": "2001-03-01T00:00:00Z", "until": "2001-03-02T00:00:00Z"}
+    )
+    assert answer.status_code == 403, answer.text
+    assert answer.json()["type"] == "/problems/site-limited-key"

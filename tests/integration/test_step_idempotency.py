@@ -219,7 +219,7 @@ async def test_every_step_post_documents_the_idempotency_key(api: httpx.AsyncCli
         for method, operation in operations.items()
         if method == "post" and path.startswith("/v1/pathways/{pathway_id}/")
     ]
-    assert len(steps) == 15
+    assert len(steps) == 16  # the 15 steps, and the revocation of the pathway's patient links
     for operation in steps:
         headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
         assert "Idempotency-Key" in headers, operation["summary"]
