@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError
 
 log = structlog.get_logger()
 
@@ -139,9 +140,12 @@ def install_problem_handlers(app: FastAPI) -> None:
 def unexpected(request: Request, exc: Exception) -> JSONResponse:
     """A 500, logged by the error's type and the route only: its message may carry request data (PHI)."""
     route = request.scope.get("route")
+    # Temporal's status code says which answer was not expected; it carries no request data.
+    status = exc.status.name if isinstance(exc, RPCError) and exc.status is not None else None
     log.error(
         "api.unexpected_error",
         error=type(exc).__name__,
+        rpc_status=status,
         method=request.method,
         route=getattr(route, "path", "unmatched"),
     )

@@ -16,6 +16,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import require_scope
 from api.idempotency import claimed_workflow
+from api.outages import TEMPORAL_OUTAGES
 from api.problems import Problem, problem_responses
 from api.step_recording import Step, recorded
 from api.views import current_view
@@ -133,13 +134,27 @@ async def _diary_id(client: ApiClient, report: PainReport, step: Step) -> str:
 async def _into_diary(
     diary: WorkflowHandle[ReliefCheckWorkflow, ReliefOutcome], report: PainReport, update_id: str | None
 ) -> None:
-    """The report goes to the relief check that owns the diary; one that has just ended is a 409."""
+    """The report goes to the relief check that owns the diary; one that has just ended is a 409.
+
+    A report racing the verdict meets the check as it closes, and the server's answer then depends on the
+    moment (not found, or another refusal while the closing task runs): whether the check has ended
+    decides, not the code. An outage stays an outage."""
     try:
         await diary.execute_update(ReliefCheckWorkflow.record_pain_report, report, id=update_id)
     except RPCError as err:
-        if err.status != RPCStatusCode.NOT_FOUND:
+        if err.status in TEMPORAL_OUTAGES:
+            raise
+        if err.status != RPCStatusCode.NOT_FOUND and not await _has_closed(diary):
             raise
         raise Problem(409, "wrong-stage", "the relief check has ended") from err
+
+
+async def _has_closed(diary: WorkflowHandle[ReliefCheckWorkflow, ReliefOutcome]) -> bool:
+    try:
+        description = await diary.describe()
+    except RPCError:
+        return False  # not known to have ended: the first error stands
+    return description.close_time is not None
 
 
 @router.post(
