@@ -7,11 +7,15 @@ content is the same at 8 in the morning as at 11 at night. Sent at once whatever
   the block's diary is time-bound (relief is judged over the hours after the block, which is booked in the
   morning so the diary ends by evening); a held prompt is a lost report. The relief check's messenger is built
   without quiet hours.
-- `appointment_reminder`, `follow_up_checkin` and `outcome_check_in`: their moments are placed outside quiet
-  hours when they are scheduled (domain/reminders.py; outcome check-ins at the follow-up's local hour);
-  holding them again could push a reminder past its appointment or a check-in past its answer window. One
-  sent late (an outage, a step recorded late) goes at once.
-A check-in's reminder (`check_in_reminder`) is held: its check-in's chain goes on meanwhile.
+- `appointment_reminder`: its moments are placed outside quiet hours when they are scheduled
+  (domain/reminders.py); holding it again could push it past its appointment. One sent late (an outage)
+  goes at once, or not at all (`reminders_to_send`).
+The check-ins (`follow_up_checkin`, `outcome_check_in`) are held, but by the workflow that sends them, not
+the messenger (`HELD_BY_THEIR_WORKFLOW`): their moments are placed outside quiet hours when they are scheduled
+(outcome check-ins at the follow-up's local hour), and one whose moment comes in quiet hours all the same (a
+procedure recorded late, an outage, the demo's fixed delays) waits for their end, then is sent and its answer
+window starts: a check-in held overnight loses none of its window to the night.
+A check-in's reminder (`check_in_reminder`) is held by the messenger: its check-in's chain goes on meanwhile.
 Nothing else a patient is sent is triggered by the patient's own action just now: steps are recorded by the
 clinic and its systems, so a message they trigger at night is routine and waits.
 """
@@ -43,11 +47,13 @@ SENT_AT_ONCE = frozenset(
         "diary_nudge",
         "return_check",
         "appointment_reminder",
-        "follow_up_checkin",
-        "outcome_check_in",
     }
 )
 """The patient templates never held, each for the reason in this module's docstring."""
+
+HELD_BY_THEIR_WORKFLOW = frozenset({"follow_up_checkin", "outcome_check_in"})
+"""The check-ins: the messenger sends them at once, because the workflow that sends them has already waited
+out quiet hours (workflows/check_in_chain.py), so that their answer window starts when they are sent."""
 
 
 class QuietHours(ContractModel):

@@ -1,5 +1,6 @@
 """After the DVR: the next-day follow-up, then the outcome check-ins to 12 months, then completion once any
-red flags have been handled.
+red flags have been handled. A check-in whose moment comes in the patient's quiet hours (the procedure was
+recorded late, the worker was down) is sent when they end, and its answer window starts then.
 
 The follow-up is waited on here; the outcome check-ins run in their own child workflow
 (workflows/outcome_check_ins.py), which tells the pathway what staff must see (workflows/outcome_stage.py).
@@ -20,12 +21,12 @@ with workflow.unsafe.imports_passed_through():
     from domain.check_ins import CheckInStatus
     from domain.config import PathwayConfig
     from domain.inputs import OutcomesResult, PathwayInput
-    from domain.reminders import follow_up_time, outcome_schedule
+    from domain.reminders import follow_up_time, local_text, outcome_schedule
     from domain.results import FollowUpAnswer, ProcedureRecord, RedFlag, StaffCall
     from domain.stages import Actor, AttentionReason, Outcome, Stage, StepName
     from domain.view import FollowUpView, OutcomeCheckInView, StaffCallView
 
-from workflows.check_in_chain import CheckInChain
+from workflows.check_in_chain import CheckInChain, wait_out_quiet_hours
 from workflows.messenger import Messenger
 from workflows.outcome_check_ins import OutcomeCheckInsWorkflow
 from workflows.outcome_stage import OutcomeStage
@@ -94,12 +95,22 @@ class AfterTheProcedure(OutcomeStage):
         def arrived() -> bool:
             return self._inbox.has(StepName.FOLLOW_UP) or self._inbox.has(StepName.STAFF_CALL)
 
-        if not await self._wait_until(arrived, check_in_at, "next-day check-in"):
+        def held(until: datetime) -> None:
+            self._board.set_next_action(Actor.PATIENT, StepName.FOLLOW_UP.value, until + times.answer_window)
+            when = local_text(until, self._in.patient_timezone)
+            self._board.event("follow_up_check_in_held", f"in the patient's quiet hours: sent {when}")
+
+        if not (
+            await self._wait_until(arrived, check_in_at, "next-day check-in")
+            or await wait_out_quiet_hours(
+                self._wait_until, arrived, self._in.patient_timezone, self._config.quiet_hours, held=held
+            )
+        ):
             self._messenger.to_patient("follow_up_checkin", "follow-up")
             self._board.event("follow_up_check_in_sent")
         self._follow_up = self._follow_up.model_copy(update={"status": CheckInStatus.OPEN})
         chain = CheckInChain(
-            workflow.now(),
+            workflow.now(),  # once sent: a check-in held in quiet hours has its whole window
             times,
             self._wait_until,
             remind=self._remind_follow_up,

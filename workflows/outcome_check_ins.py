@@ -2,9 +2,10 @@
 of the pathway, so that a year of check-ins does not grow the pathway's own history.
 
 Each check-in asks for pain (0-10), work status and the Patient Global Impression of Change (1-7), and for
-red flags. Unanswered, it follows the chain of workflows/check_in_chain.py. Answers (staff transcribe them)
-and staff calls are Updates on this workflow; it tells the pathway by signal only what staff must see (a
-call needed, a check-in closed with any red flags). A `stop` signal (the patient withdrew)
+red flags. One whose moment comes in the patient's quiet hours is sent when they end (its `due_at` then says
+so); unanswered, it follows the chain of workflows/check_in_chain.py from when it was sent. Answers (staff
+transcribe them) and staff calls are Updates on this workflow; it tells the pathway by signal only what staff
+must see (a call needed, a check-in closed with any red flags). A `stop` signal (the patient withdrew)
 marks the check-ins not yet answered `stopped` and ends it.
 """
 
@@ -24,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.stages import AttentionReason
     from domain.view import OutcomeCheckInView, StaffCallView
 
-from workflows.check_in_chain import CheckInChain
+from workflows.check_in_chain import CheckInChain, wait_out_quiet_hours
 from workflows.messenger import Messenger
 from workflows.refusal import refuse
 
@@ -71,6 +72,13 @@ class OutcomeCheckInsWorkflow:
             index = scheduled[0]
             check_in = self._check_ins[index]
             await self._wait_until(lambda: False, check_in.due_at, f"{_LABELS[check_in.check_in]} check-in")
+            await wait_out_quiet_hours(
+                self._wait_until,
+                lambda: False,  # nothing is taken before it is open
+                self._in.patient_timezone,
+                self._in.quiet_hours,
+                held=lambda until: self._held(index, until),
+            )
             await self._check_in(index)
             if index + 1 < len(self._check_ins):
                 await self._settle()
@@ -97,6 +105,10 @@ class OutcomeCheckInsWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
 
     # ---- one check-in ----------------------------------------------------------------------------------
+
+    def _held(self, index: int, until: datetime) -> None:
+        """Its moment came in quiet hours: it is sent when they end, and shows so."""
+        self._update(index, due_at=until)
 
     async def _check_in(self, index: int) -> None:
         name = self._check_ins[index].check_in

@@ -14,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.config import PathwayConfig
     from domain.identifiers import outcome_check_ins_id
     from domain.inputs import OutcomeEvent, OutcomeProgress, OutcomesInput, OutcomesResult, PathwayInput
+    from domain.quiet_hours import next_allowed
     from domain.reminders import outcome_schedule
     from domain.results import RedFlag
     from domain.stages import Actor, AttentionReason, Stage
@@ -46,7 +47,12 @@ class OutcomeStage:
         if not schedule:
             return
         self._outcomes = [OutcomeCheckInView(check_in=name, due_at=at) for name, at in schedule]
-        first_due = schedule[0][1] + self._config.outcome_check_in.answer_window
+        # A first check-in due, or already overdue, in quiet hours is sent when they end
+        # (workflows/check_in_chain.py): its answer is due a window after that.
+        first_at = next_allowed(
+            max(schedule[0][1], workflow.now()), self._in.patient_timezone, self._config.quiet_hours
+        )
+        first_due = first_at + self._config.outcome_check_in.answer_window
         self._board.set_next_action(Actor.PATIENT, "outcome_check_in", first_due)
         self._outcomes_child = await workflow.start_child_workflow(
             OutcomeCheckInsWorkflow.run,

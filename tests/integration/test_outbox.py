@@ -167,6 +167,7 @@ async def test_a_patient_gets_the_text_of_their_channel_language_and_clinic(
     assert sent.subject == "" and "\n" not in sent.body  # an SMS: its one line, no subject
     assert sent.body.startswith(opening)
     assert "Phoenix Spine & Joint (demo)" in sent.body  # the clinic's name, from the clinics table
+    assert "1 Demo Way, Suite 100, Phoenix, AZ 85004" in sent.body  # and its address: where to go
     assert "Example" not in sent.body  # the first name only
 
 

@@ -41,19 +41,25 @@ LINK_URL = "https://dvr.clinic.example/p/" + "T" * 43
 
 # SMS texts that take more than one segment, and how many at most: each carries instructions or questions a
 # patient with no e-mail must still get whole (the red flags and what to do about them, the preparation for
-# a procedure). Every other SMS fits one segment (160 GSM-7 characters: the Spanish ones avoid á, í, ó, ú,
-# which would make the limit 70).
+# a procedure, where to go). Every other SMS fits one segment (160 GSM-7 characters: the Spanish ones avoid
+# á, í, ó, ú, which would make the limit 70). The booking confirmation is the first text a patient gets, so
+# it carries both the clinic's address and how to stop the texts: the two do not fit in one segment.
 LONGER_SMS = {
+    ("en", "appointment_booked"): 2,
     ("en", "block_preparation"): 2,
     ("en", "preop_instructions"): 2,
     ("en", "follow_up_checkin"): 3,
     ("en", "outcome_check_in"): 4,
+    ("es", "appointment_booked"): 2,
     ("es", "block_preparation"): 2,
     ("es", "preop_instructions"): 2,
     ("es", "follow_up_checkin"): 4,
     # UCS-2: the scale's anchors ("muchísimo mejor", as the Spanish PGIC has them) need their accents.
     ("es", "outcome_check_in"): 10,
 }
+
+# The messages about an appointment the patient comes to: each names the clinic and its address.
+WHERE_TO_GO = ["appointment_booked", "appointment_reminder", "block_preparation", "preop_instructions"]
 
 RED_FLAG_PHRASES = {
     # One phrase per red flag of domain/results.py RedFlag, and what to do.
@@ -299,6 +305,16 @@ def test_the_preop_instructions_say_what_a_dvr_needs(language: str) -> None:
     for phrase in (*phrases[language], ADDRESS.lower(), CLINIC.lower()):
         assert phrase in text
     assert ("anestesia general" if language == "es" else "general anesthesia") in text
+
+
+@pytest.mark.parametrize("template", WHERE_TO_GO)
+@pytest.mark.parametrize("channel", list(Channel))
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_message_that_sends_the_patient_somewhere_says_where(
+    template: str, channel: Channel, language: str
+) -> None:
+    # By SMS too: a patient without e-mail has only the text to find the clinic by.
+    assert f"{CLINIC}, {ADDRESS}" in _render(template, channel, language)[1]
 
 
 @pytest.mark.parametrize("template", ["follow_up_checkin", "outcome_check_in"])

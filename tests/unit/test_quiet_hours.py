@@ -9,7 +9,13 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from activities.messages import PATIENT_PARAMS
-from domain.quiet_hours import HELD_IN_QUIET_HOURS, SENT_AT_ONCE, QuietHours, next_allowed
+from domain.quiet_hours import (
+    HELD_BY_THEIR_WORKFLOW,
+    HELD_IN_QUIET_HOURS,
+    SENT_AT_ONCE,
+    QuietHours,
+    next_allowed,
+)
 
 EVENINGS = QuietHours(start_hour=21, end_hour=8)
 PHOENIX, NEW_YORK = "America/Phoenix", "America/New_York"
@@ -33,10 +39,13 @@ def _quiet_at(at: datetime, tz: str, quiet: QuietHours) -> bool:
 
 
 def test_every_patient_template_is_either_held_or_sent_at_once() -> None:
-    # A new template must be placed on purpose: held in quiet hours, or sent at once for a stated reason.
-    assert set(PATIENT_PARAMS) == HELD_IN_QUIET_HOURS | SENT_AT_ONCE
-    assert not HELD_IN_QUIET_HOURS & SENT_AT_ONCE
+    # A new template must be placed on purpose: held in quiet hours (by the messenger, or by the workflow
+    # that sends it), or sent at once for a stated reason.
+    placed = [HELD_IN_QUIET_HOURS, HELD_BY_THEIR_WORKFLOW, SENT_AT_ONCE]
+    assert set(PATIENT_PARAMS) == set().union(*placed)
+    assert sum(len(group) for group in placed) == len(set().union(*placed))  # each in one group only
     assert "red_flag_advice" in SENT_AT_ONCE
+    assert {"follow_up_checkin", "outcome_check_in"} == HELD_BY_THEIR_WORKFLOW
 
 
 def test_outside_quiet_hours_a_message_goes_now() -> None:
