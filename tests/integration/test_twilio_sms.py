@@ -225,6 +225,8 @@ async def test_a_reset_after_the_gateway_took_the_message_does_not_send_it_again
     receipt = await _send_with_retries(temporal, NotificationActivities(pool, sms, STAFF), request)
     assert receipt == SENT_BY_SMS
     [message] = gateway.messages
+    # Found while still in the gateway's queue, with no date_sent yet.
+    assert (message["status"], message["date_sent"]) == ("queued", None)
     assert gateway.creates == 1 and gateway.lookups == 1
     row = await _row(pool, request.key)
     assert (row["status"], row["attempts"], row["provider_message_id"]) == ("sent", 2, message["sid"])
@@ -261,6 +263,31 @@ async def test_the_lookup_ignores_the_same_text_sent_before_the_attempt(
         await sms.find_sent(message, since=datetime.now(UTC) - timedelta(seconds=5))
         == gateway.messages[1]["sid"]
     )
+
+
+async def test_the_lookup_pages_through_the_window_and_stops_at_older_messages(
+    gateway: FakeSmsGateway, sms: TwilioSms
+) -> None:
+    gateway.page_size = 2
+
+    def message(body: str) -> OutboundMessage:
+        return OutboundMessage(key=f"k-{body}", channel=Channel.SMS, address=PHONE, subject="", body=body)
+
+    for n in range(4):  # earlier texts to the number, long sent
+        await sms.send(message(f"old {n}"))
+        day = f"Mon, 0{n + 1} Jan 2024 09:00:00 +0000"
+        gateway.messages[-1].update(status="delivered", date_created=day, date_sent=day)
+    since = datetime.now(UTC)
+    ours = message("How is your pain?")
+    await sms.send(ours)
+    gateway.send_queued()  # ours has left the queue: listed by its date_sent, after the two below
+    await sms.send(message("other 1"))
+    await sms.send(message("other 2"))
+    # Page 1: the two others (queued); page 2: ours and the newest old one, which ends the lookup.
+    assert await sms.find_sent(ours, since) == gateway.messages[4]["sid"]
+    assert gateway.lookups == 2
+    assert await sms.find_sent(message("never sent"), since) is None
+    assert gateway.lookups == 4  # the same two pages, not the three after them
 
 
 async def test_errors_name_neither_the_number_nor_the_token(gateway: FakeSmsGateway) -> None:
