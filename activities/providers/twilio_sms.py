@@ -7,7 +7,8 @@ gateway's message `sid` is the provider id the outbox keeps.
 Answers:
 - 2xx: sent, the `sid` returned.
 - 4xx (but 429): refused for good, never retried (`MessageRejected`); the codes in `UNREACHABLE_CODES` say the
-  number itself is unusable, so the patient is unreachable by SMS.
+  number itself is unusable, so the patient is unreachable by SMS, and `OPTED_OUT_CODES` that it unsubscribed
+  at the gateway (an opt-out, as a STOP texted to us).
 - 429, a refused connection: not taken, retried.
 - 5xx, a timeout, a connection reset after the request went out: retried, and the outcome is unknown (the
   gateway, or a proxy in front of it, may have taken the message before failing).
@@ -42,9 +43,14 @@ UNREACHABLE_CODES = frozenset(
     {
         21211,  # invalid 'To' phone number
         21214,  # 'To' phone number cannot be reached
-        21610,  # the number has unsubscribed (replied STOP) at the gateway
         21612,  # 'To' number not reachable by SMS from this sender
         21614,  # 'To' number is not a mobile number
+    }
+)
+
+OPTED_OUT_CODES = frozenset(
+    {
+        21610,  # the number has unsubscribed (replied STOP) at the gateway
     }
 )
 
@@ -143,7 +149,9 @@ def _refusal(response: httpx.Response) -> ProviderError:
         given = _json(response).get("code")
         code = given if isinstance(given, int) else None  # never the gateway's text: it quotes the number
         return MessageRejected(
-            f"twilio refused ({status}, code {code})", unreachable=code in UNREACHABLE_CODES
+            f"twilio refused ({status}, code {code})",
+            unreachable=code in UNREACHABLE_CODES,
+            opted_out=code in OPTED_OUT_CODES,
         )
     return ProviderError(f"twilio answered {status}", outcome_unknown=True)
 
