@@ -13,11 +13,12 @@ gateway's message list) before sending: found, its id is recorded and nothing is
 be asked (SMTP) sends again, with the same Message-ID, so the copy is recognisable as one message.
 
 Refusals: a provider's refusal for good (`MessageRejected`) is not retried. When it says the patient's
-number itself is unusable (invalid, not a mobile, unsubscribed at the gateway), the number is marked refused
-(no SMS until it changes) and the message is tried again on the patient's other channel; with none left it is
-suppressed, and the receipt says so, which the workflow takes as "patient unreachable"
-(workflows/messenger.py). Any other refusal, or an unusable staff address, fails the message
-(MessageRejected, non-retryable).
+number itself is unusable (invalid, not a mobile), the number is marked refused (no SMS until it changes);
+when it says the number unsubscribed at the gateway, the number is recorded as opted out, as if it had texted
+STOP to us (no SMS to it until it texts START: db/sms_numbers.py). Either way the message is tried again on
+the patient's other channel; with none left it is suppressed, and the receipt says so, which the workflow
+takes as "patient unreachable" (workflows/messenger.py). Any other refusal, or an unusable staff address,
+fails the message (MessageRejected, non-retryable).
 
 Consents: a message of a category the patient declined (activities/message_categories.py) is not sent; its
 row is suppressed with the reason "declined" and its receipt is DECLINED, which the workflow does not take as
@@ -26,7 +27,7 @@ row is suppressed with the reason "declined" and its receipt is DECLINED, which 
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import structlog
@@ -42,7 +43,7 @@ from activities.providers.base import (
     OutboundMessage,
     ProviderError,
 )
-from db import audit, outbox
+from db import audit, outbox, sms_numbers
 from db.outbox import OutboxStatus
 from db.patients import Contact, contact_for, refuse_phone
 from db.pool import Connection
@@ -55,6 +56,7 @@ from domain.notifications import (
     Recipient,
     UndeliveredMessage,
 )
+from domain.phones import e164
 
 log = structlog.get_logger()
 
@@ -183,13 +185,27 @@ class NotificationActivities:
         key, channel = claimed.message.key, claimed.message.channel
         failure = f"{self._provider.name}: {err}"
         if err.unreachable and claimed.recipient == Recipient.PATIENT and channel == Channel.SMS:
-            # The number is unusable: remembered, and the message tried again on the patient's other
-            # channel (the next attempt chooses again; with none left it is suppressed: unreachable).
+            # The number is unusable, or unsubscribed: remembered, and the message tried again on the
+            # patient's other channel (the next attempt chooses again; with none left it is suppressed:
+            # unreachable).
             assert claimed.patient_ref is not None
+            number = e164(claimed.message.address) if err.opted_out else None
             async with self._pool.acquire() as conn, conn.transaction():
-                await refuse_phone(conn, claimed.patient_ref, claimed.message.address)
+                if number is not None:
+                    # The patient's choice, not a bad number: an opt-out of the number, as a STOP texted
+                    # to us, so that their START resumes SMS (a refused phone only clears on a new number).
+                    await sms_numbers.opt_out(conn, number, datetime.now(UTC), source="gateway")
+                    await audit.record(
+                        conn,
+                        actor="worker",
+                        action="patient.sms.opted_out",
+                        patient_ref=claimed.patient_ref,
+                        detail={"source": "gateway", "message_key": key},
+                    )
+                else:
+                    await refuse_phone(conn, claimed.patient_ref, claimed.message.address)
                 await outbox.release(conn, key, claimed.token, failure)
-            log.warning("notification.phone_refused", key=key)
+            log.warning("notification.sms_opted_out" if number else "notification.phone_refused", key=key)
             raise ApplicationError(
                 f"delivery of {key} by SMS was refused: {failure}; trying the other channel",
                 type="DeliveryFailed",

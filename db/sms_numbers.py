@@ -1,4 +1,5 @@
-"""Patients by their phone number, and the numbers that texted STOP.
+"""Patients by their phone number, and the numbers that opted out of SMS (texted STOP to us, or
+unsubscribed at the gateway).
 
 Numbers are compared in E.164 (domain/phones.py): `patients.phone_e164` is the stored phone normalised, and
 callers pass a normalised number. An opt-out belongs to the number, so it covers every patient with it, and a
@@ -7,9 +8,14 @@ patient registered later with that number (a new referral never turns SMS back o
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from db.pool import Queryable
 from domain.view import SmsStatus
+
+OptOutSource = Literal["sms_reply", "gateway"]
+"""How a number opted out: a STOP texted to us (`sms_reply`), or the gateway refusing to send to it because it
+unsubscribed there (`gateway`). Either is lifted by START."""
 
 
 @dataclass(frozen=True)
@@ -46,13 +52,14 @@ async def pathways_of(conn: Queryable, patient_refs: list[str]) -> list[tuple[st
     return [(str(r["patient_ref"]), r["pathway_id"]) for r in rows]
 
 
-async def opt_out(conn: Queryable, phone_e164: str, at: datetime) -> None:
-    """No SMS to the number from now on; the first opt-out's time is kept while it lasts."""
+async def opt_out(conn: Queryable, phone_e164: str, at: datetime, source: OptOutSource = "sms_reply") -> None:
+    """No SMS to the number from now on; the first opt-out's time and source are kept while it lasts."""
     await conn.execute(
-        "insert into sms_opt_outs (phone_e164, opted_out_at, source) values ($1, $2, 'sms_reply')"
+        "insert into sms_opt_outs (phone_e164, opted_out_at, source) values ($1, $2, $3)"
         " on conflict (phone_e164) do nothing",
         phone_e164,
         at,
+        source,
     )
 
 
@@ -75,8 +82,8 @@ async def sole_clinic(conn: Queryable) -> tuple[str, str | None] | None:
 
 
 async def sms_status(conn: Queryable, patient_ref: str) -> SmsStatus | None:
-    """Whether the patient gets SMS: opted out (texted STOP), refused (by the gateway), none (no number or no
-    consent), else active; None if no patient has this ref."""
+    """Whether the patient gets SMS: opted out (texted STOP, or unsubscribed at the gateway), refused (by the
+    gateway as unusable), none (no number or no consent), else active; None if no patient has this ref."""
     row = await conn.fetchrow(
         "select p.phone is not null as has_phone, p.sms_consent, p.phone_refused_at is not null as refused,"
         " exists (select 1 from sms_opt_outs o where o.phone_e164 = p.phone_e164) as opted_out"

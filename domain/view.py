@@ -123,8 +123,9 @@ SmsStatus = Literal["active", "opted_out", "refused", "none"]
 
 class ContactView(BaseModel):
     """How the patient is reached, without their details: whether SMS goes to them (`active`), stopped by
-    their STOP (`opted_out`), refused by the gateway (`refused`), or not possible (`none`: no number, or no
-    consent); and their consents in force, by category (domain/consents.py; granted unless declined)."""
+    their STOP to us or at the gateway (`opted_out`: START resumes it), refused by the gateway as an unusable
+    number (`refused`), or not possible (`none`: no number, or no consent); and their consents in force, by
+    category (domain/consents.py; granted unless declined)."""
 
     sms: SmsStatus
     consents: dict[ConsentCategory, bool] = Field(default_factory=dict)

@@ -39,11 +39,13 @@ class MessageRejected(ProviderError):
 
     `unreachable`: the address itself cannot be reached (an invalid or landline number, a number that
     unsubscribed at the gateway), so the patient is unreachable on this channel, not merely this message
-    undelivered."""
+    undelivered. `opted_out` (implies `unreachable`): because its owner unsubscribed at the gateway, which is
+    their choice, lifted by their START, not a fault of the number."""
 
-    def __init__(self, text: str, *, unreachable: bool = False) -> None:
+    def __init__(self, text: str, *, unreachable: bool = False, opted_out: bool = False) -> None:
         super().__init__(text)
-        self.unreachable = unreachable
+        self.unreachable = unreachable or opted_out
+        self.opted_out = opted_out
 
 
 class NotificationProvider(Protocol):

@@ -7,23 +7,27 @@ gateway's message `sid` is the provider id the outbox keeps.
 Answers:
 - 2xx: sent, the `sid` returned.
 - 4xx (but 429): refused for good, never retried (`MessageRejected`); the codes in `UNREACHABLE_CODES` say the
-  number itself is unusable, so the patient is unreachable by SMS.
+  number itself is unusable, so the patient is unreachable by SMS, and `OPTED_OUT_CODES` that it unsubscribed
+  at the gateway (an opt-out, as a STOP texted to us).
 - 429, a refused connection: not taken, retried.
 - 5xx, a timeout, a connection reset after the request went out: retried, and the outcome is unknown (the
   gateway, or a proxy in front of it, may have taken the message before failing).
 
 No second send after an unknown outcome: the activity marks an attempt in flight before calling, and the
 attempt after one whose outcome is unknown first calls `find_sent`, which lists the gateway's messages to that
-number from that sender since that day (`GET .../Messages.json?To=&From=&DateSent>=`) and takes the one with
-the same body created since the earlier attempt began (less `CLOCK_SKEW`); found, its sid is recorded and
-nothing is sent (activities/notifications.py, db/outbox.py). The list is the gateway's only way to be asked;
-what it cannot see (a message still queued, whose DateSent is not set yet, on a gateway that filters on it)
-is sent again.
+number from that sender (`GET .../Messages.json?To=&From=`) and takes the one with the same body created since
+the earlier attempt began (less `CLOCK_SKEW`); found, its sid is recorded and nothing is sent
+(activities/notifications.py, db/outbox.py). The list is the gateway's only way to be asked. It is not
+filtered on `DateSent`: Twilio sets `date_sent` only when a message leaves its queue, and such a filter leaves
+out the message a lost answer most likely left behind, one still queued. Twilio documents the list as newest
+first by `date_sent`; a message with none yet is taken at its `date_created` (as the twilio-go client does),
+which is never later than its `date_sent`. So the pages are read until a message listed before the window
+(at most `_MAX_LOOKUP_PAGES`): every message after it was created before the window too.
 
 Error texts carry the HTTP status and the gateway's error code only: its messages quote the number.
 """
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -39,9 +43,14 @@ UNREACHABLE_CODES = frozenset(
     {
         21211,  # invalid 'To' phone number
         21214,  # 'To' phone number cannot be reached
-        21610,  # the number has unsubscribed (replied STOP) at the gateway
         21612,  # 'To' number not reachable by SMS from this sender
         21614,  # 'To' number is not a mobile number
+    }
+)
+
+OPTED_OUT_CODES = frozenset(
+    {
+        21610,  # the number has unsubscribed (replied STOP) at the gateway
     }
 )
 
@@ -92,11 +101,8 @@ class TwilioSms:
 
     async def find_sent(self, message: OutboundMessage, since: datetime) -> str | None:
         earliest = since - CLOCK_SKEW
-        params: dict[str, str] | None = {
-            "To": message.address,
-            "From": self._sender,
-            "DateSent>": earliest.date().isoformat(),
-        }
+        # No DateSent filter: it would leave out a message still queued (no date_sent yet).
+        params: dict[str, str] | None = {"To": message.address, "From": self._sender}
         url: str | None = self._messages
         matches: list[tuple[datetime | None, str]] = []
         for _ in range(_MAX_LOOKUP_PAGES):
@@ -107,10 +113,17 @@ class TwilioSms:
                 raise ProviderError(f"twilio lookup answered {response.status_code}")
             page = _json(response)
             for sent in page.get("messages") or []:
+                listed_at = _listed_at(sent)
+                if listed_at is not None and listed_at < earliest:
+                    # Newest first: this one and all after it were created before the window.
+                    url = None
+                    break
                 if _is_the_message(sent, message, earliest) and isinstance(sent.get("sid"), str):
                     matches.append((_created(sent), sent["sid"]))
-            next_page = page.get("next_page_uri")
-            url, params = (f"{self._base}{next_page}" if isinstance(next_page, str) else None), None
+            else:
+                next_page = page.get("next_page_uri")
+                url = f"{self._base}{next_page}" if isinstance(next_page, str) else None
+            params = None  # the next page's URI carries the query
         if not matches:
             return None
         # Several: the earliest is the first attempt's; later ones would be sends of the same text.
@@ -136,7 +149,9 @@ def _refusal(response: httpx.Response) -> ProviderError:
         given = _json(response).get("code")
         code = given if isinstance(given, int) else None  # never the gateway's text: it quotes the number
         return MessageRejected(
-            f"twilio refused ({status}, code {code})", unreachable=code in UNREACHABLE_CODES
+            f"twilio refused ({status}, code {code})",
+            unreachable=code in UNREACHABLE_CODES,
+            opted_out=code in OPTED_OUT_CODES,
         )
     return ProviderError(f"twilio answered {status}", outcome_unknown=True)
 
@@ -158,10 +173,20 @@ def _is_the_message(sent: dict[str, Any], message: OutboundMessage, earliest: da
 
 def _created(sent: dict[str, Any]) -> datetime | None:
     """The gateway's `date_created` (RFC 2822), None when absent or unreadable."""
-    value = sent.get("date_created")
+    return _date(sent.get("date_created"))
+
+
+def _listed_at(sent: dict[str, Any]) -> datetime | None:
+    """What the list is ordered by: `date_sent`, else (not sent yet) `date_created`."""
+    return _date(sent.get("date_sent")) or _created(sent)
+
+
+def _date(value: object) -> datetime | None:
+    """An RFC 2822 date; one whose zone is unknown (`-0000`) read as UTC, so that it compares with ours."""
     if not isinstance(value, str):
         return None
     try:
-        return parsedate_to_datetime(value)
+        parsed = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

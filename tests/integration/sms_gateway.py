@@ -3,6 +3,10 @@
 It speaks the two calls the provider makes (create a message, list messages) with HTTP basic auth, and can be
 told how to answer the next creates: a 5xx, a 400 with an error code, a slow answer, or the message taken and
 the connection dropped without an answer (a reset after accept).
+
+Dates as Twilio keeps them: a message taken is `queued`, with its `date_created` and no `date_sent` until it
+leaves the queue (`send_queued`), so a `DateSent` filter leaves it out. The list is newest first by
+`date_sent`, or `date_created` for a message not sent yet, in pages of `page_size` linked by `next_page_uri`.
 """
 
 import asyncio
@@ -12,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -23,6 +28,7 @@ AUTH_TOKEN = "test-gateway-auth-token"
 class FakeSmsGateway:
     slow_seconds: float = 2.0
     """How long a "slow" create takes: longer than the provider's timeout in the tests."""
+    page_size: int = 50
     messages: list[dict[str, Any]] = field(default_factory=list)
     creates: int = 0
     lookups: int = 0
@@ -48,6 +54,13 @@ class FakeSmsGateway:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    def send_queued(self) -> None:
+        """The queued messages leave the queue: sent now."""
+        now = format_datetime(datetime.now(UTC))
+        for message in self.messages:
+            if message["date_sent"] is None:
+                message.update(status="sent", date_sent=now)
 
     def _authorized(self, request: web.Request) -> bool:
         expected = base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
@@ -77,7 +90,7 @@ class FakeSmsGateway:
             "status": "queued",
             "status_callback": form.get("StatusCallback"),
             "date_created": format_datetime(now),
-            "date_sent": format_datetime(now),
+            "date_sent": None,  # set when it leaves the queue, not when it is taken
         }
         self.messages.append(stored)
         if fault == "reset":
@@ -98,9 +111,22 @@ class FakeSmsGateway:
             for m in reversed(self.messages)
             if m["to"] == query.get("To", m["to"])
             and m["from"] == query.get("From", m["from"])
-            and (since is None or _day(m["date_sent"]) >= since)
+            # A message not sent yet has no date_sent: a filter on it leaves the message out.
+            and (since is None or (m["date_sent"] is not None and _day(m["date_sent"]) >= since))
         ]
-        return web.json_response({"messages": found, "next_page_uri": None})
+        found.sort(key=_listed_at, reverse=True)  # stable: the latest taken first among equal dates
+        page = int(query.get("Page", "0"))
+        start = page * self.page_size
+        rest = {k: v for k, v in query.items() if k != "Page"}
+        more = start + self.page_size < len(found)
+        next_page = f"{request.path}?{urlencode(rest | {'Page': str(page + 1)})}" if more else None
+        return web.json_response(
+            {"messages": found[start : start + self.page_size], "next_page_uri": next_page}
+        )
+
+
+def _listed_at(message: dict[str, Any]) -> datetime:
+    return parsedate_to_datetime(message["date_sent"] or message["date_created"])
 
 
 def _day(rfc2822: str) -> date:

@@ -12,11 +12,15 @@ from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
+from twilio.request_validator import RequestValidator
 
 from activities.notifications import NotificationActivities
 from activities.providers.base import MessageRejected, OutboundMessage, ProviderError
 from activities.providers.by_channel import ByChannel
 from activities.providers.twilio_sms import TwilioSms
+from api.app import create_app
+from api.views import with_contact
+from config.settings import Settings
 from db.patients import change_contact, contact_for, register_patient
 from db.seed import DEMO_SITE
 from domain.notifications import (
@@ -27,6 +31,7 @@ from domain.notifications import (
     Recipient,
 )
 from domain.referral import Patient
+from domain.view import PathwayView, SmsStatus
 from tests.integration.conftest import RecordingProvider
 from tests.integration.outbox_workflow import SendOnce
 from tests.integration.sms_gateway import ACCOUNT_SID, AUTH_TOKEN, FakeSmsGateway
@@ -61,13 +66,15 @@ async def sms(gateway: FakeSmsGateway) -> AsyncIterator[TwilioSms]:
         )
 
 
-async def _patient_request(pool: asyncpg.Pool, email: str | None = None) -> NotificationRequest:
+async def _patient_request(
+    pool: asyncpg.Pool, email: str | None = None, phone: str = PHONE
+) -> NotificationRequest:
     patient = Patient(
         mrn=f"MRN-{uuid.uuid4().hex[:8]}",
         given_name="Ada",
         family_name="Example",
         birth_date="1970-01-01",
-        phone=PHONE,
+        phone=phone,
         email=email,
         sms_consent=True,
     )
@@ -158,6 +165,70 @@ async def test_an_invalid_number_sends_the_message_by_e_mail_instead(
     assert await _send_with_retries(temporal, activities, third) == SENT_BY_SMS
 
 
+async def _sms_in_view(pool: asyncpg.Pool, patient_ref: str | None) -> SmsStatus | None:
+    """`contact.sms` as the pathway view shows it for the patient."""
+    assert patient_ref is not None
+    view = PathwayView(
+        pathway_id="pathway-sms", clinic_site=DEMO_SITE, patient_ref=patient_ref, profile="demo"
+    )
+    async with pool.acquire() as conn:
+        shown = await with_contact(conn, view)
+    return shown.contact.sms if shown.contact else None
+
+
+async def _text_in(pool: asyncpg.Pool, temporal: Client, sender: str, body: str) -> None:
+    """The patient texts `body` to the clinic: the gateway's signed webhook to the API."""
+    public_url, token = "https://dvr.clinic.example", "inbound-auth-token"
+    settings = Settings(profile="demo", public_url=public_url, twilio_auth_token=SecretStr(token))
+    form = {"MessageSid": f"SM{uuid.uuid4().hex}", "From": sender, "To": SENDER, "Body": body}
+    signature = RequestValidator(token).compute_signature(f"{public_url}/v1/sms/inbound", form)
+    app = create_app(settings, pool=pool, temporal=temporal)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api:
+        answer = await api.post("/v1/sms/inbound", data=form, headers={"X-Twilio-Signature": signature})
+    assert answer.status_code == 200, answer.text
+
+
+async def test_a_number_unsubscribed_at_the_gateway_is_an_opt_out_that_start_lifts(
+    pool: asyncpg.Pool, temporal: Client, gateway: FakeSmsGateway, sms: TwilioSms
+) -> None:
+    phone = "+16025550125"  # its own: an opt-out covers every patient with the number
+    gateway.faults = ["400:21610"]
+    request = await _patient_request(pool, email="ada@example.org", phone=phone)
+    mail = RecordingProvider()
+    activities = NotificationActivities(pool, ByChannel(email=mail, sms=sms), STAFF)
+    receipt = await _send_with_retries(temporal, activities, request)
+    # As after a STOP texted to us: the number opted out, the message by e-mail.
+    assert receipt == NotificationReceipt(status=ReceiptStatus.SENT, channel=Channel.EMAIL)
+    assert [m.address for m in mail.sent] == ["ada@example.org"] and gateway.messages == []
+    assert await _sms_in_view(pool, request.patient_ref) == "opted_out"
+    opted = await pool.fetchrow("select source from sms_opt_outs where phone_e164 = $1", phone)
+    assert opted is not None and opted["source"] == "gateway"
+    audited = await pool.fetchval(
+        "select detail->>'source' from audit_log where action = 'patient.sms.opted_out' and patient_ref = $1",
+        request.patient_ref,
+    )
+    assert audited == "gateway"
+
+    await _text_in(pool, temporal, phone, "START")
+    assert await _sms_in_view(pool, request.patient_ref) == "active"
+    again = request.model_copy(update={"key": f"pathway-sms:{uuid.uuid4()}"})
+    assert await _send_with_retries(temporal, activities, again) == SENT_BY_SMS
+    assert [m["to"] for m in gateway.messages] == [phone] and len(mail.sent) == 1
+
+
+async def test_a_number_unsubscribed_at_the_gateway_with_no_other_channel_makes_the_patient_unreachable(
+    pool: asyncpg.Pool, temporal: Client, gateway: FakeSmsGateway, sms: TwilioSms
+) -> None:
+    phone = "+16025550126"
+    gateway.faults = ["400:21610"]
+    request = await _patient_request(pool, phone=phone)
+    receipt = await _send_with_retries(temporal, NotificationActivities(pool, sms, STAFF), request)
+    assert receipt == NotificationReceipt(status=ReceiptStatus.SUPPRESSED)
+    assert await _sms_in_view(pool, request.patient_ref) == "opted_out"
+    await _text_in(pool, temporal, phone, "UNSTOP")
+    assert await _sms_in_view(pool, request.patient_ref) == "active"
+
+
 async def test_another_refusal_fails_the_message_without_a_retry(
     pool: asyncpg.Pool, gateway: FakeSmsGateway, sms: TwilioSms
 ) -> None:
@@ -225,6 +296,8 @@ async def test_a_reset_after_the_gateway_took_the_message_does_not_send_it_again
     receipt = await _send_with_retries(temporal, NotificationActivities(pool, sms, STAFF), request)
     assert receipt == SENT_BY_SMS
     [message] = gateway.messages
+    # Found while still in the gateway's queue, with no date_sent yet.
+    assert (message["status"], message["date_sent"]) == ("queued", None)
     assert gateway.creates == 1 and gateway.lookups == 1
     row = await _row(pool, request.key)
     assert (row["status"], row["attempts"], row["provider_message_id"]) == ("sent", 2, message["sid"])
@@ -261,6 +334,31 @@ async def test_the_lookup_ignores_the_same_text_sent_before_the_attempt(
         await sms.find_sent(message, since=datetime.now(UTC) - timedelta(seconds=5))
         == gateway.messages[1]["sid"]
     )
+
+
+async def test_the_lookup_pages_through_the_window_and_stops_at_older_messages(
+    gateway: FakeSmsGateway, sms: TwilioSms
+) -> None:
+    gateway.page_size = 2
+
+    def message(body: str) -> OutboundMessage:
+        return OutboundMessage(key=f"k-{body}", channel=Channel.SMS, address=PHONE, subject="", body=body)
+
+    for n in range(4):  # earlier texts to the number, long sent
+        await sms.send(message(f"old {n}"))
+        day = f"Mon, 0{n + 1} Jan 2024 09:00:00 +0000"
+        gateway.messages[-1].update(status="delivered", date_created=day, date_sent=day)
+    since = datetime.now(UTC)
+    ours = message("How is your pain?")
+    await sms.send(ours)
+    gateway.send_queued()  # ours has left the queue: listed by its date_sent, after the two below
+    await sms.send(message("other 1"))
+    await sms.send(message("other 2"))
+    # Page 1: the two others (queued); page 2: ours and the newest old one, which ends the lookup.
+    assert await sms.find_sent(ours, since) == gateway.messages[4]["sid"]
+    assert gateway.lookups == 2
+    assert await sms.find_sent(message("never sent"), since) is None
+    assert gateway.lookups == 4  # the same two pages, not the three after them
 
 
 async def test_errors_name_neither_the_number_nor_the_token(gateway: FakeSmsGateway) -> None:
