@@ -119,14 +119,18 @@ class ChangeRequestView(BaseModel):
 
 
 SmsStatus = Literal["active", "opted_out", "refused", "none"]
+EmailStatus = Literal["active", "refused", "none"]
 
 
 class ContactView(BaseModel):
     """How the patient is reached, without their details: whether SMS goes to them (`active`), stopped by
     their STOP (`opted_out`), refused by the gateway (`refused`), or not possible (`none`: no number, or no
-    consent); and their consents in force, by category (domain/consents.py; granted unless declined)."""
+    consent); whether e-mail does (`active`), refused by their mail server (`refused`: staff correct the
+    address), or not possible (`none`: no address, or e-mail declined); and their consents in force, by
+    category (domain/consents.py; granted unless declined)."""
 
     sms: SmsStatus
+    email: EmailStatus
     consents: dict[ConsentCategory, bool] = Field(default_factory=dict)
 
 
