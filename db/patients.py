@@ -160,9 +160,11 @@ async def change_contact(
 
 async def refuse_phone(conn: Queryable, patient_ref: str, phone: str) -> None:
     """The SMS gateway refused `phone` as unusable: no SMS to the patient until their number changes (a
-    number changed meanwhile is left alone)."""
+    number changed meanwhile is left alone; a second refusal, e.g. a delivery report sent twice, keeps the
+    first one's time)."""
     await conn.execute(
-        "update patients set phone_refused_at = now() where patient_ref = $1 and phone = $2",
+        "update patients set phone_refused_at = coalesce(phone_refused_at, now())"
+        " where patient_ref = $1 and phone = $2",
         patient_ref,
         phone,
     )
