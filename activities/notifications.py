@@ -15,10 +15,11 @@ be asked (SMTP) sends again, with the same Message-ID, so the copy is recognisab
 Refusals: a provider's refusal for good (`MessageRejected`) is not retried. When it says the patient's
 number itself is unusable (invalid, not a mobile), the number is marked refused (no SMS until it changes);
 when it says the number unsubscribed at the gateway, the number is recorded as opted out, as if it had texted
-STOP to us (no SMS to it until it texts START: db/sms_numbers.py). Either way the message is tried again on
-the patient's other channel; with none left it is suppressed, and the receipt says so, which the workflow
-takes as "patient unreachable" (workflows/messenger.py). Any other refusal, or an unusable staff address,
-fails the message (MessageRejected, non-retryable).
+STOP to us (no SMS to it until it texts START: db/sms_numbers.py). A mailbox the patient's mail server
+refuses for good is marked refused (no e-mail until the address changes). Either way the message is tried
+again on the patient's other channel; with none left it is suppressed, and the receipt says so, which the
+workflow takes as "patient unreachable" (workflows/messenger.py). Any other refusal, or an unusable staff
+address, fails the message (MessageRejected, non-retryable).
 
 Consents: a message of a category the patient declined (activities/message_categories.py) is not sent; its
 row is suppressed with the reason "declined" and its receipt is DECLINED, which the workflow does not take as
@@ -45,7 +46,7 @@ from activities.providers.base import (
 )
 from db import audit, outbox, sms_numbers
 from db.outbox import OutboxStatus
-from db.patients import Contact, contact_for, refuse_phone
+from db.patients import Contact, contact_for, refuse_email, refuse_phone
 from db.pool import Connection
 from domain.consents import ConsentCategory
 from domain.notifications import (
@@ -71,12 +72,13 @@ NO_CHANNEL = "no reachable channel"
 
 def choose_channel(contact: Contact) -> tuple[Channel, str] | None:
     """The patient's preferred channel when usable (SMS needs consent, a number the gateway has not refused
-    and that has not texted STOP; e-mail an address and the patient's consent to e-mail), else the other;
-    None if neither."""
+    and that has not texted STOP; e-mail an address their mail server has not refused and the patient's
+    consent to e-mail), else the other; None if neither."""
     usable = contact.phone and contact.sms_consent and not contact.phone_refused and not contact.sms_opted_out
     sms = (Channel.SMS, contact.phone) if usable and contact.phone else None
     email_declined = ConsentCategory.EMAIL in contact.declined
-    email = (Channel.EMAIL, contact.email) if contact.email and not email_declined else None
+    email_usable = contact.email and not email_declined and not contact.email_refused
+    email = (Channel.EMAIL, contact.email) if email_usable and contact.email else None
     ordered = [sms, email] if contact.preferred_channel == Channel.SMS else [email, sms]
     for option in ordered:
         if option is not None:
@@ -208,6 +210,17 @@ class NotificationActivities:
             log.warning("notification.sms_opted_out" if number else "notification.phone_refused", key=key)
             raise ApplicationError(
                 f"delivery of {key} by SMS was refused: {failure}; trying the other channel",
+                type="DeliveryFailed",
+            ) from err
+        if err.unreachable and claimed.recipient == Recipient.PATIENT and channel == Channel.EMAIL:
+            # The mailbox is unusable: as for a number, remembered and the other channel tried.
+            assert claimed.patient_ref is not None
+            async with self._pool.acquire() as conn, conn.transaction():
+                await refuse_email(conn, claimed.patient_ref, claimed.message.address)
+                await outbox.release(conn, key, claimed.token, failure)
+            log.warning("notification.email_refused", key=key)
+            raise ApplicationError(
+                f"delivery of {key} by e-mail was refused: {failure}; trying the other channel",
                 type="DeliveryFailed",
             ) from err
         if err.unreachable and claimed.recipient == Recipient.PATIENT:

@@ -5,8 +5,10 @@ from temporalio.service import RPCError
 
 from api.temporal_errors import missing_or_closed
 from db.consents import consents_of
+from db.patients import email_status
 from db.pool import Queryable
 from db.sms_numbers import sms_status
+from domain.consents import ConsentCategory
 from domain.inputs import PathwayInput
 from domain.view import ContactView, PathwayView
 from workflows.pathway import PatientPathwayWorkflow
@@ -26,11 +28,14 @@ def initial_view(pathway_id: str, pathway: PathwayInput) -> PathwayView:
 
 async def with_contact(conn: Queryable, view: PathwayView) -> PathwayView:
     """The view with its `contact` section, read from the patient registry (the workflow has no access to it;
-    only the SMS status and the consents are shown, no number or address)."""
+    only the SMS and e-mail statuses and the consents are shown, no number or address)."""
     status = await sms_status(conn, view.patient_ref)
     if status is None:
         return view
-    contact = ContactView(sms=status, consents=await consents_of(conn, view.patient_ref))
+    consents = await consents_of(conn, view.patient_ref)
+    email = await email_status(conn, view.patient_ref, declined=consents.get(ConsentCategory.EMAIL) is False)
+    assert email is not None  # the patient was found just above; patients are never deleted
+    contact = ContactView(sms=status, email=email, consents=consents)
     return view.model_copy(update={"contact": contact})
 
 

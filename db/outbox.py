@@ -212,3 +212,29 @@ async def record_delivery_status(conn: Queryable, provider_message_id: str, stat
         order,
     )
     return result == "UPDATE 1"
+
+
+@dataclass(frozen=True)
+class BouncedSms:
+    """A patient's SMS whose recorded delivery status is a failure, with what sending it again needs."""
+
+    message_key: str
+    pathway_id: str
+    patient_ref: str
+    address: str
+    template: str
+    params: dict[str, str]
+
+
+async def bounced_sms(conn: Queryable, provider_message_id: str) -> BouncedSms | None:
+    """The patient's SMS with this gateway id, if the gateway's last recorded report on it is a failure;
+    None for another id, a message to staff, or one recorded as delivered (a late failure report changes
+    nothing: `record_delivery_status`)."""
+    row = await conn.fetchrow(
+        "select message_key, pathway_id, patient_ref::text as patient_ref, address, template, params"
+        " from outbox where provider_message_id = $1 and channel = 'sms' and status = 'sent'"
+        " and recipient = 'patient' and patient_ref is not null"
+        " and delivery_status in ('undelivered', 'failed')",
+        provider_message_id,
+    )
+    return BouncedSms(**dict(row)) if row else None

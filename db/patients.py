@@ -9,6 +9,7 @@ from db.pool import Queryable
 from domain.consents import ConsentCategory
 from domain.phones import e164
 from domain.referral import Patient
+from domain.view import EmailStatus
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class Contact:
     """The SMS gateway refused the number as unusable: no SMS until the number changes."""
     sms_opted_out: bool = False
     """The number texted STOP: no SMS to it until it texts START (db/sms_numbers.py)."""
+    email_refused: bool = False
+    """The patient's mail server refused the address for good: no e-mail until the address changes."""
     clinic: str | None = None
     """The clinic's name, which messages may carry (DESIGN.md §6)."""
     clinic_address: str | None = None
@@ -96,6 +99,7 @@ async def contact_for(conn: Queryable, patient_ref: str) -> Contact | None:
     row = await conn.fetchrow(
         "select p.given_name, p.phone, p.email, p.timezone, p.preferred_channel, p.sms_consent,"
         " p.preferred_language, p.phone_refused_at is not null as phone_refused,"
+        " p.email_refused_at is not null as email_refused,"
         " exists (select 1 from sms_opt_outs o where o.phone_e164 = p.phone_e164) as sms_opted_out,"
         " c.name as clinic, c.address as clinic_address"
         " from patients p join clinics c on c.site = p.clinic_site where p.patient_ref = $1",
@@ -144,6 +148,8 @@ async def change_contact(
         phone = changes["phone"]
         assignments += f", phone_refused_at = null, phone_e164 = ${len(values) + 2}"
         values.append(e164(phone) if isinstance(phone, str) else None)
+    if "email" in changes:  # staff corrected the address: e-mail is tried again
+        assignments += ", email_refused_at = null"
     updated_at: datetime | None = await conn.fetchval(
         f"update patients set {assignments}, updated_at = now() where patient_ref = $1 returning updated_at",
         patient_ref,
@@ -154,12 +160,42 @@ async def change_contact(
 
 async def refuse_phone(conn: Queryable, patient_ref: str, phone: str) -> None:
     """The SMS gateway refused `phone` as unusable: no SMS to the patient until their number changes (a
-    number changed meanwhile is left alone)."""
+    number changed meanwhile is left alone; a second refusal, e.g. a delivery report sent twice, keeps the
+    first one's time)."""
     await conn.execute(
-        "update patients set phone_refused_at = now() where patient_ref = $1 and phone = $2",
+        "update patients set phone_refused_at = coalesce(phone_refused_at, now())"
+        " where patient_ref = $1 and phone = $2",
         patient_ref,
         phone,
     )
+
+
+async def refuse_email(conn: Queryable, patient_ref: str, email: str) -> None:
+    """The patient's mail server refused `email` for good: no e-mail to the patient until their address
+    changes (an address changed meanwhile is left alone; a second refusal keeps the first one's time)."""
+    await conn.execute(
+        "update patients set email_refused_at = coalesce(email_refused_at, now())"
+        " where patient_ref = $1 and email = $2",
+        patient_ref,
+        email,
+    )
+
+
+async def email_status(conn: Queryable, patient_ref: str, *, declined: bool) -> EmailStatus | None:
+    """Whether the patient gets e-mail: refused (by their mail server), none (no address, or e-mail
+    `declined`), else active; None if no patient has this ref."""
+    row = await conn.fetchrow(
+        "select email is not null as has_email, email_refused_at is not null as refused"
+        " from patients where patient_ref = $1",
+        patient_ref,
+    )
+    if row is None:
+        return None
+    if not row["has_email"]:
+        return "none"
+    if row["refused"]:
+        return "refused"
+    return "none" if declined else "active"
 
 
 @dataclass(frozen=True)

@@ -51,3 +51,13 @@ class UndeliveredMessage(ContractModel):
 
     key: str
     reason: str
+
+
+class BouncedMessage(ContractModel):
+    """A patient's SMS the gateway took, then reported it could not deliver, for good (the number cannot
+    take SMS): the pathway sends it again (workflows/messenger.py). `key` is its outbox key; `template` and
+    `params` are as it was asked for."""
+
+    key: str
+    template: str
+    params: dict[str, str] = {}

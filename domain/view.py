@@ -119,15 +119,19 @@ class ChangeRequestView(BaseModel):
 
 
 SmsStatus = Literal["active", "opted_out", "refused", "none"]
+EmailStatus = Literal["active", "refused", "none"]
 
 
 class ContactView(BaseModel):
     """How the patient is reached, without their details: whether SMS goes to them (`active`), stopped by
     their STOP to us or at the gateway (`opted_out`: START resumes it), refused by the gateway as an unusable
-    number (`refused`), or not possible (`none`: no number, or no consent); and their consents in force, by
+    number (`refused`), or not possible (`none`: no number, or no consent); whether e-mail does (`active`),
+    refused by their mail server (`refused`: staff correct the address), or not possible (`none`: no address,
+    or e-mail declined); and their consents in force, by
     category (domain/consents.py; granted unless declined)."""
 
     sms: SmsStatus
+    email: EmailStatus
     consents: dict[ConsentCategory, bool] = Field(default_factory=dict)
 
 

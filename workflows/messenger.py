@@ -10,6 +10,11 @@ Quiet hours: a routine message to the patient (`domain.quiet_hours.HELD_IN_QUIET
 patient's quiet hours waits on a timer until they end, then is sent; urgent and time-bound ones go at once
 (that module says which and why). `drain` waits for held messages too, so a closing letter held overnight
 keeps the workflow open until it is sent: bounded by the quiet hours, under a day.
+
+A bounce: an SMS the gateway took but later reported it could not deliver, for good, is sent again
+(`resend`) under a key of its own. By then the number is refused (api/routes/sms_status.py), so the activity
+chooses the patient's other channel, or finds none and suppresses it: patient unreachable, as for a number
+refused while sending.
 """
 
 import asyncio
@@ -22,6 +27,7 @@ from temporalio.exceptions import ActivityError, is_cancelled_exception
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
     from domain.notifications import (
+        BouncedMessage,
         NotificationReceipt,
         NotificationRequest,
         ReceiptStatus,
@@ -53,6 +59,7 @@ class Messenger:
         self._sending: list[asyncio.Task[None]] = []
         self._held: dict[str, asyncio.Task[Any]] = {}  # key -> its send, while it waits out quiet hours
         self._dropped: set[str] = set()
+        self._resent: set[str] = set()  # outbox keys of bounced messages already sent again
 
     def to_patient(self, template: str, key: str, params: dict[str, str] | None = None) -> None:
         self._start(Recipient.PATIENT, template, key, params)
@@ -63,6 +70,15 @@ class Messenger:
     def to_staff_urgent(self, template: str, key: str, params: dict[str, str] | None = None) -> None:
         """To the care team's urgent channel (the on-call phone, say): for what a person must act on now."""
         self._start(Recipient.STAFF_URGENT, template, key, params)
+
+    def resend(self, bounced: BouncedMessage) -> None:
+        """Sends a bounced message to the patient again, once however often its bounce is reported (the
+        gateway may report it more than once)."""
+        if bounced.key in self._resent:
+            return
+        self._resent.add(bounced.key)
+        key = bounced.key.removeprefix(f"{self._pathway_id}:")
+        self._start(Recipient.PATIENT, bounced.template, f"{key}:resent", bounced.params)
 
     def drop_held(self, mentioning: str) -> None:
         """Drops the messages still waiting out quiet hours whose key mentions `mentioning` (an appointment

@@ -1,4 +1,5 @@
-"""The pathway's Updates, Query and Signal: what clinicians, patients, staff and the relief check send it.
+"""The pathway's Updates, Query and Signals: what clinicians, patients, staff, the relief check and the SMS
+gateway's delivery reports send it.
 
 Each Update has a validator that refuses a wrong-stage or invalid step before it reaches history (the API
 answers 409 or 422 at once); the handler hands the step to the stage sequence and answers once it is taken.
@@ -14,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.config import PathwayConfig
     from domain.inputs import OutcomeProgress, PathwayInput, ProgressEvent, ReliefProgress
     from domain.levels import LevelsOnRecord
+    from domain.notifications import BouncedMessage
     from domain.refusals import Refusal
     from domain.results import (
         Anesthesia,
@@ -40,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 from workflows.appointment_book import AppointmentBook
+from workflows.messenger import Messenger
 from workflows.refusal import CLOCK_SKEW, refuse
 from workflows.status_board import StatusBoard
 from workflows.step_inbox import StepInbox
@@ -55,6 +58,7 @@ class PathwayHandlers:
     _board: StatusBoard
     _book: AppointmentBook
     _inbox: StepInbox
+    _messenger: Messenger
     _criteria: Criteria
     _levels: LevelsOnRecord
     _indications: list[str]
@@ -267,6 +271,16 @@ class PathwayHandlers:
     def outcome_progress(self, progress: OutcomeProgress) -> None:
         """Sent by the outcome check-ins child workflow as the check-ins go."""
         self._on_outcome_progress(progress)
+
+    @workflow.signal(
+        description="The SMS gateway reported that a message to the patient it had taken cannot be "
+        "delivered, for good (the number cannot take SMS): it is sent again on the patient's other channel; "
+        "with none left, NeedsAttention patient_unreachable."
+    )
+    def message_bounced(self, bounced: BouncedMessage) -> None:
+        """Sent by the API on the gateway's delivery report (api/routes/sms_status.py), which has refused the
+        number first; a report sent twice sends the message again once."""
+        self._messenger.resend(bounced)
 
     def _recorded(self, change: AppointmentStatusChange) -> bool:
         appointment = self._book.find(change.appointment_id)

@@ -8,7 +8,9 @@ to ask a server whether an earlier attempt got through, so a retry after a lost 
 copy is recognisable as the same message (mail clients and many servers fold duplicate Message-IDs).
 
 Failures: a 5xx answer (recipient refused, authentication refused, message refused, 530 for mail sent before
-STARTTLS or a login) is a refusal for good and is not retried; a 4xx answer (greylisting, a full queue), a
+STARTTLS or a login) is a refusal for good and is not retried; of those, a recipient refused because the
+mailbox itself cannot take mail (`_mailbox_unusable`) makes the address unreachable, so the patient's other
+channel is tried and the address is not used again; a 4xx answer (greylisting, a full queue), a
 refused connection, a timeout or a dropped connection is retried. A certificate that fails verification is,
 like refused credentials, a configuration problem every retry would meet again (an untrusted CA, a wrong
 name, an expired certificate): a refusal for good, and nothing was sent (the handshake precedes the
@@ -17,6 +19,7 @@ a certificate failure's carries OpenSSL's reason, which names the server at most
 """
 
 import hashlib
+import re
 import ssl
 from datetime import datetime
 from email.message import EmailMessage
@@ -89,7 +92,8 @@ class SmtpProvider:
             )
         except aiosmtplib.SMTPRecipientsRefused as err:
             codes = sorted({refused.code for refused in err.recipients})
-            raise _answered(codes[-1] if codes else 550, "recipient refused") from None
+            unusable = bool(err.recipients) and all(map(_mailbox_unusable, err.recipients))
+            raise _answered(codes[-1] if codes else 550, "recipient refused", unreachable=unusable) from None
         except aiosmtplib.SMTPAuthenticationError as err:
             raise _answered(err.code, "authentication refused") from None
         except aiosmtplib.SMTPResponseException as err:
@@ -114,7 +118,24 @@ class SmtpProvider:
         return None  # SMTP cannot be asked; the resend carries the same Message-ID
 
 
-def _answered(code: int, what: str) -> ProviderError:
+# RCPT answers that the mailbox cannot take mail, for good (RFC 5321 4.2.2): 550 no such mailbox, or
+# unavailable; 551 user not local; 553 mailbox name not allowed. Not 552 (storage exceeded: a full mailbox
+# empties, and on RCPT clients take it as temporary, RFC 5321 4.5.3.1.10) nor 554 (no cause named).
+_MAILBOX_UNUSABLE_CODES = frozenset({550, 551, 553})
+_ENHANCED_CODE = re.compile(r"5\.(\d{1,3})\.\d{1,3}\b")
+
+
+def _mailbox_unusable(refused: aiosmtplib.SMTPRecipientRefused) -> bool:
+    """Whether the server refused the recipient because the address itself is unusable. A 5.7.x enhanced code
+    (RFC 3463: security or policy, e.g. relaying denied, the sender not authorised) blames our relay or our
+    sender, not the address: every patient's address would meet it, so none is given up on for it."""
+    if refused.code not in _MAILBOX_UNUSABLE_CODES:
+        return False
+    enhanced = _ENHANCED_CODE.match(refused.message.lstrip())
+    return enhanced is None or enhanced.group(1) != "7"
+
+
+def _answered(code: int, what: str, *, unreachable: bool = False) -> ProviderError:
     if code >= 500:
-        return MessageRejected(f"smtp {what} ({code})")
+        return MessageRejected(f"smtp {what} ({code})", unreachable=unreachable)
     return ProviderError(f"smtp {what} for now ({code})")

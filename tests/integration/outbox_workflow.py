@@ -9,6 +9,9 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
     from domain.notifications import NotificationReceipt, NotificationRequest, UndeliveredMessage
+    from domain.stages import AttentionReason
+
+from workflows.messenger import Messenger
 
 
 @workflow.defn
@@ -62,3 +65,18 @@ class SendOrGiveUp:
                 start_to_close_timeout=timedelta(seconds=10),
             )
             return None
+
+
+@workflow.defn
+class MessagePatient:
+    """Sends one message to the patient as a pathway does, through its messenger (retries, then trouble);
+    returns the attention reasons the messenger raised. `request.key` is the key within the pathway."""
+
+    @workflow.run
+    async def run(self, request: NotificationRequest) -> list[AttentionReason]:
+        raised: list[AttentionReason] = []
+        assert request.patient_ref is not None
+        messenger = Messenger(request.pathway_id, request.patient_ref, raised.append)
+        messenger.to_patient(request.template, request.key, request.params)
+        await messenger.drain()
+        return raised

@@ -126,7 +126,11 @@ async def test_sms_opted_out_and_email_declined_leaves_the_patient_unreachable(
     flagged = await poll_view(
         api, pathway_id, "patient unreachable", lambda v: "patient_unreachable" in v["attention_reasons"]
     )
-    assert flagged["contact"] == {"sms": "opted_out", "consents": EVERY_CATEGORY | {"email": False}}
+    assert flagged["contact"] == {
+        "sms": "opted_out",
+        "email": "none",  # an address, but declined
+        "consents": EVERY_CATEGORY | {"email": False},
+    }
     assert await _outbox(pool, patient_ref, "appointment_booked") == [("suppressed", "no reachable channel")]
     assert _sent_to_patient(provider, pathway_id) == []
 

@@ -8,6 +8,7 @@ import asyncpg
 import httpx
 import pytest
 
+from db.patients import refuse_email
 from tests.integration.conftest import READ_ONLY_KEY
 from tests.integration.problems import assert_problem
 from tests.referrals import referral_body
@@ -55,6 +56,34 @@ async def test_a_contact_change_is_stored_audited_and_not_echoed(
     ]
     assert rows[0]["detail"]["fields"] == ["email", "phone", "preferred_channel"]
     assert NEW_PHONE not in str(rows[0]["detail"])
+
+
+async def test_an_e_mail_address_refused_by_its_mail_server_shows_in_the_view_until_it_changes(
+    api: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    created = await api.post("/v1/referrals", json=referral_body(f"REF-CONTACT-{uuid.uuid4().hex[:8]}"))
+    assert created.status_code == 201, created.text
+    pathway_id, patient_ref = created.json()["pathway_id"], created.json()["patient_ref"]
+
+    async def contact() -> dict[str, Any]:
+        answer = await api.get(f"/v1/pathways/{pathway_id}")
+        assert answer.status_code == 200, answer.text
+        shown: dict[str, Any] = answer.json()["contact"]
+        return shown
+
+    assert (await contact())["email"] == "active"
+    # What the notification activity records when the mail server answers 550 for the mailbox.
+    await refuse_email(pool, patient_ref, "ada@example.org")
+    assert ((await contact())["email"], (await contact())["sms"]) == ("refused", "active")
+    # A change that leaves the address alone leaves its refusal; a new address clears it.
+    answer = await api.patch(f"/v1/patients/{patient_ref}", json={"preferred_language": "es"})
+    assert answer.status_code == 200, answer.text
+    assert (await contact())["email"] == "refused"
+    answer = await api.patch(f"/v1/patients/{patient_ref}", json={"email": "ada.new@example.org"})
+    assert answer.status_code == 200, answer.text
+    assert (await contact())["email"] == "active"
+    await refuse_email(pool, patient_ref, "ada@example.org")  # a late refusal of the old address
+    assert (await contact())["email"] == "active"
 
 
 async def test_the_language_of_the_patients_messages_is_english_unless_changed(

@@ -19,7 +19,9 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from pydantic import SecretStr
+from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
+from temporalio.worker import Worker
 
 from activities.notifications import NotificationActivities
 from activities.providers.base import MessageRejected, OutboundMessage, ProviderError
@@ -27,12 +29,28 @@ from activities.providers.by_channel import ByChannel
 from activities.providers.from_settings import provider_from_settings
 from activities.providers.smtp import SmtpProvider, message_id
 from config.settings import Settings
+from db.patients import change_contact, contact_for, register_patient
+from db.seed import DEMO_SITE
 from domain.notifications import Channel, NotificationRequest, Recipient
+from domain.referral import Patient
+from domain.stages import AttentionReason
+from tests.integration.conftest import RecordingProvider
+from tests.integration.outbox_workflow import MessagePatient
 
 SENDER = "DVR Clinic <noreply@clinic.example>"
 PATIENT_EMAIL = "ada@patients.example"
 REFUSED = "nobody@patients.example"  # the server answers 550 for this mailbox
+# Refusals that are not the address's doing: our relay's policy, and a mailbox that is full for now.
+NOT_RELAYED = "someone@elsewhere.example"
+FULL = "full@patients.example"
+REFUSALS = {
+    REFUSED: "550 5.1.1 mailbox unavailable",
+    NOT_RELAYED: "550 5.7.1 relaying denied",
+    FULL: "552 5.2.2 mailbox full",
+}
 USER, PASSWORD = "dvr-relay", "relay-secret-p4ss"
+PHONE = "+16025550123"
+STAFF = "care@clinic.example"
 SERVER_IP = "127.0.0.1"
 # The plain test server takes AUTH over plain text on loopback (it has no certificate); aiosmtpd warns.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
@@ -44,6 +62,7 @@ class Mailbox:
 
     def __init__(self) -> None:
         self.received: list[tuple[str, list[str], Message]] = []
+        self.refused: list[str] = []
         self.tls_at_login: list[str | None] = []
         self.tls_at_data: list[str | None] = []
 
@@ -56,8 +75,9 @@ class Mailbox:
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:
-        if address == REFUSED:
-            return "550 5.1.1 mailbox unavailable"
+        if address in REFUSALS:
+            self.refused.append(address)
+            return REFUSALS[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -219,8 +239,20 @@ async def test_a_refused_recipient_is_a_refusal_for_good_that_names_no_address(
     with pytest.raises(MessageRejected) as refused:
         await _provider(port).send(_message(REFUSED))
     assert "550" in str(refused.value) and REFUSED not in str(refused.value)
-    assert not refused.value.unreachable
+    assert refused.value.unreachable  # no such mailbox: the address itself is unusable
     assert handler.received == []
+
+
+@pytest.mark.parametrize("address", [NOT_RELAYED, FULL], ids=["relaying denied", "mailbox full"])
+async def test_a_refusal_that_is_not_the_address_s_doing_leaves_it_reachable(
+    mailbox: tuple[Mailbox, int], address: str
+) -> None:
+    handler, port = mailbox
+    with pytest.raises(MessageRejected) as refused:
+        await _provider(port).send(_message(address))
+    assert REFUSALS[address][:3] in str(refused.value)
+    assert not refused.value.unreachable
+    assert handler.refused == [address] and handler.received == []
 
 
 async def test_a_server_that_is_down_is_retried() -> None:
@@ -272,6 +304,96 @@ async def test_the_activity_sends_a_staff_message_through_smtp(
         "select provider_message_id from outbox where message_key = $1", request.key
     )
     assert provider_id == email["Message-ID"] == message_id(request.key, SENDER)
+
+
+async def _patient(pool: asyncpg.Pool, *, email: str, phone: str | None) -> str:
+    """A patient who prefers e-mail, and consented to SMS if they have a number."""
+    patient = Patient(
+        mrn=f"MRN-{uuid.uuid4().hex[:8]}",
+        given_name="Ada",
+        family_name="Example",
+        birth_date="1970-01-01",
+        phone=phone,
+        email=email,
+        preferred_channel="email",
+        sms_consent=phone is not None,
+    )
+    return (await register_patient(pool, DEMO_SITE, patient)).patient_ref
+
+
+async def _message_patient(
+    temporal: Client, activities: NotificationActivities, patient_ref: str
+) -> tuple[str, list[AttentionReason]]:
+    """A diary prompt sent as a pathway sends it (its messenger, with the real retries): its outbox key, and
+    the attention reasons the messenger raised."""
+    pathway_id = f"pathway-s-{uuid.uuid4()}"
+    request = NotificationRequest(
+        key="diary-prompt:1",
+        pathway_id=pathway_id,
+        recipient=Recipient.PATIENT,
+        patient_ref=patient_ref,
+        template="diary_prompt",
+    )
+    queue = f"smtp-{uuid.uuid4()}"
+    async with Worker(
+        temporal,
+        task_queue=queue,
+        workflows=[MessagePatient],
+        activities=[activities.send_notification, activities.record_undelivered],
+    ):
+        raised = await temporal.execute_workflow(MessagePatient.run, request, id=pathway_id, task_queue=queue)
+    return f"{pathway_id}:diary-prompt:1", raised
+
+
+async def _outbox(pool: asyncpg.Pool, key: str) -> tuple[str, str | None]:
+    row = await pool.fetchrow("select status, channel from outbox where message_key = $1", key)
+    assert row is not None
+    return row["status"], row["channel"]
+
+
+async def test_a_mailbox_refused_for_good_sends_the_message_by_sms_and_is_not_used_again(
+    pool: asyncpg.Pool, temporal: Client, mailbox: tuple[Mailbox, int]
+) -> None:
+    handler, port = mailbox
+    sms = RecordingProvider()
+    activities = NotificationActivities(pool, ByChannel(email=_provider(port), sms=sms), STAFF)
+    patient_ref = await _patient(pool, email=REFUSED, phone=PHONE)
+
+    key, raised = await _message_patient(temporal, activities, patient_ref)
+    # The same message, by SMS after the 550; staff are not asked to step in: the patient was reached.
+    assert raised == [] and await _outbox(pool, key) == ("sent", "sms")
+    assert [(m.key, m.channel, m.address) for m in sms.sent] == [(key, Channel.SMS, PHONE)]
+    assert handler.refused == [REFUSED] and handler.received == []
+    contact = await contact_for(pool, patient_ref)
+    assert contact is not None and contact.email_refused and not contact.phone_refused
+
+    # The next message goes by SMS at once: the refused address is not tried again.
+    key, raised = await _message_patient(temporal, activities, patient_ref)
+    assert raised == [] and await _outbox(pool, key) == ("sent", "sms")
+    assert handler.refused == [REFUSED] and len(sms.sent) == 2
+
+    # Staff correct the address (PATCH /v1/patients): e-mail is used again.
+    await change_contact(pool, patient_ref, {"email": PATIENT_EMAIL})
+    key, raised = await _message_patient(temporal, activities, patient_ref)
+    assert raised == [] and await _outbox(pool, key) == ("sent", "email")
+    assert [rcpt_tos for _, rcpt_tos, _ in handler.received] == [[PATIENT_EMAIL]] and len(sms.sent) == 2
+
+
+async def test_a_patient_whose_only_address_is_refused_for_good_is_unreachable_at_once(
+    pool: asyncpg.Pool, temporal: Client, mailbox: tuple[Mailbox, int]
+) -> None:
+    handler, port = mailbox
+    sms = RecordingProvider()
+    activities = NotificationActivities(pool, ByChannel(email=_provider(port), sms=sms), STAFF)
+    patient_ref = await _patient(pool, email=REFUSED, phone=None)
+
+    key, raised = await _message_patient(temporal, activities, patient_ref)
+    # Not "message not delivered" after an hour of retries: no channel is left, so staff are told now.
+    assert raised == [AttentionReason.PATIENT_UNREACHABLE]
+    row = await pool.fetchrow("select status, attempts, last_error from outbox where message_key = $1", key)
+    assert row is not None and (row["status"], row["attempts"]) == ("suppressed", 2)
+    assert row["last_error"] == "no reachable channel"
+    assert handler.refused == [REFUSED] and handler.received == [] and sms.sent == []
 
 
 def _tls_provider(port: int, ca_file: Path | None) -> SmtpProvider:

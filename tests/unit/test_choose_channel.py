@@ -1,4 +1,5 @@
-"""The channel a patient's message goes by: consent to SMS and to e-mail both count."""
+"""The channel a patient's message goes by: consent to SMS and to e-mail both count, and an address refused
+for good is not used."""
 
 from activities.notifications import choose_channel
 from db.patients import Contact
@@ -35,3 +36,9 @@ def test_email_declined_is_not_used_even_with_an_address() -> None:
 def test_other_categories_declined_leave_the_channel_alone() -> None:
     declined = frozenset({ConsentCategory.DIARY})
     assert choose_channel(_contact(declined=declined, sms_opted_out=True)) == (Channel.EMAIL, EMAIL)
+
+
+def test_an_address_the_mail_server_refused_is_not_used() -> None:
+    assert choose_channel(_contact(email_refused=True)) == (Channel.SMS, PHONE)
+    assert choose_channel(_contact(email_refused=True, sms_consent=False)) is None
+    assert choose_channel(_contact(email_refused=True, phone_refused=True)) is None

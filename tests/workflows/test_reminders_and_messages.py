@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from domain.appointments import AppointmentKind, AppointmentStatus
 from domain.config import CLINICAL
+from domain.notifications import BouncedMessage
 from domain.results import BlockRecord, PainReport
 from domain.stages import AttentionReason, Outcome, ReliefResult, Stage
 from tests.workflows.fakes import FakeClinic
@@ -165,6 +166,40 @@ async def test_a_patient_with_no_usable_channel_is_flagged_unreachable(
     )
     assert view.needs_attention
     assert clinic.templates()["staff_attention"] == 1  # told once, however many messages follow
+
+
+async def test_a_bounced_message_goes_again_once_and_with_no_channel_left_the_patient_is_unreachable(
+    start: Start, clinic: FakeClinic
+) -> None:
+    pathway = await start()
+    await pathway.mri_review()
+    exam = await pathway.booked(AppointmentKind.EXAM)
+    booked = next(m for m in clinic.messages if m.key.endswith(f"booked:{exam.appointment_id}"))
+    # The API's signal once the gateway reported the number cannot take SMS (it refused the number first).
+    bounce = BouncedMessage(key=booked.key, template=booked.template, params=booked.params)
+    await pathway.handle.signal(PatientPathwayWorkflow.message_bounced, bounce)
+    resent = f"booked:{exam.appointment_id}:resent"
+    await pathway.wait_for("sent again", lambda _: resent in clinic.sent_keys())
+    again = next(m for m in clinic.messages if m.key.endswith(resent))
+    assert (again.template, again.params) == (booked.template, booked.params)
+
+    # Reported twice: sent again once. The exam's Update is taken after the signal, and the block's booking
+    # message is sent after both.
+    await pathway.handle.signal(PatientPathwayWorkflow.message_bounced, bounce)
+    await pathway.exam()
+    block = await pathway.booked(AppointmentKind.BLOCK)
+    await pathway.wait_for("block booked", lambda _: f"booked:{block.appointment_id}" in clinic.sent_keys())
+    assert [m.key for m in clinic.messages].count(again.key) == 1
+    assert not (await pathway.view()).needs_attention  # the patient was reached on their other channel
+
+    # A bounce when no channel is left: the activity suppresses the message; staff are asked at once.
+    clinic.unreachable = True
+    bounce = BouncedMessage(key=again.key, template=again.template, params=again.params)
+    await pathway.handle.signal(PatientPathwayWorkflow.message_bounced, bounce)
+    view = await pathway.wait_for(
+        "unreachable", lambda v: AttentionReason.PATIENT_UNREACHABLE in v.attention_reasons
+    )
+    assert view.attention_reasons == [AttentionReason.PATIENT_UNREACHABLE]
 
 
 async def test_a_message_the_patient_declined_asks_nothing_of_staff(start: Start, clinic: FakeClinic) -> None:
