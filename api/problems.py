@@ -141,11 +141,11 @@ def unexpected(request: Request, exc: Exception) -> JSONResponse:
     """A 500, logged by the error's type and the route only: its message may carry request data (PHI)."""
     route = request.scope.get("route")
     # Temporal's status code says which answer was not expected; it carries no request data.
-    status = exc.status.name if isinstance(exc, RPCError) and exc.status is not None else None
+    rpc = {"rpc_status": exc.status.name} if isinstance(exc, RPCError) and exc.status is not None else {}
     log.error(
         "api.unexpected_error",
         error=type(exc).__name__,
-        rpc_status=status,
+        **rpc,
         method=request.method,
         route=getattr(route, "path", "unmatched"),
     )

@@ -58,3 +58,13 @@ async def test_an_unexpected_error_is_a_500_logged_by_type_and_route_never_by_me
             "route": "/v1/pathways/{pathway_id}",
         }
     ]
+
+
+async def test_an_unexpected_temporal_error_is_logged_with_its_status_not_its_message() -> None:
+    with capture_logs() as logs:
+        answer = await _get(
+            _app_raising(RPCError("Ada Example refused", RPCStatusCode.FAILED_PRECONDITION, b""))
+        )
+    assert answer.status_code == 500
+    assert [(e["error"], e["rpc_status"]) for e in logs] == [("RPCError", "FAILED_PRECONDITION")]
+    assert "Ada" not in str(logs)
