@@ -7,6 +7,10 @@ report Update, recorded at the text's first arrival and with an Update id made f
 `MessageSid`, so a redelivered webhook records it once. At the follow-up or an outcome check-in the patient
 is pointed to the link in our message. Anything else gets one help reply per message we sent them.
 
+A step Temporal does not confirm within `wait` leaves the text unsettled and raises NotConfirmed: the route
+answers 503, so that the gateway sends the webhook again, and the redelivery's Update (the same id) attaches
+to the one sent now, so the score still counts once.
+
 What nobody learns from the answer: whether a number is known. An unknown number, and a known one with nothing
 open, get the same empty answer; STOP and START are answered alike to every number. HELP names the clinic of
 the number's patients, or the deployment's only clinic, else gives a general text: the reply goes only to the
@@ -24,7 +28,7 @@ from typing import Literal
 
 import asyncpg
 import structlog
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import sms_reply_texts as texts
@@ -61,6 +65,11 @@ Outcome = Literal[
 ]
 
 
+class NotConfirmed(Exception):
+    """Temporal did not confirm the text's step in time: the text is received but not settled, and the
+    gateway must send it again (a 200 would tell it the text was handled, and it never would)."""
+
+
 @dataclass(frozen=True)
 class OpenPrompt:
     patient_ref: str
@@ -77,22 +86,25 @@ class InboundText:
     arrived_at: datetime
 
 
-async def answer_text(
-    text: InboundText, *, pool: asyncpg.Pool, temporal: Client, update_timeout: float
-) -> str | None:
+async def answer_text(text: InboundText, *, pool: asyncpg.Pool, temporal: Client, wait: float) -> str | None:
     """Acts on the text once (a redelivery is answered from the first delivery's outcome); returns the reply
-    to send, or None for none."""
+    to send, or None for none. NotConfirmed when Temporal did not confirm its step within `wait` seconds."""
     number = e164(text.sender)
     received = await sms_inbound.receive(pool, text.message_sid, text.arrived_at)
     holders = await sms_numbers.holders_of(pool, number) if number else []
     outcome: Outcome | None = received.outcome  # type: ignore[assignment]  # written by this module only
     patient_ref = None
     if outcome is None:
-        handled = await _handle(text, received.received_at, number, holders, pool, temporal, update_timeout)
-        if handled is None:  # not confirmed in time: a redelivery tries again, with the same Update id
+        try:
+            # The whole handling is bounded (the views read as well as the Update), within the gateway's
+            # own timeout, so that the 503 reaches it and it sends the text again.
+            async with asyncio.timeout(wait):
+                outcome, patient_ref = await _handle(
+                    text, received.received_at, number, holders, pool, temporal
+                )
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
             log.info("sms.inbound", message_sid=text.message_sid, outcome="pending")
-            return None
-        outcome, patient_ref = handled
+            raise NotConfirmed from err
         await sms_inbound.settle(pool, text.message_sid, outcome, patient_ref)
         log.info("sms.inbound", message_sid=text.message_sid, outcome=outcome)
     else:
@@ -107,12 +119,11 @@ async def _handle(
     holders: list[NumberHolder],
     pool: asyncpg.Pool,
     temporal: Client,
-    update_timeout: float,
-) -> tuple[Outcome, str | None] | None:
+) -> tuple[Outcome, str | None]:
     reply = read_reply(text.body)
     refs = [h.patient_ref for h in holders]
     if reply == Keyword.RESCHEDULE:
-        return await _reschedule(text, refs, pool, temporal, update_timeout)
+        return await _reschedule(text, refs, pool, temporal)
     if isinstance(reply, Keyword):
         if reply != Keyword.HELP and number is not None:
             async with pool.acquire() as conn, conn.transaction():
@@ -141,11 +152,7 @@ async def _handle(
     (prompt,) = prompts
     if isinstance(reply, PainScore) and prompt.diary_id is not None:
         report = PainReport(pain=reply.pain, recorded_at=received_at)
-        try:
-            async with asyncio.timeout(update_timeout):
-                recorded = await _into_diary(temporal, prompt.diary_id, report, text.message_sid)
-        except TimeoutError:
-            return None
+        recorded = await _into_diary(temporal, prompt.diary_id, report, text.message_sid)
         if recorded:
             await audit.record(
                 pool,
@@ -162,8 +169,8 @@ async def _handle(
 
 
 async def _reschedule(
-    text: InboundText, refs: list[str], pool: asyncpg.Pool, temporal: Client, update_timeout: float
-) -> tuple[Outcome, str | None] | None:
+    text: InboundText, refs: list[str], pool: asyncpg.Pool, temporal: Client
+) -> tuple[Outcome, str | None]:
     """R: staff are asked to move the patient's next booked appointment (the appointment stays until they
     act). Nothing booked, or an unknown number: ignored alike; two patients on the number: their links."""
     upcoming = await _next_appointments(temporal, pool, refs, text.arrived_at)
@@ -175,13 +182,10 @@ async def _reschedule(
     request = AppointmentChangeRequest(appointment_id=appointment_id, wish="reschedule", via="sms")
     handle = temporal.get_workflow_handle_for(PatientPathwayWorkflow.run, pathway_id)
     try:
-        async with asyncio.timeout(update_timeout):
-            # Assigned: mypy reads the Update of a mixed-in async handler as returning its coroutine.
-            _ = await handle.execute_update(
-                PatientPathwayWorkflow.request_appointment_change, request, id=f"sms:{text.message_sid}"
-            )
-    except TimeoutError:
-        return None
+        # Assigned: mypy reads the Update of a mixed-in async handler as returning its coroutine.
+        _ = await handle.execute_update(
+            PatientPathwayWorkflow.request_appointment_change, request, id=f"sms:{text.message_sid}"
+        )
     except WorkflowUpdateFailedError:  # already asked for, or no longer to come: staff know of it already
         return "reschedule_requested", patient_ref
     await audit.record(

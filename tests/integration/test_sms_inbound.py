@@ -5,8 +5,9 @@ Every test's patient has a number of their own, so no test's texts reach another
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, MutableMapping
+from contextlib import asynccontextmanager
+from typing import Any, cast
 
 import asyncpg
 import httpx
@@ -30,15 +31,24 @@ PATH = "/v1/sms/inbound"
 GATEWAY_NUMBER = "+16025550150"
 
 
-@pytest.fixture
-async def gateway(pool: asyncpg.Pool, temporal: Client, worker: None) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
-        profile="demo", public_url=PUBLIC_URL, twilio_auth_token=SecretStr(TOKEN), update_timeout_seconds=20
+@asynccontextmanager
+async def gateway_to(
+    pool: asyncpg.Pool, temporal: Client, **settings: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The SMS gateway's way to an API with these settings."""
+    configured = Settings(
+        profile="demo", public_url=PUBLIC_URL, twilio_auth_token=SecretStr(TOKEN), **settings
     )
-    app = create_app(settings, pool=pool, temporal=temporal)
+    app = create_app(configured, pool=pool, temporal=temporal)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://internal"
     ) as client:
+        yield client
+
+
+@pytest.fixture
+async def gateway(pool: asyncpg.Pool, temporal: Client, worker: None) -> AsyncIterator[httpx.AsyncClient]:
+    async with gateway_to(pool, temporal, update_timeout_seconds=20) as client:
         yield client
 
 
@@ -56,6 +66,11 @@ async def text(
     form = {"MessageSid": sid or new_sid(), "From": sender, "To": GATEWAY_NUMBER, "Body": body}
     signature = RequestValidator(token).compute_signature(PUBLIC_URL + PATH, form)
     return await gateway.post(PATH, data=form, headers={"X-Twilio-Signature": signature})
+
+
+def outcomes_logged(logs: list[MutableMapping[str, Any]]) -> set[tuple[str, str]]:
+    """(sid, outcome) of the webhook's lines, among those the worker's activities log meanwhile."""
+    return {(line["message_sid"], line["outcome"]) for line in logs if line["event"] == "sms.inbound"}
 
 
 def reply_of(response: httpx.Response) -> str | None:
@@ -92,6 +107,92 @@ async def view(api: httpx.AsyncClient, pathway_id: str) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     answer: dict[str, Any] = response.json()
     return answer
+
+
+class _LateUpdates:
+    """A Temporal client whose first Update is confirmed late: Temporal takes it (`taken`) or not yet, and its
+    answer comes after the webhook stopped waiting. Everything else goes straight to the real client."""
+
+    def __init__(self, client: Client, *, taken: bool) -> None:
+        self._client, self.taken, self.late = client, taken, 1
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def get_workflow_handle_for(self, *args: Any, **kwargs: Any) -> Any:
+        return _LateHandle(self._client.get_workflow_handle_for(*args, **kwargs), self)
+
+
+class _LateHandle:
+    def __init__(self, handle: Any, client: _LateUpdates) -> None:
+        self._handle, self._client = handle, client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._handle, name)
+
+    async def execute_update(self, *args: Any, **kwargs: Any) -> Any:
+        if self._client.late:
+            self._client.late -= 1
+            if self._client.taken:
+                await self._handle.execute_update(*args, **kwargs)
+            await asyncio.sleep(60)  # cancelled by the webhook's wait
+        return await self._handle.execute_update(*args, **kwargs)
+
+
+@asynccontextmanager
+async def impatient_gateway(
+    pool: asyncpg.Pool, temporal: Client, *, taken: bool
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The gateway's way to an API that waits 3 s for Temporal to confirm a text's step, whose first Update
+    is confirmed later than that."""
+    late = cast(Client, _LateUpdates(temporal, taken=taken))  # stands in for the client the routes use
+    async with gateway_to(pool, late, update_timeout_seconds=4, sms_inbound_wait_seconds=3) as client:
+        yield client
+
+
+def assert_try_again(response: httpx.Response) -> None:
+    """Not a 200: a gateway never sends a webhook it got 200 for again; a 5xx it sends again if told to."""
+    assert response.status_code == 503, response.text
+    assert int(response.headers["retry-after"]) > 0
+
+
+@pytest.mark.parametrize("taken", [True, False], ids=["taken-but-confirmed-late", "not-taken-in-time"])
+async def test_a_score_not_confirmed_in_time_is_asked_again_and_counted_once(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, temporal: Client, taken: bool
+) -> None:
+    phone = new_number()
+    pathway_id = await at_relief_check(api, phone)
+    sid = new_sid()
+    async with impatient_gateway(pool, temporal, taken=taken) as gateway:
+        with capture_logs() as logs:
+            assert_try_again(await text(gateway, phone, "4", sid))
+        assert outcomes_logged(logs) == {(sid, "pending")}
+        row = await pool.fetchrow("select received_at, outcome from sms_inbound where message_sid = $1", sid)
+        assert row is not None and row["outcome"] is None  # received, not settled: a redelivery tries again
+        # The gateway sends the same webhook again: the same Update id, so it attaches to the first one.
+        assert reply_of(await text(gateway, phone, "4", sid)) == "Thanks, your pain score is recorded."
+    reports = (await view(api, pathway_id))["relief_check"]["reports"]
+    assert [r["pain"] for r in reports] == [4]
+    assert reports[0]["at"].replace("Z", "+00:00") == row["received_at"].isoformat()
+    settled = "select outcome from sms_inbound where message_sid = $1"
+    assert await pool.fetchval(settled, sid) == "recorded"
+
+
+async def test_an_r_not_confirmed_in_time_is_asked_again_and_counted_once(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, temporal: Client
+) -> None:
+    phone = new_number()
+    pathway_id = await refer(api, phone)
+    review = {"facet_swelling": True, "levels": ["L4-L5"], "reviewed_by": "Dr. R"}
+    assert (await api.post(f"/v1/pathways/{pathway_id}/mri-review", json=review)).status_code == 200
+    await poll_view(api, pathway_id, "exam booked", next_action_is("exam"))
+    sid = new_sid()
+    async with impatient_gateway(pool, temporal, taken=True) as gateway:
+        assert_try_again(await text(gateway, phone, "R", sid))
+        assert reply_of(await text(gateway, phone, "R", sid)) == (
+            "Thanks. The clinic will call you to find a new time; until then your appointment stands."
+        )
+    assert len((await view(api, pathway_id))["change_requests"]) == 1
 
 
 @pytest.mark.parametrize("signature", [None, "other-token", "other-url"])
@@ -144,7 +245,7 @@ async def test_a_score_answers_the_open_diary_prompt_once_even_when_redelivered(
     )
     # The log names the sid and the outcome: not the number, not the text.
     assert phone not in str(logs) and spelt not in str(logs)
-    assert {(line["message_sid"], line["outcome"]) for line in logs} == {(sid, "recorded")}
+    assert outcomes_logged(logs) == {(sid, "recorded")}
 
     # Anything else while the prompt is open: one short help reply, then nothing until our next message.
     assert reply_of(await text(gateway, phone, "hello")) == (

@@ -1,9 +1,11 @@
 """Reading a patient's text: carrier keywords, pain scores, numbers in E.164; the answers' texts."""
 
 import pytest
+from pydantic import ValidationError
 
 from activities.messages import sms_segments
 from api import sms_reply_texts
+from config.settings import Settings
 from domain.phones import e164
 from domain.sms_keywords import Keyword, Other, PainScore, read_reply
 
@@ -67,3 +69,10 @@ def test_every_answer_is_written_and_fits_one_segment() -> None:
     ]
     for text in answers:
         assert sms_segments(text) == ("GSM-7", 1), text
+
+
+def test_the_webhook_waits_for_temporal_well_within_the_gateways_15_seconds() -> None:
+    """Twilio gives a webhook 15 s for all its attempts: a first 503 must leave time for the second."""
+    assert Settings().sms_inbound_wait_seconds <= 6
+    with pytest.raises(ValidationError):
+        Settings(sms_inbound_wait_seconds=15)
