@@ -5,17 +5,19 @@ Matching: the sender's number, normalised to E.164, names the patients who have 
 say what is open. A pain score (0-10) answers an open diary prompt: it goes to the relief check as the pain
 report Update, recorded at the text's first arrival and with an Update id made from the gateway's
 `MessageSid`, so a redelivered webhook records it once. At the follow-up or an outcome check-in the patient
-is pointed to the link in our message. Anything else gets one help reply per message we sent them.
+is pointed to the link in our message. Anything else gets one help reply per message we sent them: with
+nothing open, that there is nothing to answer now, and the clinic's phone.
 
 A step Temporal does not confirm within `wait` leaves the text unsettled and raises NotConfirmed: the route
 answers 503, so that the gateway sends the webhook again, and the redelivery's Update (the same id) attaches
 to the one sent now, so the score still counts once.
 
-What nobody learns from the answer: whether a number is known. An unknown number, and a known one with nothing
-open, get the same empty answer; STOP and START are answered alike to every number. HELP names the clinic of
-the number's patients, or the deployment's only clinic, else gives a general text: the reply goes only to the
-number's own holder, so it tells nobody else whether the number is known. Two patients with open prompts
-on one number are never guessed between: both are asked to use their own link, and nothing is recorded.
+What nobody learns from the answer: whether someone else's number is known. An unknown number gets an empty
+answer; STOP and START are answered alike to every number. HELP names the clinic of the number's patients, or
+the deployment's only clinic, else gives a general text; a known patient with nothing open is told so. Those
+replies go only to the number's own holder, so they tell nobody else whether the number is known. Two
+patients with open prompts on one number are never guessed between: both are asked to use their own link,
+and nothing is recorded; two with nothing open are not answered (whose text it is is not known).
 
 An opt-out (STOP) belongs to the number (db/sms_numbers.py); a number that opted out still has its diary
 answers recorded when it texts them, but is sent no conversational reply.
@@ -54,6 +56,7 @@ ACTOR = "patient:sms"
 Outcome = Literal[
     "recorded",  # a pain score went into the diary
     "not_recorded",  # the diary refused it (ended meanwhile, another score at that instant)
+    "nothing_open",  # a known patient, alone on the number, with nothing to answer (or to move, for R)
     "score_please",  # something other than a score while a diary prompt is open
     "answer_with_link",  # a text while the follow-up or an outcome check-in is open
     "use_link",  # a number shared by patients with open prompts (or appointments, for R)
@@ -61,7 +64,7 @@ Outcome = Literal[
     "stopped",
     "started",
     "help",
-    "ignored",  # unknown number, nothing open, or a help reply already given
+    "ignored",  # unknown or shared number with nothing open, or a help reply already given
 ]
 
 
@@ -123,8 +126,10 @@ async def _handle(
     reply = read_reply(text.body)
     refs = [h.patient_ref for h in holders]
     if reply == Keyword.RESCHEDULE:
-        return await _reschedule(text, refs, pool, temporal)
-    if isinstance(reply, Keyword):
+        asked = await _reschedule(text, refs, pool, temporal)
+        if asked is not None:
+            return asked  # else nothing to move: answered as any other text
+    elif isinstance(reply, Keyword):
         if reply != Keyword.HELP and number is not None:
             async with pool.acquire() as conn, conn.transaction():
                 if reply == Keyword.STOP:
@@ -145,7 +150,7 @@ async def _handle(
         return "ignored", None
     prompts = await _open_prompts(pool, temporal, refs)
     if not prompts:
-        return "ignored", None
+        return await _nothing_open(pool, holders, text.message_sid)
     if len(prompts) > 1:  # never guessed between: each patient answers on their own link
         owners = {p.patient_ref for p in prompts}
         return "use_link", owners.pop() if len(owners) == 1 else None
@@ -168,14 +173,28 @@ async def _handle(
     return ("score_please" if prompt.diary_id else "answer_with_link"), prompt.patient_ref
 
 
+async def _nothing_open(
+    pool: asyncpg.Pool, holders: list[NumberHolder], message_sid: str
+) -> tuple[Outcome, str | None]:
+    """A known number with nothing to answer: its patient is told so, once per message we sent them (so an
+    auto-responder is not answered in a loop). A number several patients share gets nothing: whose text it
+    is is not known, and that once is counted per patient."""
+    if len(holders) != 1:
+        return "ignored", None
+    patient_ref = holders[0].patient_ref
+    if await sms_inbound.helped_since_last_message(pool, patient_ref, message_sid):
+        return "ignored", patient_ref
+    return "nothing_open", patient_ref
+
+
 async def _reschedule(
     text: InboundText, refs: list[str], pool: asyncpg.Pool, temporal: Client
-) -> tuple[Outcome, str | None]:
+) -> tuple[Outcome, str | None] | None:
     """R: staff are asked to move the patient's next booked appointment (the appointment stays until they
-    act). Nothing booked, or an unknown number: ignored alike; two patients on the number: their links."""
+    act); two patients on the number: their links. None when there is nothing to move (or no patient)."""
     upcoming = await _next_appointments(temporal, pool, refs, text.arrived_at)
     if not upcoming:
-        return "ignored", None
+        return None
     if len({patient_ref for patient_ref, _, _ in upcoming}) > 1:
         return "use_link", None
     patient_ref, pathway_id, appointment_id = upcoming[0]
@@ -274,7 +293,13 @@ async def _reply(
     if number is not None and await sms_numbers.opted_out(pool, number):
         return None  # they asked for no texts: what they send is still taken, but not answered
     languages = {h.preferred_language for h in holders}
-    return texts.answer(outcome, languages.pop() if len(languages) == 1 else "en")
+    language = languages.pop() if len(languages) == 1 else "en"
+    if outcome == "nothing_open":  # settled only for a number one patient holds
+        phone = holders[0].clinic_phone
+        if phone is None:
+            return texts.answer("nothing_open_no_phone", language)
+        return texts.answer(outcome, language, clinic_phone=phone)
+    return texts.answer(outcome, language)
 
 
 async def _help(pool: asyncpg.Pool, holders: list[NumberHolder]) -> str:

@@ -17,6 +17,7 @@ from structlog.testing import capture_logs
 from temporalio.client import Client
 from twilio.request_validator import RequestValidator
 
+from api import inbound_sms
 from api.app import create_app
 from api.routes.sms_inbound import EMPTY_TWIML
 from config.settings import Settings
@@ -261,20 +262,30 @@ async def test_a_score_answers_the_open_diary_prompt_once_even_when_redelivered(
     assert sorted(r["pain"] for r in reports) == [3, 7]
 
 
-async def test_an_unknown_number_is_answered_as_a_known_one_with_nothing_open(
+NOTHING_OPEN = (  # with the demo clinic's phone
+    "There is nothing to answer right now. Questions? Call the clinic at +16025550111"
+    " or use the link in our message."
+)
+
+
+async def test_a_patient_with_nothing_open_gets_one_help_reply_and_an_unknown_number_none(
     api: httpx.AsyncClient, gateway: httpx.AsyncClient
 ) -> None:
     known = new_number()
     await refer(api, known)  # waiting for its MRI review: nothing for the patient to answer
+    sid = new_sid()
+    first = reply_of(await text(gateway, known, "hello", sid))
+    assert first == NOTHING_OPEN
+    assert reply_of(await text(gateway, known, "hello", sid)) == first  # redelivered: the same one reply
+    for body in ("5", "R", "hello?"):  # one help reply per message we sent them, not one per text
+        assert reply_of(await text(gateway, known, body)) is None
+    # An unknown number gets nothing, whatever it texts: it learns nothing of who is on file.
     for body in ("hello", "5", "R"):
-        from_known = await text(gateway, known, body)
-        from_unknown = await text(gateway, new_number(), body)
-        assert (from_known.status_code, from_known.headers["content-type"], from_known.content) == (
-            from_unknown.status_code,
-            from_unknown.headers["content-type"],
-            from_unknown.content,
-        )
-        assert reply_of(from_known) is None
+        assert reply_of(await text(gateway, new_number(), body)) is None
+    # A number two patients share, with nothing open: whose text it is is not known, nor answered.
+    shared = new_number()
+    await asyncio.gather(refer(api, shared), refer(api, shared))
+    assert reply_of(await text(gateway, shared, "hello")) is None
     for keyword in ("stop", "START"):  # answered alike to every number
         assert (await text(gateway, known, keyword)).content == (
             await text(gateway, new_number(), keyword)
@@ -287,6 +298,30 @@ async def test_an_unknown_number_is_answered_as_a_known_one_with_nothing_open(
     )
     assert known_help is not None and other_help is not None
     assert "+16025550111" in known_help  # the demo clinic's phone
+
+
+async def test_a_score_the_diary_refuses_is_told_it_was_not_recorded(
+    api: httpx.AsyncClient, gateway: httpx.AsyncClient, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    phone = new_number()
+    pathway_id = await at_relief_check(api, phone)
+
+    async def refused(*_: object) -> bool:  # as the diary's validator does once it has ended
+        return False
+
+    monkeypatch.setattr(inbound_sms, "_into_diary", refused)
+    sid = new_sid()
+    answer = reply_of(await text(gateway, phone, "6", sid))
+    assert answer == "That question has closed, so this score was not recorded. Reply HELP for help."
+    assert reply_of(await text(gateway, phone, "6", sid)) == answer
+    assert (
+        await pool.fetchval("select outcome from sms_inbound where message_sid = $1", sid) == "not_recorded"
+    )
+    assert (await view(api, pathway_id))["relief_check"]["reports"] == []
+    # R with no appointment to move (the block is behind it) is answered as any other text.
+    assert reply_of(await text(gateway, phone, "R")) == (
+        "Please reply with one number from 0 (no pain) to 10 (worst pain). Reply HELP for help."
+    )
 
 
 async def test_help_names_the_clinic_and_its_phone(
