@@ -324,6 +324,23 @@ async def test_a_score_the_diary_refuses_is_told_it_was_not_recorded(
     )
 
 
+async def test_nul_in_a_text_is_never_stored(
+    api: httpx.AsyncClient, gateway: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    phone = new_number()
+    await refer(api, phone)
+    # A sid no gateway makes (PostgreSQL takes no NUL: it was a 500): nothing is done with the text.
+    assert reply_of(await text(gateway, phone, "hello", f"SM\x00{uuid.uuid4().hex}")) is None
+    assert reply_of(await text(gateway, phone, "hello", "SM 1")) is None
+    assert await pool.fetchval("select count(*) from sms_inbound where message_sid = 'SM 1'") == 0
+    # In the number or the body: neither is stored; the text is read as any other.
+    sid = new_sid()
+    assert reply_of(await text(gateway, phone + "\x00", "hello\x00", sid)) == NOTHING_OPEN
+    assert (
+        await pool.fetchval("select outcome from sms_inbound where message_sid = $1", sid) == "nothing_open"
+    )
+
+
 async def test_help_names_the_clinic_and_its_phone(
     gateway: httpx.AsyncClient, api: httpx.AsyncClient
 ) -> None:
