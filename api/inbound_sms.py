@@ -5,13 +5,19 @@ Matching: the sender's number, normalised to E.164, names the patients who have 
 say what is open. A pain score (0-10) answers an open diary prompt: it goes to the relief check as the pain
 report Update, recorded at the text's first arrival and with an Update id made from the gateway's
 `MessageSid`, so a redelivered webhook records it once. At the follow-up or an outcome check-in the patient
-is pointed to the link in our message. Anything else gets one help reply per message we sent them.
+is pointed to the link in our message. Anything else gets one help reply per message we sent them: with
+nothing open, that there is nothing to answer now, and the clinic's phone.
 
-What nobody learns from the answer: whether a number is known. An unknown number, and a known one with nothing
-open, get the same empty answer; STOP and START are answered alike to every number. HELP names the clinic of
-the number's patients, or the deployment's only clinic, else gives a general text: the reply goes only to the
-number's own holder, so it tells nobody else whether the number is known. Two patients with open prompts
-on one number are never guessed between: both are asked to use their own link, and nothing is recorded.
+A step Temporal does not confirm within `wait` leaves the text unsettled and raises NotConfirmed: the route
+answers 503, so that the gateway sends the webhook again, and the redelivery's Update (the same id) attaches
+to the one sent now, so the score still counts once.
+
+What nobody learns from the answer: whether someone else's number is known. An unknown number gets an empty
+answer; STOP and START are answered alike to every number. HELP names the clinic of the number's patients, or
+the deployment's only clinic, else gives a general text; a known patient with nothing open is told so. Those
+replies go only to the number's own holder, so they tell nobody else whether the number is known. Two
+patients with open prompts on one number are never guessed between: both are asked to use their own link,
+and nothing is recorded; two with nothing open are not answered (whose text it is is not known).
 
 An opt-out (STOP) belongs to the number (db/sms_numbers.py); a number that opted out still has its diary
 answers recorded when it texts them, but is sent no conversational reply.
@@ -24,7 +30,7 @@ from typing import Literal
 
 import asyncpg
 import structlog
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import sms_reply_texts as texts
@@ -50,6 +56,7 @@ ACTOR = "patient:sms"
 Outcome = Literal[
     "recorded",  # a pain score went into the diary
     "not_recorded",  # the diary refused it (ended meanwhile, another score at that instant)
+    "nothing_open",  # a known patient, alone on the number, with nothing to answer (or to move, for R)
     "score_please",  # something other than a score while a diary prompt is open
     "answer_with_link",  # a text while the follow-up or an outcome check-in is open
     "use_link",  # a number shared by patients with open prompts (or appointments, for R)
@@ -57,8 +64,13 @@ Outcome = Literal[
     "stopped",
     "started",
     "help",
-    "ignored",  # unknown number, nothing open, or a help reply already given
+    "ignored",  # unknown or shared number with nothing open, or a help reply already given
 ]
+
+
+class NotConfirmed(Exception):
+    """Temporal did not confirm the text's step in time: the text is received but not settled, and the
+    gateway must send it again (a 200 would tell it the text was handled, and it never would)."""
 
 
 @dataclass(frozen=True)
@@ -77,22 +89,25 @@ class InboundText:
     arrived_at: datetime
 
 
-async def answer_text(
-    text: InboundText, *, pool: asyncpg.Pool, temporal: Client, update_timeout: float
-) -> str | None:
+async def answer_text(text: InboundText, *, pool: asyncpg.Pool, temporal: Client, wait: float) -> str | None:
     """Acts on the text once (a redelivery is answered from the first delivery's outcome); returns the reply
-    to send, or None for none."""
+    to send, or None for none. NotConfirmed when Temporal did not confirm its step within `wait` seconds."""
     number = e164(text.sender)
     received = await sms_inbound.receive(pool, text.message_sid, text.arrived_at)
     holders = await sms_numbers.holders_of(pool, number) if number else []
     outcome: Outcome | None = received.outcome  # type: ignore[assignment]  # written by this module only
     patient_ref = None
     if outcome is None:
-        handled = await _handle(text, received.received_at, number, holders, pool, temporal, update_timeout)
-        if handled is None:  # not confirmed in time: a redelivery tries again, with the same Update id
+        try:
+            # The whole handling is bounded (the views read as well as the Update), within the gateway's
+            # own timeout, so that the 503 reaches it and it sends the text again.
+            async with asyncio.timeout(wait):
+                outcome, patient_ref = await _handle(
+                    text, received.received_at, number, holders, pool, temporal
+                )
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
             log.info("sms.inbound", message_sid=text.message_sid, outcome="pending")
-            return None
-        outcome, patient_ref = handled
+            raise NotConfirmed from err
         await sms_inbound.settle(pool, text.message_sid, outcome, patient_ref)
         log.info("sms.inbound", message_sid=text.message_sid, outcome=outcome)
     else:
@@ -107,13 +122,14 @@ async def _handle(
     holders: list[NumberHolder],
     pool: asyncpg.Pool,
     temporal: Client,
-    update_timeout: float,
-) -> tuple[Outcome, str | None] | None:
+) -> tuple[Outcome, str | None]:
     reply = read_reply(text.body)
     refs = [h.patient_ref for h in holders]
     if reply == Keyword.RESCHEDULE:
-        return await _reschedule(text, refs, pool, temporal, update_timeout)
-    if isinstance(reply, Keyword):
+        asked = await _reschedule(text, refs, pool, temporal)
+        if asked is not None:
+            return asked  # else nothing to move: answered as any other text
+    elif isinstance(reply, Keyword):
         if reply != Keyword.HELP and number is not None:
             async with pool.acquire() as conn, conn.transaction():
                 if reply == Keyword.STOP:
@@ -134,18 +150,14 @@ async def _handle(
         return "ignored", None
     prompts = await _open_prompts(pool, temporal, refs)
     if not prompts:
-        return "ignored", None
+        return await _nothing_open(pool, holders, text.message_sid)
     if len(prompts) > 1:  # never guessed between: each patient answers on their own link
         owners = {p.patient_ref for p in prompts}
         return "use_link", owners.pop() if len(owners) == 1 else None
     (prompt,) = prompts
     if isinstance(reply, PainScore) and prompt.diary_id is not None:
         report = PainReport(pain=reply.pain, recorded_at=received_at)
-        try:
-            async with asyncio.timeout(update_timeout):
-                recorded = await _into_diary(temporal, prompt.diary_id, report, text.message_sid)
-        except TimeoutError:
-            return None
+        recorded = await _into_diary(temporal, prompt.diary_id, report, text.message_sid)
         if recorded:
             await audit.record(
                 pool,
@@ -161,27 +173,38 @@ async def _handle(
     return ("score_please" if prompt.diary_id else "answer_with_link"), prompt.patient_ref
 
 
+async def _nothing_open(
+    pool: asyncpg.Pool, holders: list[NumberHolder], message_sid: str
+) -> tuple[Outcome, str | None]:
+    """A known number with nothing to answer: its patient is told so, once per message we sent them (so an
+    auto-responder is not answered in a loop). A number several patients share gets nothing: whose text it
+    is is not known, and that once is counted per patient."""
+    if len(holders) != 1:
+        return "ignored", None
+    patient_ref = holders[0].patient_ref
+    if await sms_inbound.helped_since_last_message(pool, patient_ref, message_sid):
+        return "ignored", patient_ref
+    return "nothing_open", patient_ref
+
+
 async def _reschedule(
-    text: InboundText, refs: list[str], pool: asyncpg.Pool, temporal: Client, update_timeout: float
+    text: InboundText, refs: list[str], pool: asyncpg.Pool, temporal: Client
 ) -> tuple[Outcome, str | None] | None:
     """R: staff are asked to move the patient's next booked appointment (the appointment stays until they
-    act). Nothing booked, or an unknown number: ignored alike; two patients on the number: their links."""
+    act); two patients on the number: their links. None when there is nothing to move (or no patient)."""
     upcoming = await _next_appointments(temporal, pool, refs, text.arrived_at)
     if not upcoming:
-        return "ignored", None
+        return None
     if len({patient_ref for patient_ref, _, _ in upcoming}) > 1:
         return "use_link", None
     patient_ref, pathway_id, appointment_id = upcoming[0]
     request = AppointmentChangeRequest(appointment_id=appointment_id, wish="reschedule", via="sms")
     handle = temporal.get_workflow_handle_for(PatientPathwayWorkflow.run, pathway_id)
     try:
-        async with asyncio.timeout(update_timeout):
-            # Assigned: mypy reads the Update of a mixed-in async handler as returning its coroutine.
-            _ = await handle.execute_update(
-                PatientPathwayWorkflow.request_appointment_change, request, id=f"sms:{text.message_sid}"
-            )
-    except TimeoutError:
-        return None
+        # Assigned: mypy reads the Update of a mixed-in async handler as returning its coroutine.
+        _ = await handle.execute_update(
+            PatientPathwayWorkflow.request_appointment_change, request, id=f"sms:{text.message_sid}"
+        )
     except WorkflowUpdateFailedError:  # already asked for, or no longer to come: staff know of it already
         return "reschedule_requested", patient_ref
     await audit.record(
@@ -270,7 +293,13 @@ async def _reply(
     if number is not None and await sms_numbers.opted_out(pool, number):
         return None  # they asked for no texts: what they send is still taken, but not answered
     languages = {h.preferred_language for h in holders}
-    return texts.answer(outcome, languages.pop() if len(languages) == 1 else "en")
+    language = languages.pop() if len(languages) == 1 else "en"
+    if outcome == "nothing_open":  # settled only for a number one patient holds
+        phone = holders[0].clinic_phone
+        if phone is None:
+            return texts.answer("nothing_open_no_phone", language)
+        return texts.answer(outcome, language, clinic_phone=phone)
+    return texts.answer(outcome, language)
 
 
 async def _help(pool: asyncpg.Pool, holders: list[NumberHolder]) -> str:

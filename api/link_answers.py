@@ -21,7 +21,7 @@ from temporalio.client import Client
 
 from domain.check_ins import WorkStatus
 from domain.identifiers import outcome_check_ins_id, relief_check_id
-from domain.open_question import OpenQuestion, QuestionKind
+from domain.open_question import FORM_KEY, OpenQuestion, QuestionKind
 from domain.results import AppointmentChangeRequest, FollowUpAnswer, OutcomeAnswer, PainReport, RedFlag
 from workflows.outcome_check_ins import OutcomeCheckInsWorkflow as CheckIns
 from workflows.pathway import PatientPathwayWorkflow as Pathway
@@ -31,6 +31,7 @@ RECORDED_BY = "patient link"
 """Who an outcome check-in's answers were recorded by, when the patient gave them on the page."""
 
 _SMALL_NUMBER = re.compile(r"^\d{1,2}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # in no value the page renders; PostgreSQL stores no NUL
 _BACK_AT_WORK = {"yes": True, "no": False, "not_applicable": None}
 _RED_FLAGS = frozenset(get_args(RedFlag))
 _WORK_STATUSES = frozenset(get_args(WorkStatus))
@@ -53,12 +54,19 @@ class FormError(Exception):
 
 
 def read_form(body: bytes) -> Form:
+    """The form as sent; FormError for a body that is not one the page rendered (no answer id, a key of
+    other characters, a control character in any value)."""
     try:
         fields = parse_qs(body.decode("utf-8"), max_num_fields=50, strict_parsing=False)
         answer_id = uuid.UUID(_one(fields, "answer_id"))
     except (UnicodeDecodeError, ValueError) as err:
         raise FormError("not an answer form") from err
-    return Form(answer_id, _one(fields, "question"), fields)
+    question = _one(fields, "question")
+    if not FORM_KEY.fullmatch(question):
+        raise FormError("not a key the page renders")
+    if any(_CONTROL.search(value) for values in fields.values() for value in values):
+        raise FormError("a control character")
+    return Form(answer_id, question, fields)
 
 
 def _one(fields: dict[str, list[str]], name: str) -> str:

@@ -10,7 +10,18 @@ _TEXTS: dict[str, dict[str, str]] = tomllib.loads(
     (Path(__file__).with_name("sms_reply_texts.toml")).read_text(encoding="utf-8")
 )
 
-CONVERSATION = frozenset({"recorded", "score_please", "answer_with_link", "use_link", "reschedule_requested"})
+CONVERSATION = frozenset(
+    {
+        "recorded",
+        "not_recorded",
+        "score_please",
+        "answer_with_link",
+        "use_link",
+        "reschedule_requested",
+        "nothing_open",
+        "nothing_open_no_phone",
+    }
+)
 KEYWORD_ANSWERS = frozenset({"stopped", "started", "help", "help_no_phone", "help_generic"})
 
 
@@ -19,10 +30,10 @@ def keyword_answer(name: str, *, clinic: str = "", clinic_phone: str = "") -> st
     return Template(_TEXTS["keywords"][name]).substitute(clinic=clinic, clinic_phone=clinic_phone)
 
 
-def answer(name: str, language: str) -> str:
-    """An answer to a patient with something open, in their language (English when it has none)."""
+def answer(name: str, language: str, *, clinic_phone: str = "") -> str:
+    """An answer to a patient, in their language (English when it has none)."""
     texts = _TEXTS[language if language in LANGUAGES else DEFAULT_LANGUAGE]
-    return texts[name]
+    return Template(texts[name]).substitute(clinic_phone=clinic_phone)
 
 
 def check_texts() -> None:

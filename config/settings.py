@@ -62,6 +62,10 @@ class Settings(BaseSettings):
         ),
     )
     update_timeout_seconds: float = 30.0
+    # How long the SMS gateway's inbound webhook waits for Temporal to take a text's answer before it answers
+    # 503 for the gateway to send it again (README, "Replies by text"): Twilio gives all attempts together
+    # 15 s, so two of them fit.
+    sms_inbound_wait_seconds: float = Field(default=6.0, gt=0, le=10)
     # Open pathways one worker keeps in memory (~100 KiB each); an evicted one replays its history when read.
     max_cached_workflows: int = 10_000
     # Request bodies over this many bytes are refused with 413 before they are read.

@@ -47,7 +47,7 @@ async def helped_since_last_message(conn: Queryable, patient_ref: str, message_s
     not answered in a loop."""
     helped: bool = await conn.fetchval(
         "select exists (select 1 from sms_inbound i where i.patient_ref = $1 and i.message_sid <> $2"
-        " and i.outcome in ('score_please', 'answer_with_link')"
+        " and i.outcome in ('score_please', 'answer_with_link', 'nothing_open')"
         " and i.received_at >= coalesce((select max(o.created_at) from outbox o where o.patient_ref = $1),"
         " '-infinity'))",
         patient_ref,

@@ -9,6 +9,7 @@ Beside any question, the page offers to ask the clinic to move or cancel the pat
 (`appointment_to_change`): its form's key names the appointment (`change_key`), never a question.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -68,7 +69,12 @@ def question_of_key(key: str) -> OpenQuestion | None:
 
 
 _CHANGE = "appointment:"
-_APPOINTMENT_ID_MAX = 64  # as the staff route's path takes it
+_APPOINTMENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a uuid; at most 64 as the staff route's path takes it
+
+FORM_KEY = re.compile(r"[a-z_]{1,16}(?::[A-Za-z0-9_-]{1,64})?")
+"""Every key a form of the page carries (a question's, `change_key`'s, the consents form's) is of these
+characters: a form with any other key was not rendered by the page, and is refused before its key is looked
+up or stored (PostgreSQL stores no NUL)."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,6 @@ def change_key(appointment_id: str) -> str:
 def appointment_of_key(key: str) -> str | None:
     """The appointment a change form's key names; None for any other key."""
     kind, _, appointment_id = key.partition(":")
-    if f"{kind}:" != _CHANGE or not 0 < len(appointment_id) <= _APPOINTMENT_ID_MAX:
+    if f"{kind}:" != _CHANGE or not _APPOINTMENT_ID.fullmatch(appointment_id):
         return None
     return appointment_id

@@ -5,8 +5,12 @@ Signed instead of keyed (api/gateway_signature.py: 403 and nothing changes other
 OpenAPI document of the upstream contract, like the status callbacks. The answer is TwiML: the reply to the
 patient, if any, goes back in the response for the gateway to send, so the API never calls out. What is done
 with the text is api/inbound_sms.py's; the log names the gateway's sid and an outcome code only.
+
+A text whose step Temporal does not confirm in time answers 503 with Retry-After, never 200: a gateway sends
+a webhook again only after a failure (Twilio: as its connection overrides say, README "Replies by text").
 """
 
+import re
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape
 
@@ -15,30 +19,36 @@ from fastapi import APIRouter, Response
 
 from api.dependencies import AppSettings, Pool, TemporalClient
 from api.gateway_signature import SignedGatewayForm
-from api.inbound_sms import InboundText, answer_text
+from api.inbound_sms import InboundText, NotConfirmed, answer_text
+from api.outages import temporal_unavailable
 
 log = structlog.get_logger()
 
 router = APIRouter(tags=["sms gateway"])
 
-_SID_MAX = 64  # a gateway's sid is 34 characters; anything far longer is not one
+# A gateway's sid: Twilio's is SM and 32 hex digits. Nothing else (far longer, a NUL PostgreSQL would refuse,
+# spaces) is one: such a text is not acted on.
+_SID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+PATH = "/v1/sms/inbound"
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
-@router.post("/v1/sms/inbound", include_in_schema=False)
+@router.post(PATH, include_in_schema=False)
 async def sms_inbound(
     form: SignedGatewayForm, pool: Pool, temporal: TemporalClient, settings: AppSettings
 ) -> Response:
     arrived_at = datetime.now(UTC)  # a diary answer counts at its arrival, not at when it is handled
     sid = form.get("MessageSid", "")
-    if not sid or len(sid) > _SID_MAX:
+    if not _SID.fullmatch(sid):
         log.info("sms.inbound", outcome="no_sid")
         return twiml(None)
     text = InboundText(sid, form.get("From", ""), form.get("Body", ""), arrived_at)
-    reply = await answer_text(
-        text, pool=pool, temporal=temporal, update_timeout=settings.update_timeout_seconds
-    )
+    try:
+        reply = await answer_text(text, pool=pool, temporal=temporal, wait=settings.sms_inbound_wait_seconds)
+    except NotConfirmed:
+        return temporal_unavailable(PATH)
     return twiml(reply)
 
 

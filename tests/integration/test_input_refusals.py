@@ -1,5 +1,9 @@
 """Strict input through the API: a body is refused (422) as sent, before it reaches a pathway or the database;
-repeated wrong keys from one address are throttled (429)."""
+repeated wrong keys from one address are throttled (429). The link page's forms refuse what they never
+render (400, a plain page)."""
+
+import uuid
+from datetime import timedelta
 
 import asyncpg
 import httpx
@@ -8,6 +12,9 @@ from temporalio.client import Client
 
 from api.app import create_app
 from config.settings import Settings
+from db.patient_links import SECRET_PURPOSE, link_for_pathway
+from db.signing_secrets import signing_secret
+from domain.link_tokens import seal
 from tests.integration.conftest import API_KEY
 from tests.integration.walk import start_at_mri
 from tests.referrals import referral_body
@@ -43,6 +50,37 @@ async def test_nul_in_a_referral_is_422_and_stores_nothing(
     assert_invalid(await api.post("/v1/referrals", json=body), "patient", "given_name")
     stored = await pool.fetchval("select count(*) from patients where mrn = $1", "MRN-REF-NUL")
     assert stored == 0
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"question": "appointment:\x00x", "wish": "reschedule"},  # PostgreSQL takes no NUL: it was a 500
+        {"question": "appointment:\x1bx", "wish": "cancel"},
+        {"question": "diary:1\x00", "pain": "3"},
+        {"question": "diary:1", "pain": "3\x00"},
+    ],
+    ids=["nul-in-change-key", "escape-in-change-key", "nul-in-question-key", "nul-in-answer"],
+)
+async def test_nul_in_a_link_page_form_is_400_and_stores_nothing(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, form: dict[str, str]
+) -> None:
+    pathway_id = await start_at_mri(api, f"REF-NUL-LINK-{uuid.uuid4().hex[:8]}")
+    patient_ref = (await api.get(f"/v1/pathways/{pathway_id}")).json()["patient_ref"]
+    link_id, expires_at = await link_for_pathway(pool, pathway_id, patient_ref, timedelta(days=1))
+    token = seal(await signing_secret(pool, SECRET_PURPOSE), link_id, expires_at)
+    answer_id = uuid.uuid4()
+    sent = await api.post(f"/p/{token}", data={"answer_id": str(answer_id), **form})
+    assert sent.status_code == 400, sent.text
+    assert sent.headers["content-type"].startswith("text/html")
+    stored = "select count(*) from patient_link_answers where answer_id = $1"
+    assert await pool.fetchval(stored, answer_id) == 0
+    choices = {"answer_id": str(uuid.uuid4()), "granted": "diary\x00", "was_granted": "diary"}
+    refused = await api.post(f"/p/{token}/consents", data=choices)
+    assert refused.status_code == 400 and refused.headers["content-type"].startswith("text/html")
+    assert (
+        await pool.fetchval("select count(*) from patient_consents where patient_ref = $1", patient_ref) == 0
+    )
 
 
 async def test_repeated_wrong_keys_are_throttled_per_address(pool: asyncpg.Pool, temporal: Client) -> None:

@@ -5,8 +5,9 @@ Every test's patient has a number of their own, so no test's texts reach another
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, MutableMapping
+from contextlib import asynccontextmanager
+from typing import Any, cast
 
 import asyncpg
 import httpx
@@ -16,6 +17,7 @@ from structlog.testing import capture_logs
 from temporalio.client import Client
 from twilio.request_validator import RequestValidator
 
+from api import inbound_sms
 from api.app import create_app
 from api.routes.sms_inbound import EMPTY_TWIML
 from config.settings import Settings
@@ -30,15 +32,24 @@ PATH = "/v1/sms/inbound"
 GATEWAY_NUMBER = "+16025550150"
 
 
-@pytest.fixture
-async def gateway(pool: asyncpg.Pool, temporal: Client, worker: None) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
-        profile="demo", public_url=PUBLIC_URL, twilio_auth_token=SecretStr(TOKEN), update_timeout_seconds=20
+@asynccontextmanager
+async def gateway_to(
+    pool: asyncpg.Pool, temporal: Client, **settings: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The SMS gateway's way to an API with these settings."""
+    configured = Settings(
+        profile="demo", public_url=PUBLIC_URL, twilio_auth_token=SecretStr(TOKEN), **settings
     )
-    app = create_app(settings, pool=pool, temporal=temporal)
+    app = create_app(configured, pool=pool, temporal=temporal)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://internal"
     ) as client:
+        yield client
+
+
+@pytest.fixture
+async def gateway(pool: asyncpg.Pool, temporal: Client, worker: None) -> AsyncIterator[httpx.AsyncClient]:
+    async with gateway_to(pool, temporal, update_timeout_seconds=20) as client:
         yield client
 
 
@@ -56,6 +67,11 @@ async def text(
     form = {"MessageSid": sid or new_sid(), "From": sender, "To": GATEWAY_NUMBER, "Body": body}
     signature = RequestValidator(token).compute_signature(PUBLIC_URL + PATH, form)
     return await gateway.post(PATH, data=form, headers={"X-Twilio-Signature": signature})
+
+
+def outcomes_logged(logs: list[MutableMapping[str, Any]]) -> set[tuple[str, str]]:
+    """(sid, outcome) of the webhook's lines, among those the worker's activities log meanwhile."""
+    return {(line["message_sid"], line["outcome"]) for line in logs if line["event"] == "sms.inbound"}
 
 
 def reply_of(response: httpx.Response) -> str | None:
@@ -92,6 +108,92 @@ async def view(api: httpx.AsyncClient, pathway_id: str) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     answer: dict[str, Any] = response.json()
     return answer
+
+
+class _LateUpdates:
+    """A Temporal client whose first Update is confirmed late: Temporal takes it (`taken`) or not yet, and its
+    answer comes after the webhook stopped waiting. Everything else goes straight to the real client."""
+
+    def __init__(self, client: Client, *, taken: bool) -> None:
+        self._client, self.taken, self.late = client, taken, 1
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def get_workflow_handle_for(self, *args: Any, **kwargs: Any) -> Any:
+        return _LateHandle(self._client.get_workflow_handle_for(*args, **kwargs), self)
+
+
+class _LateHandle:
+    def __init__(self, handle: Any, client: _LateUpdates) -> None:
+        self._handle, self._client = handle, client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._handle, name)
+
+    async def execute_update(self, *args: Any, **kwargs: Any) -> Any:
+        if self._client.late:
+            self._client.late -= 1
+            if self._client.taken:
+                await self._handle.execute_update(*args, **kwargs)
+            await asyncio.sleep(60)  # cancelled by the webhook's wait
+        return await self._handle.execute_update(*args, **kwargs)
+
+
+@asynccontextmanager
+async def impatient_gateway(
+    pool: asyncpg.Pool, temporal: Client, *, taken: bool
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The gateway's way to an API that waits 3 s for Temporal to confirm a text's step, whose first Update
+    is confirmed later than that."""
+    late = cast(Client, _LateUpdates(temporal, taken=taken))  # stands in for the client the routes use
+    async with gateway_to(pool, late, update_timeout_seconds=4, sms_inbound_wait_seconds=3) as client:
+        yield client
+
+
+def assert_try_again(response: httpx.Response) -> None:
+    """Not a 200: a gateway never sends a webhook it got 200 for again; a 5xx it sends again if told to."""
+    assert response.status_code == 503, response.text
+    assert int(response.headers["retry-after"]) > 0
+
+
+@pytest.mark.parametrize("taken", [True, False], ids=["taken-but-confirmed-late", "not-taken-in-time"])
+async def test_a_score_not_confirmed_in_time_is_asked_again_and_counted_once(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, temporal: Client, taken: bool
+) -> None:
+    phone = new_number()
+    pathway_id = await at_relief_check(api, phone)
+    sid = new_sid()
+    async with impatient_gateway(pool, temporal, taken=taken) as gateway:
+        with capture_logs() as logs:
+            assert_try_again(await text(gateway, phone, "4", sid))
+        assert outcomes_logged(logs) == {(sid, "pending")}
+        row = await pool.fetchrow("select received_at, outcome from sms_inbound where message_sid = $1", sid)
+        assert row is not None and row["outcome"] is None  # received, not settled: a redelivery tries again
+        # The gateway sends the same webhook again: the same Update id, so it attaches to the first one.
+        assert reply_of(await text(gateway, phone, "4", sid)) == "Thanks, your pain score is recorded."
+    reports = (await view(api, pathway_id))["relief_check"]["reports"]
+    assert [r["pain"] for r in reports] == [4]
+    assert reports[0]["at"].replace("Z", "+00:00") == row["received_at"].isoformat()
+    settled = "select outcome from sms_inbound where message_sid = $1"
+    assert await pool.fetchval(settled, sid) == "recorded"
+
+
+async def test_an_r_not_confirmed_in_time_is_asked_again_and_counted_once(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, temporal: Client
+) -> None:
+    phone = new_number()
+    pathway_id = await refer(api, phone)
+    review = {"facet_swelling": True, "levels": ["L4-L5"], "reviewed_by": "Dr. R"}
+    assert (await api.post(f"/v1/pathways/{pathway_id}/mri-review", json=review)).status_code == 200
+    await poll_view(api, pathway_id, "exam booked", next_action_is("exam"))
+    sid = new_sid()
+    async with impatient_gateway(pool, temporal, taken=True) as gateway:
+        assert_try_again(await text(gateway, phone, "R", sid))
+        assert reply_of(await text(gateway, phone, "R", sid)) == (
+            "Thanks. The clinic will call you to find a new time; until then your appointment stands."
+        )
+    assert len((await view(api, pathway_id))["change_requests"]) == 1
 
 
 @pytest.mark.parametrize("signature", [None, "other-token", "other-url"])
@@ -144,7 +246,7 @@ async def test_a_score_answers_the_open_diary_prompt_once_even_when_redelivered(
     )
     # The log names the sid and the outcome: not the number, not the text.
     assert phone not in str(logs) and spelt not in str(logs)
-    assert {(line["message_sid"], line["outcome"]) for line in logs} == {(sid, "recorded")}
+    assert outcomes_logged(logs) == {(sid, "recorded")}
 
     # Anything else while the prompt is open: one short help reply, then nothing until our next message.
     assert reply_of(await text(gateway, phone, "hello")) == (
@@ -160,20 +262,30 @@ async def test_a_score_answers_the_open_diary_prompt_once_even_when_redelivered(
     assert sorted(r["pain"] for r in reports) == [3, 7]
 
 
-async def test_an_unknown_number_is_answered_as_a_known_one_with_nothing_open(
+NOTHING_OPEN = (  # with the demo clinic's phone
+    "There is nothing to answer right now. Questions? Call the clinic at +16025550111"
+    " or use the link in our message."
+)
+
+
+async def test_a_patient_with_nothing_open_gets_one_help_reply_and_an_unknown_number_none(
     api: httpx.AsyncClient, gateway: httpx.AsyncClient
 ) -> None:
     known = new_number()
     await refer(api, known)  # waiting for its MRI review: nothing for the patient to answer
+    sid = new_sid()
+    first = reply_of(await text(gateway, known, "hello", sid))
+    assert first == NOTHING_OPEN
+    assert reply_of(await text(gateway, known, "hello", sid)) == first  # redelivered: the same one reply
+    for body in ("5", "R", "hello?"):  # one help reply per message we sent them, not one per text
+        assert reply_of(await text(gateway, known, body)) is None
+    # An unknown number gets nothing, whatever it texts: it learns nothing of who is on file.
     for body in ("hello", "5", "R"):
-        from_known = await text(gateway, known, body)
-        from_unknown = await text(gateway, new_number(), body)
-        assert (from_known.status_code, from_known.headers["content-type"], from_known.content) == (
-            from_unknown.status_code,
-            from_unknown.headers["content-type"],
-            from_unknown.content,
-        )
-        assert reply_of(from_known) is None
+        assert reply_of(await text(gateway, new_number(), body)) is None
+    # A number two patients share, with nothing open: whose text it is is not known, nor answered.
+    shared = new_number()
+    await asyncio.gather(refer(api, shared), refer(api, shared))
+    assert reply_of(await text(gateway, shared, "hello")) is None
     for keyword in ("stop", "START"):  # answered alike to every number
         assert (await text(gateway, known, keyword)).content == (
             await text(gateway, new_number(), keyword)
@@ -186,6 +298,47 @@ async def test_an_unknown_number_is_answered_as_a_known_one_with_nothing_open(
     )
     assert known_help is not None and other_help is not None
     assert "+16025550111" in known_help  # the demo clinic's phone
+
+
+async def test_a_score_the_diary_refuses_is_told_it_was_not_recorded(
+    api: httpx.AsyncClient, gateway: httpx.AsyncClient, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    phone = new_number()
+    pathway_id = await at_relief_check(api, phone)
+
+    async def refused(*_: object) -> bool:  # as the diary's validator does once it has ended
+        return False
+
+    monkeypatch.setattr(inbound_sms, "_into_diary", refused)
+    sid = new_sid()
+    answer = reply_of(await text(gateway, phone, "6", sid))
+    assert answer == "That question has closed, so this score was not recorded. Reply HELP for help."
+    assert reply_of(await text(gateway, phone, "6", sid)) == answer
+    assert (
+        await pool.fetchval("select outcome from sms_inbound where message_sid = $1", sid) == "not_recorded"
+    )
+    assert (await view(api, pathway_id))["relief_check"]["reports"] == []
+    # R with no appointment to move (the block is behind it) is answered as any other text.
+    assert reply_of(await text(gateway, phone, "R")) == (
+        "Please reply with one number from 0 (no pain) to 10 (worst pain). Reply HELP for help."
+    )
+
+
+async def test_nul_in_a_text_is_never_stored(
+    api: httpx.AsyncClient, gateway: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    phone = new_number()
+    await refer(api, phone)
+    # A sid no gateway makes (PostgreSQL takes no NUL: it was a 500): nothing is done with the text.
+    assert reply_of(await text(gateway, phone, "hello", f"SM\x00{uuid.uuid4().hex}")) is None
+    assert reply_of(await text(gateway, phone, "hello", "SM 1")) is None
+    assert await pool.fetchval("select count(*) from sms_inbound where message_sid = 'SM 1'") == 0
+    # In the number or the body: neither is stored; the text is read as any other.
+    sid = new_sid()
+    assert reply_of(await text(gateway, phone + "\x00", "hello\x00", sid)) == NOTHING_OPEN
+    assert (
+        await pool.fetchval("select outcome from sms_inbound where message_sid = $1", sid) == "nothing_open"
+    )
 
 
 async def test_help_names_the_clinic_and_its_phone(

@@ -91,6 +91,7 @@ def test_only_the_categories_changed_on_the_form_are_read() -> None:
         urlencode({"answer_id": [str(uuid.uuid4())] * 2}, doseq=True).encode(),
         _body(granted=["sms"]),
         _body(was_granted=["diary", "texts"]),
+        _body(granted=["diary\x00"]),  # only the categories' own names: never a NUL for PostgreSQL
         b"\xff\xfe",
     ],
 )

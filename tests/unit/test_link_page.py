@@ -130,7 +130,32 @@ def test_an_answer_it_does_not_offer_is_refused(fields: dict[str, Any]) -> None:
         answer_for(diary, read_form(_form(question="diary:1", **fields)))
 
 
-@pytest.mark.parametrize("body", [b"", b"question=diary:1&pain=3", b"answer_id=nope&question=x", b"\xff\xfe"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"question=diary:1&pain=3",
+        b"answer_id=nope&question=x",
+        b"\xff\xfe",
+        # Keys the page never renders: PostgreSQL takes no NUL, and no key has a control character or space.
+        _form(question="appointment:\x00x", wish="reschedule"),
+        _form(question="appointment:exam 1", wish="reschedule"),
+        _form(question="diary:1\n", pain="3"),
+        _form(question="follow_up\x7f", pain="3"),
+        _form(question="diary:1", pain="3\x00"),
+    ],
+    ids=[
+        "empty",
+        "no-answer-id",
+        "answer-id-not-a-uuid",
+        "not-utf-8",
+        "nul-in-appointment-key",
+        "space-in-appointment-key",
+        "newline-in-key",
+        "del-in-key",
+        "nul-in-answer",
+    ],
+)
 def test_a_body_that_is_no_answer_form_is_refused(body: bytes) -> None:
     with pytest.raises(FormError):
         read_form(body)
@@ -221,7 +246,7 @@ def test_a_change_asked_for_already_is_said_and_not_offered_again() -> None:
 
 def test_the_change_form_is_read_into_the_request_the_workflow_takes() -> None:
     assert appointment_of_key(change_key("exam-1")) == "exam-1"
-    for key in ("appointment:", "diary:1", "follow_up", f"appointment:{'x' * 65}"):
+    for key in ("appointment:", "diary:1", "follow_up", f"appointment:{'x' * 65}", "appointment:\x00x"):
         assert appointment_of_key(key) is None
     form = read_form(_form(question="appointment:exam-1", wish="cancel"))
     assert change_for("exam-1", form) == AppointmentChangeRequest(
