@@ -5,6 +5,7 @@ told it) and the form fields, checked with twilio's own `RequestValidator`. A wr
 an API with no gateway configured, answers 403 before anything is read or changed.
 """
 
+import re
 from typing import Annotated
 from urllib.parse import parse_qsl
 
@@ -13,6 +14,10 @@ from twilio.request_validator import RequestValidator
 
 from api.dependencies import AppSettings
 from api.problems import Problem
+
+# A gateway's message sid: Twilio's is SM and 32 hex digits. Nothing else (far longer, a NUL PostgreSQL would
+# refuse, spaces) is one: a request naming such a sid is not acted on.
+MESSAGE_SID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
 async def signed_gateway_form(request: Request, settings: AppSettings) -> dict[str, str]:

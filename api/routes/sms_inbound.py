@@ -10,7 +10,6 @@ A text whose step Temporal does not confirm in time answers 503 with Retry-After
 a webhook again only after a failure (Twilio: as its connection overrides say, README "Replies by text").
 """
 
-import re
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape
 
@@ -18,7 +17,7 @@ import structlog
 from fastapi import APIRouter, Response
 
 from api.dependencies import AppSettings, Pool, TemporalClient
-from api.gateway_signature import SignedGatewayForm
+from api.gateway_signature import MESSAGE_SID, SignedGatewayForm
 from api.inbound_sms import InboundText, NotConfirmed, answer_text
 from api.outages import temporal_unavailable
 
@@ -26,9 +25,6 @@ log = structlog.get_logger()
 
 router = APIRouter(tags=["sms gateway"])
 
-# A gateway's sid: Twilio's is SM and 32 hex digits. Nothing else (far longer, a NUL PostgreSQL would refuse,
-# spaces) is one: such a text is not acted on.
-_SID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 PATH = "/v1/sms/inbound"
 
@@ -41,7 +37,7 @@ async def sms_inbound(
 ) -> Response:
     arrived_at = datetime.now(UTC)  # a diary answer counts at its arrival, not at when it is handled
     sid = form.get("MessageSid", "")
-    if not _SID.fullmatch(sid):
+    if not MESSAGE_SID.fullmatch(sid):
         log.info("sms.inbound", outcome="no_sid")
         return twiml(None)
     text = InboundText(sid, form.get("From", ""), form.get("Body", ""), arrived_at)

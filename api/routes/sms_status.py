@@ -23,7 +23,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.dependencies import Pool, TemporalClient
-from api.gateway_signature import SignedGatewayForm
+from api.gateway_signature import MESSAGE_SID, SignedGatewayForm
 from db import outbox
 from db.outbox import DeliveryStatus
 from db.patients import refuse_phone
@@ -47,8 +47,11 @@ _FAILURES = frozenset({DeliveryStatus.UNDELIVERED, DeliveryStatus.FAILED})
 
 @router.post("/v1/sms/status", include_in_schema=False)
 async def sms_status(form: SignedGatewayForm, pool: Pool, temporal: TemporalClient) -> Response:
-    sid, reported = form.get("MessageSid", "")[:_SHOWN], form.get("MessageStatus", "")[:_SHOWN]
+    sid, reported = form.get("MessageSid", ""), form.get("MessageStatus", "")[:_SHOWN]
     error_code = form.get("ErrorCode", "")[:_SHOWN] or None
+    if not MESSAGE_SID.fullmatch(sid):  # not a sid any gateway makes (PostgreSQL takes no NUL: was a 500)
+        log.info("sms.status_ignored", reason="no_sid")
+        return Response(status_code=200)
     try:
         status = DeliveryStatus(reported)
     except ValueError:  # accepted, scheduled, read, ...: not a step the outbox keeps

@@ -317,3 +317,13 @@ async def test_a_bounce_after_the_pathway_ended_still_refuses_the_number(
     report = _report(booked["provider_message_id"], "undelivered", "30005")
     assert (await _post(gateway_client, report)).status_code == 200
     assert await _phone_refused_at(pool, patient_ref) is not None
+
+
+async def test_a_report_whose_sid_no_gateway_makes_is_ignored(
+    pool: asyncpg.Pool, gateway_client: httpx.AsyncClient
+) -> None:
+    # PostgreSQL takes no NUL: such a sid was a 500. It is answered 200 and changes nothing.
+    key, sid = await _sent_sms(pool)
+    answer = await _post(gateway_client, _report(sid + "\x00", "failed", "30005"))
+    assert answer.status_code == 200, answer.text
+    assert await _status(pool, key) != "failed"
