@@ -8,6 +8,7 @@ import io
 import json
 import stat
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import asyncpg
 import httpx
 import pytest
 
+from db import audit as db_audit
 from tests.integration.admin_cli import fetch, run_admin
 from tests.integration.conftest import READ_ONLY_KEY
 
@@ -177,3 +179,32 @@ def test_the_command_refuses_a_bad_period(
     result = run_admin(database, "audit", "export", "--since", since, "--until", until)
     assert (result.exit_code, result.stdout) == (code, "")
     assert error in result.stderr
+
+
+def test_a_command_failing_half_way_leaves_no_file_and_the_same_name_can_be_tried_again(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _cli_entries(database, datetime(2001, 6, 1, tzinfo=UTC))
+    out = tmp_path / "audit.jsonl"
+    args = ("audit", "export", "--since", "2001-06-01", "--until", "2001-06-02", "--output", str(out))
+    entries_between = db_audit.entries_between
+
+    async def cut_short(*args: Any, **kwargs: Any) -> AsyncIterator[db_audit.AuditEntry]:
+        async for entry in entries_between(*args, **kwargs):
+            yield entry
+            raise asyncpg.InterfaceError("connection lost")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(db_audit, "entries_between", cut_short)
+        failed = run_admin(database, *args)
+    assert (failed.exit_code, failed.stderr) == (
+        1,
+        "error: the application database failed: connection lost\n",
+    )
+    assert list(tmp_path.iterdir()) == []  # neither the file nor a partial one
+
+    again = run_admin(database, *args)
+    assert again.exit_code == 0, again.stderr
+    assert len(out.read_text().splitlines()) == 3
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert list(tmp_path.iterdir()) == [out]
