@@ -70,7 +70,8 @@ def export(
         Path | None, typer.Option("--output", help="A new file, readable by you only (default: stdout).")
     ] = None,
 ) -> None:
-    """Export the audit entries of [since, until), at most 366 days, oldest first (the export is audited)."""
+    """Export the audit entries of [since, until), at most 366 days and ended 5 minutes ago or more, oldest
+    first (the export is audited)."""
     problem = period_problem(since, until)
     if problem is not None:
         raise AdminError(problem)

@@ -208,3 +208,30 @@ def test_a_command_failing_half_way_leaves_no_file_and_the_same_name_can_be_trie
     assert len(out.read_text().splitlines()) == 3
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     assert list(tmp_path.iterdir()) == [out]
+
+
+def _recent_period() -> tuple[str, str]:
+    """A day ending a minute ago: not over for long enough to export."""
+    until = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+    return (until - timedelta(days=1)).isoformat(), until.isoformat()
+
+
+async def test_a_period_not_over_for_long_enough_is_refused_by_the_api(
+    api: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    since, until = _recent_period()
+    answer = await api.get("/v1/audit", params={"since": since, "until": until})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["type"] == "/problems/invalid-period"
+    assert "the period must have ended" in answer.json()["detail"]
+    exports = await pool.fetch("select actor, action, detail from audit_log where action = 'audit.export'")
+    assert _exports(exports, since) == []
+
+
+def test_a_period_not_over_for_long_enough_is_refused_by_the_command(database: str) -> None:
+    since, until = _recent_period()
+    result = run_admin(database, "audit", "export", "--since", since, "--until", until)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.startswith("error: the period must have ended: until must be at least 5 minutes ago")
+    exports = fetch(database, "select actor, detail from audit_log where action = 'audit.export'")
+    assert _exports(exports, since) == []
