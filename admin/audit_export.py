@@ -2,17 +2,21 @@
 
 The same entries as `GET /v1/audit` (db/audit.py: one snapshot, oldest first), as JSON lines or CSV (`detail`
 as JSON text), on stdout or into a new file only its owner can read: entries name patients by ref and may
-hold a staff member's reason, so the export is kept like the database it came from. The export itself is
-audited first (`audit.export`, as `cli:<os user>`, with its period).
+hold a staff member's reason, so the export is kept like the database it came from. A file is written whole
+or not at all (a temporary file beside it takes its name once complete), so a failed export leaves nothing in
+the way of trying again. The export itself is audited first (`audit.export`, as `cli:<os user>`, with its
+period).
 """
 
 import asyncio
 import csv
+import errno
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from pathlib import Path
@@ -66,7 +70,8 @@ def export(
         Path | None, typer.Option("--output", help="A new file, readable by you only (default: stdout).")
     ] = None,
 ) -> None:
-    """Export the audit entries of [since, until), at most 366 days, oldest first (the export is audited)."""
+    """Export the audit entries of [since, until), at most 366 days and ended 5 minutes ago or more, oldest
+    first (the export is audited)."""
     problem = period_problem(since, until)
     if problem is not None:
         raise AdminError(problem)
@@ -100,14 +105,39 @@ async def _export(since: datetime, until: datetime, fmt: Format, out: TextIO) ->
 
 @contextmanager
 def _opened(output: Path | None) -> Iterator[TextIO]:
+    """stdout, or `output` written whole or not at all: the export goes to a temporary file beside it (only
+    its owner can read it) that takes the name once complete, never over an existing file; on any failure
+    it is removed, so the same name can be tried again."""
     if output is None:
         yield sys.stdout
         return
+    if os.path.lexists(output):
+        raise AdminError(f"{output} exists: name a new file")
     try:
-        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd, partial = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".partial")
+    except OSError as err:
+        raise AdminError(f"cannot create {output}: {err.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as file:
+            yield file
+            file.flush()
+            os.fsync(file.fileno())
+        _take_name(partial, output)
+    finally:
+        with suppress(FileNotFoundError):
+            os.unlink(partial)
+
+
+def _take_name(partial: str, output: Path) -> None:
+    """Gives the complete export its name, unless a file took it meanwhile."""
+    try:
+        os.link(partial, output)  # unlike a rename, never replaces a file
     except FileExistsError:
         raise AdminError(f"{output} exists: name a new file") from None
     except OSError as err:
-        raise AdminError(f"cannot create {output}: {err.strerror}") from None
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as file:
-        yield file
+        if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise AdminError(f"cannot create {output}: {err.strerror}") from None
+        # A file system without hard links: a rename, after checking the name is still free.
+        if os.path.lexists(output):
+            raise AdminError(f"{output} exists: name a new file") from None
+        os.rename(partial, output)

@@ -20,6 +20,7 @@ from admin.database import connected
 from admin.errors import AdminError
 from db import audit
 from db.calendar_sync import (
+    REVIEW_REASON_WORDS,
     BookingToReview,
     CalendarChanges,
     CalendarConflict,
@@ -68,7 +69,7 @@ def load(
         for line in changes.lines():
             typer.echo(f"  {line}")
     if review:
-        typer.echo(f"{len(review)} booked appointment(s) now fall in a closure or on a resource left out;")
+        typer.echo(f"{len(review)} booked appointment(s) no longer fit the calendar;")
         typer.echo("a load never moves a booking: staff move these (change request on the pathway):")
         for booking in review:
             typer.echo(f"  {_booking(booking, loaded.calendar.zone)}")
@@ -104,4 +105,5 @@ async def _load(
 
 def _booking(booking: BookingToReview, zone: ZoneInfo) -> str:
     starts = booking.starts_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-    return f"{starts}  {booking.kind}  {booking.pathway_id}  appointment {booking.appointment_id}"
+    why = "; ".join(REVIEW_REASON_WORDS[reason] for reason in booking.reasons)
+    return f"{starts}  {booking.kind}  {booking.pathway_id}  appointment {booking.appointment_id}  ({why})"

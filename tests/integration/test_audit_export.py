@@ -8,6 +8,7 @@ import io
 import json
 import stat
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import asyncpg
 import httpx
 import pytest
 
+from db import audit as db_audit
 from tests.integration.admin_cli import fetch, run_admin
 from tests.integration.conftest import READ_ONLY_KEY
 
@@ -177,3 +179,59 @@ def test_the_command_refuses_a_bad_period(
     result = run_admin(database, "audit", "export", "--since", since, "--until", until)
     assert (result.exit_code, result.stdout) == (code, "")
     assert error in result.stderr
+
+
+def test_a_command_failing_half_way_leaves_no_file_and_the_same_name_can_be_tried_again(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _cli_entries(database, datetime(2001, 6, 1, tzinfo=UTC))
+    out = tmp_path / "audit.jsonl"
+    args = ("audit", "export", "--since", "2001-06-01", "--until", "2001-06-02", "--output", str(out))
+    entries_between = db_audit.entries_between
+
+    async def cut_short(*args: Any, **kwargs: Any) -> AsyncIterator[db_audit.AuditEntry]:
+        async for entry in entries_between(*args, **kwargs):
+            yield entry
+            raise asyncpg.InterfaceError("connection lost")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(db_audit, "entries_between", cut_short)
+        failed = run_admin(database, *args)
+    assert (failed.exit_code, failed.stderr) == (
+        1,
+        "error: the application database failed: connection lost\n",
+    )
+    assert list(tmp_path.iterdir()) == []  # neither the file nor a partial one
+
+    again = run_admin(database, *args)
+    assert again.exit_code == 0, again.stderr
+    assert len(out.read_text().splitlines()) == 3
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert list(tmp_path.iterdir()) == [out]
+
+
+def _recent_period() -> tuple[str, str]:
+    """A day ending a minute ago: not over for long enough to export."""
+    until = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+    return (until - timedelta(days=1)).isoformat(), until.isoformat()
+
+
+async def test_a_period_not_over_for_long_enough_is_refused_by_the_api(
+    api: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    since, until = _recent_period()
+    answer = await api.get("/v1/audit", params={"since": since, "until": until})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["type"] == "/problems/invalid-period"
+    assert "the period must have ended" in answer.json()["detail"]
+    exports = await pool.fetch("select actor, action, detail from audit_log where action = 'audit.export'")
+    assert _exports(exports, since) == []
+
+
+def test_a_period_not_over_for_long_enough_is_refused_by_the_command(database: str) -> None:
+    since, until = _recent_period()
+    result = run_admin(database, "audit", "export", "--since", since, "--until", until)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.startswith("error: the period must have ended: until must be at least 5 minutes ago")
+    exports = fetch(database, "select actor, detail from audit_log where action = 'audit.export'")
+    assert _exports(exports, since) == []

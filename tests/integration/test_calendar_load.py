@@ -232,3 +232,88 @@ async def test_a_restart_keeps_a_calendar_loaded_for_the_demo_clinic(
     async with fresh.acquire() as conn:
         await seed_demo_clinic(conn)  # what `make run` does at each start
     assert await calendar_of(fresh, DEMO_SITE) == loaded
+
+
+async def _review(pool: asyncpg.Pool) -> dict[str, tuple[str, ...]]:
+    async with pool.acquire() as conn:
+        return {b.appointment_id: b.reasons for b in await bookings_to_review(conn, DEMO_SITE)}
+
+
+async def _status(pool: asyncpg.Pool, appointment_id: str) -> str:
+    status: str = await pool.fetchval(
+        "select status from appointments where appointment_id = $1", appointment_id
+    )
+    return status
+
+
+async def test_bookings_outside_the_new_weekly_hours_are_listed_and_stay_booked(
+    fresh: asyncpg.Pool, tmp_path: Path
+) -> None:
+    await _apply(fresh, read_calendar_file(EXAMPLES / "calendar.yaml").calendar)
+    thursday = await calendar.book(
+        fresh, _request(AppointmentKind.EXAM, datetime(2030, 6, 5, 8, 0, tzinfo=PHOENIX))
+    )
+    friday = await calendar.book(
+        fresh, _request(AppointmentKind.EXAM, datetime(2030, 6, 6, 8, 0, tzinfo=PHOENIX))
+    )
+    assert thursday.starts_at == datetime(2030, 6, 6, 8, 0, tzinfo=PHOENIX)
+    assert friday.starts_at == datetime(2030, 6, 7, 8, 0, tzinfo=PHOENIX)
+    assert await _review(fresh) == {}
+
+    changes = await _apply(fresh, _calendar(tmp_path, ("  mon-fri: 08:00-17:00", "  mon-thu: 08:00-17:00")))
+    assert "phx-dr-lee" in changes.hours_changed
+    assert await _review(fresh) == {friday.appointment_id: ("out_of_hours",)}
+    assert await _status(fresh, friday.appointment_id) == "booked"
+
+    # Shortened hours: the Thursday 08:00-08:30 exam no longer fits a day opening at 09:00.
+    await _apply(fresh, _calendar(tmp_path, ("  mon-fri: 08:00-17:00", "  mon-thu: 09:00-17:00")))
+    assert await _review(fresh) == {
+        thursday.appointment_id: ("out_of_hours",),
+        friday.appointment_id: ("out_of_hours",),
+    }
+
+
+async def test_bookings_whose_local_time_moved_out_of_hours_with_the_time_zone_are_listed(
+    fresh: asyncpg.Pool, tmp_path: Path
+) -> None:
+    await _apply(fresh, read_calendar_file(EXAMPLES / "calendar.yaml").calendar)
+    booked = await calendar.book(
+        fresh, _request(AppointmentKind.EXAM, datetime(2030, 6, 5, 8, 0, tzinfo=PHOENIX))
+    )
+    assert booked.starts_at == datetime(2030, 6, 6, 8, 0, tzinfo=PHOENIX)  # 05:00 in Honolulu
+
+    changes = await _apply(
+        fresh, _calendar(tmp_path, ("  timezone: America/Phoenix", "  timezone: Pacific/Honolulu"))
+    )
+    assert changes.clinic == ["timezone"]
+    assert await _review(fresh) == {booked.appointment_id: ("out_of_hours",)}
+    assert await _status(fresh, booked.appointment_id) == "booked"
+
+
+async def test_bookings_on_a_resource_whose_kind_no_longer_fits_are_listed(
+    fresh: asyncpg.Pool, tmp_path: Path
+) -> None:
+    await _apply(fresh, read_calendar_file(EXAMPLES / "calendar.yaml").calendar)
+    exam = await calendar.book(
+        fresh, _request(AppointmentKind.EXAM, datetime(2030, 6, 5, 8, 0, tzinfo=PHOENIX))
+    )
+    on = await fresh.fetchval(
+        "select distinct resource_id from resource_claims where appointment_id = $1", exam.appointment_id
+    )
+    assert on == "phx-dr-lee"
+
+    lee = "  - id: phx-dr-lee\n    kind: physician\n"
+    changes = await _apply(fresh, _calendar(tmp_path, (lee, "  - id: phx-dr-lee\n    kind: surgeon\n")))
+    assert changes.resources_changed == ["phx-dr-lee"]
+    assert await _review(fresh) == {exam.appointment_id: ("wrong_kind",)}
+    assert await _status(fresh, exam.appointment_id) == "booked"
+
+    # Back as a physician, but exams now need a procedure room too, which the booking does not hold.
+    needs = "    duration: PT30M\n    needs: [physician]\n"
+    await _apply(
+        fresh, _calendar(tmp_path, (needs, "    duration: PT30M\n    needs: [physician, procedure_room]\n"))
+    )
+    assert await _review(fresh) == {exam.appointment_id: ("wrong_kind",)}
+
+    assert not (await _apply(fresh, read_calendar_file(EXAMPLES / "calendar.yaml").calendar)).closures_added
+    assert await _review(fresh) == {}
