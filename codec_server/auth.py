@@ -9,8 +9,9 @@
   cross-origin credentials".
 
 Anything else is 401; a key without the scope, or limited to clinic sites, 403 (a payload does not say
-whose site it is, so only a key for every site may read them); an address that sent too many wrong keys or
-tokens 429, as on the API (api/auth.py); 503 while the OpenID provider's keys cannot be read."""
+whose site it is, so only a key for every site may read them); an address that sent too many wrong API keys
+429, as on the API (api/auth.py), while wrong access tokens are not counted (they cost no look-up); 503
+while the OpenID provider's keys cannot be read."""
 
 from datetime import UTC, datetime
 from typing import Annotated
@@ -20,7 +21,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api import demo_session
 from api.auth import authenticated_client
-from api.auth_throttle import AuthThrottle
 from api.problems import Problem
 from codec_server.oidc import OidcVerifier, ProviderUnreachable, is_jwt
 from codec_server.session import COOKIE
@@ -51,7 +51,7 @@ async def codec_caller(
         )
     verifier: OidcVerifier | None = request.app.state.oidc
     if verifier is not None and is_jwt(credentials.credentials):
-        return f"oidc:{await _token_subject(request, verifier, credentials.credentials)}"
+        return f"oidc:{await _token_subject(verifier, credentials.credentials)}"
     if request.app.state.pool is None:
         raise Problem(401, "unauthorized", "This server takes access tokens only.", headers=_CHALLENGE)
     client = await authenticated_client(request, credentials)
@@ -69,16 +69,14 @@ def refusal_of(client: ApiClient) -> str | None:
     return None
 
 
-async def _token_subject(request: Request, verifier: OidcVerifier, token: str) -> str:
-    throttle: AuthThrottle = request.app.state.auth_throttle
-    address = request.client.host if request.client is not None else "unknown"
-    throttle.check(address)
+async def _token_subject(verifier: OidcVerifier, token: str) -> str:
+    # Not throttled: a token costs no database look-up and cannot be guessed (its signature is checked), while
+    # one browser's stale token would lock out everyone behind the same proxy address.
     try:
         subject = await verifier.subject(token)
     except ProviderUnreachable as err:
         raise Problem(503, "identity-provider-unreachable", str(err), headers={"Retry-After": "10"}) from None
     if subject is None:
-        throttle.failed(address)
         raise Problem(401, "unauthorized", "The access token is not valid.", headers=_CHALLENGE)
     return subject
 
