@@ -16,18 +16,17 @@ while the OpenID provider's keys cannot be read."""
 from datetime import UTC, datetime
 from typing import Annotated
 
+import asyncpg
 from fastapi import Cookie, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api import demo_session
 from api.auth import authenticated_client
 from api.problems import Problem
+from codec_server import session
 from codec_server.oidc import OidcVerifier, ProviderUnreachable, is_jwt
-from codec_server.session import COOKIE
 from db.api_clients import ApiClient
 
 SCOPE = "history:decode"
-SESSION_CALLER = "codec-server-session"
 _bearer = HTTPBearer(auto_error=False, description="An API key with the history:decode scope")
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="dvr-codec"'}
 
@@ -35,13 +34,13 @@ _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="dvr-codec"'}
 async def codec_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    session: Annotated[str | None, Cookie(alias=COOKIE)] = None,
+    cookie: Annotated[str | None, Cookie(alias=session.COOKIE)] = None,
 ) -> str:
-    """`oidc:<subject>` for a token, the API client's name for a key, `SESSION_CALLER` for a signed-in
-    browser."""
+    """`oidc:<subject>` for a token, the API client's name for a key or for a signed-in browser's session."""
     if credentials is None:
-        if demo_session.is_valid(request.app.state.session_secret, session, datetime.now(UTC)):
-            return SESSION_CALLER
+        client = await session_client(request, cookie)
+        if client is not None:
+            return client.name
         raise Problem(
             401,
             "unauthorized",
@@ -58,6 +57,20 @@ async def codec_caller(
     if refusal := refusal_of(client):
         raise Problem(403, "forbidden", refusal)
     return client.name
+
+
+async def session_client(request: Request, value: str | None) -> ApiClient | None:
+    """The API client of a browser's session cookie, if the session is still good: signed here, unexpired,
+    not signed out, and its client still unrevoked, with the scope and every site (looked up on each use, so
+    a session never outlives what its key may do)."""
+    pool: asyncpg.Pool | None = request.app.state.pool
+    found = session.read(request.app.state.session_secret, value, datetime.now(UTC))
+    if found is None or pool is None:
+        return None
+    client = await session.session_client(pool, found)
+    if client is None or refusal_of(client) is not None:
+        return None
+    return client
 
 
 def refusal_of(client: ApiClient) -> str | None:
