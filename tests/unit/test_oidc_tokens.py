@@ -131,3 +131,34 @@ def test_a_provider_without_an_audience_is_refused_at_start() -> None:
     given = Settings(codec_oidc_issuer="https://idp.clinic.example/", codec_oidc_audiences="ui, ui-admin,")
     assert given.codec_oidc_issuer == "https://idp.clinic.example"
     assert given.oidc_audiences == ["ui", "ui-admin"]
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "*",
+        "null",
+        "https://temporal.clinic.example, *",
+        "temporal.clinic.example",
+        "ftp://temporal.clinic.example",
+        "https://temporal.clinic.example/ui",
+        "https://temporal.clinic.example?x=1",
+        "https://user@temporal.clinic.example",
+        "https://temporal.clinic.example:99999",
+        "https://",
+    ],
+)
+def test_cors_origins_other_than_http_origins_are_refused_at_start(given: str) -> None:
+    with pytest.raises(ValueError, match="DVR_CODEC_CORS_ORIGINS"):
+        Settings(codec_cors_origins=given)
+
+
+def test_cors_origins_are_taken_as_browsers_send_them() -> None:
+    given = Settings(
+        codec_cors_origins="http://127.0.0.1:8233, https://temporal.clinic.example/,http://[::1]:8233"
+    )
+    assert given.ui_origins == [
+        "http://127.0.0.1:8233",
+        "https://temporal.clinic.example",
+        "http://[::1]:8233",
+    ]
