@@ -2,7 +2,13 @@
 takes an API key with the `history:decode` scope from a form (never from an address) and answers with the
 session cookie (codec_server/session.py); `POST /sign-out` ends it, server-side too (a copy of the cookie
 stops working). Wrong keys count towards the same
-throttle as bearer keys, and each sign-in is audited under the key's client."""
+throttle as bearer keys, and each sign-in is audited under the key's client.
+
+Both POSTs must come from this server's own page (`_same_origin`): a browser's `Sec-Fetch-Site` must say
+`same-origin`, or, from a browser too old to send it, its `Origin` must be this server's. A request with
+neither header is not a browser's (browsers send `Origin` on every form POST), so curl and scripts may still
+sign in; a cross-site page can forge neither header, so it can neither sign a browser in to its own key
+(login CSRF) nor sign it out."""
 
 from datetime import UTC, datetime
 from urllib.parse import parse_qs
@@ -31,6 +37,8 @@ async def show(request: Request) -> Response:
 
 @router.post("/sign-in")
 async def sign_in(request: Request) -> Response:
+    if not _same_origin(request):
+        return _page(request, 403, error="Sign in from this server's own page.")
     throttle: AuthThrottle = request.app.state.auth_throttle
     address = request.client.host if request.client is not None else "unknown"
     throttle.check(address)
@@ -60,6 +68,8 @@ async def sign_in(request: Request) -> Response:
 
 @router.post("/sign-out")
 async def sign_out(request: Request) -> Response:
+    if not _same_origin(request):
+        return _page(request, 403, error="Sign out from this server's own page.")
     pool: asyncpg.Pool | None = request.app.state.pool
     ended = session.read(request.app.state.session_secret, request.cookies.get(COOKIE), datetime.now(UTC))
     if ended is not None and pool is not None:
@@ -67,6 +77,17 @@ async def sign_out(request: Request) -> Response:
     answer = RedirectResponse("/", status_code=303, headers=PAGE_HEADERS)
     answer.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
     return answer
+
+
+def _same_origin(request: Request) -> bool:
+    """Whether a POST comes from this server's own pages, or from no browser at all (module docstring)."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site == "same-origin"
+    origin = request.headers.get("origin")
+    if origin is not None:
+        return origin == f"{request.url.scheme}://{request.url.netloc}"
+    return True
 
 
 def _page(

@@ -249,3 +249,21 @@ async def test_a_session_ends_with_what_its_key_may_do(
     await pool.execute(change, name)
     assert (await http.post("/decode", json=body(await encrypted(CANARY)))).status_code == 401
     assert "This browser is signed in" not in (await http.get("/")).text
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Origin": "https://evil.example"}, {"Origin": "null"}, {"Sec-Fetch-Site": "cross-site"}],
+    ids=["other origin", "null origin", "cross-site"],
+)
+async def test_another_site_can_neither_sign_a_browser_in_nor_out(
+    http: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    forged = await http.post("/sign-in", data={"key": API_KEY}, headers=headers)
+    assert forged.status_code == 403 and COOKIE not in forged.headers.get("set-cookie", "")
+    own = {"Origin": str(http.base_url).rstrip("/"), "Sec-Fetch-Site": "same-origin"}
+    assert (await http.post("/sign-in", data={"key": API_KEY}, headers=own)).status_code == 303
+    assert (await http.post("/sign-out", headers=headers)).status_code == 403
+    assert (await http.post("/decode", json=body(await encrypted(CANARY)))).status_code == 200
+    assert (await http.post("/sign-out", headers={"Origin": own["Origin"]})).status_code == 303
+    assert (await http.post("/decode", json=body(await encrypted(CANARY)))).status_code == 401
