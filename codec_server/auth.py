@@ -9,25 +9,24 @@
   cross-origin credentials".
 
 Anything else is 401; a key without the scope, or limited to clinic sites, 403 (a payload does not say
-whose site it is, so only a key for every site may read them); an address that sent too many wrong keys or
-tokens 429, as on the API (api/auth.py); 503 while the OpenID provider's keys cannot be read."""
+whose site it is, so only a key for every site may read them); an address that sent too many wrong API keys
+429, as on the API (api/auth.py), while wrong access tokens are not counted (they cost no look-up); 503
+while the OpenID provider's keys cannot be read."""
 
 from datetime import UTC, datetime
 from typing import Annotated
 
+import asyncpg
 from fastapi import Cookie, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api import demo_session
 from api.auth import authenticated_client
-from api.auth_throttle import AuthThrottle
 from api.problems import Problem
+from codec_server import session
 from codec_server.oidc import OidcVerifier, ProviderUnreachable, is_jwt
-from codec_server.session import COOKIE
 from db.api_clients import ApiClient
 
 SCOPE = "history:decode"
-SESSION_CALLER = "codec-server-session"
 _bearer = HTTPBearer(auto_error=False, description="An API key with the history:decode scope")
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="dvr-codec"'}
 
@@ -35,13 +34,13 @@ _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="dvr-codec"'}
 async def codec_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    session: Annotated[str | None, Cookie(alias=COOKIE)] = None,
+    cookie: Annotated[str | None, Cookie(alias=session.COOKIE)] = None,
 ) -> str:
-    """`oidc:<subject>` for a token, the API client's name for a key, `SESSION_CALLER` for a signed-in
-    browser."""
+    """`oidc:<subject>` for a token, the API client's name for a key or for a signed-in browser's session."""
     if credentials is None:
-        if demo_session.is_valid(request.app.state.session_secret, session, datetime.now(UTC)):
-            return SESSION_CALLER
+        client = await session_client(request, cookie)
+        if client is not None:
+            return client.name
         raise Problem(
             401,
             "unauthorized",
@@ -51,13 +50,27 @@ async def codec_caller(
         )
     verifier: OidcVerifier | None = request.app.state.oidc
     if verifier is not None and is_jwt(credentials.credentials):
-        return f"oidc:{await _token_subject(request, verifier, credentials.credentials)}"
+        return f"oidc:{await _token_subject(verifier, credentials.credentials)}"
     if request.app.state.pool is None:
         raise Problem(401, "unauthorized", "This server takes access tokens only.", headers=_CHALLENGE)
     client = await authenticated_client(request, credentials)
     if refusal := refusal_of(client):
         raise Problem(403, "forbidden", refusal)
     return client.name
+
+
+async def session_client(request: Request, value: str | None) -> ApiClient | None:
+    """The API client of a browser's session cookie, if the session is still good: signed here, unexpired,
+    not signed out, and its client still unrevoked, with the scope and every site (looked up on each use, so
+    a session never outlives what its key may do)."""
+    pool: asyncpg.Pool | None = request.app.state.pool
+    found = session.read(request.app.state.session_secret, value, datetime.now(UTC))
+    if found is None or pool is None:
+        return None
+    client = await session.session_client(pool, found)
+    if client is None or refusal_of(client) is not None:
+        return None
+    return client
 
 
 def refusal_of(client: ApiClient) -> str | None:
@@ -69,16 +82,14 @@ def refusal_of(client: ApiClient) -> str | None:
     return None
 
 
-async def _token_subject(request: Request, verifier: OidcVerifier, token: str) -> str:
-    throttle: AuthThrottle = request.app.state.auth_throttle
-    address = request.client.host if request.client is not None else "unknown"
-    throttle.check(address)
+async def _token_subject(verifier: OidcVerifier, token: str) -> str:
+    # Not throttled: a token costs no database look-up and cannot be guessed (its signature is checked), while
+    # one browser's stale token would lock out everyone behind the same proxy address.
     try:
         subject = await verifier.subject(token)
     except ProviderUnreachable as err:
         raise Problem(503, "identity-provider-unreachable", str(err), headers={"Retry-After": "10"}) from None
     if subject is None:
-        throttle.failed(address)
         raise Problem(401, "unauthorized", "The access token is not valid.", headers=_CHALLENGE)
     return subject
 

@@ -1,18 +1,26 @@
 """The codec server's page for people: `GET /` shows whether this browser is signed in; `POST /sign-in`
 takes an API key with the `history:decode` scope from a form (never from an address) and answers with the
-session cookie (codec_server/session.py); `POST /sign-out` ends it. Wrong keys count towards the same
-throttle as bearer keys, and each sign-in is audited under the key's client."""
+session cookie (codec_server/session.py); `POST /sign-out` ends it, server-side too (a copy of the cookie
+stops working). Wrong keys count towards the same
+throttle as bearer keys, and each sign-in is audited under the key's client.
+
+Both POSTs must come from this server's own page (`_same_origin`): a browser's `Sec-Fetch-Site` must say
+`same-origin`, or, from a browser too old to send it, its `Origin` must be this server's. A request with
+neither header is not a browser's (browsers send `Origin` on every form POST), so curl and scripts may still
+sign in; a cross-site page can forge neither header, so it can neither sign a browser in to its own key
+(login CSRF) nor sign it out."""
 
 from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
+import asyncpg
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api import demo_session
 from api.auth_throttle import AuthThrottle
 from api.pages.render import PAGE_HEADERS, page
-from codec_server.auth import SCOPE, refusal_of
+from codec_server import session
+from codec_server.auth import SCOPE, refusal_of, session_client
 from codec_server.session import COOKIE
 from db import audit
 from db.api_clients import client_for_key
@@ -23,13 +31,14 @@ TITLE = "DVR codec server"
 
 @router.get("/")
 async def show(request: Request) -> Response:
-    session = request.cookies.get(COOKIE)
-    signed_in = demo_session.is_valid(request.app.state.session_secret, session, datetime.now(UTC))
+    signed_in = await session_client(request, request.cookies.get(COOKIE)) is not None
     return _page(request, signed_in=signed_in)
 
 
 @router.post("/sign-in")
 async def sign_in(request: Request) -> Response:
+    if not _same_origin(request):
+        return _page(request, 403, error="Sign in from this server's own page.")
     throttle: AuthThrottle = request.app.state.auth_throttle
     address = request.client.host if request.client is not None else "unknown"
     throttle.check(address)
@@ -47,8 +56,8 @@ async def sign_in(request: Request) -> Response:
     answer = RedirectResponse("/", status_code=303, headers=PAGE_HEADERS)
     answer.set_cookie(
         COOKIE,
-        demo_session.issue(request.app.state.session_secret, datetime.now(UTC)),
-        max_age=int(demo_session.LIFETIME.total_seconds()),
+        session.issue(request.app.state.session_secret, client.client_id, datetime.now(UTC)),
+        max_age=int(session.LIFETIME.total_seconds()),
         path="/",
         httponly=True,
         samesite="strict",
@@ -58,10 +67,27 @@ async def sign_in(request: Request) -> Response:
 
 
 @router.post("/sign-out")
-async def sign_out() -> Response:
+async def sign_out(request: Request) -> Response:
+    if not _same_origin(request):
+        return _page(request, 403, error="Sign out from this server's own page.")
+    pool: asyncpg.Pool | None = request.app.state.pool
+    ended = session.read(request.app.state.session_secret, request.cookies.get(COOKIE), datetime.now(UTC))
+    if ended is not None and pool is not None:
+        await session.end_session(pool, ended)  # else a copy of the cookie would live on until it expires
     answer = RedirectResponse("/", status_code=303, headers=PAGE_HEADERS)
     answer.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
     return answer
+
+
+def _same_origin(request: Request) -> bool:
+    """Whether a POST comes from this server's own pages, or from no browser at all (module docstring)."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site == "same-origin"
+    origin = request.headers.get("origin")
+    if origin is not None:
+        return origin == f"{request.url.scheme}://{request.url.netloc}"
+    return True
 
 
 def _page(

@@ -9,8 +9,10 @@ passes through decoding unchanged: pathways started before the codec still repla
 """
 
 import os
+import re
 from collections.abc import Sequence
 
+import structlog
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
@@ -21,6 +23,10 @@ from config.codec_keys import CodecKeys
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
 NONCE_BYTES = 12
+_SHOWN_CHARS = 64  # the longest key id config/codec_keys.py takes
+_NOT_KEY_ID_CHARS = re.compile(r"[^A-Za-z0-9._-]")
+
+log = structlog.get_logger()
 
 
 class PayloadNotDecrypted(ValueError):
@@ -47,18 +53,27 @@ class EncryptionCodec(PayloadCodec):
         if payload.metadata.get("encoding") != ENCODING:
             return payload  # written in the clear, before the codec: kept readable
         key_id = payload.metadata.get(KEY_ID, b"").decode("utf-8", "replace")
+        shown = _shown(key_id)
         cipher = self._ciphers.get(key_id)
         if cipher is None:
-            held = ", ".join(sorted(self._ciphers))
+            # The ids held go to the log only: the message reaches the codec server's callers, who need not
+            # learn the rotation history; the id given is the caller's, so it is echoed bounded and tamed.
+            log.warning("codec.key_not_held", key_id=shown, held=sorted(self._ciphers))
             raise PayloadNotDecrypted(
-                f"a payload is encrypted with key id {key_id!r}, which this process does not hold (it holds"
-                f" {held}): add that key to DVR_CODEC_KEYS or DVR_CODEC_KEYS_FILE"
+                f"a payload is encrypted with key id {shown!r}, which this process does not hold:"
+                " add that key to DVR_CODEC_KEYS or DVR_CODEC_KEYS_FILE"
             )
         try:
             plain = cipher.decrypt(payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:], None)
         except (InvalidTag, ValueError):
             raise PayloadNotDecrypted(
-                f"a payload encrypted with key id {key_id!r} failed authentication: it was altered, or that"
+                f"a payload encrypted with key id {shown!r} failed authentication: it was altered, or that"
                 " id names a different key here"
             ) from None
         return Payload.FromString(plain)
+
+
+def _shown(key_id: str) -> str:
+    """A key id fit for a message: at most 64 characters, those a key id may hold, others as `?`."""
+    tamed = _NOT_KEY_ID_CHARS.sub("?", key_id[:_SHOWN_CHARS])
+    return tamed + "..." if len(key_id) > _SHOWN_CHARS else tamed

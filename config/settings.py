@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, FilePath, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -192,6 +193,23 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _cors_origins_are_origins(self) -> "Settings":
+        # Each entry is compared with a browser's Origin header as it is: `*` would let any site read
+        # decrypted history with the session cookie, `null` any sandboxed page or file; a path never matches.
+        for origin in self.ui_origins:
+            if origin in ("*", "null"):
+                raise ValueError(
+                    f"DVR_CODEC_CORS_ORIGINS may not allow {origin!r}: name the Temporal UI origins"
+                )
+            if (canonical := _canonical_origin(origin)) != origin:
+                hint = f" (write {canonical})" if canonical else ""
+                raise ValueError(
+                    f"DVR_CODEC_CORS_ORIGINS: {origin[:100]!r} is not an origin, http(s)://host[:port]"
+                    f" with no path{hint}"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _one_urgent_channel(self) -> "Settings":
         if self.staff_urgent_phone and self.staff_urgent_email:
             # Both would leave one silently unused: an on-call rota must know which one pages it.
@@ -229,3 +247,20 @@ class Settings(BaseSettings):
     def link_base_url(self) -> str:
         """The origin of patients' links: `public_url`, else the local API's address (`make run`)."""
         return self.public_url or f"http://{self.api_host}:{self.api_port}"
+
+
+def _canonical_origin(given: str) -> str | None:
+    """`given` as a browser would send it in an Origin header, if it is an http(s) origin at all."""
+    try:
+        parts = urlsplit(given)
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname
+    if parts.scheme not in ("http", "https") or not host or parts.username is not None or parts.password:
+        return None
+    if parts.path or parts.query or parts.fragment or given.endswith(("?", "#")):
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")

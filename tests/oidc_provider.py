@@ -28,6 +28,8 @@ class Provider:
     issuer: str = "https://idp.clinic.example"
     keys: dict[str, rsa.RSAPrivateKey] = field(default_factory=lambda: {"key-1": new_key()})
     fetches: int = 0
+    publishes_alg: bool = True  # whether each published key says its algorithm (`alg` is optional in a JWK)
+    claimed_issuer: str | None = None  # what its discovery document calls it, if not `issuer`
 
     def token(self, key_id: str = "key-1", *, headers: dict[str, Any] | None = None, **claims: Any) -> str:
         """An access token signed with `key_id`'s key; `claims` override the usual ones."""
@@ -48,14 +50,16 @@ class Provider:
         )
 
     def discovery(self) -> dict[str, Any]:
-        return {"issuer": self.issuer, "jwks_uri": f"{self.issuer}/jwks"}
+        return {"issuer": self.claimed_issuer or self.issuer, "jwks_uri": f"{self.issuer}/jwks"}
 
     def jwks(self) -> dict[str, Any]:
         self.fetches += 1
         published = []
         for key_id, key in self.keys.items():
             entry = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
-            published.append({**entry, "kid": key_id, "use": "sig", "alg": "RS256"})
+            published.append(
+                {**entry, "kid": key_id, "use": "sig"} | ({"alg": "RS256"} if self.publishes_alg else {})
+            )
         return {"keys": published}
 
     def transport(self) -> httpx.MockTransport:

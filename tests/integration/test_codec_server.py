@@ -2,6 +2,7 @@
 `/encode` and `/decode` contract of the Temporal UI and CLI."""
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -218,3 +219,51 @@ async def test_a_forged_session_cookie_is_refused(http: httpx.AsyncClient) -> No
 
 async def test_its_liveness_needs_no_key(http: httpx.AsyncClient) -> None:
     assert (await http.get("/healthz")).json() == {"status": "ok"}
+
+
+async def test_a_copied_session_cookie_stops_working_at_sign_out(http: httpx.AsyncClient) -> None:
+    assert (await http.post("/sign-in", data={"key": API_KEY})).status_code == 303
+    copied = http.cookies[COOKIE]
+    await http.post("/sign-out")
+    async with httpx.AsyncClient(base_url=str(http.base_url), cookies={COOKIE: copied}) as thief:
+        assert (await thief.post("/decode", json=body(await encrypted(CANARY)))).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "update api_clients set revoked_at = now() where name = $1",
+        "update api_clients set scopes = array['pathways:read'] where name = $1",
+        "update api_clients set clinic_sites = array['phoenix-main'] where name = $1",
+    ],
+    ids=["revoked", "scope taken", "limited to a site"],
+)
+async def test_a_session_ends_with_what_its_key_may_do(
+    http: httpx.AsyncClient, pool: asyncpg.Pool, change: str
+) -> None:
+    unique = uuid.uuid4().hex  # the database outlives one run
+    name, key = f"codec-session-{unique}", f"dvr_codec-session-key-{unique}"
+    await add_client(pool, name, key, ["history:decode"], None)
+    assert (await http.post("/sign-in", data={"key": key})).status_code == 303
+    assert (await http.post("/decode", json=body(await encrypted(CANARY)))).status_code == 200
+    await pool.execute(change, name)
+    assert (await http.post("/decode", json=body(await encrypted(CANARY)))).status_code == 401
+    assert "This browser is signed in" not in (await http.get("/")).text
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Origin": "https://evil.example"}, {"Origin": "null"}, {"Sec-Fetch-Site": "cross-site"}],
+    ids=["other origin", "null origin", "cross-site"],
+)
+async def test_another_site_can_neither_sign_a_browser_in_nor_out(
+    http: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    forged = await http.post("/sign-in", data={"key": API_KEY}, headers=headers)
+    assert forged.status_code == 403 and COOKIE not in forged.headers.get("set-cookie", "")
+    own = {"Origin": str(http.base_url).rstrip("/"), "Sec-Fetch-Site": "same-origin"}
+    assert (await http.post("/sign-in", data={"key": API_KEY}, headers=own)).status_code == 303
+    assert (await http.post("/sign-out", headers=headers)).status_code == 403
+    assert (await http.post("/decode", json=body(await encrypted(CANARY)))).status_code == 200
+    assert (await http.post("/sign-out", headers={"Origin": own["Origin"]})).status_code == 303
+    assert (await http.post("/decode", json=body(await encrypted(CANARY)))).status_code == 401

@@ -140,3 +140,13 @@ async def test_an_unreachable_provider_answers_503_not_401(provider: Provider) -
         answer = await decode(url, Authorization=bearer(provider.token()))
         assert answer.status_code == 503, answer.text
         assert answer.headers["retry-after"] == "10"
+
+
+async def test_wrong_tokens_do_not_lock_the_address_out(provider: Provider) -> None:
+    # Behind a reverse proxy every browser has the proxy's address: one stale token must not lock all out.
+    settings = token_settings(provider.issuer).model_copy(update={"auth_failures_allowed": 2})
+    async for url in serving(create_codec_app(settings, TEST_KEYS)):
+        for _ in range(5):
+            stale = await decode(url, Authorization=bearer(provider.token(exp=1_000)))
+            assert stale.status_code == 401, stale.text
+        assert (await decode(url, Authorization=bearer(provider.token()))).status_code == 200

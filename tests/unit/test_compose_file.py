@@ -252,7 +252,15 @@ def settings_variables() -> set[str]:
     return names | {"DATABASE_URL"}
 
 
-@pytest.mark.parametrize("name", ["migrate", "api", "worker"])
+def test_the_codec_server_believes_the_same_proxies_as_the_api() -> None:
+    # Else, behind the reverse proxy, every browser shares the proxy's address in the auth throttle.
+    api, codec = services()["api"], services()["codec-server"]
+    assert codec.get("env_file") == api.get("env_file")
+    given = {v for f in codec.get("env_file", []) for v in example_values(ROOT / f"{f}.example")}
+    assert "DVR_FORWARDED_ALLOW_IPS" in given
+
+
+@pytest.mark.parametrize("name", ["migrate", "api", "worker", "codec-server"])
 def test_the_application_is_given_only_settings_it_reads(name: str) -> None:
     service = services()[name]
     given = set(environment(service))

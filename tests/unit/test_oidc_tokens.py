@@ -1,5 +1,6 @@
 """The codec server's check of the Temporal UI's access tokens against the OpenID provider's keys."""
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -131,3 +132,96 @@ def test_a_provider_without_an_audience_is_refused_at_start() -> None:
     given = Settings(codec_oidc_issuer="https://idp.clinic.example/", codec_oidc_audiences="ui, ui-admin,")
     assert given.codec_oidc_issuer == "https://idp.clinic.example"
     assert given.oidc_audiences == ["ui", "ui-admin"]
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "*",
+        "null",
+        "https://temporal.clinic.example, *",
+        "temporal.clinic.example",
+        "ftp://temporal.clinic.example",
+        "https://temporal.clinic.example/ui",
+        "https://temporal.clinic.example?x=1",
+        "https://user@temporal.clinic.example",
+        "https://temporal.clinic.example:99999",
+        "https://",
+    ],
+)
+def test_cors_origins_other_than_http_origins_are_refused_at_start(given: str) -> None:
+    with pytest.raises(ValueError, match="DVR_CODEC_CORS_ORIGINS"):
+        Settings(codec_cors_origins=given)
+
+
+def test_cors_origins_are_taken_as_browsers_send_them() -> None:
+    given = Settings(
+        codec_cors_origins="http://127.0.0.1:8233, https://temporal.clinic.example/,http://[::1]:8233"
+    )
+    assert given.ui_origins == [
+        "http://127.0.0.1:8233",
+        "https://temporal.clinic.example",
+        "http://[::1]:8233",
+    ]
+
+
+@pytest.mark.parametrize("algorithm", ["ES256", "ES512", "EdDSA", "PS256"])
+async def test_a_token_whose_algorithm_does_not_fit_its_key_is_refused_not_an_error(
+    provider: Provider, clock: Clock, algorithm: str
+) -> None:
+    provider.publishes_alg = False  # the key says only that it is RSA
+    claims = jwt.decode(provider.token(), options={"verify_signature": False})
+    signed = (
+        _b64(json.dumps({"alg": algorithm, "kid": "key-1"}).encode())
+        + b"."
+        + _b64(json.dumps(claims).encode())
+    )
+    token = (signed + b"." + _b64(b"\x01" * 64)).decode()
+    async with httpx.AsyncClient(transport=provider.transport()) as http:
+        verifier = OidcVerifier(provider.issuer, [AUDIENCE], http, clock=clock)
+        assert await verifier.subject(token) is None
+        assert await verifier.subject(provider.token()) == "nurse-kim"  # RS256 still fits
+
+
+async def test_a_provider_naming_another_issuer_is_refused(provider: Provider, clock: Clock) -> None:
+    provider.claimed_issuer = "https://another-idp.example"
+    async with httpx.AsyncClient(transport=provider.transport()) as http:
+        verifier = OidcVerifier(provider.issuer, [AUDIENCE], http, clock=clock)
+        with pytest.raises(ProviderUnreachable, match="another-idp"):
+            await verifier.subject(provider.token(iss="https://another-idp.example"))
+
+
+async def test_after_a_failed_fetch_the_provider_is_left_alone_for_a_while(
+    provider: Provider, clock: Clock
+) -> None:
+    calls = 0
+
+    def down(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(502)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(down)) as http:
+        verifier = OidcVerifier(provider.issuer, [AUDIENCE], http, clock=clock)
+        for _ in range(3):
+            with pytest.raises(ProviderUnreachable):
+                await verifier.subject(provider.token())
+        assert calls == 1
+        clock.now += 11
+        with pytest.raises(ProviderUnreachable):
+            await verifier.subject(provider.token())
+        assert calls == 2
+
+
+async def test_tokens_arriving_together_fetch_the_keys_once(provider: Provider, clock: Clock) -> None:
+    served = provider.transport()
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.01)  # the others arrive while this one waits
+        return await served.handle_async_request(request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(slow)) as http:
+        verifier = OidcVerifier(provider.issuer, [AUDIENCE], http, clock=clock)
+        found = await asyncio.gather(*(verifier.subject(provider.token()) for _ in range(5)))
+    assert found == ["nurse-kim"] * 5
+    assert provider.fetches == 1

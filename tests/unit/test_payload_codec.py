@@ -5,6 +5,7 @@ import base64
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from structlog.testing import capture_logs
 from temporalio.api.common.v1 import Payload
 from temporalio.api.failure.v1 import Failure
 from temporalio.exceptions import ApplicationError
@@ -71,6 +72,20 @@ async def test_a_payload_of_a_key_not_held_fails_naming_the_key_id_only() -> Non
     assert "'old'" in message and "DVR_CODEC_KEYS" in message
     for secret in (OLD, NEW, CANARY.decode()):
         assert secret not in message
+
+
+async def test_a_key_not_held_is_named_bounded_and_the_ids_held_are_not_told() -> None:
+    # The message reaches the codec server's callers: the ids held go to the log only.
+    key_id = b"x\n<script>" + b"y" * 10_000
+    tampered = Payload(metadata={"encoding": ENCODING, KEY_ID: key_id}, data=b"z" * 40)
+    with capture_logs() as logs, pytest.raises(PayloadNotDecrypted) as refused:
+        await codec(f"new:{NEW}", f"old:{OLD}").decode([tampered])
+    message = str(refused.value)
+    assert "'new'" not in message and "'old'" not in message and "new," not in message
+    assert "\n" not in message and "<" not in message and len(message) < 200
+    assert "x??script?yyy" in message
+    [logged] = [entry for entry in logs if entry["event"] == "codec.key_not_held"]
+    assert logged["held"] == ["new", "old"]
 
 
 @pytest.mark.parametrize("at", [0, 12, 20, -1])  # the nonce, the ciphertext, the tag
