@@ -38,9 +38,12 @@ RUN groupadd --system --gid 10001 dvr \
     && useradd --system --uid 10001 --gid dvr --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin dvr
 # The wheels are mounted, not copied: they never become a layer of this image. --no-deps installs exactly the
-# set the builder resolved under constraints.txt, offline.
+# set the builder resolved under constraints.txt, offline. Then the installers go (pip, setuptools, wheel, the
+# last two absent from newer base images): nothing installs anything at run time, and a process that was
+# broken into finds no package installer.
 RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
-    pip install --no-cache-dir --no-index --no-deps /wheels/*.whl
+    pip install --no-cache-dir --no-index --no-deps /wheels/*.whl \
+    && python -m pip uninstall --yes pip setuptools wheel
 # Nothing is written here: the processes log to stdout and keep their state in PostgreSQL and Temporal.
 WORKDIR /app
 USER 10001:10001

@@ -1,8 +1,11 @@
 """The payload codec's keys: which ones a process holds, which one encrypts, and where they come from.
 
 A key is 32 random bytes (AES-256), written as base64, under a short id that each encrypted payload carries.
-Keys are given as `id:base64` entries, the first one encrypting and every one decrypting, so a rotation puts
-a new key first and keeps the old ones for the histories they wrote. They come from, in this order:
+Keys are given as `id:base64` entries, every one decrypting and the first one encrypting, unless
+`DVR_CODEC_ENCRYPT_KEY_ID` names another. A rotation goes in two phases: the new key is added everywhere while
+the old one still encrypts (named by `DVR_CODEC_ENCRYPT_KEY_ID`), so that every process can read what the
+new key will write before any process writes with it; then the new key encrypts. The old keys stay for the
+histories they wrote. They come from, in this order:
 
 - `DVR_CODEC_KEYS`: the entries separated by commas (a secret: never logged nor shown in errors);
 - `DVR_CODEC_KEYS_FILE`: a file of entries, one a line (`#` starts a comment);
@@ -85,7 +88,21 @@ def read_key_file(path: Path) -> CodecKeys:
 
 
 def load_codec_keys(settings: Settings) -> CodecKeys:
-    """The keys this process encrypts and decrypts with (the module docstring says from where)."""
+    """The keys this process encrypts and decrypts with (the module docstring says from where), the one
+    `DVR_CODEC_ENCRYPT_KEY_ID` names encrypting (unset: the first)."""
+    keys = _configured_keys(settings)
+    chosen = settings.codec_encrypt_key_id
+    if chosen is None or chosen == keys.active_id:
+        return keys
+    if chosen not in keys.keys:
+        raise CodecKeyError(
+            f"DVR_CODEC_ENCRYPT_KEY_ID names {chosen!r}, which is not among the codec keys"
+            f" ({', '.join(repr(k) for k in keys.keys)})"
+        )
+    return CodecKeys(active_id=chosen, keys=keys.keys)
+
+
+def _configured_keys(settings: Settings) -> CodecKeys:
     configured = settings.codec_keys.get_secret_value() if settings.codec_keys else ""
     if configured and settings.codec_keys_file is not None:
         raise CodecKeyError("set DVR_CODEC_KEYS or DVR_CODEC_KEYS_FILE, not both")

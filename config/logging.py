@@ -7,7 +7,9 @@ config/temporal_runtime.py), uvicorn. The SDK's loggers carry the workflow or ac
 `workflow_type`, `activity_type` keys that our activities bind themselves (workers/activity_log_context.py),
 so a pipeline finds a pathway's lines by one key whoever wrote them.
 
-Lines carry ids, never PHI: no names, contact details, MRN, free text or answers (DESIGN.md §6).
+Lines carry ids, never PHI: no names, contact details, MRN, free text or answers (DESIGN.md §6). An error
+uvicorn logs (the one an application let through, e.g. after the API's own 500, api/problems.py, which
+Starlette raises again) is named by its type only: its message and traceback may carry request data.
 tests/integration/test_logs_carry_no_phi.py walks a pathway with canary values and reads every line.
 """
 
@@ -60,6 +62,24 @@ def temporal_identity(
     return event_dict
 
 
+class ErrorTypeOnly(logging.Filter):
+    """Cuts an error a record carries to its type: no message, no traceback (request data, maybe PHI)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info:
+            error = record.exc_info[1]
+            if error is not None:
+                record.msg = f"{record.getMessage().strip()} ({type(error).__name__})"
+                record.args = None
+            record.exc_info = None
+            record.exc_text = None
+            record.stack_info = None
+        return True
+
+
+_SERVER_LOGGERS = ("uvicorn.error", "uvicorn.asgi")
+
+
 def configure_logging(
     level: str = "info", log_format: LogFormat | None = None, stream: TextIO | None = None
 ) -> LogFormat:
@@ -96,6 +116,10 @@ def configure_logging(
     root.setLevel(level_number)
     for chatty in _CHATTY:
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    for server in _SERVER_LOGGERS:
+        server_logger = logging.getLogger(server)
+        if not any(isinstance(f, ErrorTypeOnly) for f in server_logger.filters):
+            server_logger.addFilter(ErrorTypeOnly())
     # The SDK appends the same identity to the message text too; the keys above carry it, once.
     temporalio.workflow.logger.workflow_info_on_message = False
     temporalio.activity.logger.activity_info_on_message = False

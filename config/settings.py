@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     # encrypting; or a file of them. Neither: the local stack's generated file in the data folder.
     codec_keys: SecretStr | None = None
     codec_keys_file: Path | None = None
+    # Which of those keys encrypts (its id); unset, the first. A rotation holds a new key as decrypt-only
+    # everywhere first (README, "Encrypted history").
+    codec_encrypt_key_id: str | None = None
     # The codec server (workers/codec_server.py): where it listens, and the Temporal UI origins (comma-
     # separated, e.g. https://temporal.clinic.example) whose browsers may call it. The local stack answers
     # its own UI's origin when this is unset.
@@ -135,6 +138,7 @@ class Settings(BaseSettings):
         "codec_cors_origins",
         "codec_oidc_issuer",
         "codec_oidc_audiences",
+        "codec_encrypt_key_id",
     )
     @classmethod
     def _unset_if_empty(cls, value: str | None) -> str | None:

@@ -12,7 +12,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, Interceptor
-from temporalio.common import SearchAttributeIndexedValueType
+from temporalio.common import HeaderCodecBehavior, SearchAttributeIndexedValueType
 from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter
 from temporalio.converter import (
     CompositePayloadConverter,
@@ -74,6 +74,9 @@ async def connect(
         data_converter=data_converter(load_codec_keys(settings)),
         runtime=runtime,
         interceptors=interceptors,
+        # headers (the trace context, config/tracing.py) are encrypted like payloads; this client's
+        # workers decode and encode them too
+        header_codec_behavior=HeaderCodecBehavior.CODEC,
     )
 
 

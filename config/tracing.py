@@ -12,6 +12,9 @@ Temporal's TracingInterceptor goes on the client, so the API's starts, updates a
 the request's, their context travels in the workflow's headers, and the worker (whose client has it too)
 adds the workflow's, its activities' and child workflows' spans to the same trace. It records workflow spans
 only under a client span, so histories replay unchanged (tests/workflows/test_replay.py replays with it).
+It propagates the W3C trace context alone (`traceparent`, `tracestate`), never baggage (the SDK's default
+sends both): baggage is free text that would be written into each workflow's headers, and the client
+encodes those headers with the payload codec (config/temporal.py) so what is there is encrypted too.
 """
 
 import os
@@ -21,7 +24,10 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
-from temporalio.contrib.opentelemetry import TracingInterceptor
+from opentelemetry.trace import Tracer
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from temporalio.contrib.opentelemetry import TracingInterceptor, TracingWorkflowInboundInterceptor
+from temporalio.worker import WorkflowInboundInterceptor, WorkflowInterceptorClassInput
 
 from config.settings import Settings
 from config.span_scrubbing import ScrubbingSpanExporter
@@ -32,6 +38,32 @@ _PROTOCOL_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP
 
 class TracingSettingError(ValueError):
     """A tracing setting this build cannot honour."""
+
+
+TRACE_CONTEXT_ONLY = TraceContextTextMapPropagator()
+
+
+class TraceContextWorkflowInterceptor(TracingWorkflowInboundInterceptor):
+    """The SDK's workflow side of tracing, propagating the trace context alone (no baggage)."""
+
+    def __init__(self, next: WorkflowInboundInterceptor) -> None:
+        super().__init__(next)
+        self.text_map_propagator = TRACE_CONTEXT_ONLY
+
+
+class TraceContextInterceptor(TracingInterceptor):
+    """The SDK's TracingInterceptor, propagating the trace context alone (no baggage): the SDK takes its
+    propagator by subclassing only, on the client and the workflow side alike."""
+
+    def __init__(self, tracer: Tracer | None = None) -> None:
+        super().__init__(tracer)
+        self.text_map_propagator = TRACE_CONTEXT_ONLY
+
+    def workflow_interceptor_class(
+        self, input: WorkflowInterceptorClassInput
+    ) -> type[TracingWorkflowInboundInterceptor]:
+        super().workflow_interceptor_class(input)  # registers the SDK's extern functions
+        return TraceContextWorkflowInterceptor
 
 
 @dataclass(frozen=True)
@@ -52,7 +84,7 @@ def tracing_to(exporter: SpanExporter, service: str, *, batched: bool = True) ->
     provider = TracerProvider(resource=resource)
     scrubbing = ScrubbingSpanExporter(exporter)
     provider.add_span_processor(BatchSpanProcessor(scrubbing) if batched else SimpleSpanProcessor(scrubbing))
-    return Tracing(provider, [TracingInterceptor(provider.get_tracer(TRACER_NAME))])
+    return Tracing(provider, [TraceContextInterceptor(provider.get_tracer(TRACER_NAME))])
 
 
 def traces_endpoint(settings: Settings) -> str | None:

@@ -2,19 +2,21 @@
 
 The answer streams JSON lines (`application/x-ndjson`), one entry per line, oldest first, from one snapshot
 of the log (db/audit.py). The export itself is audited first, with its period: who took the log out is in the
-log. A period is at most 366 days (domain/audit_period.py); a longer span is several requests.
+log. A period is at most 366 days (domain/audit_period.py); a longer span is several requests. A bound is an
+instant with its offset (RFC 3339) or a date alone, which is 00:00 UTC, as with the command line.
 
 The log spans every clinic (and entries such as key changes belong to none), so a key limited to clinic sites
 may not export it: 403 `site-limited-key`.
 """
 
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BeforeValidator
 
 from api.auth import require_scope
 from api.dependencies import Pool
@@ -27,6 +29,16 @@ from domain.audit_period import period_problem
 router = APIRouter(tags=["audit"])
 Admin = Annotated[ApiClient, Depends(require_scope("admin"))]
 NDJSON = "application/x-ndjson"
+_DATE_ALONE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _date_alone_is_midnight_utc(value: object) -> object:
+    if isinstance(value, str) and _DATE_ALONE.fullmatch(value):
+        return f"{value}T00:00:00Z"
+    return value
+
+
+Bound = Annotated[AwareDatetime, BeforeValidator(_date_alone_is_midnight_utc)]
 
 
 @router.get(
@@ -48,8 +60,13 @@ async def export_audit(
     client: Admin,
     sites: Sites,
     pool: Pool,
-    since: Annotated[AwareDatetime, Query(description="From this instant (RFC 3339, with an offset)")],
-    until: Annotated[AwareDatetime, Query(description="Up to, not including, this instant")],
+    since: Annotated[
+        Bound,
+        Query(description="From this instant (RFC 3339, with an offset), or a date alone (00:00 UTC)"),
+    ],
+    until: Annotated[
+        Bound, Query(description="Up to, not including, this instant, or a date alone (00:00 UTC)")
+    ],
 ) -> StreamingResponse:
     if sites.sites is not None:
         raise Problem(

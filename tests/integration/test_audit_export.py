@@ -80,6 +80,19 @@ async def test_the_api_streams_the_period_as_json_lines_and_audits_the_export(
     ]
 
 
+async def test_a_date_alone_is_00_00_utc(api: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
+    expected = await _entries(pool, datetime(2001, 7, 1, tzinfo=UTC))
+    answer = await api.get("/v1/audit", params={"since": "2001-07-01", "until": "2001-07-02"})
+    assert answer.status_code == 200, answer.text
+    assert [json.loads(line) for line in answer.text.splitlines()] == expected
+    exports = await pool.fetch("select detail from audit_log where action = 'audit.export'")
+    assert {
+        "via": "GET /v1/audit",
+        "since": "2001-07-01T00:00:00+00:00",
+        "until": "2001-07-02T00:00:00+00:00",
+    } in [dict(r)["detail"] for r in exports]
+
+
 @pytest.mark.parametrize(
     ("since", "until", "status", "problem"),
     [
@@ -88,6 +101,7 @@ async def test_the_api_streams_the_period_as_json_lines_and_audits_the_export(
         ("2001-01-01T00:00:00Z", "2002-01-02T00:00:01Z", 422, "invalid-period"),
         ("2001-03-01T00:00:00", "2001-03-02T00:00:00Z", 422, "invalid-request"),
         ("yesterday", "2001-03-02T00:00:00Z", 422, "invalid-request"),
+        ("2001-13-01", "2001-03-02T00:00:00Z", 422, "invalid-request"),
     ],
 )
 async def test_a_bad_period_is_refused(

@@ -72,6 +72,30 @@ def test_keys_come_from_the_setting(tmp_path: Path) -> None:
     assert (keys.active_id, list(keys.keys)) == ("new", ["new", "old"])
 
 
+def test_a_rotations_new_key_can_decrypt_only_until_it_is_chosen_to_encrypt(tmp_path: Path) -> None:
+    # phase one: the new key is held everywhere, the old one still encrypts
+    phase_one = load_codec_keys(
+        settings(tmp_path, codec_keys=f"new:{ONE},old:{TWO}", codec_encrypt_key_id="old")
+    )
+    assert (phase_one.active_id, list(phase_one.keys)) == ("old", ["new", "old"])
+    # from a file too; unset (or empty), the first key encrypts
+    path = tmp_path / "keys"
+    path.write_text(f"old:{TWO}\nnew:{ONE}\n")
+    assert (
+        load_codec_keys(settings(tmp_path, codec_keys_file=path, codec_encrypt_key_id="new")).active_id
+        == "new"
+    )
+    assert (
+        load_codec_keys(settings(tmp_path, codec_keys_file=path, codec_encrypt_key_id="")).active_id == "old"
+    )
+
+
+def test_an_encrypting_key_that_is_not_held_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(CodecKeyError, match="DVR_CODEC_ENCRYPT_KEY_ID names 'newer'") as refused:
+        load_codec_keys(settings(tmp_path, codec_keys=f"new:{ONE},old:{TWO}", codec_encrypt_key_id="newer"))
+    assert ONE not in str(refused.value) and TWO not in str(refused.value)
+
+
 def test_keys_come_from_a_key_file_with_comments(tmp_path: Path) -> None:
     path = tmp_path / "keys"
     path.write_text(f"# rotated in September\nnew:{ONE}  # active\n\nold:{TWO}\n")

@@ -87,6 +87,22 @@ def test_the_builder_pins_with_the_constraints_and_the_runtime_installs_only_tho
     assert "--no-index" in install and "--mount=type=bind,from=builder" in install
 
 
+def test_what_runs_has_no_package_installer_left() -> None:
+    """pip, setuptools and wheel come with the base image; the runtime takes them out once the wheels are in,
+    and nothing after that installs anything."""
+    stages = dockerfile_stages()
+    for target in TARGETS:
+        commands = [c for stage in lineage(stages, target) for c in stage.all("RUN")]
+        installs = [i for i, c in enumerate(commands) if "pip install" in c]
+        assert installs, f"{target} installs no wheel"
+        last = commands[installs[-1]]
+        removal = re.search(r"pip uninstall (--yes|-y) (.*)", last)
+        assert removal is not None, f"{target} keeps pip: {last}"
+        assert last.index("pip install") < removal.start()
+        assert {"pip", "setuptools", "wheel"} <= set(removal.group(2).split()), last
+        assert not any("pip" in c for c in commands[installs[-1] + 1 :]), target
+
+
 def copied_into_the_builder() -> set[str]:
     """The sources of the builder's COPY instructions (every word but the destination)."""
     return {src.rstrip("/") for c in dockerfile_stages()["builder"].all("COPY") for src in c.split()[:-1]}

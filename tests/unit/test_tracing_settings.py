@@ -3,6 +3,7 @@
 import opentelemetry.trace
 import pytest
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from temporalio.contrib.opentelemetry import TracingInterceptor
 
 from api.app import create_app
@@ -41,7 +42,9 @@ def test_an_endpoint_turns_it_on_for_the_api_and_the_temporal_client(monkeypatch
     tracing = tracing_from_settings(settings, "dvr-worker")
     assert tracing is not None
     try:
-        assert [type(i) for i in tracing.interceptors] == [TracingInterceptor]
+        (interceptor,) = tracing.interceptors
+        assert isinstance(interceptor, TracingInterceptor)
+        assert isinstance(interceptor.text_map_propagator, TraceContextTextMapPropagator)  # no baggage
         assert tracing.provider.resource.attributes["service.name"] == "dvr-worker"
         app = create_app(settings)
         try:

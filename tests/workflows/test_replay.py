@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from temporalio.client import WorkflowHistory
+from temporalio.common import HeaderCodecBehavior
 from temporalio.worker import Replayer
 
 from config.tracing import tracing_to
@@ -60,6 +61,7 @@ async def _replay(paths: list[Path], traced: bool = False) -> None:
         workflows=WORKFLOWS,
         workflow_runner=workflow_runner(),
         data_converter=TEST_DATA_CONVERTER,
+        header_codec_behavior=HeaderCodecBehavior.CODEC,  # as config/temporal.py's client and workers
         interceptors=tracing_to(spans, "replayer", batched=False).interceptors if traced else [],
     )
 
