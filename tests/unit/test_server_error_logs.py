@@ -33,7 +33,14 @@ def logging_put_back() -> Iterator[None]:
     handlers, level = list(root.handlers), root.level
     config = structlog.get_config()
     filters = {name: list(logging.getLogger(name).filters) for name in ("uvicorn.error", "uvicorn.asgi")}
+    # A server started earlier in the session with uvicorn's own log config (the integration tests' servers)
+    # leaves `uvicorn` with a handler of its own that does not propagate; the API's process never has that
+    # (its server runs with `log_config=None`), so this test starts from the same state.
+    uvicorn_logger = logging.getLogger("uvicorn")
+    kept_handlers, kept_propagate = list(uvicorn_logger.handlers), uvicorn_logger.propagate
+    uvicorn_logger.handlers, uvicorn_logger.propagate = [], True
     yield
+    uvicorn_logger.handlers, uvicorn_logger.propagate = kept_handlers, kept_propagate
     for handler in list(root.handlers):
         root.removeHandler(handler)
     for handler in handlers:
