@@ -19,14 +19,8 @@ from admin.calendar_file import CalendarFileInvalid, read_calendar_file
 from admin.database import connected
 from admin.errors import AdminError
 from db import audit
-from db.calendar_sync import (
-    REVIEW_REASON_WORDS,
-    BookingToReview,
-    CalendarChanges,
-    CalendarConflict,
-    apply_calendar,
-    bookings_to_review,
-)
+from db.calendar_review import REVIEW_REASON_WORDS, BookingToReview, bookings_to_review
+from db.calendar_sync import CalendarChanges, CalendarConflict, apply_calendar
 from domain.clinic_calendar import ClinicCalendar
 
 app = typer.Typer(

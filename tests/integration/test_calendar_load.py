@@ -12,7 +12,8 @@ import pytest
 
 from admin.calendar_file import read_calendar_file
 from db import calendar
-from db.calendar_sync import CalendarChanges, CalendarConflict, apply_calendar, bookings_to_review
+from db.calendar_review import bookings_to_review
+from db.calendar_sync import CalendarChanges, CalendarConflict, apply_calendar
 from db.pool import create_pool
 from db.seed import DEMO_SITE, seed_demo_clinic
 from domain.appointments import AppointmentKind, BookingRequest
