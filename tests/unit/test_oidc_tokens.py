@@ -225,3 +225,17 @@ async def test_tokens_arriving_together_fetch_the_keys_once(provider: Provider, 
         found = await asyncio.gather(*(verifier.subject(provider.token()) for _ in range(5)))
     assert found == ["nurse-kim"] * 5
     assert provider.fetches == 1
+
+
+@pytest.mark.parametrize("algorithm", [["RS256"], {"RS256": True}, 256, None])
+async def test_a_token_whose_algorithm_is_not_a_name_is_refused_not_an_error(
+    verifier: OidcVerifier, provider: Provider, algorithm: object
+) -> None:
+    claims = jwt.decode(provider.token(), options={"verify_signature": False})
+    signed = (
+        _b64(json.dumps({"alg": algorithm, "typ": "JWT", "kid": "key-1"}).encode())
+        + b"."
+        + _b64(json.dumps(claims).encode())
+    )
+    token = (signed + b"." + _b64(b"\x01" * 64)).decode()
+    assert await verifier.subject(token) is None
