@@ -5,6 +5,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -162,6 +163,30 @@ def test_cors_origins_are_taken_as_browsers_send_them() -> None:
         "http://127.0.0.1:8233",
         "https://temporal.clinic.example",
         "http://[::1]:8233",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("given", "canonical"),
+    [
+        ("https://ui.example:443", "https://ui.example"),
+        ("http://temporal.clinic.example:80/", "http://temporal.clinic.example"),
+        ("http://[::1]:80", "http://[::1]"),
+        ("HTTPS://UI.example", "https://ui.example"),
+    ],
+)
+def test_cors_origins_a_browser_would_send_otherwise_are_refused_naming_its_form(
+    given: str, canonical: str
+) -> None:
+    # A browser leaves the scheme's default port out of Origin, so such an entry would never match.
+    with pytest.raises(ValueError, match=f"DVR_CODEC_CORS_ORIGINS.*\\(write {re.escape(canonical)}\\)"):
+        Settings(codec_cors_origins=given)
+
+
+def test_cors_origins_on_other_ports_keep_them() -> None:
+    assert Settings(codec_cors_origins="https://ui.example:80,http://ui.example:443").ui_origins == [
+        "https://ui.example:80",
+        "http://ui.example:443",
     ]
 
 
