@@ -135,9 +135,12 @@ def _take_name(partial: str, output: Path) -> None:
     except FileExistsError:
         raise AdminError(f"{output} exists: name a new file") from None
     except OSError as err:
-        if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP):
+        if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS):
             raise AdminError(f"cannot create {output}: {err.strerror}") from None
         # A file system without hard links: a rename, after checking the name is still free.
         if os.path.lexists(output):
             raise AdminError(f"{output} exists: name a new file") from None
-        os.rename(partial, output)
+        try:
+            os.rename(partial, output)
+        except OSError as failed:
+            raise AdminError(f"cannot create {output}: {failed.strerror}") from None

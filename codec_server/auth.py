@@ -11,7 +11,8 @@
 Anything else is 401; a key without the scope, or limited to clinic sites, 403 (a payload does not say
 whose site it is, so only a key for every site may read them); an address that sent too many wrong API keys
 429, as on the API (api/auth.py), while wrong access tokens are not counted (they cost no look-up); 503
-while the OpenID provider's keys cannot be read."""
+while the OpenID provider's keys cannot be read, or while the database cannot look a session up (raised as a
+Problem, so the answer still carries the CORS headers the UI needs to read it)."""
 
 from datetime import UTC, datetime
 from typing import Annotated
@@ -27,6 +28,14 @@ from codec_server.oidc import OidcVerifier, ProviderUnreachable, is_jwt
 from db.api_clients import ApiClient
 
 SCOPE = "history:decode"
+# What a session look-up meets while PostgreSQL is down, refusing connections, or too slow.
+DATABASE_OUTAGES: tuple[type[Exception], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
+DATABASE_UNAVAILABLE = "The database did not answer; try again."
 _bearer = HTTPBearer(auto_error=False, description="An API key with the history:decode scope")
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="dvr-codec"'}
 
@@ -67,7 +76,12 @@ async def session_client(request: Request, value: str | None) -> ApiClient | Non
     found = session.read(request.app.state.session_secret, value, datetime.now(UTC))
     if found is None or pool is None:
         return None
-    client = await session.session_client(pool, found)
+    try:
+        client = await session.session_client(pool, found)
+    except DATABASE_OUTAGES:
+        raise Problem(
+            503, "database-unavailable", DATABASE_UNAVAILABLE, headers={"Retry-After": "5"}
+        ) from None
     if client is None or refusal_of(client) is not None:
         return None
     return client

@@ -73,7 +73,7 @@ class OidcVerifier:
         except jwt.InvalidTokenError:
             return None
         algorithm = header.get("alg")
-        if algorithm not in ALGORITHMS:
+        if not isinstance(algorithm, str) or algorithm not in ALGORITHMS:  # a list or object is not hashable
             return None
         found = await self._key(header.get("kid"))
         if found is None:

@@ -10,6 +10,7 @@ neither header is not a browser's (browsers send `Origin` on every form POST), s
 sign in; a cross-site page can forge neither header, so it can neither sign a browser in to its own key
 (login CSRF) nor sign it out."""
 
+import logging
 from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
@@ -20,13 +21,18 @@ from fastapi.responses import RedirectResponse, Response
 from api.auth_throttle import AuthThrottle
 from api.pages.render import PAGE_HEADERS, page
 from codec_server import session
-from codec_server.auth import SCOPE, refusal_of, session_client
+from codec_server.auth import DATABASE_OUTAGES, SCOPE, refusal_of, session_client
 from codec_server.session import COOKIE
 from db import audit
 from db.api_clients import client_for_key
 
 router = APIRouter(include_in_schema=False)
 TITLE = "DVR codec server"
+SIGN_OUT_NOT_RECORDED = (
+    "This browser is signed out, but the server could not record the sign-out, so a copy of the session"
+    " cookie would still work until it expires: sign in and out again once the server is back."
+)
+_log = logging.getLogger(__name__)
 
 
 @router.get("/")
@@ -72,9 +78,18 @@ async def sign_out(request: Request) -> Response:
         return _page(request, 403, error="Sign out from this server's own page.")
     pool: asyncpg.Pool | None = request.app.state.pool
     ended = session.read(request.app.state.session_secret, request.cookies.get(COOKIE), datetime.now(UTC))
+    answer: Response = RedirectResponse("/", status_code=303, headers=PAGE_HEADERS)
     if ended is not None and pool is not None:
-        await session.end_session(pool, ended)  # else a copy of the cookie would live on until it expires
-    answer = RedirectResponse("/", status_code=303, headers=PAGE_HEADERS)
+        try:
+            await session.end_session(pool, ended)  # else a copy of the cookie would live on until it expires
+        except DATABASE_OUTAGES as err:
+            # This browser is signed out all the same (the cookie goes below), but a copy of the cookie would
+            # still work: say so, so that the person tries again.
+            _log.warning(
+                "codec server sign-out not recorded: the database did not answer (%s)", type(err).__name__
+            )
+            answer = _page(request, 503, error=SIGN_OUT_NOT_RECORDED)
+            answer.headers["Retry-After"] = "5"
     answer.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
     return answer
 

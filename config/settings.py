@@ -253,6 +253,9 @@ class Settings(BaseSettings):
         return self.public_url or f"http://{self.api_host}:{self.api_port}"
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def _canonical_origin(given: str) -> str | None:
     """`given` as a browser would send it in an Origin header, if it is an http(s) origin at all."""
     try:
@@ -267,4 +270,6 @@ def _canonical_origin(given: str) -> str | None:
         return None
     if ":" in host:
         host = f"[{host}]"
+    if port == _DEFAULT_PORTS[parts.scheme]:  # browsers leave the scheme's own port out of Origin
+        port = None
     return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")

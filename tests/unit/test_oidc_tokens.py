@@ -5,6 +5,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -165,6 +166,30 @@ def test_cors_origins_are_taken_as_browsers_send_them() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("given", "canonical"),
+    [
+        ("https://ui.example:443", "https://ui.example"),
+        ("http://temporal.clinic.example:80/", "http://temporal.clinic.example"),
+        ("http://[::1]:80", "http://[::1]"),
+        ("HTTPS://UI.example", "https://ui.example"),
+    ],
+)
+def test_cors_origins_a_browser_would_send_otherwise_are_refused_naming_its_form(
+    given: str, canonical: str
+) -> None:
+    # A browser leaves the scheme's default port out of Origin, so such an entry would never match.
+    with pytest.raises(ValueError, match=f"DVR_CODEC_CORS_ORIGINS.*\\(write {re.escape(canonical)}\\)"):
+        Settings(codec_cors_origins=given)
+
+
+def test_cors_origins_on_other_ports_keep_them() -> None:
+    assert Settings(codec_cors_origins="https://ui.example:80,http://ui.example:443").ui_origins == [
+        "https://ui.example:80",
+        "http://ui.example:443",
+    ]
+
+
 @pytest.mark.parametrize("algorithm", ["ES256", "ES512", "EdDSA", "PS256"])
 async def test_a_token_whose_algorithm_does_not_fit_its_key_is_refused_not_an_error(
     provider: Provider, clock: Clock, algorithm: str
@@ -225,3 +250,17 @@ async def test_tokens_arriving_together_fetch_the_keys_once(provider: Provider, 
         found = await asyncio.gather(*(verifier.subject(provider.token()) for _ in range(5)))
     assert found == ["nurse-kim"] * 5
     assert provider.fetches == 1
+
+
+@pytest.mark.parametrize("algorithm", [["RS256"], {"RS256": True}, 256, None])
+async def test_a_token_whose_algorithm_is_not_a_name_is_refused_not_an_error(
+    verifier: OidcVerifier, provider: Provider, algorithm: object
+) -> None:
+    claims = jwt.decode(provider.token(), options={"verify_signature": False})
+    signed = (
+        _b64(json.dumps({"alg": algorithm, "typ": "JWT", "kid": "key-1"}).encode())
+        + b"."
+        + _b64(json.dumps(claims).encode())
+    )
+    token = (signed + b"." + _b64(b"\x01" * 64)).decode()
+    assert await verifier.subject(token) is None
