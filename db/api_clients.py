@@ -21,6 +21,7 @@ ALL_SCOPES = (
     "pathways:read",
     "clinical:write",
     "appointments:write",
+    "patients:read",  # POST /v1/patients/search: a patient's pathways by MRN
     "patients:write",
     "staff:write",
     "admin",

@@ -222,3 +222,11 @@ async def patient_of_pathway(conn: Queryable, pathway_id: str) -> PatientToCall 
         pathway_id,
     )
     return PatientToCall(**dict(row)) if row else None
+
+
+async def patient_by_mrn(conn: Queryable, clinic_site: str, mrn: str) -> str | None:
+    """The patient_ref stored under the clinic's MRN (an MRN is unique per clinic only); None: none is."""
+    patient_ref = await conn.fetchval(
+        "select patient_ref from patients where clinic_site = $1 and mrn = $2", clinic_site, mrn
+    )
+    return str(patient_ref) if patient_ref is not None else None

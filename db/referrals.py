@@ -44,3 +44,11 @@ async def pathway_patient(conn: Queryable, pathway_id: str) -> str | None:
     """The patient_ref of the pathway a referral started; None when no referral started one with this id."""
     patient_ref = await conn.fetchval("select patient_ref from referrals where pathway_id = $1", pathway_id)
     return str(patient_ref) if patient_ref is not None else None
+
+
+async def patient_pathways(conn: Queryable, patient_ref: str) -> list[str]:
+    """The ids of the pathways referrals started for the patient, oldest first."""
+    rows = await conn.fetch(
+        "select pathway_id from referrals where patient_ref = $1 order by created_at, pathway_id", patient_ref
+    )
+    return [row["pathway_id"] for row in rows]

@@ -1,10 +1,11 @@
 """Reading pathways: one by id, or a filtered page of them from Temporal's visibility store."""
 
-from datetime import datetime
-from typing import Annotated
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 from temporalio.service import RPCError
 
 from api import page_tokens
@@ -18,7 +19,7 @@ from api.views import current_view, with_contact
 from db import audit
 from db.api_clients import ApiClient
 from db.signing_secrets import signing_secret
-from domain.stages import Stage
+from domain.stages import Outcome, ReliefResult, Stage
 from domain.view import PathwayView
 from workflows import search_attributes as sa
 
@@ -26,12 +27,22 @@ router = APIRouter(tags=["pathways"])
 Reader = Annotated[ApiClient, Depends(require_scope("pathways:read"))]
 
 
+class ListedNextAction(BaseModel):
+    """What the list knows of the step a pathway waits for: when it is due (the `NextActionDue` search
+    attribute). Who takes it and what it is are in the pathway's view (`GET /v1/pathways/{id}`)."""
+
+    due_at: datetime
+    overdue: bool
+
+
 class PathwaySummary(BaseModel):
     pathway_id: str
+    patient_ref: str | None
     stage: str | None
     outcome: str | None
     clinic_site: str | None
     needs_attention: bool | None
+    next_action: ListedNextAction | None
     next_action_due: datetime | None
     block_result: str | None
     started_at: datetime | None
@@ -71,9 +82,20 @@ async def list_pathways(
     stage: Stage | None = None,
     needs_attention: bool | None = None,
     clinic_site: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9._:\-]{1,128}$")] = None,
+    outcome: Outcome | None = None,
+    block_result: ReliefResult | None = None,
+    overdue: Annotated[
+        Literal["true"] | None, Query(description="`true`: only pathways whose next action is past due")
+    ] = None,
+    started_after: Annotated[AwareDatetime | None, Query(description="RFC 3339 with an offset")] = None,
+    started_before: Annotated[AwareDatetime | None, Query(description="RFC 3339 with an offset")] = None,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
     page_token: str | None = None,
 ) -> PathwayPage:
+    # An overdue listing compares with the instant of its first page; its page tokens carry that instant
+    # (covered by their HMAC, since it is part of the query), so a walk sees one consistent listing.
+    as_of, page_token = _split_as_of(page_token) if overdue else (None, page_token)
+    now = as_of or datetime.now(UTC).replace(microsecond=0)
     clauses = ["WorkflowType = 'PatientPathway'"]
     if stage is not None:
         clauses.append(f"{sa.PATHWAY_STAGE.name} = '{stage.value}'")
@@ -81,6 +103,17 @@ async def list_pathways(
         clauses.append(f"{sa.NEEDS_ATTENTION.name} = {'true' if needs_attention else 'false'}")
     if clinic_site is not None:
         clauses.append(f"{sa.CLINIC_SITE.name} = '{clinic_site}'")  # the pattern admits no quote
+    # Enum values and formatted instants only: nothing the caller typed reaches the query as text.
+    if outcome is not None:
+        clauses.append(f"{sa.PATHWAY_OUTCOME.name} = '{outcome.value}'")
+    if block_result is not None:
+        clauses.append(f"{sa.BLOCK_RESULT.name} = '{block_result.value}'")
+    if overdue:
+        clauses.append(f"{sa.NEXT_ACTION_DUE.name} < '{_instant(now)}'")
+    if started_after is not None:
+        clauses.append(f"StartTime >= '{_given_instant('started_after', started_after)}'")
+    if started_before is not None:
+        clauses.append(f"StartTime < '{_given_instant('started_before', started_before)}'")
     if (limit := sites.visibility_clause()) is not None:
         clauses.append(limit)  # a page token is bound to the query, so it cannot lift the limit either
     query = " AND ".join(clauses)
@@ -99,10 +132,12 @@ async def list_pathways(
     items = [
         PathwaySummary(
             pathway_id=e.id,
+            patient_ref=e.typed_search_attributes.get(sa.PATIENT_REF),
             stage=e.typed_search_attributes.get(sa.PATHWAY_STAGE),
             outcome=e.typed_search_attributes.get(sa.PATHWAY_OUTCOME),
             clinic_site=e.typed_search_attributes.get(sa.CLINIC_SITE),
             needs_attention=e.typed_search_attributes.get(sa.NEEDS_ATTENTION),
+            next_action=_next_action(e.typed_search_attributes.get(sa.NEXT_ACTION_DUE), now),
             next_action_due=e.typed_search_attributes.get(sa.NEXT_ACTION_DUE),
             block_result=e.typed_search_attributes.get(sa.BLOCK_RESULT),
             started_at=e.start_time,
@@ -110,9 +145,36 @@ async def list_pathways(
         )
         for e in page
     ]
-    return PathwayPage(
-        items=items, next_page_token=page_tokens.issue(secret, query, executions.next_page_token)
-    )
+    next_token = page_tokens.issue(secret, query, executions.next_page_token)
+    if overdue and next_token is not None:
+        next_token = f"{int(now.timestamp())}.{next_token}"
+    return PathwayPage(items=items, next_page_token=next_token)
+
+
+_AS_OF = re.compile(r"^([0-9]{1,12})\.(.+)$")
+
+
+def _split_as_of(page_token: str | None) -> tuple[datetime | None, str | None]:
+    """The instant an overdue listing's token carries, and the token proper. A token without one (or
+    one not issued for an overdue listing) is left whole, and fails its HMAC check."""
+    if page_token is None or (match := _AS_OF.match(page_token)) is None:
+        return None, page_token
+    return datetime.fromtimestamp(int(match.group(1)), UTC), match.group(2)
+
+
+def _instant(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _given_instant(name: str, moment: datetime) -> str:
+    try:
+        return _instant(moment)
+    except OverflowError as err:  # 0001-01-01T00:00:00+01:00 is before the first instant UTC can name
+        raise Problem(422, "invalid-instant", f"{name} is out of range.") from err
+
+
+def _next_action(due_at: datetime | None, now: datetime) -> ListedNextAction | None:
+    return None if due_at is None else ListedNextAction(due_at=due_at, overdue=due_at < now)
 
 
 async def _page_token_secret(request: Request) -> bytes:

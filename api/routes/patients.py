@@ -1,4 +1,10 @@
-"""`PATCH /v1/patients/{patient_ref}`: the one way contact details and consents change once a patient is
+"""`POST /v1/patients/search`: staff find a patient's pathways by the clinic's MRN. The MRN travels in the
+body, so it never lands in an access log; the answer, the audit row and the logs never repeat it. An MRN
+unknown at the clinic, or at a clinic the API key does not reach, answers 200 with no pathways, as a patient
+without any would: the answer tells nothing more about who is registered. Each search writes an audit row
+(the patient_ref when one was found, never the MRN).
+
+`PATCH /v1/patients/{patient_ref}`: the one way contact details and consents change once a patient is
 registered.
 
 A referral never rewrites them (api/intake.py). The answer confirms which fields changed and when, without
@@ -20,20 +26,29 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel
+from temporalio.service import RPCError
 
 from api.auth import require_scope
-from api.dependencies import Pool
+from api.dependencies import Pool, TemporalClient
+from api.outages import TEMPORAL_OUTAGES
 from api.problems import Problem, ProblemDetails, problem_responses
 from api.site_access import Sites
+from api.temporal_errors import unavailable
 from db import audit
 from db.api_clients import ApiClient
 from db.consents import record_consents
-from db.patients import change_contact, lock_contact
+from db.patients import change_contact, lock_contact, patient_by_mrn
+from db.referrals import patient_pathways
 from domain.consents import ConsentSource
 from domain.contact import ContactChange, missing_address, unreachable_detail
+from domain.contract import ContractModel
+from domain.referral import Identifier
+from domain.stages import PathwayStatus, Stage
+from workflows import search_attributes as sa
 
 router = APIRouter(tags=["patients"])
 ContactWriter = Annotated[ApiClient, Depends(require_scope("patients:write"))]
+PatientReader = Annotated[ApiClient, Depends(require_scope("patients:read"))]
 
 _PATIENT_REF = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -45,6 +60,91 @@ class ContactChanged(BaseModel):
     patient_ref: str
     changed: list[str]
     updated_at: datetime
+
+
+class PatientSearch(ContractModel):
+    clinic_site: Identifier
+    mrn: Identifier
+
+
+class PatientPathway(BaseModel):
+    pathway_id: str
+    patient_ref: str
+    stage: Stage | None
+    """None while Temporal's visibility store has not yet caught up with a pathway just started."""
+    status: PathwayStatus | None
+    outcome: str | None
+
+
+class PatientPathways(BaseModel):
+    pathways: list[PatientPathway]
+
+
+@router.post(
+    "/v1/patients/search",
+    summary="Find a patient's pathways by the clinic's MRN",
+    responses=problem_responses(401, 403, 422, 503),
+)
+async def search_patient(
+    client: PatientReader, sites: Sites, body: PatientSearch, pool: Pool, temporal: TemporalClient
+) -> PatientPathways:
+    patient_ref: str | None = None
+    pathway_ids: list[str] = []
+    async with pool.acquire() as conn:
+        if sites.allows(body.clinic_site):
+            patient_ref = await patient_by_mrn(conn, body.clinic_site, body.mrn)
+        if patient_ref is not None:
+            pathway_ids = await patient_pathways(conn, patient_ref)
+        await audit.record(
+            conn,
+            actor=client.name,
+            action="patient.search",
+            patient_ref=patient_ref,
+            detail={"via": "POST /v1/patients/search", "pathways": len(pathway_ids)},
+        )
+    if patient_ref is None:
+        return PatientPathways(pathways=[])
+    listed = await _listed(temporal, patient_ref)
+    return PatientPathways(
+        pathways=[
+            _patient_pathway(pathway_id, patient_ref, listed.get(pathway_id)) for pathway_id in pathway_ids
+        ]
+    )
+
+
+async def _listed(temporal: TemporalClient, patient_ref: str) -> dict[str, tuple[str | None, str | None]]:
+    """Stage and outcome of the patient's pathways, by id, from Temporal's visibility store."""
+    # patient_ref is a uuid read from the database, so the query holds no caller text.
+    query = f"WorkflowType = 'PatientPathway' AND {sa.PATIENT_REF.name} = '{patient_ref}'"
+    listed: dict[str, tuple[str | None, str | None]] = {}
+    try:
+        async for execution in temporal.list_workflows(query, limit=1000):
+            attributes = execution.typed_search_attributes
+            listed[execution.id] = (attributes.get(sa.PATHWAY_STAGE), attributes.get(sa.PATHWAY_OUTCOME))
+    except RPCError as err:
+        if err.status in TEMPORAL_OUTAGES:
+            raise unavailable() from err
+        raise
+    return listed
+
+
+def _patient_pathway(
+    pathway_id: str, patient_ref: str, listed: tuple[str | None, str | None] | None
+) -> PatientPathway:
+    stage_value, outcome = listed or (None, None)
+    stage = Stage(stage_value) if stage_value in set(Stage) else None
+    status = (
+        None
+        if stage is None
+        else PathwayStatus.COMPLETED
+        if stage is Stage.COMPLETED
+        else PathwayStatus.CLOSED
+        if stage is Stage.CLOSED
+        else PathwayStatus.ACTIVE
+    )
+    return PatientPathway(
+        pathway_id=pathway_id, patient_ref=patient_ref, stage=stage, status=status, outcome=outcome
+    )
 
 
 def _unknown() -> Problem:
