@@ -16,10 +16,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime, BeforeValidator
+from pydantic import BeforeValidator
 
 from api.auth import require_scope
 from api.dependencies import Pool
+from api.instants import Instant
 from api.problems import Problem, problem_responses
 from api.site_access import Sites
 from db import audit
@@ -38,7 +39,8 @@ def _date_alone_is_midnight_utc(value: object) -> object:
     return value
 
 
-Bound = Annotated[AwareDatetime, BeforeValidator(_date_alone_is_midnight_utc)]
+# A date alone becomes midnight UTC first (the last validator runs first), then must read as an instant.
+Bound = Annotated[Instant, BeforeValidator(_date_alone_is_midnight_utc)]
 
 
 @router.get(

@@ -5,12 +5,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 from temporalio.service import RPCError
 
 from api import page_tokens
 from api.auth import require_scope
 from api.dependencies import PathwayHandle, Pool, TemporalClient
+from api.instants import Instant
 from api.outages import TEMPORAL_OUTAGES
 from api.problems import Problem, problem_responses
 from api.site_access import Sites
@@ -87,8 +88,8 @@ async def list_pathways(
     overdue: Annotated[
         Literal["true"] | None, Query(description="`true`: only pathways whose next action is past due")
     ] = None,
-    started_after: Annotated[AwareDatetime | None, Query(description="RFC 3339 with an offset")] = None,
-    started_before: Annotated[AwareDatetime | None, Query(description="RFC 3339 with an offset")] = None,
+    started_after: Annotated[Instant | None, Query(description="RFC 3339 with an offset")] = None,
+    started_before: Annotated[Instant | None, Query(description="RFC 3339 with an offset")] = None,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
     page_token: str | None = None,
 ) -> PathwayPage:

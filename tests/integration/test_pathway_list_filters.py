@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
+import pytest
 
 from tests.integration.polling import list_all, next_action_is, poll_list, poll_view
 from tests.integration.problems import assert_problem
@@ -139,3 +140,12 @@ async def test_filter_values_are_refused_unless_valid(api: httpx.AsyncClient) ->
     ):
         response = await api.get("/v1/pathways", params=params)
         assert response.status_code == 422, (params, response.text)
+
+
+@pytest.mark.parametrize("given", ["0.5", "1764547200", "2026-01-01"])
+async def test_a_start_bound_that_is_not_an_rfc_3339_instant_is_refused(
+    api: httpx.AsyncClient, given: str
+) -> None:
+    # A bare number is a Unix time to pydantic; no caller means one, and a date alone has no offset.
+    answer = await api.get("/v1/pathways", params={"started_before": given})
+    assert answer.status_code == 422, answer.text
