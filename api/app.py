@@ -20,6 +20,7 @@ from api.routes import (
     check_ins,
     clinics,
     demo_outbox,
+    fhir,
     health,
     link_consents,
     pathways,
@@ -120,6 +121,7 @@ def create_app(
         patient_page,
         link_consents,
         demo_outbox,
+        fhir,
     ):
         app.include_router(module.router)
     return app

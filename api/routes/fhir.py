@@ -1,0 +1,114 @@
+"""The read-only FHIR R4 view (`/fhir`): a pathway as a `Task`, its appointments and its answers, built from
+the pathway view (no PHI: the patient is named by `patient_ref` only). Same scope, site limits and audit rows
+as `GET /v1/pathways/{pathway_id}`; errors are `OperationOutcome`s with the status the JSON API gives them.
+
+Not in the OpenAPI document, whose contract (problem+json errors, schema-checked answers) is the JSON API's;
+`GET /fhir/metadata` describes these routes.
+"""
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+
+from api.dependencies import PathwayHandle, Pool, TemporalClient
+from api.fhir.appointments import appointments_of
+from api.fhir.bundle import searchset
+from api.fhir.capability import capability_statement
+from api.fhir.codes import FHIR_JSON
+from api.fhir.operation_outcome import operation_outcome
+from api.fhir.questionnaire_responses import questionnaire_responses_of
+from api.fhir.task import task_of
+from api.problems import Problem
+from api.routes.pathways import Reader
+from api.views import current_view
+from db import audit
+from domain.view import PathwayView
+
+# When the CapabilityStatement last changed.
+CAPABILITY_DATE = "2026-12-05"
+
+
+class FhirJSONResponse(JSONResponse):
+    media_type = FHIR_JSON
+
+
+class _OperationOutcomeRoute(APIRoute):
+    """Answers the problems raised on the way (authentication, scope, unknown pathway, invalid request) as
+    OperationOutcomes, keeping their status and headers."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def _handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Problem as problem:
+                body = operation_outcome(problem.status, problem.detail)
+                return FhirJSONResponse(body, status_code=problem.status, headers=problem.headers)
+            except RequestValidationError:
+                body = operation_outcome(422, "The request does not match what this server reads.")
+                return FhirJSONResponse(body, status_code=422)
+
+        return _handle
+
+
+router = APIRouter(
+    prefix="/fhir",
+    tags=["fhir"],
+    route_class=_OperationOutcomeRoute,
+    default_response_class=FhirJSONResponse,
+    include_in_schema=False,
+)
+
+
+async def _read(
+    client: Reader, handle: PathwayHandle, temporal: TemporalClient, pool: Pool, resource: str
+) -> PathwayView:
+    """The pathway's view, audited as `GET /v1/pathways/{pathway_id}` audits it (FHIR resource in detail)."""
+    view = await current_view(temporal, handle.id)
+    await audit.record(
+        pool,
+        actor=client.name,
+        action="pathway.read",
+        pathway_id=handle.id,
+        patient_ref=view.patient_ref,
+        detail={"fhir": resource},
+    )
+    return view
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/fhir"
+
+
+@router.get("/metadata")
+async def metadata() -> FhirJSONResponse:
+    return FhirJSONResponse(capability_statement(CAPABILITY_DATE))
+
+
+@router.get("/Task/{pathway_id}")
+async def read_task(
+    client: Reader, handle: PathwayHandle, temporal: TemporalClient, pool: Pool
+) -> FhirJSONResponse:
+    view = await _read(client, handle, temporal, pool, "Task")
+    return FhirJSONResponse(task_of(view))
+
+
+@router.get("/Task/{pathway_id}/Appointment")
+async def search_appointments(
+    request: Request, client: Reader, handle: PathwayHandle, temporal: TemporalClient, pool: Pool
+) -> FhirJSONResponse:
+    view = await _read(client, handle, temporal, pool, "Appointment")
+    return FhirJSONResponse(searchset(_base(request), appointments_of(view)))
+
+
+@router.get("/Task/{pathway_id}/QuestionnaireResponse")
+async def search_questionnaire_responses(
+    request: Request, client: Reader, handle: PathwayHandle, temporal: TemporalClient, pool: Pool
+) -> FhirJSONResponse:
+    view = await _read(client, handle, temporal, pool, "QuestionnaireResponse")
+    return FhirJSONResponse(searchset(_base(request), questionnaire_responses_of(view)))
