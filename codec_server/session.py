@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from config.codec_keys import CodecKeys
-from db.api_clients import ApiClient
+from db.api_clients import ApiClient, client_of_row
 
 COOKIE = "dvr_codec_session"
 LIFETIME = timedelta(hours=12)
@@ -88,15 +88,7 @@ async def session_client(pool: asyncpg.Pool, session: Session) -> ApiClient | No
         uuid.UUID(session.client_id),
         session.session_id,
     )
-    if row is None:
-        return None
-    sites = row["clinic_sites"]
-    return ApiClient(
-        client_id=str(row["client_id"]),
-        name=row["name"],
-        scopes=frozenset(row["scopes"]),
-        clinic_sites=None if sites is None else frozenset(sites),
-    )
+    return None if row is None else client_of_row(row)
 
 
 async def end_session(pool: asyncpg.Pool, session: Session) -> None:

@@ -125,8 +125,11 @@ async def client_for_key(conn: Queryable, api_key: str) -> ApiClient | None:
         " where key_hash = $1 and revoked_at is null",
         hash_key(api_key),
     )
-    if row is None:
-        return None
+    return None if row is None else client_of_row(row)
+
+
+def client_of_row(row: asyncpg.Record) -> ApiClient:
+    """An API client from a row of `api_clients` (client_id, name, scopes, clinic_sites)."""
     sites = row["clinic_sites"]
     return ApiClient(
         client_id=str(row["client_id"]),

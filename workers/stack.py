@@ -38,22 +38,22 @@ import httpx
 import psutil
 import structlog
 
-from config.binaries import installed_binary
-from config.codec_keys import CodecKeyError, ensure_local_key_file, keys_location, load_codec_keys
+from config.codec_keys import CodecKeyError, ensure_local_key_file, load_codec_keys
 from config.database import publish_embedded_url, withdraw_embedded_url
 from config.logging import configure_logging
 from config.settings import Settings
-from config.temporal import connect, dev_server_search_attribute_flags
+from config.temporal import connect
 from db.bootstrap import key_location, prepare_database
 from db.embedded import EmbeddedPostgres
+from workers.dev_server import codec_endpoint, temporal_command, ui_origin
 from workers.preflight import StackError, check_ports_free, secure_data_dir
+from workers.stack_banner import banner
 from workers.supervisor import Supervised, keep_running
 from workers.worker import GRACEFUL_SHUTDOWN
 
 log = structlog.get_logger()
 STARTUP_TIMEOUT = 60.0
 T = TypeVar("T")
-LOOPBACK = ("127.0.0.1", "localhost")
 WORKER_STOP_TIMEOUT = GRACEFUL_SHUTDOWN.total_seconds() + 5
 """SIGTERM to SIGKILL for the worker: longer than its own graceful shutdown."""
 STACK_DEFAULTS = {
@@ -94,41 +94,6 @@ def listens_on(process: Supervised, port: int) -> bool:
     except psutil.Error:
         return False
     return any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in connections)
-
-
-def temporal_command(settings: Settings) -> list[str]:
-    host, _, port = settings.temporal_address.rpartition(":")
-    if host not in LOOPBACK:
-        raise StackError(
-            f"DVR_TEMPORAL_ADDRESS is {settings.temporal_address}: the local stack's Temporal dev server has"
-            " no authentication and listens on 127.0.0.1 only"
-        )
-    if settings.codec_server_host not in LOOPBACK:
-        raise StackError(
-            f"DVR_CODEC_SERVER_HOST is {settings.codec_server_host}: the local stack's codec server listens"
-            " on 127.0.0.1 only"
-        )
-    return [
-        installed_binary("temporal"), "server", "start-dev",
-        "--ip", "127.0.0.1", "--ui-ip", "127.0.0.1", "--port", port,
-        "--ui-port", str(settings.temporal_ui_port),
-        "--ui-codec-endpoint", codec_endpoint(settings),
-        "--db-filename", str(settings.data_dir / "temporal.sqlite"),
-        "--namespace", settings.temporal_namespace,
-        "--log-level", "warn",
-        *dev_server_search_attribute_flags(),
-    ]  # fmt: skip
-
-
-def codec_endpoint(settings: Settings) -> str:
-    """Where the UI's browser reaches the codec server: the same host as the UI, so that the session
-    cookie, SameSite=Strict, goes with its requests."""
-    return f"http://127.0.0.1:{settings.codec_server_port}"
-
-
-def ui_origin(settings: Settings) -> str:
-    """The dev server's Web UI, as the banner gives it: the one origin the codec server answers."""
-    return f"http://127.0.0.1:{settings.temporal_ui_port}"
 
 
 async def start_temporal(
@@ -235,42 +200,6 @@ async def shut_down(
         if embedded is not None:
             withdraw_embedded_url(data_dir)
             embedded.stop()
-
-
-def metrics_endpoints(settings: Settings) -> list[str]:
-    """Where the API's and the worker's Prometheus metrics are served, as the banner names them."""
-    ports = [("API", settings.api_metrics_port), ("worker", settings.worker_metrics_port)]
-    return [f"{who} http://{settings.metrics_host}:{port}/metrics" for who, port in ports if port is not None]
-
-
-def banner(settings: Settings, key_where: str, database: str) -> str:
-    api = f"http://{settings.api_host}:{settings.api_port}"
-    return "\n".join(
-        [
-            "",
-            "DVR Pathway Orchestrator is running",
-            f"  API            {api}   (docs: {api}/docs)",
-            f"  Temporal UI    {ui_origin(settings)}",
-            f"  Codec server   {codec_endpoint(settings)}   (sign in there to see decoded history in the UI)",
-            f"  Temporal gRPC  {settings.temporal_address}   task queue dvr-pathway",
-            f"  PostgreSQL     {database}",
-            *(
-                [f"  Metrics        {', '.join(endpoints)}"]
-                if (endpoints := metrics_endpoints(settings))
-                else []
-            ),
-            f"  Profile        {settings.profile}",
-            f"  API key        {key_where}",
-            f"  Codec keys     {keys_location(settings)}",
-            *(
-                [f"  Play a patient {api}/demo/outbox   (asks for the API key once)"]
-                if settings.profile == "demo"
-                else []
-            ),
-            "  Ctrl-C stops everything.",
-            "",
-        ]
-    )
 
 
 async def run_stack(settings: Settings) -> int:

@@ -10,12 +10,10 @@ import asyncpg
 import httpx
 from temporalio.client import Client
 
-from api.app import create_app
-from config.settings import Settings
-from db.api_clients import ALL_SCOPES, add_client, new_api_key
 from db.seed import DEMO_SITE
 from tests.integration import test_logs_carry_no_phi as logs
 from tests.integration.conftest import READ_ONLY_KEY
+from tests.integration.limited_keys import limited_api
 from tests.integration.polling import next_action_is, poll_view
 from tests.integration.problems import assert_problem
 from tests.referrals import referral_body
@@ -109,18 +107,7 @@ async def test_a_key_without_patients_read_is_refused(api: httpx.AsyncClient) ->
 async def test_a_site_limited_key_finds_only_its_sites_patients(
     api: httpx.AsyncClient, pool: asyncpg.Pool, temporal: Client
 ) -> None:
-    site = f"site-search-{uuid.uuid4().hex[:8]}"
-    await pool.execute(
-        "insert into clinics (site, name, timezone) values ($1, 'Search test', 'America/Phoenix')", site
-    )
-    key = new_api_key()
-    assert await add_client(pool, f"limited-{site}", key, ALL_SCOPES, [site])
-    app = create_app(Settings(profile="demo", update_timeout_seconds=20), pool=pool, temporal=temporal)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://api.test",
-        headers={"Authorization": f"Bearer {key}"},
-    ) as limited:
+    async with limited_api(pool, temporal, "site-search") as (site, limited):
         mrn = f"MRN-LIMIT-{uuid.uuid4().hex[:10]}"
         theirs = await _refer(api, mrn, "theirs")  # the same MRN at the demo clinic
         body = referral_body(f"REF-SEARCH-ours-{uuid.uuid4().hex[:8]}") | {"clinic_site": site}

@@ -17,9 +17,9 @@ from temporalio.client import Client
 
 from api.app import create_app
 from config.settings import Settings
-from db.api_clients import ALL_SCOPES, add_client, new_api_key
 from db.seed import DEMO_SITE
 from domain.identifiers import pathway_id_for
+from tests.integration.limited_keys import limited_api
 from tests.integration.polling import list_all, next_action_is, poll_list, poll_view
 from tests.integration.problems import assert_problem
 from tests.referrals import referral_body
@@ -34,18 +34,7 @@ class Limited:
 
 @pytest.fixture
 async def limited(pool: asyncpg.Pool, temporal: Client, worker: None) -> AsyncIterator[Limited]:
-    site = f"site-limit-{uuid.uuid4().hex[:8]}"
-    await pool.execute(
-        "insert into clinics (site, name, timezone) values ($1, 'Site limit test', 'America/Phoenix')", site
-    )
-    key = new_api_key()
-    assert await add_client(pool, f"limited-{site}", key, ALL_SCOPES, [site])
-    app = create_app(Settings(profile="demo", update_timeout_seconds=20), pool=pool, temporal=temporal)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://api.test",
-        headers={"Authorization": f"Bearer {key}"},
-    ) as client:
+    async with limited_api(pool, temporal, "site-limit") as (site, client):
         yield Limited(site, client)
 
 

@@ -10,7 +10,7 @@ from config.api_keys import WeakApiKey, check_key_strength
 from config.settings import Settings
 from db.api_clients import new_api_key, upsert_client
 from db.bootstrap import KEY_FILE, bootstrap_key, key_location
-from workers.stack import banner
+from workers.stack_banner import banner
 
 WEAK = ["abc123", "dvr_short-key", "a" * 64, "dvr_" + "ab" * 30]
 STRONG = "dvr_k3y-with-enough-length-and-variety"

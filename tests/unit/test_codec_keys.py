@@ -17,7 +17,7 @@ from config.codec_keys import (
     parse_keys,
 )
 from config.settings import Settings
-from workers.stack import banner
+from workers.stack_banner import banner
 
 ONE = base64.b64encode(b"1" * 32).decode()
 TWO = base64.urlsafe_b64encode(bytes(range(200, 232))).decode()

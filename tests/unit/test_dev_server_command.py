@@ -3,8 +3,8 @@
 import pytest
 
 from config.settings import Settings
+from workers.dev_server import temporal_command
 from workers.preflight import StackError
-from workers.stack import temporal_command
 
 
 def flag(command: list[str], name: str) -> str:
