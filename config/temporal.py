@@ -26,6 +26,7 @@ from temporalio.runtime import Runtime
 from config.codec_keys import CodecKeys, load_codec_keys
 from config.payload_codec import EncryptionCodec
 from config.settings import Settings
+from config.update_not_found import UpdateNotFoundRetries
 from domain.contract import FROM_HISTORY
 from workflows.search_attributes import ALL
 
@@ -67,13 +68,14 @@ async def connect(
 ) -> Client:
     """A client of the configured server and namespace, with the data converter of the configured keys; on
     `runtime` (config/temporal_runtime.py; None: the SDK's default one), with `interceptors` (tracing,
-    config/tracing.py), which its workers take too."""
+    config/tracing.py), which its workers take too. Updates survive the server's transient "not found"
+    (config/update_not_found.py)."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=data_converter(load_codec_keys(settings)),
         runtime=runtime,
-        interceptors=interceptors,
+        interceptors=[UpdateNotFoundRetries(), *interceptors],
         # headers (the trace context, config/tracing.py) are encrypted like payloads; this client's
         # workers decode and encode them too
         header_codec_behavior=HeaderCodecBehavior.CODEC,

@@ -5,8 +5,9 @@ the pathway view read after the step was taken (api/step_recording.py). With an 
 becomes the Update's id: a retry returns the step's result instead of recording it twice, or of 409.
 """
 
+import asyncio
 from collections.abc import Awaitable
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path
 from temporalio.client import (
@@ -138,23 +139,39 @@ async def _into_diary(
 
     A report racing the verdict meets the check as it closes, and the server's answer then depends on the
     moment (not found, or another refusal while the closing task runs): whether the check has ended
-    decides, not the code. An outage stays an outage."""
-    try:
-        await diary.execute_update(ReliefCheckWorkflow.record_pain_report, report, id=update_id)
-    except RPCError as err:
-        if err.status in TEMPORAL_OUTAGES:
-            raise
-        if err.status != RPCStatusCode.NOT_FOUND and not await _has_closed(diary):
-            raise
-        raise Problem(409, "wrong-stage", "the relief check has ended") from err
+    decides, not the code. A report sent as the block is recorded may arrive before the server has started
+    the check the pathway already names: it waits for it (the caller's timeout bounds the wait, and then
+    the step is pending). An outage stays an outage."""
+    pause = _FIRST_PAUSE_SECONDS
+    while True:
+        try:
+            await diary.execute_update(ReliefCheckWorkflow.record_pain_report, report, id=update_id)
+            return
+        except RPCError as err:
+            if err.status in TEMPORAL_OUTAGES:
+                raise
+            state = await _check_state(diary)
+            if state == "not_started" and err.status == RPCStatusCode.NOT_FOUND:
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, _LAST_PAUSE_SECONDS)
+                continue
+            if err.status != RPCStatusCode.NOT_FOUND and state != "closed":
+                raise
+            raise Problem(409, "wrong-stage", "the relief check has ended") from err
 
 
-async def _has_closed(diary: WorkflowHandle[ReliefCheckWorkflow, ReliefOutcome]) -> bool:
+_FIRST_PAUSE_SECONDS = 0.05
+_LAST_PAUSE_SECONDS = 0.5
+
+
+async def _check_state(
+    diary: WorkflowHandle[ReliefCheckWorkflow, ReliefOutcome],
+) -> Literal["not_started", "running", "closed", "unknown"]:
     try:
         description = await diary.describe()
-    except RPCError:
-        return False  # not known to have ended: the first error stands
-    return description.close_time is not None
+    except RPCError as err:
+        return "not_started" if err.status == RPCStatusCode.NOT_FOUND else "unknown"
+    return "running" if description.close_time is None else "closed"
 
 
 @router.post(

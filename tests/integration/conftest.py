@@ -19,6 +19,7 @@ from activities.providers.base import OutboundMessage
 from api.app import create_app
 from config.binaries import installed_binary
 from config.settings import Settings
+from config.update_not_found import UpdateNotFoundRetries
 from db.api_clients import ALL_SCOPES, upsert_client
 from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
@@ -93,6 +94,7 @@ async def temporal() -> AsyncIterator[Client]:
         dev_server_existing_path=installed_binary("temporal"),
         search_attributes=ALL,
         data_converter=TEST_DATA_CONVERTER,
+        interceptors=[UpdateNotFoundRetries()],
     )
     yield env.client
     await env.shutdown()

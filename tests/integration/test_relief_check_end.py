@@ -7,7 +7,13 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from tests.integration.polling import poll_view
-from tests.integration.walk import RUN_WAIT_SECONDS, walk_to_relief_check
+from tests.integration.walk import (
+    BLOCK,
+    RUN_WAIT_SECONDS,
+    record_steps_to_block,
+    start_at_mri,
+    walk_to_relief_check,
+)
 
 LATE_REPORTS = 20
 
@@ -36,3 +42,15 @@ async def test_reports_racing_the_verdict_are_counted_or_refused_409(api: httpx.
     view = await poll_view(api, pathway_id, "candidacy", lambda v: v["stage"] == "candidacy")
     assert view["relief_check"]["result"] == "positive"
     assert len(view["relief_check"]["reports"]) == 2 + statuses.count(200)
+
+
+async def test_a_report_sent_as_the_block_is_answered_is_taken(api: httpx.AsyncClient) -> None:
+    """The block's answer shows the relief check before the server has started it: a report sent at once
+    waits for the check instead of being told it has ended."""
+    pathway_id = await start_at_mri(api, "REF-REPORT-AT-THE-BLOCK")
+    await record_steps_to_block(api, pathway_id)
+    block = await api.post(f"/v1/pathways/{pathway_id}/block", json=BLOCK)
+    assert block.json()["stage"] == "relief_check", block.text
+    report = await api.post(f"/v1/pathways/{pathway_id}/pain-reports", json={"pain": 3})
+    assert report.status_code == 200, report.text
+    assert [r["pain"] for r in report.json()["relief_check"]["reports"]] == [3]

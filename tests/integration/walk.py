@@ -30,22 +30,21 @@ async def walk_to_relief_check(api: httpx.AsyncClient, referral_id: str) -> str:
     return pathway_id
 
 
-async def record_steps_to_relief_check(api: httpx.AsyncClient, pathway_id: str) -> None:
-    """Records the MRI review, the exam and the block on a pathway waiting for its MRI review."""
+BLOCK = {
+    "anesthetic": "lidocaine",
+    "levels": ["L4-L5"],
+    "side": "bilateral",
+    "baseline_pain": 8,
+    "performed_by": "Dr. P",
+}
+
+
+async def record_steps_to_block(api: httpx.AsyncClient, pathway_id: str) -> None:
+    """Records the MRI review and the exam on a pathway waiting for its MRI review; returns once the block
+    is booked."""
     steps = [
         ("mri-review", {"facet_swelling": True, "levels": ["L4-L5"], "reviewed_by": "Dr. R"}, "exam"),
         ("exam", {"palpation_concordant": True, "levels": ["L4-L5"], "examined_by": "Dr. P"}, "block"),
-        (
-            "block",
-            {
-                "anesthetic": "lidocaine",
-                "levels": ["L4-L5"],
-                "side": "bilateral",
-                "baseline_pain": 8,
-                "performed_by": "Dr. P",
-            },
-            "relief_check",
-        ),
     ]
     for step, body, next_stage in steps:
         if step != "mri-review":
@@ -53,6 +52,15 @@ async def record_steps_to_relief_check(api: httpx.AsyncClient, pathway_id: str) 
         answer = await api.post(f"/v1/pathways/{pathway_id}/{step}", json=body)
         assert answer.status_code == 200, answer.text
         assert answer.json()["stage"] == next_stage
+    await poll_view(api, pathway_id, "block booked", next_action_is("block"))
+
+
+async def record_steps_to_relief_check(api: httpx.AsyncClient, pathway_id: str) -> None:
+    """Records the MRI review, the exam and the block on a pathway waiting for its MRI review."""
+    await record_steps_to_block(api, pathway_id)
+    answer = await api.post(f"/v1/pathways/{pathway_id}/block", json=BLOCK)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["stage"] == "relief_check"
     await poll_view(api, pathway_id, "first diary prompt", next_action_is("pain_report"))
 
 

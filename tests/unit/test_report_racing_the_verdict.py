@@ -1,5 +1,6 @@
 """A pain report that meets its relief check as it closes is a 409 whatever the server's code, never a 500;
-an outage stays an outage, and a refusal from a check still running stays what it is."""
+one that arrives before the server has started the check waits for it; an outage stays an outage, and a
+refusal from a check still running stays what it is."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,14 +20,21 @@ class _Description:
 
 
 class _Diary:
-    def __init__(self, error: RPCError, closed: bool) -> None:
-        self.error, self.closed, self.described = error, closed, False
+    """A relief check: its Update fails with `error` (the first `refusals` times only, if given)."""
+
+    def __init__(self, error: RPCError, closed: bool, refusals: int | None = None) -> None:
+        self.error, self.closed, self.refusals = error, closed, refusals
+        self.described, self.updates = False, 0
 
     async def execute_update(self, *args: Any, **kwargs: Any) -> None:
-        raise self.error
+        self.updates += 1
+        if self.refusals is None or self.updates <= self.refusals:
+            raise self.error
 
     async def describe(self) -> _Description:
         self.described = True
+        if self.refusals is not None and self.updates <= self.refusals:
+            raise _error(RPCStatusCode.NOT_FOUND)  # not started yet
         return _Description(datetime.now(UTC) if self.closed else None)
 
 
@@ -41,11 +49,18 @@ async def test_a_report_meeting_a_closed_check_is_a_409(status: RPCStatusCode) -
     assert (problem.value.status, problem.value.slug) == (409, "wrong-stage")
 
 
-async def test_not_found_is_a_409_without_asking() -> None:
-    diary = _Diary(_error(RPCStatusCode.NOT_FOUND), closed=False)
+async def test_not_found_from_a_closed_check_is_a_409() -> None:
+    diary = _Diary(_error(RPCStatusCode.NOT_FOUND), closed=True)
     with pytest.raises(Problem) as problem:
         await _into_diary(diary, PainReport(pain=7), None)  # type: ignore[arg-type]
-    assert problem.value.status == 409
+    assert (problem.value.status, problem.value.slug) == (409, "wrong-stage")
+
+
+async def test_a_report_sent_before_the_check_has_started_waits_for_it() -> None:
+    """The block's answer names the relief check as the server starts it: a report sent at once is taken."""
+    diary = _Diary(_error(RPCStatusCode.NOT_FOUND), closed=False, refusals=2)
+    await _into_diary(diary, PainReport(pain=7), None)  # type: ignore[arg-type]
+    assert diary.updates == 3
 
 
 async def test_a_refusal_from_a_running_check_stands() -> None:
