@@ -97,6 +97,7 @@ async def take_referral(
             referral=referral.clinical(),
             config=pathway_config(policy.policy, settings.profile),
             policy_version=policy.version,
+            webhook_events=True,
         )
         _, started = await start_pathway(temporal, pathway_id, pathway)
     except Exception:

@@ -22,6 +22,9 @@ class PathwayInput(ContractModel):
     config: PathwayConfig
     policy_version: int | None = None
     """The version of the clinic's policy `config` was built from (None: started before policies existed)."""
+    webhook_events: bool = False
+    """Whether the pathway writes webhook events (workflows/event_outbox.py); pathways started before
+    webhooks, whose histories hold no outbox writes, replay without them."""
 
 
 class ReliefCheckInput(ContractModel):

@@ -7,7 +7,7 @@ appointment ids, never free text or anything else about the patient.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -147,4 +147,4 @@ def _appointment_changed(before: Appointment, after: Appointment) -> EventDraft:
 
 
 def _instant(at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z")
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")

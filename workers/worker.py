@@ -21,6 +21,7 @@ from activities.patient_links import PatientLinks
 from activities.providers.base import NotificationProvider
 from activities.providers.from_settings import provider_from_settings
 from activities.scheduling import SchedulingActivities
+from activities.webhook_events import WebhookEventActivities
 from config.codec_keys import CodecKeyError
 from config.database import NoDatabase, database_url
 from config.logging import configure_logging
@@ -58,6 +59,7 @@ def build_worker(
     `staff_address`, urgent ones to `staff_urgent` (None: that mailbox too). Patients' links are made by
     `links` (None: on the default public URL)."""
     scheduling = SchedulingActivities(pool)
+    events = WebhookEventActivities(pool)
     notifications = NotificationActivities(
         pool, provider, staff_address, staff_urgent=staff_urgent, links=links
     )
@@ -71,6 +73,7 @@ def build_worker(
             scheduling.change_appointment_status,
             notifications.send_notification,
             notifications.record_undelivered,
+            events.record_pathway_events,
         ],
         max_cached_workflows=max_cached_workflows,
         graceful_shutdown_timeout=graceful_shutdown_timeout,

@@ -50,3 +50,12 @@ OUTBOX_UPDATE = ActivityOptions(
     schedule_to_close=timedelta(hours=1),
     retry=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)),
 )
+
+# Our own database: a workflow task's webhook events, written by a local activity in that task. Retried for a
+# day; should the database stay out of reach longer, the outbox waits an hour and writes the same events
+# again (workflows/event_outbox.py): an event is never dropped.
+EVENT_OUTBOX = ActivityOptions(
+    start_to_close=timedelta(seconds=10),
+    schedule_to_close=timedelta(days=1),
+    retry=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)),
+)

@@ -40,10 +40,12 @@ with workflow.unsafe.imports_passed_through():
         ReliefCheckView,
         ScreeningView,
     )
+    from domain.webhook_events import PathwayShape
 
 from workflows.after_the_procedure import AfterTheProcedure
 from workflows.appointment_book import AppointmentBook
 from workflows.blocks_and_candidacy import BlocksAndCandidacy
+from workflows.event_outbox import EventOutbox
 from workflows.messenger import Messenger
 from workflows.outcome_check_ins import OutcomeCheckInsWorkflow
 from workflows.pathway_ended import PathwayEnded
@@ -95,12 +97,14 @@ class PatientPathwayWorkflow(BlocksAndCandidacy, AfterTheProcedure, PathwayHandl
         self._red_flags: list[RedFlag] = []
         self._change_requests: list[ChangeRequestView] = []
         self._attention_count = 0
+        self._events = EventOutbox(self._id, pathway.patient_ref, pathway.clinic_site, self._shape)
 
     # ---- the pathway, top to bottom -------------------------------------------------------------------
 
     @workflow.run
     async def run(self, pathway: PathwayInput) -> PathwayResult:
         publisher = asyncio.create_task(self._publish_status())
+        outbox = asyncio.create_task(self._events.run()) if pathway.webhook_events else None
         try:
             await self._intake()
             await self._mri()
@@ -117,6 +121,9 @@ class PatientPathwayWorkflow(BlocksAndCandidacy, AfterTheProcedure, PathwayHandl
         await workflow.wait_condition(workflow.all_handlers_finished)
         publisher.cancel()
         self._board.publish()
+        if outbox is not None:  # the end is written before the pathway completes
+            await workflow.wait_condition(self._events.caught_up)
+            outbox.cancel()
         assert self._board.outcome is not None
         return PathwayResult(stage=self._board.stage, status=self._board.status, outcome=self._board.outcome)
 
@@ -218,6 +225,17 @@ class PatientPathwayWorkflow(BlocksAndCandidacy, AfterTheProcedure, PathwayHandl
         while True:
             await workflow.wait_condition(lambda: self._board.unpublished)
             self._board.publish()
+
+    def _shape(self) -> PathwayShape:
+        """What upstream systems are told of (workflows/event_outbox.py)."""
+        return PathwayShape(
+            stage=self._board.stage,
+            status=self._board.status,
+            outcome=self._board.outcome,
+            attention=tuple(self._board.attention),
+            appointments=tuple(self._book.appointments),
+            block_results=tuple((b.block_number, b.result) for b in self._blocks if b.result is not None),
+        )
 
     def _tell_staff_of(self, reason: AttentionReason) -> None:
         self._attention_count += 1

@@ -177,6 +177,7 @@ async def test_a_step_not_confirmed_in_time_is_503_and_its_retry_returns_the_res
         patient_timezone=referral.patient.timezone,
         referral=referral.clinical(),
         config=config_for("demo", 0.8),
+        webhook_events=True,
     )
 
     def worker() -> Any:

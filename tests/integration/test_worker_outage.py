@@ -55,6 +55,7 @@ async def _start(worker: ClinicWorker, config: PathwayConfig) -> PathwayDriver:
             mri=MriOnFile(performed_on=date.today() - timedelta(days=30)),
         ),
         config=config,
+        webhook_events=True,
     )
     return await PathwayDriver.start(worker.env, worker.clinic, pathway)
 

@@ -18,13 +18,15 @@ class ClinicWorker:
         self._worker: Worker | None = None
         self._running: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
+    async def start(self, *, max_cached_workflows: int = 1000) -> None:
+        """With `max_cached_workflows=0`, every workflow task replays the history from its start."""
         self._worker = Worker(
             self.env.client,
             task_queue=TASK_QUEUE,
             workflows=WORKFLOWS,
             activities=self.clinic.activities(),
             workflow_runner=workflow_runner(),
+            max_cached_workflows=max_cached_workflows,
         )
         self._running = asyncio.create_task(self._worker.run())
 

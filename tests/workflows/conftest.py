@@ -75,6 +75,7 @@ async def start(env: WorkflowEnvironment, clinic: FakeClinic, request: pytest.Fi
             patient_timezone="America/Phoenix",
             referral=referral or clinical_referral(),
             config=config,
+            webhook_events=True,
         )
         driver = await PathwayDriver.start(env, clinic, pathway)
         drivers.append(driver)

@@ -18,6 +18,7 @@ from domain.notifications import (
     Recipient,
     UndeliveredMessage,
 )
+from domain.webhook_events import PathwayEvents, WebhookEvent
 
 
 class FakeClinic:
@@ -38,6 +39,8 @@ class FakeClinic:
         self.no_slots: set[str] = set()
         self.booking_calls: list[BookingRequest] = []
         self.booking_lead = timedelta(days=1)  # how long after the request each appointment starts
+        self.events: dict[str, WebhookEvent] = {}  # the webhook outbox, by event id
+        self.event_writes = 0
 
     def hold(self, name: str) -> None:
         """Messages of template `name`, or bookings of `booking:<kind>`, wait until `release` (a slow
@@ -94,6 +97,16 @@ class FakeClinic:
     async def record_undelivered(self, message: UndeliveredMessage) -> None:
         self.undelivered.append(message)
 
+    @activity.defn(name="record_pathway_events")
+    async def record_pathway_events(self, batch: PathwayEvents) -> None:
+        self.event_writes += 1
+        for event in batch.events:
+            self.events.setdefault(event.id, event)
+
+    def event_types(self, pathway_id: str) -> list[str]:
+        """The types of the pathway's webhook events, in the order they were written."""
+        return [e.type.value for e in self.events.values() if e.pathway_id == pathway_id]
+
     def sent_keys(self) -> set[str]:
         """The message keys sent, without the pathway id prefix."""
         return {m.key.split(":", 1)[1] for m in self.messages}
@@ -107,4 +120,5 @@ class FakeClinic:
             self.change_appointment_status,
             self.send_notification,
             self.record_undelivered,
+            self.record_pathway_events,
         ]
