@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.appointments import Appointment
 from domain.stages import AttentionReason, Outcome, PathwayStatus, ReliefResult, Stage
@@ -61,6 +61,8 @@ class WebhookEvent(BaseModel):
     time: AwareDatetime
     pathway_id: str
     patient_ref: str
+    sequence: int = Field(ge=1)
+    """The event's place among its pathway's events: 1, 2, 3..., with no gaps."""
     data: dict[str, Any]
 
 

@@ -51,11 +51,11 @@ OUTBOX_UPDATE = ActivityOptions(
     retry=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)),
 )
 
-# Our own database: a workflow task's webhook events, written by a local activity in that task. Retried for a
-# day; should the database stay out of reach longer, the outbox waits an hour and writes the same events
-# again (workflows/event_outbox.py): an event is never dropped.
+# Our own database: a workflow task's webhook events, written by a local activity in that task. A few quick
+# tries while the task runs; past them the outbox releases the task, waits and writes the same events again
+# (workflows/event_outbox.py), so steps are not held up while the database is away and no event is dropped.
 EVENT_OUTBOX = ActivityOptions(
     start_to_close=timedelta(seconds=10),
-    schedule_to_close=timedelta(days=1),
-    retry=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)),
+    schedule_to_close=timedelta(seconds=30),
+    retry=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=5)),
 )

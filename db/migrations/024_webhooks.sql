@@ -14,19 +14,22 @@ create table webhook_subscriptions (
 );
 
 -- The outbox: one row per pathway event, written by the workflow step that caused it (a local activity in
--- the same workflow task; a retried write finds its `event_id` and adds nothing). `seq` is the order the
--- events happened in, per pathway.
+-- the same workflow task). `sequence` is the event's place among its pathway's events, and `seq` the order
+-- rows were written in. A workflow task that is retried writes the same event ids again: the row is kept
+-- (its content made the retried task's), and rows past the retried task's last event, written by the try
+-- that never completed, are dropped unless already delivered (db/webhook_outbox.py).
 create table webhook_events (
     seq bigserial primary key,
     event_id text not null unique,
     pathway_id text not null,
+    sequence integer not null,
     clinic_site text not null,
     event_type text not null,
     occurred_at timestamptz not null,
     payload jsonb not null,
     recorded_at timestamptz not null default now()
 );
-create index webhook_events_pathway on webhook_events (pathway_id, seq);
+create index webhook_events_pathway on webhook_events (pathway_id, sequence);
 
 -- One delivery per event and subscription that wanted it, made in the transaction that wrote the event.
 -- pending ──2xx──▶ delivered; pending ──out of retries──▶ failed ──redeliver──▶ pending;

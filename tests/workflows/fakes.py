@@ -40,7 +40,7 @@ class FakeClinic:
         self.booking_calls: list[BookingRequest] = []
         self.booking_lead = timedelta(days=1)  # how long after the request each appointment starts
         self.events: dict[str, WebhookEvent] = {}  # the webhook outbox, by event id
-        self.event_writes = 0
+        self.outbox_down = False  # the outbox's database is out of reach: each write fails at once
 
     def hold(self, name: str) -> None:
         """Messages of template `name`, or bookings of `booking:<kind>`, wait until `release` (a slow
@@ -99,9 +99,11 @@ class FakeClinic:
 
     @activity.defn(name="record_pathway_events")
     async def record_pathway_events(self, batch: PathwayEvents) -> None:
-        self.event_writes += 1
+        """As db/webhook_outbox.py writes: a written id takes the latest write's content."""
+        if self.outbox_down:
+            raise ApplicationError("database out of reach", non_retryable=True)
         for event in batch.events:
-            self.events.setdefault(event.id, event)
+            self.events[event.id] = event
 
     def event_types(self, pathway_id: str) -> list[str]:
         """The types of the pathway's webhook events, in the order they were written."""

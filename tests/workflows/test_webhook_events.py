@@ -69,9 +69,10 @@ async def test_a_declined_pathway_tells_every_change_once_in_order(
         "ends_at": exam.ends_at.isoformat().replace("+00:00", "Z"),
         "status": "booked",
     }
-    # Every event is its own: one id each, this pathway's, its patient's reference and nothing else.
+    # Every event is its own: one id each, numbered 1, 2, 3..., this pathway's, its patient's reference only.
     written = [e for e in clinic.events.values() if e.pathway_id == pathway.handle.id]
     assert len({e.id for e in written}) == len(written) == len(events)
+    assert [e.sequence for e in written] == list(range(1, len(written) + 1))
     assert {e.patient_ref for e in written} == {final.patient_ref}
     assert "prefers to wait" not in str(events)
 
@@ -109,3 +110,34 @@ async def test_attention_raised_and_cleared_and_an_appointment_changed(
         }
     ]
     assert [t for t, _ in events].count("appointment.booked") == 2
+
+
+async def test_while_the_outbox_is_away_the_pathway_goes_on_and_loses_no_change(
+    start: Start, clinic: FakeClinic
+) -> None:
+    """Each change is kept as it happened, with its own time, and written in order once the database is
+    back: a booking and its no-show stay two events, and nothing waits on the outbox meanwhile."""
+    clinic.outbox_down = True
+    pathway = await start()
+    await pathway.mri_review()
+    exam = await pathway.booked(AppointmentKind.EXAM)
+    await pathway.skip_to(await pathway.workflow_now() + timedelta(minutes=5))
+    await pathway.appointment_status(exam, AppointmentStatus.NOSHOW)
+    rebooked = await pathway.wait_for("rebooked", lambda v: len(v.appointments) == 2)
+    assert clinic.events == {}
+
+    clinic.outbox_down = False
+    await pathway.skip_to(await pathway.workflow_now() + timedelta(hours=2))
+    await pathway.wait_for("written", lambda v: len(_events(clinic, pathway)) >= 5)
+    written = [e for e in clinic.events.values() if e.pathway_id == pathway.handle.id]
+    assert [(e.type.value, e.data.get("appointment_id")) for e in written] == [
+        ("pathway.started", None),
+        ("pathway.stage_changed", None),
+        ("appointment.booked", exam.appointment_id),
+        ("appointment.changed", exam.appointment_id),
+        ("appointment.booked", rebooked.appointments[1].appointment_id),
+    ]
+    assert [e.sequence for e in written] == list(range(1, len(written) + 1))
+    times = [e.time for e in written]
+    assert times == sorted(times) and times[2] < times[3]  # each at its own moment, not the write's
+    assert written[3].data["changes"] == {"status": {"from": "booked", "to": "noshow"}}
