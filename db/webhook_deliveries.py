@@ -238,15 +238,3 @@ async def redeliver(conn: Queryable, subscription_id: uuid.UUID, delivery_id: uu
         delivery_id,
     )
     return await find(conn, subscription_id, delivery_id)
-
-
-async def counts(conn: Queryable, *, timeout: float) -> dict[DeliveryStatus, int]:
-    """Pending and failed deliveries (the business gauges): delivered and cancelled ones are the bulk of the
-    table and nobody's concern."""
-    rows = await conn.fetch(
-        "select status, count(*) as n from webhook_deliveries where status in ('pending', 'failed')"
-        " group by status",
-        timeout=timeout,
-    )
-    found = {DeliveryStatus(row["status"]): int(row["n"]) for row in rows}
-    return {status: found.get(status, 0) for status in (DeliveryStatus.PENDING, DeliveryStatus.FAILED)}

@@ -12,9 +12,11 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from prometheus_client import CollectorRegistry
 from temporalio.client import Client
 
 from api.app import create_app
+from api.ops_metrics import OpsMetrics
 from config.settings import Settings
 from domain.webhook_events import EventType
 from tests.integration.conftest import READ_ONLY_KEY
@@ -23,6 +25,7 @@ from tests.integration.problems import assert_problem
 from tests.integration.webhooks import deliveries_of, forget_subscriptions, new_pathway_id, record, subscribe
 
 RECEIVER = "https://receiver.test/hooks/dvr?token=abc"
+STATUSES = ("pending", "failed")
 
 
 @pytest.fixture(autouse=True)
@@ -269,3 +272,26 @@ async def test_redeliver_sends_a_settled_delivery_again_and_leaves_a_pending_one
     assert_problem(cancelled, 409, "/problems/webhook-delivery-cancelled")
     unknown = await api.post(f"{base}/{uuid.uuid4()}/redeliver")
     assert_problem(unknown, 404, "/problems/webhook-delivery-not-found")
+
+
+async def test_the_business_gauges_count_pending_and_failed_deliveries(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, temporal: Client
+) -> None:
+    registry = CollectorRegistry()
+    ops = OpsMetrics(registry, pool, temporal)
+
+    async def counted() -> dict[str, float | None]:
+        await ops.refresh()
+        return {s: registry.get_sample_value("dvr_webhook_deliveries", {"status": s}) for s in STATUSES}
+
+    before = await counted()
+    made = await subscribe(api, RECEIVER)
+    await record(pool, new_pathway_id(), 3)
+    await pool.execute(
+        "update webhook_deliveries set status = 'failed' where id ="
+        " (select id from webhook_deliveries where subscription_id = $1 order by event_seq limit 1)",
+        uuid.UUID(made["id"]),
+    )
+    after = await counted()
+    assert after["pending"] == (before["pending"] or 0) + 2
+    assert after["failed"] == (before["failed"] or 0) + 1
