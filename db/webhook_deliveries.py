@@ -151,11 +151,13 @@ class Delivery:
     """When it is due (pending only)."""
     delivered_at: datetime | None
     created_at: datetime
+    event_seq: int
+    """Where the event stands in the outbox's order."""
 
 
 _DELIVERY = (
-    "select d.id, e.event_id, e.event_type, d.pathway_id, d.status, d.attempts, d.last_attempt_at,"
-    " d.last_status_code, d.last_error, d.next_attempt_at, d.delivered_at, d.created_at"
+    "select d.id, d.event_seq, e.event_id, e.event_type, d.pathway_id, d.status, d.attempts,"
+    " d.last_attempt_at, d.last_status_code, d.last_error, d.next_attempt_at, d.delivered_at, d.created_at"
     " from webhook_deliveries d join webhook_events e on e.seq = d.event_seq"
 )
 
@@ -175,24 +177,26 @@ def _delivery(row: asyncpg.Record) -> Delivery:
         next_attempt_at=row["next_attempt_at"] if status == DeliveryStatus.PENDING else None,
         delivered_at=row["delivered_at"],
         created_at=row["created_at"],
+        event_seq=row["event_seq"],
     )
 
 
 @dataclass(frozen=True)
 class Cursor:
-    """Where a page of deliveries ends: the last one's (created_at, id); the next page starts after it."""
+    """Where a page of deliveries ends: the last one's (created_at, event_seq); the next page starts after it.
+    Deliveries made together (one transaction: the same `created_at`) are listed latest event first."""
 
     created_at: datetime
-    delivery_id: uuid.UUID
+    event_seq: int
 
     def encode(self) -> bytes:
-        return f"{self.created_at.isoformat()}|{self.delivery_id}".encode()
+        return f"{self.created_at.isoformat()}|{self.event_seq}".encode()
 
     @staticmethod
     def decode(raw: bytes) -> "Cursor":
         """Raises ValueError for bytes that are not a cursor."""
-        at, delivery_id = raw.decode().split("|")  # UnicodeDecodeError is a ValueError too
-        return Cursor(datetime.fromisoformat(at), uuid.UUID(delivery_id))
+        at, event_seq = raw.decode().split("|")  # UnicodeDecodeError is a ValueError too
+        return Cursor(datetime.fromisoformat(at), int(event_seq))
 
 
 async def page(
@@ -207,17 +211,17 @@ async def page(
     last page)."""
     rows = await conn.fetch(
         f"{_DELIVERY} where d.subscription_id = $1 and ($2::text is null or d.status = $2)"
-        " and ($3::timestamptz is null or (d.created_at, d.id) < ($3, $4::uuid))"
-        " order by d.created_at desc, d.id desc limit $5",
+        " and ($3::timestamptz is null or (d.created_at, d.event_seq) < ($3, $4::bigint))"
+        " order by d.created_at desc, d.event_seq desc limit $5",
         subscription_id,
         None if status is None else status.value,
         None if after is None else after.created_at,
-        None if after is None else after.delivery_id,
+        None if after is None else after.event_seq,
         size + 1,
     )
     found = [_delivery(row) for row in rows[:size]]
     more = len(rows) > size
-    return found, Cursor(found[-1].created_at, found[-1].delivery_id) if more else None
+    return found, Cursor(found[-1].created_at, found[-1].event_seq) if more else None
 
 
 async def find(conn: Queryable, subscription_id: uuid.UUID, delivery_id: uuid.UUID) -> Delivery | None:

@@ -159,9 +159,12 @@ class WebhookSender:
                         self._pool, limit=free, lease_seconds=self._settings.lease_seconds
                     )
                 backoff = 0.0
-            except DATABASE_OUTAGES as err:
+            except Exception as err:
                 backoff = min(max(backoff * 2, 0.5), _LONGEST_BACKOFF_SECONDS)
-                log.warning("webhook.database_unreachable", error=type(err).__name__, retry_in=backoff)
+                if isinstance(err, DATABASE_OUTAGES):
+                    log.warning("webhook.database_unreachable", error=type(err).__name__, retry_in=backoff)
+                else:  # not expected: logged by its type (a statement's error may quote data), then again
+                    log.error("webhook.claim_failed", error=type(err).__name__, retry_in=backoff)
                 await asyncio.sleep(backoff)
                 continue
             for one in claimed:
@@ -188,11 +191,9 @@ class WebhookSender:
         outcome = await attempt(self._http, claimed, self._settings.timeout_seconds)
         try:
             await self._record(claimed, outcome, fields)
-        except DATABASE_OUTAGES as err:
+        except Exception as err:
             # Left pending under its lease: it is sent again, same id, when the lease ends.
             log.warning("webhook.outcome_not_recorded", **fields, error=type(err).__name__)
-        except Exception:
-            log.exception("webhook.outcome_not_recorded", **fields)
 
     async def _record(self, claimed: Claimed, outcome: Outcome, fields: dict[str, object]) -> None:
         if outcome.error is None:
@@ -237,7 +238,7 @@ class WebhookSender:
                 self._wake.set()  # whatever was recorded while it was not listening
                 await lost.wait()
                 log.warning("webhook.listen_connection_lost")
-            except DATABASE_OUTAGES as err:
+            except Exception as err:  # the poll carries on meanwhile
                 backoff = min(max(backoff * 2, 0.5), _LONGEST_BACKOFF_SECONDS)
                 log.warning("webhook.listen_failed", error=type(err).__name__, retry_in=backoff)
                 await asyncio.sleep(backoff)

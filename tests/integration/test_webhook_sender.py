@@ -240,3 +240,51 @@ def test_the_sender_refuses_a_lease_no_longer_than_an_attempt() -> None:
     with pytest.raises(ValidationError):
         Settings(webhook_retry_seconds=[])
     assert Settings().webhook_retry_seconds == [5, 300, 1800, 7200, 18000, 36000, 36000]
+
+
+class FlakyPool:
+    """The real pool, whose first `failures` statements fail as a database that is down does."""
+
+    def __init__(self, pool: asyncpg.Pool, failures: int) -> None:
+        self._pool, self.failures = pool, failures
+
+    def _down(self) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectionRefusedError("the database is down")
+
+    async def fetch(self, *args: Any, **kwargs: Any) -> Any:
+        self._down()
+        return await self._pool.fetch(*args, **kwargs)
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        self._down()
+        return await self._pool.execute(*args, **kwargs)
+
+
+async def test_the_sender_carries_on_once_the_database_is_back(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, database: str, receiver: WebhookReceiver
+) -> None:
+    made = await subscribe(api, receiver.url)
+    [event_id] = await record(pool, new_pathway_id())
+    flaky = FlakyPool(pool, failures=3)
+    listen_tries = 0
+
+    async def listen() -> asyncpg.Connection:
+        nonlocal listen_tries
+        listen_tries += 1
+        if listen_tries == 1:
+            raise ConnectionRefusedError("the database is down")
+        return await asyncpg.connect(database)
+
+    async with httpx.AsyncClient() as http:
+        sender = WebhookSender(flaky, listen, http, FAST)  # type: ignore[arg-type]
+        task = asyncio.create_task(sender.run())
+        try:
+            await settled(pool, made["id"], 1)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    assert flaky.failures == 0 and listen_tries >= 2
+    assert [r.webhook_id for r in receiver.delivered()] == [event_id]
