@@ -107,6 +107,7 @@ async def test_each_pathways_events_arrive_in_order_with_several_sent_at_once(
     api: httpx.AsyncClient, pool: asyncpg.Pool, database: str, receiver: WebhookReceiver
 ) -> None:
     made = await subscribe(api, receiver.url)
+    receiver.answer_after = 0.05  # slow enough that events sent side by side would overlap
     recorded: dict[str, list[str]] = {new_pathway_id(): [], new_pathway_id(): []}
     for _ in range(3):  # interleaved: a few events of one pathway, then of the other, recorded at once
         for pathway_id in recorded:
@@ -117,6 +118,8 @@ async def test_each_pathways_events_arrive_in_order_with_several_sent_at_once(
     assert sorted(seen) == sorted(recorded[p][i] for p in recorded for i in range(9))
     for pathway_id, ids in recorded.items():
         assert in_order_per_pathway(seen, recorded)(pathway_id) == ids
+    assert receiver.overlapped == set()  # one event of a pathway at a time...
+    assert receiver.most_in_hand == 2  # ...while the two pathways went side by side
 
 
 async def test_a_receiver_that_fails_then_recovers_gets_each_event_once_and_in_order(

@@ -3,6 +3,8 @@
 It keeps every request it gets (body bytes and headers, in arrival order) and answers 204, unless told to
 answer the next requests otherwise: a status (`"500"`), or `"hold"` (it takes the request and never answers
 until `release()`: a receiver that hangs, or a sender killed mid-request). `always` answers every request so.
+With `answer_after` it takes that long over each answer, and notes a pathway with two requests in hand at once
+(`overlapped`): its events were not sent one after the other.
 """
 
 import asyncio
@@ -37,7 +39,12 @@ class WebhookReceiver:
     """How to answer the next requests, one each: a status such as "500", or "hold"."""
     always: str | None = None
     """How to answer every request once `faults` is used up (None: 204)."""
+    answer_after: float = 0.0
     received: list[Received] = field(default_factory=list)
+    overlapped: set[str] = field(default_factory=set)
+    most_in_hand: int = 0
+    """The most requests it held at once, of any pathways."""
+    _in_hand: dict[str, int] = field(default_factory=dict)
     holding: asyncio.Event = field(default_factory=asyncio.Event)
     _runner: web.AppRunner | None = None
     url: str = ""
@@ -68,11 +75,21 @@ class WebhookReceiver:
     async def _take(self, request: web.Request) -> web.Response:
         body = await request.read()
         headers = {k.lower(): v for k, v in request.headers.items()}
-        fault = self.faults.pop(0) if self.faults else self.always
-        if fault == "hold":
-            self.received.append(Received(body, headers, None))
-            await self.holding.wait()
-            raise asyncio.CancelledError  # no answer ever leaves
-        status = int(fault) if fault is not None else 204
-        self.received.append(Received(body, headers, status))
-        return web.Response(status=status)
+        pathway_id = str(json.loads(body).get("pathway_id"))
+        self._in_hand[pathway_id] = self._in_hand.get(pathway_id, 0) + 1
+        if self._in_hand[pathway_id] > 1:
+            self.overlapped.add(pathway_id)
+        self.most_in_hand = max(self.most_in_hand, sum(self._in_hand.values()))
+        try:
+            fault = self.faults.pop(0) if self.faults else self.always
+            if fault == "hold":
+                self.received.append(Received(body, headers, None))
+                await self.holding.wait()
+                raise asyncio.CancelledError  # no answer ever leaves
+            status = int(fault) if fault is not None else 204
+            self.received.append(Received(body, headers, status))
+            if self.answer_after:
+                await asyncio.sleep(self.answer_after)  # a slow receiver: the sender's next requests go on
+            return web.Response(status=status)
+        finally:
+            self._in_hand[pathway_id] -= 1
