@@ -181,7 +181,7 @@ async def create_webhook(
                 raise reused()
             if not first:
                 assert stored.answer is not None  # committed with the key, by the first request
-                return await _created_before(conn, uuid.UUID(stored.answer["subscription_id"]))
+                return await _created_answer(conn, uuid.UUID(stored.answer["subscription_id"]))
         subscription = await subscriptions.create(
             conn,
             url=body.url,
@@ -206,10 +206,12 @@ async def create_webhook(
                 "clinic_sites": subscription.clinic_sites,
             },
         )
-        return await _created_before(conn, subscription.id)
+        return await _created_answer(conn, subscription.id)
 
 
-async def _created_before(conn: Queryable, subscription_id: uuid.UUID) -> JSONResponse:
+async def _created_answer(conn: Queryable, subscription_id: uuid.UUID) -> JSONResponse:
+    """The answer to a create, and to its retries: the subscription as made, with its secret (a retry after
+    the subscription was deleted answers it still, as the first answer was)."""
     found = await subscriptions.with_secret(conn, subscription_id)
     assert found is not None  # made in the transaction that kept the key's answer
     subscription, secret = found
