@@ -16,11 +16,20 @@ import asyncpg
 import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
+from temporalio.client import Client
 
 from delivery.webhook_sender import SenderSettings, WebhookSender
 from tests.integration.processes import python_command, python_env, wait_until
 from tests.integration.webhook_receiver import WebhookReceiver
-from tests.integration.webhooks import deliveries_of, forget_subscriptions, new_pathway_id, record, subscribe
+from tests.integration.webhooks import (
+    Hooks,
+    deliveries_of,
+    forget_subscriptions,
+    new_pathway_id,
+    own_clinic,
+    record,
+    subscribe,
+)
 
 FAST = SenderSettings(
     retry_seconds=(0.0, 0.0, 0.0), timeout_seconds=2.0, lease_seconds=4.0, poll_seconds=0.2, concurrency=4
@@ -32,6 +41,12 @@ async def _clean_slate(pool: asyncpg.Pool) -> AsyncIterator[None]:
     await forget_subscriptions(pool)  # whatever an earlier test left is not for these receivers
     yield
     await forget_subscriptions(pool)
+
+
+@pytest.fixture
+async def hooks(pool: asyncpg.Pool, temporal: Client, worker: None) -> AsyncIterator[Hooks]:
+    async with own_clinic(pool, temporal) as own:
+        yield own
 
 
 @pytest.fixture
@@ -81,12 +96,12 @@ def in_order_per_pathway(ids_seen: list[str], recorded: dict[str, list[str]]) ->
 
 
 async def test_a_delivery_is_signed_so_the_receiver_can_verify_it(
-    api: httpx.AsyncClient, pool: asyncpg.Pool, database: str, receiver: WebhookReceiver
+    hooks: Hooks, pool: asyncpg.Pool, database: str, receiver: WebhookReceiver
 ) -> None:
-    made = await subscribe(api, receiver.url)
+    made = await subscribe(hooks.api, receiver.url)
     pathway_id = new_pathway_id()
     async with sending(pool, database):
-        [event_id] = await record(pool, pathway_id)
+        [event_id] = await record(pool, pathway_id, site=hooks.site)
         [row] = await settled(pool, made["id"], 1)
     [got] = receiver.received
     assert got.headers["content-type"] == "application/json"
@@ -104,14 +119,14 @@ async def test_a_delivery_is_signed_so_the_receiver_can_verify_it(
 
 
 async def test_each_pathways_events_arrive_in_order_with_several_sent_at_once(
-    api: httpx.AsyncClient, pool: asyncpg.Pool, database: str, receiver: WebhookReceiver
+    hooks: Hooks, pool: asyncpg.Pool, database: str, receiver: WebhookReceiver
 ) -> None:
-    made = await subscribe(api, receiver.url)
+    made = await subscribe(hooks.api, receiver.url)
     receiver.answer_after = 0.05  # slow enough that events sent side by side would overlap
     recorded: dict[str, list[str]] = {new_pathway_id(): [], new_pathway_id(): []}
     for _ in range(3):  # interleaved: a few events of one pathway, then of the other, recorded at once
         for pathway_id in recorded:
-            recorded[pathway_id] += await record(pool, pathway_id, 3)
+            recorded[pathway_id] += await record(pool, pathway_id, 3, site=hooks.site)
     async with sending(pool, database):
         await settled(pool, made["id"], 18)
     seen = [r.webhook_id for r in receiver.received]
@@ -123,12 +138,12 @@ async def test_each_pathways_events_arrive_in_order_with_several_sent_at_once(
 
 
 async def test_a_receiver_that_fails_then_recovers_gets_each_event_once_and_in_order(
-    api: httpx.AsyncClient, pool: asyncpg.Pool, database: str, receiver: WebhookReceiver
+    hooks: Hooks, pool: asyncpg.Pool, database: str, receiver: WebhookReceiver
 ) -> None:
-    made = await subscribe(api, receiver.url)
+    made = await subscribe(hooks.api, receiver.url)
     receiver.faults = ["500", "503", "500"]
     pathway_id = new_pathway_id()
-    ids = await record(pool, pathway_id, 4)
+    ids = await record(pool, pathway_id, 4, site=hooks.site)
     async with sending(pool, database):
         rows = await settled(pool, made["id"], 4)
     assert [r.webhook_id for r in receiver.delivered()] == ids
@@ -137,24 +152,24 @@ async def test_a_receiver_that_fails_then_recovers_gets_each_event_once_and_in_o
 
 
 async def test_a_delivery_failed_for_good_is_listed_and_redelivered_with_the_same_id(
-    api: httpx.AsyncClient, pool: asyncpg.Pool, database: str, receiver: WebhookReceiver
+    hooks: Hooks, pool: asyncpg.Pool, database: str, receiver: WebhookReceiver
 ) -> None:
-    made = await subscribe(api, receiver.url)
+    made = await subscribe(hooks.api, receiver.url)
     receiver.always = "500"
     pathway_id = new_pathway_id()
-    first, then = await record(pool, pathway_id, 2)
+    first, then = await record(pool, pathway_id, 2, site=hooks.site)
     async with sending(pool, database):
         await settled(pool, made["id"], 2, "failed")  # the first failing for good lets the next one go
         assert len(receiver.received) == 2 * (1 + len(FAST.retry_seconds))
         path = f"/v1/webhooks/{made['id']}/deliveries"
-        failed = (await api.get(path, params={"status": "failed"})).json()["items"]
+        failed = (await hooks.api.get(path, params={"status": "failed"})).json()["items"]
         assert [d["event_id"] for d in failed] == [then, first]
         assert failed[0]["attempts"] == 4 and failed[0]["last_error"] == "HTTP 500"
         assert failed[0]["last_status_code"] == 500 and failed[0]["next_attempt_at"] is None
 
         receiver.always = None
         by_event = {d["event_id"]: d["delivery_id"] for d in failed}
-        again = await api.post(f"{path}/{by_event[first]}/redeliver")
+        again = await hooks.api.post(f"{path}/{by_event[first]}/redeliver")
         assert again.status_code == 202, again.text
         await wait_until("the redelivery", lambda: len(receiver.delivered()) == 1, timeout=20)
     [redelivered] = receiver.delivered()
@@ -168,17 +183,17 @@ async def test_a_delivery_failed_for_good_is_listed_and_redelivered_with_the_sam
 
 
 async def test_a_deleted_subscription_gets_nothing_more(
-    api: httpx.AsyncClient, pool: asyncpg.Pool, database: str, receiver: WebhookReceiver
+    hooks: Hooks, pool: asyncpg.Pool, database: str, receiver: WebhookReceiver
 ) -> None:
     other = WebhookReceiver()
     await other.start()
     try:
-        gone = await subscribe(api, receiver.url)
-        kept = await subscribe(api, other.url)
-        await record(pool, new_pathway_id())  # pending for both when one is deleted
-        assert (await api.delete(f"/v1/webhooks/{gone['id']}")).status_code == 204
+        gone = await subscribe(hooks.api, receiver.url)
+        kept = await subscribe(hooks.api, other.url)
+        await record(pool, new_pathway_id(), site=hooks.site)  # pending for both when one is deleted
+        assert (await hooks.api.delete(f"/v1/webhooks/{gone['id']}")).status_code == 204
         async with sending(pool, database):
-            await record(pool, new_pathway_id())
+            await record(pool, new_pathway_id(), site=hooks.site)
             await settled(pool, kept["id"], 2)  # both events reached the subscription that is left
     finally:
         await other.stop()
@@ -187,11 +202,11 @@ async def test_a_deleted_subscription_gets_nothing_more(
 
 
 async def test_a_sender_killed_mid_request_leaves_the_delivery_to_be_sent_again_with_the_same_id(
-    api: httpx.AsyncClient, pool: asyncpg.Pool, database: str, receiver: WebhookReceiver
+    hooks: Hooks, pool: asyncpg.Pool, database: str, receiver: WebhookReceiver
 ) -> None:
-    made = await subscribe(api, receiver.url)
+    made = await subscribe(hooks.api, receiver.url)
     receiver.faults = ["hold"]  # takes the first request and never answers it
-    [event_id] = await record(pool, new_pathway_id())
+    [event_id] = await record(pool, new_pathway_id(), site=hooks.site)
     env = python_env(
         DATABASE_URL=database,
         DVR_WEBHOOK_TIMEOUT_SECONDS="5",
@@ -266,10 +281,10 @@ class FlakyPool:
 
 
 async def test_the_sender_carries_on_once_the_database_is_back(
-    api: httpx.AsyncClient, pool: asyncpg.Pool, database: str, receiver: WebhookReceiver
+    hooks: Hooks, pool: asyncpg.Pool, database: str, receiver: WebhookReceiver
 ) -> None:
-    made = await subscribe(api, receiver.url)
-    [event_id] = await record(pool, new_pathway_id())
+    made = await subscribe(hooks.api, receiver.url)
+    [event_id] = await record(pool, new_pathway_id(), site=hooks.site)
     flaky = FlakyPool(pool, failures=3)
     listen_tries = 0
 

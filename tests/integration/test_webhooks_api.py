@@ -22,10 +22,24 @@ from domain.webhook_events import EventType
 from tests.integration.conftest import READ_ONLY_KEY
 from tests.integration.limited_keys import limited_api
 from tests.integration.problems import assert_problem
-from tests.integration.webhooks import deliveries_of, forget_subscriptions, new_pathway_id, record, subscribe
+from tests.integration.webhooks import (
+    Hooks,
+    deliveries_of,
+    forget_subscriptions,
+    new_pathway_id,
+    own_clinic,
+    record,
+    subscribe,
+)
 
 RECEIVER = "https://receiver.test/hooks/dvr?token=abc"
 STATUSES = ("pending", "failed")
+
+
+@pytest.fixture
+async def hooks(pool: asyncpg.Pool, temporal: Client, worker: None) -> AsyncIterator[Hooks]:
+    async with own_clinic(pool, temporal) as own:
+        yield own
 
 
 @pytest.fixture(autouse=True)
@@ -141,32 +155,32 @@ async def test_a_retried_create_makes_one_subscription_with_one_secret(
 
 
 async def test_a_delete_cancels_what_was_still_to_go_and_is_idempotent(
-    api: httpx.AsyncClient, pool: asyncpg.Pool
+    hooks: Hooks, pool: asyncpg.Pool
 ) -> None:
-    made = await subscribe(api, RECEIVER)
-    await record(pool, new_pathway_id(), 3)
+    made = await subscribe(hooks.api, RECEIVER)
+    await record(pool, new_pathway_id(), 3, site=hooks.site)
     await pool.execute(
         "update webhook_deliveries set status = 'delivered' where id ="
         " (select id from webhook_deliveries where subscription_id = $1 order by event_seq limit 1)",
         uuid.UUID(made["id"]),
     )
     path = f"/v1/webhooks/{made['id']}"
-    deleted = await api.delete(path)
+    deleted = await hooks.api.delete(path)
     assert (deleted.status_code, deleted.content) == (204, b"")
     assert [d["status"] for d in await deliveries_of(pool, made["id"])] == [
         "delivered",
         "cancelled",
         "cancelled",
     ]
-    assert (await api.delete(path)).status_code == 204  # again: as the first
-    assert_problem(await api.get(path), 404, "/problems/webhook-not-found")
-    assert made["id"] not in (await api.get("/v1/webhooks")).text
-    await record(pool, new_pathway_id())
+    assert (await hooks.api.delete(path)).status_code == 204  # again: as the first
+    assert_problem(await hooks.api.get(path), 404, "/problems/webhook-not-found")
+    assert made["id"] not in (await hooks.api.get("/v1/webhooks")).text
+    await record(pool, new_pathway_id(), site=hooks.site)
     assert len(await deliveries_of(pool, made["id"])) == 3  # nothing more for it
-    assert_problem(await api.delete(f"/v1/webhooks/{uuid.uuid4()}"), 404, "/problems/webhook-not-found")
+    assert_problem(await hooks.api.delete(f"/v1/webhooks/{uuid.uuid4()}"), 404, "/problems/webhook-not-found")
     for malformed in ("not-a-uuid", "1", "%00"):
-        assert (await api.get(f"/v1/webhooks/{malformed}")).status_code in (404, 422)
-        assert (await api.delete(f"/v1/webhooks/{malformed}")).status_code in (404, 422)
+        assert (await hooks.api.get(f"/v1/webhooks/{malformed}")).status_code in (404, 422)
+        assert (await hooks.api.delete(f"/v1/webhooks/{malformed}")).status_code in (404, 422)
     audited = await pool.fetchval(
         "select count(*) from audit_log where action = 'webhook.delete' and detail->>'subscription_id' = $1",
         made["id"],
@@ -187,25 +201,28 @@ async def test_a_site_limited_key_reaches_only_its_own_subscriptions(
             assert_problem(answer, 404, "/problems/webhook-not-found")
         assert (await api.get(f"/v1/webhooks/{ours['id']}")).status_code == 200  # the unlimited key: all
 
-        await record(pool, new_pathway_id())  # at the demo clinic: not its site
-        await record(pool, new_pathway_id(), site=site)
-        assert len(await deliveries_of(pool, ours["id"])) == 1
-        assert len(await deliveries_of(pool, everywhere["id"])) == 2
+        elsewhere, here = new_pathway_id(), new_pathway_id()
+        await record(pool, elsewhere)  # at the demo clinic: not its site
+        await record(pool, here, site=site)
+        assert [d["pathway_id"] for d in await deliveries_of(pool, ours["id"])] == [here]
+        to_everywhere = {d["pathway_id"] for d in await deliveries_of(pool, everywhere["id"])}
+        assert {elsewhere, here} <= to_everywhere  # (and whatever pathways left running recorded)
         assert (await limited.delete(f"/v1/webhooks/{ours['id']}")).status_code == 204
     assert (await api.get(f"/v1/webhooks/{everywhere['id']}")).status_code == 200
 
 
 async def test_deliveries_are_listed_newest_first_by_page_and_status(
-    api: httpx.AsyncClient, pool: asyncpg.Pool
+    hooks: Hooks, pool: asyncpg.Pool
 ) -> None:
-    made = await subscribe(api, RECEIVER)
+    made = await subscribe(hooks.api, RECEIVER)
     pathway_id = new_pathway_id()
-    event_ids = [(await record(pool, pathway_id))[0] for _ in range(5)]  # one transaction each
+    # One transaction each, so each is newer than the one before.
+    event_ids = [(await record(pool, pathway_id, site=hooks.site))[0] for _ in range(5)]
     path = f"/v1/webhooks/{made['id']}/deliveries"
     seen: list[dict[str, Any]] = []
     token: str | None = None
     for _ in range(5):
-        page = await api.get(path, params={"page_size": 2} | ({"page_token": token} if token else {}))
+        page = await hooks.api.get(path, params={"page_size": 2} | ({"page_token": token} if token else {}))
         assert page.status_code == 200, page.text
         seen += page.json()["items"]
         token = page.json()["next_page_token"]
@@ -221,7 +238,7 @@ async def test_deliveries_are_listed_newest_first_by_page_and_status(
         " last_error = 'HTTP 500' where id = $1",
         uuid.UUID(first["delivery_id"]),
     )
-    failed = (await api.get(path, params={"status": "failed"})).json()
+    failed = (await hooks.api.get(path, params={"status": "failed"})).json()
     assert [d["delivery_id"] for d in failed["items"]] == [first["delivery_id"]]
     shown = failed["items"][0]
     assert (shown["last_status_code"], shown["last_error"], shown["next_attempt_at"]) == (
@@ -229,19 +246,19 @@ async def test_deliveries_are_listed_newest_first_by_page_and_status(
         "HTTP 500",
         None,
     )
-    assert len((await api.get(path, params={"status": "pending"})).json()["items"]) == 4
+    assert len((await hooks.api.get(path, params={"status": "pending"})).json()["items"]) == 4
 
-    token = (await api.get(path, params={"page_size": 1})).json()["next_page_token"]
+    token = (await hooks.api.get(path, params={"page_size": 1})).json()["next_page_token"]
     for params in ({"page_token": token, "status": "pending"}, {"page_token": "bm90IG91cnM="}):
-        assert_problem(await api.get(path, params=params), 422, "/problems/invalid-page-token")
-    assert_problem(await api.get(path, params={"status": "lost"}), 422, "/problems/invalid-request")
+        assert_problem(await hooks.api.get(path, params=params), 422, "/problems/invalid-page-token")
+    assert_problem(await hooks.api.get(path, params={"status": "lost"}), 422, "/problems/invalid-request")
 
 
 async def test_redeliver_sends_a_settled_delivery_again_and_leaves_a_pending_one(
-    api: httpx.AsyncClient, pool: asyncpg.Pool
+    hooks: Hooks, pool: asyncpg.Pool
 ) -> None:
-    made = await subscribe(api, RECEIVER)
-    await record(pool, new_pathway_id(), 3)
+    made = await subscribe(hooks.api, RECEIVER)
+    await record(pool, new_pathway_id(), 3, site=hooks.site)
     pending, failed, delivered = (r["id"] for r in await deliveries_of(pool, made["id"]))
     await pool.execute(
         "update webhook_deliveries set status = 'failed', attempts = 8,"
@@ -255,27 +272,27 @@ async def test_redeliver_sends_a_settled_delivery_again_and_leaves_a_pending_one
     )
     base = f"/v1/webhooks/{made['id']}/deliveries"
     for delivery_id in (failed, delivered):
-        answer = await api.post(f"{base}/{delivery_id}/redeliver")
+        answer = await hooks.api.post(f"{base}/{delivery_id}/redeliver")
         assert answer.status_code == 202, answer.text
         again = answer.json()
         assert (again["status"], again["attempts"], again["delivered_at"]) == ("pending", 0, None)
         assert again["next_attempt_at"] is not None
-    untouched = await api.post(f"{base}/{pending}/redeliver")
+    untouched = await hooks.api.post(f"{base}/{pending}/redeliver")
     assert (untouched.status_code, untouched.json()["status"]) == (202, "pending")
     assert untouched.json()["attempts"] == 0
 
-    await api.delete(f"/v1/webhooks/{made['id']}")
+    await hooks.api.delete(f"/v1/webhooks/{made['id']}")
     await pool.execute(
         "update webhook_subscriptions set deleted_at = null where id = $1", uuid.UUID(made["id"])
     )
-    cancelled = await api.post(f"{base}/{pending}/redeliver")
+    cancelled = await hooks.api.post(f"{base}/{pending}/redeliver")
     assert_problem(cancelled, 409, "/problems/webhook-delivery-cancelled")
-    unknown = await api.post(f"{base}/{uuid.uuid4()}/redeliver")
+    unknown = await hooks.api.post(f"{base}/{uuid.uuid4()}/redeliver")
     assert_problem(unknown, 404, "/problems/webhook-delivery-not-found")
 
 
 async def test_the_business_gauges_count_pending_and_failed_deliveries(
-    api: httpx.AsyncClient, pool: asyncpg.Pool, temporal: Client
+    hooks: Hooks, pool: asyncpg.Pool, temporal: Client
 ) -> None:
     registry = CollectorRegistry()
     ops = OpsMetrics(registry, pool, temporal)
@@ -285,8 +302,8 @@ async def test_the_business_gauges_count_pending_and_failed_deliveries(
         return {s: registry.get_sample_value("dvr_webhook_deliveries", {"status": s}) for s in STATUSES}
 
     before = await counted()
-    made = await subscribe(api, RECEIVER)
-    await record(pool, new_pathway_id(), 3)
+    made = await subscribe(hooks.api, RECEIVER)
+    await record(pool, new_pathway_id(), 3, site=hooks.site)
     await pool.execute(
         "update webhook_deliveries set status = 'failed' where id ="
         " (select id from webhook_deliveries where subscription_id = $1 order by event_seq limit 1)",

@@ -1,15 +1,35 @@
 """Helpers for the webhook tests: subscriptions through the API, events put into the outbox, a clean slate."""
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import httpx
+from temporalio.client import Client
 
 from db.seed import DEMO_SITE
 from db.webhook_outbox import record_events
 from domain.webhook_events import EventType, PathwayEvents, WebhookEvent
+from tests.integration.limited_keys import limited_api
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """A clinic of the test's own, and a client whose key is limited to it: its subscriptions hear only of
+    the events the test records there, not of the pathways other tests left running."""
+
+    site: str
+    api: httpx.AsyncClient
+
+
+@asynccontextmanager
+async def own_clinic(pool: asyncpg.Pool, temporal: Client) -> AsyncIterator[Hooks]:
+    async with limited_api(pool, temporal, "hooks") as (site, client):
+        yield Hooks(site, client)
 
 
 async def subscribe(
