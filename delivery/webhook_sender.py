@@ -102,9 +102,9 @@ async def attempt(http: httpx.AsyncClient, claimed: Claimed, timeout: float) -> 
         )
     except httpx.TimeoutException:
         return Outcome(None, "timeout")
-    except httpx.ConnectError:
-        return Outcome(None, "connection refused")
-    except httpx.HTTPError as err:  # reset, protocol error, a URL httpx will not send to...
+    except httpx.ConnectError:  # refused, unreachable, or no such host
+        return Outcome(None, "connection failed")
+    except Exception as err:  # reset, protocol error, a URL httpx will not send to: an attempt all the same
         return Outcome(None, f"request failed ({type(err).__name__})")
     if 200 <= response.status_code < 300:
         return Outcome(response.status_code, None)

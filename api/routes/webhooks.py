@@ -96,7 +96,9 @@ class WebhookDelivery(BaseModel):
     attempts: int = Field(description="Attempts since it was made (or last redelivered)")
     last_attempt_at: datetime | None
     last_status_code: int | None = Field(description="The receiver's HTTP status at the last attempt")
-    last_error: str | None = Field(description="Why the last attempt failed, e.g. `HTTP 500`, `timeout`")
+    last_error: str | None = Field(
+        description="Why the last attempt failed, e.g. `HTTP 500`, `timeout`, `connection failed`"
+    )
     next_attempt_at: datetime | None = Field(
         default=None, description="When it is next attempted (pending deliveries only)"
     )

@@ -9,6 +9,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -18,8 +19,10 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 from temporalio.client import Client
 
-from delivery.webhook_sender import SenderSettings, WebhookSender
-from tests.integration.processes import python_command, python_env, wait_until
+from api.routes.webhooks import new_secret
+from db.webhook_deliveries import Claimed
+from delivery.webhook_sender import Outcome, SenderSettings, WebhookSender, attempt
+from tests.integration.processes import free_port, python_command, python_env, wait_until
 from tests.integration.webhook_receiver import WebhookReceiver
 from tests.integration.webhooks import (
     Hooks,
@@ -306,3 +309,18 @@ async def test_the_sender_carries_on_once_the_database_is_back(
                 await task
     assert flaky.failures == 0 and listen_tries >= 2
     assert [r.webhook_id for r in receiver.delivered()] == [event_id]
+
+
+async def test_an_attempt_that_fails_says_why_in_a_few_words(receiver: WebhookReceiver) -> None:
+    def claimed(url: str) -> Claimed:
+        return Claimed(
+            uuid.uuid4(), 1, uuid.uuid4(), url, new_secret(), "evt_x", "pathway.started", {"id": "evt_x"}
+        )
+
+    receiver.faults = ["302", "hold"]
+    async with httpx.AsyncClient() as http:
+        assert await attempt(http, claimed(receiver.url), 2.0) == Outcome(302, "HTTP 302")  # not followed
+        assert await attempt(http, claimed(receiver.url), 0.2) == Outcome(None, "timeout")
+        closed = f"http://127.0.0.1:{free_port()}/hook"
+        assert await attempt(http, claimed(closed), 2.0) == Outcome(None, "connection failed")
+    assert len(receiver.received) == 2
