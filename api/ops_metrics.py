@@ -1,5 +1,6 @@
 """The gauges an operations lead watches: open pathways by clinic and stage, those needing a person, those
-whose next action is overdue, and the outbox's messages still to go out or given up.
+whose next action is overdue, the outbox's messages still to go out or given up, and the webhook deliveries
+still to go out or given up.
 
 They are recounted by one task, every `DVR_OPS_METRICS_INTERVAL_SECONDS`, never by a scrape: a scrape reads
 the last count, so however many scrapers come and however often, Temporal's visibility store and PostgreSQL
@@ -19,7 +20,13 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from temporalio.client import Client
 
-from db.ops_counts import UNFINISHED, clinic_sites, outbox_counts
+from db.ops_counts import (
+    UNFINISHED,
+    WEBHOOK_UNFINISHED,
+    clinic_sites,
+    outbox_counts,
+    webhook_delivery_counts,
+)
 from workflows.pathway_counts import OPEN_STAGES, count_clinic
 
 log = structlog.get_logger()
@@ -59,6 +66,12 @@ class OpsMetrics:
             "How long the oldest pending or sending outbox message has waited (0: none waits).",
             registry=registry,
         )
+        self.webhook_deliveries = Gauge(
+            "dvr_webhook_deliveries",
+            "Webhook deliveries still to go out (pending) or given up on (failed), by status.",
+            ["status"],
+            registry=registry,
+        )
         self.refreshed = Gauge(
             "dvr_ops_metrics_refreshed_timestamp_seconds",
             "When these gauges were last recounted in full (Unix time).",
@@ -77,6 +90,9 @@ class OpsMetrics:
         for status in UNFINISHED:
             self.outbox.labels(status.value).set(counts.by_status[status])
         self.oldest_unsent.set(counts.oldest_unsent_age_seconds)
+        webhooks = await webhook_delivery_counts(self._pool, timeout=QUERY_TIMEOUT_SECONDS)
+        for delivery_status in WEBHOOK_UNFINISHED:
+            self.webhook_deliveries.labels(delivery_status.value).set(webhooks[delivery_status])
         sites = await clinic_sites(self._pool, timeout=QUERY_TIMEOUT_SECONDS)
         now = datetime.now(UTC)
         for site in sites:

@@ -119,6 +119,20 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_from: str | None = None
     twilio_api_base: str = "https://api.twilio.com"
+    # Webhooks (README "Webhooks", delivery/webhook_sender.py). After the first attempt, a delivery that
+    # failed is tried again after each of these delays in turn (Standard Webhooks' schedule, about 28 h in
+    # all); once they are used up it is `failed`, until redelivered.
+    webhook_retry_seconds: list[int] = Field(default=[5, 300, 1800, 7200, 18000, 36000, 36000], min_length=1)
+    # How long one attempt may take, and how long a sender holds a delivery it is attempting (longer than
+    # the timeout): a sender that dies mid-attempt leaves it to be sent again, with the same id, after that.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_lease_seconds: float = Field(default=60.0, gt=0)
+    # The sender wakes at once on a new delivery (LISTEN); it also looks this often, in case it missed one.
+    webhook_poll_seconds: float = Field(default=5.0, gt=0)
+    # Receivers' URLs must be https, unless this is set (or the profile is demo): for a test receiver.
+    webhook_allow_http: bool = False
+    # Deliveries one sender attempts at once.
+    webhook_concurrency: int = Field(default=8, gt=0, le=256)
 
     @field_validator("log_format", "api_metrics_port", "worker_metrics_port", mode="before")
     @classmethod
@@ -188,6 +202,25 @@ class Settings(BaseSettings):
             # Never used without TLS: refused rather than let it suggest that the connection is protected.
             raise ValueError("DVR_SMTP_CA_FILE is only used with DVR_SMTP_STARTTLS=true")
         return self
+
+    @field_validator("webhook_retry_seconds")
+    @classmethod
+    def _retry_delays_not_negative(cls, value: list[int]) -> list[int]:
+        if any(delay < 0 for delay in value):
+            raise ValueError("DVR_WEBHOOK_RETRY_SECONDS: each delay is 0 or more seconds")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_lease_outlasts_an_attempt(self) -> "Settings":
+        # A lease that ran out mid-attempt would let a second sender send the same delivery at once.
+        if self.webhook_lease_seconds <= self.webhook_timeout_seconds:
+            raise ValueError("DVR_WEBHOOK_LEASE_SECONDS must be longer than DVR_WEBHOOK_TIMEOUT_SECONDS")
+        return self
+
+    @property
+    def webhook_http_allowed(self) -> bool:
+        """Whether a subscription may name an http:// receiver (else https only)."""
+        return self.webhook_allow_http or self.profile == "demo"
 
     @model_validator(mode="after")
     def _oidc_audiences_given(self) -> "Settings":

@@ -26,6 +26,7 @@ ALL_SCOPES = (
     "staff:write",
     "admin",
     "history:decode",  # the codec server decrypts Temporal history for it (codec_server/auth.py)
+    "webhooks:admin",  # /v1/webhooks: subscriptions to pathway events and their deliveries
 )
 
 

@@ -1,9 +1,11 @@
-"""What the operations gauges count in PostgreSQL: the clinics, and the outbox's unfinished messages."""
+"""What the operations gauges count in PostgreSQL: the clinics, the outbox's unfinished messages, and the
+webhook deliveries still to go or given up on."""
 
 from dataclasses import dataclass
 
 from db.outbox import OutboxStatus
 from db.pool import Queryable
+from db.webhook_deliveries import DeliveryStatus
 
 UNFINISHED = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED)
 """The outbox states counted: messages still to go out, and those given up on. Sent and suppressed rows
@@ -36,3 +38,19 @@ async def outbox_counts(conn: Queryable, *, timeout: float) -> OutboxCounts:
         by_status={status: int(found[status]["n"]) if status in found else 0 for status in UNFINISHED},
         oldest_unsent_age_seconds=max(unsent, default=0.0),
     )
+
+
+WEBHOOK_UNFINISHED = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
+"""Webhook deliveries still to go out, and those given up on (until redelivered); delivered and cancelled ones
+are the bulk of the table and nobody's concern."""
+
+
+async def webhook_delivery_counts(conn: Queryable, *, timeout: float) -> dict[DeliveryStatus, int]:
+    """One statement (the pending ones are read from the partial index `webhook_deliveries_due`)."""
+    rows = await conn.fetch(
+        "select status, count(*) as n from webhook_deliveries where status in ('pending', 'failed')"
+        " group by status",
+        timeout=timeout,
+    )
+    found = {DeliveryStatus(row["status"]): int(row["n"]) for row in rows}
+    return {status: found.get(status, 0) for status in WEBHOOK_UNFINISHED}

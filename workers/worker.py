@@ -3,7 +3,8 @@
 Run alone with `python -m workers.worker`: it needs a reachable Temporal server (`DVR_TEMPORAL_ADDRESS`) and
 the application database, `DATABASE_URL` or else the embedded one of the local stack running from the same
 folder (config/database.py). With `DVR_WORKER_METRICS_PORT` it serves the Temporal SDK's metrics there
-(config/temporal_runtime.py).
+(config/temporal_runtime.py). Beside the Temporal worker it runs the webhook sender
+(delivery/webhook_sender.py), which delivers the webhook outbox's deliveries to their receivers.
 """
 
 import asyncio
@@ -31,6 +32,7 @@ from config.temporal import connect
 from config.temporal_runtime import temporal_runtime
 from config.tracing import TracingSettingError, tracing_from_settings
 from db.pool import create_pool
+from delivery.webhook_sender import running_sender
 from domain.notifications import Channel
 from workers.activity_log_context import ActivityLogContext
 from workflows import TASK_QUEUE
@@ -126,7 +128,7 @@ async def main() -> None:
             metrics=f"http://{metrics_address}/metrics" if metrics_address else None,
             tracing=tracing is not None,
         )
-        async with worker:
+        async with worker, running_sender(pool, url, settings):
             await stop.wait()
             log.info("worker.stopping")
     await pool.close()

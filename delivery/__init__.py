@@ -1,0 +1,1 @@
+"""Delivering what the outbox holds to systems outside: the webhook sender."""
