@@ -21,21 +21,19 @@ from temporalio.client import Client
 
 from api.routes.webhooks import new_secret
 from db.webhook_deliveries import Claimed
-from delivery.webhook_sender import Outcome, SenderSettings, WebhookSender, attempt
+from delivery.webhook_sender import Outcome, WebhookSender, attempt
 from tests.integration.processes import free_port, python_command, python_env, wait_until
 from tests.integration.webhook_receiver import WebhookReceiver
 from tests.integration.webhooks import (
+    FAST,
     Hooks,
     deliveries_of,
     forget_subscriptions,
     new_pathway_id,
     own_clinic,
     record,
+    sending,
     subscribe,
-)
-
-FAST = SenderSettings(
-    retry_seconds=(0.0, 0.0, 0.0), timeout_seconds=2.0, lease_seconds=4.0, poll_seconds=0.2, concurrency=4
 )
 
 
@@ -58,21 +56,6 @@ async def receiver() -> AsyncIterator[WebhookReceiver]:
     await receiving.start()
     yield receiving
     await receiving.stop()
-
-
-@contextlib.asynccontextmanager
-async def sending(
-    pool: asyncpg.Pool, database: str, settings: SenderSettings = FAST
-) -> AsyncIterator[WebhookSender]:
-    async with httpx.AsyncClient() as http:
-        sender = WebhookSender(pool, lambda: asyncpg.connect(database), http, settings)
-        task = asyncio.create_task(sender.run())
-        try:
-            yield sender
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
 
 async def settled(

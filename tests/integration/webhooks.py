@@ -1,5 +1,7 @@
 """Helpers for the webhook tests: subscriptions through the API, events put into the outbox, a clean slate."""
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +15,7 @@ from temporalio.client import Client
 
 from db.seed import DEMO_SITE
 from db.webhook_outbox import record_events
+from delivery.webhook_sender import SenderSettings, WebhookSender
 from domain.webhook_events import EventType, PathwayEvents, WebhookEvent
 from tests.integration.limited_keys import limited_api
 
@@ -55,7 +58,10 @@ async def record(
     site: str = DEMO_SITE,
     event_type: EventType = EventType.STAGE_CHANGED,
 ) -> list[str]:
-    """Writes `count` events of one pathway to the outbox, in one transaction; their ids, in order."""
+    """Writes the next `count` events of a pathway to the outbox, in one transaction; their ids, in order."""
+    written = await pool.fetchval(
+        "select coalesce(max(sequence), 0) from webhook_events where pathway_id = $1", pathway_id
+    )
     events = [
         WebhookEvent(
             id=f"evt_{uuid.uuid4().hex}",
@@ -63,6 +69,7 @@ async def record(
             time=datetime.now(UTC),
             pathway_id=pathway_id,
             patient_ref=str(uuid.uuid4()),
+            sequence=written + n + 1,
             data={"n": n},
         )
         for n in range(count)
@@ -86,3 +93,25 @@ async def deliveries_of(pool: asyncpg.Pool, subscription_id: str) -> list[asyncp
         " where d.subscription_id = $1 order by d.event_seq",
         uuid.UUID(subscription_id),
     )
+
+
+# A few zero-second retries: a failing receiver is tried again at once.
+FAST = SenderSettings(
+    retry_seconds=(0.0, 0.0, 0.0), timeout_seconds=2.0, lease_seconds=4.0, poll_seconds=0.2, concurrency=4
+)
+
+
+@asynccontextmanager
+async def sending(
+    pool: asyncpg.Pool, database: str, settings: SenderSettings = FAST
+) -> AsyncIterator[WebhookSender]:
+    """A sender running in the test's process for as long as the block lasts."""
+    async with httpx.AsyncClient() as http:
+        sender = WebhookSender(pool, lambda: asyncpg.connect(database), http, settings)
+        task = asyncio.create_task(sender.run())
+        try:
+            yield sender
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
