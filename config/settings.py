@@ -1,6 +1,7 @@
 """Settings read from the environment (prefix `DVR_`, plus `DATABASE_URL`)."""
 
 import re
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -131,8 +132,13 @@ class Settings(BaseSettings):
     webhook_poll_seconds: float = Field(default=5.0, gt=0)
     # Receivers' URLs must be https, unless this is set (or the profile is demo): for a test receiver.
     webhook_allow_http: bool = False
-    # Deliveries one sender attempts at once.
+    # Deliveries one sender attempts at once, and at most so many of them to any one receiver (a receiver
+    # that hangs holds no more than that of the sender's slots).
     webhook_concurrency: int = Field(default=8, gt=0, le=256)
+    webhook_per_receiver: int = Field(default=2, gt=0, le=256)
+    # Receivers must be on public addresses, or on these networks (CIDRs, a JSON list: an EHR on the
+    # hospital's own network, say). The demo profile adds this machine's loopback, for a test receiver.
+    webhook_allowed_networks: list[IPv4Network | IPv6Network] = []
 
     @field_validator("log_format", "api_metrics_port", "worker_metrics_port", mode="before")
     @classmethod
@@ -221,6 +227,12 @@ class Settings(BaseSettings):
     def webhook_http_allowed(self) -> bool:
         """Whether a subscription may name an http:// receiver (else https only)."""
         return self.webhook_allow_http or self.profile == "demo"
+
+    @property
+    def webhook_networks_allowed(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """The private networks receivers may be on (domain/webhook_receivers.py)."""
+        loopback = (IPv4Network("127.0.0.0/8"), IPv6Network("::1/128")) if self.profile == "demo" else ()
+        return (*self.webhook_allowed_networks, *loopback)
 
     @model_validator(mode="after")
     def _oidc_audiences_given(self) -> "Settings":

@@ -13,6 +13,7 @@ however many senders run. A claim is one short transaction; none is held while t
 """
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -45,13 +46,17 @@ class Claimed:
     payload: dict[str, Any]
 
 
-async def claim_due(conn: Queryable, *, limit: int, lease_seconds: float) -> list[Claimed]:
-    """Claims up to `limit` due deliveries, each the first pending one of its pathway for its subscription."""
+async def claim_due(
+    conn: Queryable, *, limit: int, lease_seconds: float, skip: Sequence[uuid.UUID] = ()
+) -> list[Claimed]:
+    """Claims up to `limit` due deliveries, each the first pending one of its pathway for its subscription,
+    none of the subscriptions in `skip` (those the sender already has enough attempts under way for)."""
     rows = await conn.fetch(
         "with due as ("
         "  select d.id from webhook_deliveries d"
         "  join webhook_subscriptions s on s.id = d.subscription_id and s.deleted_at is null"
         "  where d.status = 'pending' and d.next_attempt_at <= now()"
+        "  and d.subscription_id <> all($3::uuid[])"
         "  and not exists (select 1 from webhook_deliveries earlier"
         "    where earlier.subscription_id = d.subscription_id and earlier.pathway_id = d.pathway_id"
         "    and earlier.status = 'pending' and earlier.event_seq < d.event_seq)"
@@ -69,6 +74,7 @@ async def claim_due(conn: Queryable, *, limit: int, lease_seconds: float) -> lis
         " order by e.seq",
         limit,
         lease_seconds,
+        list(skip),
     )
     return [
         Claimed(
@@ -85,13 +91,15 @@ async def claim_due(conn: Queryable, *, limit: int, lease_seconds: float) -> lis
     ]
 
 
-async def mark_delivered(conn: Queryable, delivery_id: uuid.UUID, status_code: int) -> bool:
-    """The receiver took it. Recorded whoever holds the claim now (the receiver has it, whatever else is
-    under way); not over a cancellation. Returns whether it was recorded."""
+async def mark_delivered(conn: Queryable, delivery_id: uuid.UUID, attempts: int, status_code: int) -> bool:
+    """The receiver took attempt `attempts`. Recorded only while that attempt is the latest: an attempt that
+    outlasted its lease, or a delivery redelivered since, is sent again rather than settled by a late answer
+    (at least once). Returns whether it was recorded."""
     done = await conn.execute(
-        "update webhook_deliveries set status = 'delivered', delivered_at = now(), last_status_code = $2,"
-        " last_error = null where id = $1 and status = 'pending'",
+        "update webhook_deliveries set status = 'delivered', delivered_at = now(), last_status_code = $3,"
+        " last_error = null where id = $1 and attempts = $2 and status = 'pending'",
         delivery_id,
+        attempts,
         status_code,
     )
     return done.endswith(" 1")

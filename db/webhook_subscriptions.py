@@ -132,9 +132,15 @@ async def delete(conn: Queryable, subscription_id: uuid.UUID, sites: frozenset[s
     return Deleted(existed=True, now=True, cancelled=int(status.rsplit(" ", 1)[1]))
 
 
-async def with_secret(conn: Queryable, subscription_id: uuid.UUID) -> tuple[Subscription, str] | None:
-    """The subscription and its secret, deleted or not: for the answer to a retried create only."""
+async def with_secret(
+    conn: Queryable, subscription_id: uuid.UUID, made_within_seconds: float | None = None
+) -> tuple[Subscription, str] | None:
+    """The subscription and its secret, for the answer to a create and to its retries only: None once it is
+    deleted, or made longer ago than `made_within_seconds`."""
     row = await conn.fetchrow(
-        f"select {_COLUMNS}, secret from webhook_subscriptions where id = $1", subscription_id
+        f"select {_COLUMNS}, secret from webhook_subscriptions where id = $1 and deleted_at is null"
+        " and ($2::float8 is null or created_at > now() - make_interval(secs => $2::float8))",
+        subscription_id,
+        made_within_seconds,
     )
     return None if row is None else (_subscription(row), str(row["secret"]))

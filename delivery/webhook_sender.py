@@ -21,11 +21,16 @@ status, never the receiver's URL, the secret or the body.
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
+import socket
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -39,6 +44,7 @@ from db import webhook_deliveries as deliveries
 from db.pool import create_pool
 from db.webhook_deliveries import Claimed
 from db.webhook_outbox import WAKE_CHANNEL
+from domain.webhook_receivers import Network, address_problem, host_problem
 
 log = structlog.get_logger()
 
@@ -60,6 +66,8 @@ class SenderSettings:
     lease_seconds: float
     poll_seconds: float
     concurrency: int
+    per_receiver: int = 2
+    allowed_networks: tuple[Network, ...] = ()
 
     @staticmethod
     def of(settings: Settings) -> "SenderSettings":
@@ -69,6 +77,8 @@ class SenderSettings:
             lease_seconds=settings.webhook_lease_seconds,
             poll_seconds=settings.webhook_poll_seconds,
             concurrency=settings.webhook_concurrency,
+            per_receiver=settings.webhook_per_receiver,
+            allowed_networks=settings.webhook_networks_allowed,
         )
 
 
@@ -93,22 +103,49 @@ def signed_request(claimed: Claimed, at: datetime) -> tuple[bytes, dict[str, str
     return body.encode(), headers
 
 
-async def attempt(http: httpx.AsyncClient, claimed: Claimed, timeout: float) -> Outcome:
-    """POSTs the delivery once; redirects are not followed (a 3xx is a failure)."""
+async def attempt(
+    http: httpx.AsyncClient, claimed: Claimed, timeout: float, allowed: Sequence[Network] = ()
+) -> Outcome:
+    """POSTs the delivery once, within `timeout` from start to answer, to a receiver whose every address is
+    public or on an `allowed` network. Redirects are not followed (a 3xx is a failure), and the answer's body
+    is never read: only its status counts."""
     body, headers = signed_request(claimed, datetime.now(UTC))
     try:
-        response = await http.post(
-            claimed.url, content=body, headers=headers, timeout=timeout, follow_redirects=False
-        )
-    except httpx.TimeoutException:
+        async with asyncio.timeout(timeout):
+            if (refused := await _address_refused(claimed.url, allowed)) is not None:
+                return Outcome(None, refused)
+            async with http.stream(
+                "POST", claimed.url, content=body, headers=headers, timeout=timeout, follow_redirects=False
+            ) as response:
+                status = response.status_code
+    except (TimeoutError, httpx.TimeoutException):
         return Outcome(None, "timeout")
     except httpx.ConnectError:  # refused, unreachable, or no such host
         return Outcome(None, "connection failed")
     except Exception as err:  # reset, protocol error, a URL httpx will not send to: an attempt all the same
         return Outcome(None, f"request failed ({type(err).__name__})")
-    if 200 <= response.status_code < 300:
-        return Outcome(response.status_code, None)
-    return Outcome(response.status_code, f"HTTP {response.status_code}")
+    if 200 <= status < 300:
+        return Outcome(status, None)
+    return Outcome(status, f"HTTP {status}")
+
+
+async def _address_refused(url: str, allowed: Sequence[Network]) -> str | None:
+    """Why the receiver's host may not be sent to, by its name and by every address it resolves to now (a
+    name may have been pointed at this machine or the operator's network since it was subscribed)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if host_problem(host, allowed) is not None:
+        return "address not allowed"
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(
+            host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
+        )
+    except OSError:
+        return "connection failed"
+    for *_, sockaddr in found:
+        if address_problem(ipaddress.ip_address(sockaddr[0]), allowed) is not None:
+            return "address not allowed"
+    return None
 
 
 class WebhookSender:
@@ -125,6 +162,7 @@ class WebhookSender:
         self._pool, self._listen, self._http, self._settings = pool, listen, http, settings
         self._wake = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._per_receiver: Counter[uuid.UUID] = Counter()
 
     async def run(self) -> None:
         log.info(
@@ -154,10 +192,7 @@ class WebhookSender:
                 if loop.time() - last_orphan_check >= self._settings.poll_seconds:
                     await deliveries.cancel_orphans(self._pool)
                     last_orphan_check = loop.time()
-                if free > 0:
-                    claimed = await deliveries.claim_due(
-                        self._pool, limit=free, lease_seconds=self._settings.lease_seconds
-                    )
+                claimed = await self._claim(free)
                 backoff = 0.0
             except Exception as err:
                 backoff = min(max(backoff * 2, 0.5), _LONGEST_BACKOFF_SECONDS)
@@ -167,20 +202,43 @@ class WebhookSender:
                     log.error("webhook.claim_failed", error=type(err).__name__, retry_in=backoff)
                 await asyncio.sleep(backoff)
                 continue
-            for one in claimed:
-                task = asyncio.create_task(self._deliver(one))
-                self._in_flight.add(task)
-                task.add_done_callback(self._settled)
             if claimed and len(claimed) == free:
                 continue  # there may be more due: claim again as slots free up
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._settings.poll_seconds)
+
+    async def _claim(self, free: int) -> list[Claimed]:
+        """Claims and starts up to `free` due deliveries, one at a time, so that no receiver gets more than
+        `per_receiver` of this sender's attempts at once (a receiver that hangs holds that many slots)."""
+        claimed: list[Claimed] = []
+        while len(claimed) < free:
+            busy = [s for s, n in self._per_receiver.items() if n >= self._settings.per_receiver]
+            found = await deliveries.claim_due(
+                self._pool, limit=1, lease_seconds=self._settings.lease_seconds, skip=busy
+            )
+            if not found:
+                break
+            [one] = found
+            self._per_receiver[one.subscription_id] += 1
+            task = asyncio.create_task(self._deliver(one))
+            self._in_flight.add(task)
+            task.add_done_callback(self._settled)
+            claimed.append(one)
+        return claimed
 
     def _settled(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
         self._wake.set()  # a slot is free, and the pathway's next event may be due now
 
     async def _deliver(self, claimed: Claimed) -> None:
+        try:
+            await self._attempt_and_record(claimed)
+        finally:
+            self._per_receiver[claimed.subscription_id] -= 1
+            if self._per_receiver[claimed.subscription_id] <= 0:
+                del self._per_receiver[claimed.subscription_id]
+
+    async def _attempt_and_record(self, claimed: Claimed) -> None:
         fields = {
             "delivery_id": str(claimed.delivery_id),
             "event_id": claimed.event_id,
@@ -188,7 +246,9 @@ class WebhookSender:
             "subscription_id": str(claimed.subscription_id),
             "attempt": claimed.attempts,
         }
-        outcome = await attempt(self._http, claimed, self._settings.timeout_seconds)
+        outcome = await attempt(
+            self._http, claimed, self._settings.timeout_seconds, self._settings.allowed_networks
+        )
         try:
             await self._record(claimed, outcome, fields)
         except Exception as err:
@@ -198,7 +258,9 @@ class WebhookSender:
     async def _record(self, claimed: Claimed, outcome: Outcome, fields: dict[str, object]) -> None:
         if outcome.error is None:
             assert outcome.status_code is not None
-            await deliveries.mark_delivered(self._pool, claimed.delivery_id, outcome.status_code)
+            await deliveries.mark_delivered(
+                self._pool, claimed.delivery_id, claimed.attempts, outcome.status_code
+            )
             log.info("webhook.delivered", **fields, status_code=outcome.status_code)
             return
         schedule = self._settings.retry_seconds
@@ -220,8 +282,8 @@ class WebhookSender:
             retry_in=retry_after,
             recorded=recorded,
         )
-        if retry_after is not None and recorded:
-            # Due then (a hair after the database's clock says): look at once, not at the next poll.
+        if retry_after is not None and recorded and retry_after < self._settings.poll_seconds:
+            # Due before the next poll (a hair after the database's clock says): look then.
             asyncio.get_running_loop().call_later(retry_after + 0.05, self._wake.set)
 
     async def _keep_listening(self) -> None:
@@ -254,7 +316,8 @@ def _setter(event: asyncio.Event) -> Callable[[object], None]:
 @contextlib.asynccontextmanager
 async def running_sender(pool: asyncpg.Pool, dsn: str, settings: Settings) -> AsyncIterator[None]:
     """Runs a sender while the block runs; it stops (attempts under way cancelled) when the block ends."""
-    async with httpx.AsyncClient(follow_redirects=False) as http:
+    # No proxy or credentials from the environment reach a receiver the API's users chose.
+    async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as http:
         sender = WebhookSender(pool, lambda: asyncpg.connect(dsn), http, SenderSettings.of(settings))
         task = asyncio.create_task(sender.run())
         try:

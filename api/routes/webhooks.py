@@ -169,7 +169,9 @@ async def create_webhook(
 ) -> JSONResponse:
     for problem in (
         event_types_problem(body.event_types),
-        receiver_url_problem(body.url, allow_http=settings.webhook_http_allowed),
+        receiver_url_problem(
+            body.url, allow_http=settings.webhook_http_allowed, allowed=settings.webhook_networks_allowed
+        ),
     ):
         if problem is not None:
             raise Problem(422, "invalid-webhook", problem)
@@ -183,7 +185,9 @@ async def create_webhook(
                 raise reused()
             if not first:
                 assert stored.answer is not None  # committed with the key, by the first request
-                return await _created_answer(conn, uuid.UUID(stored.answer["subscription_id"]))
+                return await _created_answer(
+                    conn, uuid.UUID(stored.answer["subscription_id"]), SECRET_SHOWN_AGAIN_SECONDS
+                )
         subscription = await subscriptions.create(
             conn,
             url=body.url,
@@ -211,11 +215,24 @@ async def create_webhook(
         return await _created_answer(conn, subscription.id)
 
 
-async def _created_answer(conn: Queryable, subscription_id: uuid.UUID) -> JSONResponse:
-    """The answer to a create, and to its retries: the subscription as made, with its secret (a retry after
-    the subscription was deleted answers it still, as the first answer was)."""
-    found = await subscriptions.with_secret(conn, subscription_id)
-    assert found is not None  # made in the transaction that kept the key's answer
+# A retried create gets the secret again for a day, to recover an answer lost on the way; after that, or once
+# the subscription is deleted, the secret is never shown again (whoever holds the key and guesses the
+# Idempotency-Key could otherwise read it back and sign webhooks of their own).
+SECRET_SHOWN_AGAIN_SECONDS = 24 * 3600.0
+
+
+async def _created_answer(
+    conn: Queryable, subscription_id: uuid.UUID, made_within_seconds: float | None = None
+) -> JSONResponse:
+    """The answer to a create, and to its retries: the subscription as made, with its secret."""
+    found = await subscriptions.with_secret(conn, subscription_id, made_within_seconds)
+    if found is None:
+        raise Problem(
+            409,
+            "secret-no-longer-shown",
+            "The subscription made with this Idempotency-Key is deleted or was made over a day ago, and its"
+            " secret is not shown again: make a new subscription.",
+        )
     subscription, secret = found
     created = CreatedWebhookSubscription(**_shown(subscription).model_dump(), secret=secret)
     return JSONResponse(

@@ -10,7 +10,7 @@ import os
 import signal
 import subprocess
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -20,12 +20,14 @@ from standardwebhooks.webhooks import Webhook
 from temporalio.client import Client
 
 from api.routes.webhooks import new_secret
+from db import webhook_deliveries as deliveries
 from db.webhook_deliveries import Claimed
-from delivery.webhook_sender import Outcome, WebhookSender, attempt
+from delivery.webhook_sender import Outcome, SenderSettings, WebhookSender, attempt
 from tests.integration.processes import free_port, python_command, python_env, wait_until
 from tests.integration.webhook_receiver import WebhookReceiver
 from tests.integration.webhooks import (
     FAST,
+    LOOPBACK,
     Hooks,
     deliveries_of,
     forget_subscriptions,
@@ -198,6 +200,7 @@ async def test_a_sender_killed_mid_request_leaves_the_delivery_to_be_sent_again_
         DVR_WEBHOOK_TIMEOUT_SECONDS="5",
         DVR_WEBHOOK_LEASE_SECONDS="6",
         DVR_WEBHOOK_POLL_SECONDS="0.2",
+        DVR_WEBHOOK_ALLOWED_NETWORKS='["127.0.0.0/8"]',  # the receiver's loopback port
         DVR_LOG_FORMAT="json",
     )
 
@@ -301,9 +304,106 @@ async def test_an_attempt_that_fails_says_why_in_a_few_words(receiver: WebhookRe
         )
 
     receiver.faults = ["302", "hold"]
-    async with httpx.AsyncClient() as http:
-        assert await attempt(http, claimed(receiver.url), 2.0) == Outcome(302, "HTTP 302")  # not followed
-        assert await attempt(http, claimed(receiver.url), 0.2) == Outcome(None, "timeout")
+    async with httpx.AsyncClient(trust_env=False) as http:
+        assert await attempt(http, claimed(receiver.url), 2.0, LOOPBACK) == Outcome(302, "HTTP 302")
+        assert await attempt(http, claimed(receiver.url), 0.2, LOOPBACK) == Outcome(None, "timeout")
         closed = f"http://127.0.0.1:{free_port()}/hook"
-        assert await attempt(http, claimed(closed), 2.0) == Outcome(None, "connection failed")
+        assert await attempt(http, claimed(closed), 2.0, LOOPBACK) == Outcome(None, "connection failed")
+        # Loopback not allowed (outside the demo profile): nothing is sent.
+        assert await attempt(http, claimed(receiver.url), 2.0) == Outcome(None, "address not allowed")
     assert len(receiver.received) == 2
+
+
+async def _raw_receiver(
+    answer: Callable[[asyncio.StreamWriter], Awaitable[None]],
+) -> tuple[asyncio.Server, str]:
+    """A receiver on a loopback port that reads the request's head and then answers as `answer` writes."""
+
+    async def take(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(Exception):
+            await reader.readuntil(b"\r\n\r\n")
+            await answer(writer)
+        writer.close()
+
+    server = await asyncio.start_server(take, "127.0.0.1", 0)
+    return server, f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/hook"
+
+
+def _claimed(url: str) -> Claimed:
+    return Claimed(
+        uuid.uuid4(), 1, uuid.uuid4(), url, new_secret(), "evt_x", "pathway.started", {"id": "evt_x"}
+    )
+
+
+async def test_an_attempt_ends_at_its_timeout_however_slowly_the_receiver_answers() -> None:
+    """A receiver that sends its answer a byte at a time is cut off at the timeout, not a read's timeout."""
+
+    async def drip(writer: asyncio.StreamWriter) -> None:
+        for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n":
+            writer.write(bytes([byte]))
+            await writer.drain()
+            await asyncio.sleep(0.1)
+
+    server, url = await _raw_receiver(drip)
+    async with server, httpx.AsyncClient(trust_env=False) as http:
+        started = asyncio.get_running_loop().time()
+        assert await attempt(http, _claimed(url), 0.5, LOOPBACK) == Outcome(None, "timeout")
+        assert asyncio.get_running_loop().time() - started < 1.5
+
+
+async def test_an_answers_body_is_never_read() -> None:
+    """A 2xx with a huge body is delivered on its status; the body is not taken into memory."""
+    written = 0
+
+    async def huge(writer: asyncio.StreamWriter) -> None:
+        nonlocal written
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 419430400\r\n\r\n")
+        chunk = b"x" * 65536
+        for _ in range(6400):
+            writer.write(chunk)
+            await writer.drain()
+            written += len(chunk)
+
+    server, url = await _raw_receiver(huge)
+    async with server, httpx.AsyncClient(trust_env=False) as http:
+        assert await attempt(http, _claimed(url), 5.0, LOOPBACK) == Outcome(200, None)
+    assert written < 50 * 1024 * 1024  # the sender hung up long before the 400 MiB were sent
+
+
+async def test_a_hanging_receiver_holds_no_more_than_its_share_of_the_sender(
+    hooks: Hooks, pool: asyncpg.Pool, database: str, receiver: WebhookReceiver
+) -> None:
+    """Deliveries to a receiver that never answers take at most `per_receiver` of the sender's slots: another
+    receiver's event goes out at once."""
+    hanging = WebhookReceiver(always="hold")
+    await hanging.start()
+    try:
+        stuck = await subscribe(hooks.api, hanging.url)
+        healthy = await subscribe(hooks.api, receiver.url)
+        slow = SenderSettings(**(vars(FAST) | {"timeout_seconds": 20.0, "lease_seconds": 30.0}))
+        async with sending(pool, database, slow):
+            for _ in range(6):
+                await record(pool, new_pathway_id(), site=hooks.site)
+            await wait_until("the hanging receiver holds its share", lambda: len(hanging.received) >= 2)
+            await settled(pool, healthy["id"], 6)
+            assert hanging.most_in_hand == FAST.per_receiver == 2
+    finally:
+        await hanging.stop()
+    assert len([r for r in await deliveries_of(pool, stuck["id"]) if r["status"] == "pending"]) == 6
+
+
+async def test_a_late_answer_does_not_settle_a_redelivery(
+    hooks: Hooks, pool: asyncpg.Pool, receiver: WebhookReceiver
+) -> None:
+    """An attempt that outlasted its lease answers 2xx after the delivery was sent again and redelivered:
+    the redelivery is still to be sent."""
+    made = await subscribe(hooks.api, receiver.url)
+    await record(pool, new_pathway_id(), site=hooks.site)
+    [first] = await deliveries.claim_due(pool, limit=1, lease_seconds=0.0)  # its lease over at once
+    [second] = await deliveries.claim_due(pool, limit=1, lease_seconds=30.0)
+    assert (first.delivery_id, second.attempts) == (second.delivery_id, 2)
+    assert await deliveries.mark_delivered(pool, second.delivery_id, second.attempts, 204)
+    await deliveries.redeliver(pool, uuid.UUID(made["id"]), second.delivery_id)
+    assert not await deliveries.mark_delivered(pool, first.delivery_id, first.attempts, 204)
+    [row] = await deliveries_of(pool, made["id"])
+    assert (row["status"], row["attempts"]) == ("pending", 0)

@@ -78,13 +78,15 @@ async def test_a_subscription_shows_its_secret_once(api: httpx.AsyncClient, pool
     ("change", "detail"),
     [
         ({"event_types": []}, "event_types must name at least one event type."),
-        ({"event_types": ["pathway.exploded"]}, "'pathway.exploded' is not an event type"),
+        ({"event_types": ["pathway.exploded"]}, "event_types[0] is not an event type"),
         ({"event_types": ["pathway.started", "pathway.started"]}, "more than once"),
         ({"url": "/relative/path"}, "absolute http:// or https:// URL"),
         ({"url": "ftp://receiver.test/x"}, "absolute http:// or https:// URL"),
         ({"url": "https://user:pw@receiver.test/x"}, "user name or password"),
         ({"url": "https://receiver.test/" + "x" * 2048}, "longer than 2048 characters"),
-        ({"url": "https://receiver.test/a b"}, "spaces or control characters"),
+        ({"url": "https://receiver.test/a b"}, "spaces, control characters"),
+        ({"url": "https://169.254.169.254/latest/meta-data/"}, "not a public address"),
+        ({"url": "https://localhost:5432/"}, "names this machine"),
         ({"url": "https://receiver.test:port/x"}, "not a valid URL"),
     ],
 )
@@ -152,6 +154,36 @@ async def test_a_retried_create_makes_one_subscription_with_one_secret(
     reused = await api.post("/v1/webhooks", json=other, headers=key)
     assert_problem(reused, 422, "/problems/idempotency-key-reused")
     assert await pool.fetchval("select count(*) from webhook_subscriptions where deleted_at is null") == 1
+
+
+async def test_a_secret_is_not_read_back_after_a_day_or_once_deleted(
+    api: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    """Whoever holds the key and guesses the Idempotency-Key cannot read a subscription's secret again."""
+    key = {"Idempotency-Key": f"create-{uuid.uuid4()}"}
+    body = {"url": RECEIVER, "event_types": ["pathway.started"]}
+    made = await subscribe(api, RECEIVER, ["pathway.started"], **key)
+    await pool.execute(
+        "update webhook_subscriptions set created_at = now() - interval '25 hours' where id = $1",
+        uuid.UUID(made["id"]),
+    )
+    late = await api.post("/v1/webhooks", json=body, headers=key)
+    assert made["secret"] not in late.text
+    assert_problem(late, 409, "/problems/secret-no-longer-shown")
+
+    key = {"Idempotency-Key": f"create-{uuid.uuid4()}"}
+    made = await subscribe(api, RECEIVER, ["pathway.started"], **key)
+    assert (await api.delete(f"/v1/webhooks/{made['id']}")).status_code == 204
+    gone = await api.post("/v1/webhooks", json=body, headers=key)
+    assert made["secret"] not in gone.text
+    assert_problem(gone, 409, "/problems/secret-no-longer-shown")
+
+
+async def test_a_url_that_is_not_text_is_refused_not_a_500(api: httpx.AsyncClient) -> None:
+    raw = '{"url": "https://receiver.test/\\ud800", "event_types": ["pathway.started"]}'
+    answer = await api.post("/v1/webhooks", content=raw, headers={"content-type": "application/json"})
+    problem = assert_problem(answer, 422, "/problems/invalid-webhook")
+    assert "lone surrogates" in problem["detail"]
 
 
 async def test_a_delete_cancels_what_was_still_to_go_and_is_idempotent(

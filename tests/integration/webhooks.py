@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from ipaddress import IPv4Network
 from typing import Any
 
 import asyncpg
@@ -95,9 +96,16 @@ async def deliveries_of(pool: asyncpg.Pool, subscription_id: str) -> list[asyncp
     )
 
 
+# The receivers listen on loopback ports, allowed as in the demo profile.
+LOOPBACK = (IPv4Network("127.0.0.0/8"),)
 # A few zero-second retries: a failing receiver is tried again at once.
 FAST = SenderSettings(
-    retry_seconds=(0.0, 0.0, 0.0), timeout_seconds=2.0, lease_seconds=4.0, poll_seconds=0.2, concurrency=4
+    retry_seconds=(0.0, 0.0, 0.0),
+    timeout_seconds=2.0,
+    lease_seconds=4.0,
+    poll_seconds=0.2,
+    concurrency=4,
+    allowed_networks=LOOPBACK,
 )
 
 
@@ -106,7 +114,7 @@ async def sending(
     pool: asyncpg.Pool, database: str, settings: SenderSettings = FAST
 ) -> AsyncIterator[WebhookSender]:
     """A sender running in the test's process for as long as the block lasts."""
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(trust_env=False) as http:
         sender = WebhookSender(pool, lambda: asyncpg.connect(database), http, settings)
         task = asyncio.create_task(sender.run())
         try:

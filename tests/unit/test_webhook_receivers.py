@@ -1,5 +1,7 @@
 """What a webhook subscription may name: receivers' URLs and event types, each refusal with its reason."""
 
+from ipaddress import IPv4Network, IPv6Network
+
 import pytest
 
 from domain.webhook_events import EventType
@@ -11,7 +13,8 @@ from domain.webhook_receivers import event_types_problem, receiver_url_problem
     [
         "https://ehr.clinic.example/hooks/dvr",
         "https://ehr.clinic.example:8443/hooks?token=abc",
-        "https://[2001:db8::1]/hook",
+        "https://[2606:4700::1111]/hook",
+        "https://93.184.215.14/hook",
         "HTTPS://EHR.CLINIC.EXAMPLE/",
     ],
 )
@@ -31,6 +34,8 @@ def test_a_receivers_https_url_is_taken(url: str) -> None:
         ("https://ehr.clinic.example:99999/hook", "not a valid URL"),
         ("https://[::1/hook", "not a valid URL"),
         ("https://ehr.clinic.example/\nhook", "control characters"),
+        ("https://ehr.clinic.example/\ud800", "lone surrogates"),
+        ("https://xn--a.example/hook", "not a valid URL"),
         ("https://ehr.clinic.example/" + "a" * 2030, "longer than 2048"),
     ],
 )
@@ -41,12 +46,49 @@ def test_a_url_no_receiver_should_have_is_refused_with_the_reason(url: str, reas
 
 
 def test_http_is_taken_where_allowed() -> None:
-    assert receiver_url_problem("http://127.0.0.1:9000/hook", allow_http=True) is None
+    assert receiver_url_problem("http://ehr.clinic.example:9000/hook", allow_http=True) is None
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1",
+        "[::1]",
+        "localhost",
+        "LocalHost.",
+        "169.254.169.254",
+        "metadata.google.internal",
+        "0.0.0.0",
+        "2130706433",
+        "10.1.2.3",
+        "192.168.0.7",
+        "[fe80::1]",
+        "[::ffff:127.0.0.1]",
+        "224.0.0.1",
+        "printer.local",
+    ],
+)
+def test_a_receiver_on_this_machine_or_a_private_network_is_refused(host: str) -> None:
+    """So that a subscription cannot make the orchestrator probe what sits beside it."""
+    problem = receiver_url_problem(f"https://{host}/hook", allow_http=False)
+    assert problem is not None and "host" in problem
+
+
+def test_a_private_network_the_clinic_allows_is_taken() -> None:
+    ehr: list[IPv4Network | IPv6Network] = [IPv4Network("10.20.0.0/16"), IPv6Network("fd00:1::/64")]
+    assert receiver_url_problem("https://10.20.3.4/hook", allow_http=False, allowed=ehr) is None
+    assert receiver_url_problem("https://[fd00:1::5]/hook", allow_http=False, allowed=ehr) is None
+    assert receiver_url_problem("https://10.21.3.4/hook", allow_http=False, allowed=ehr) is not None
+    loopback: list[IPv4Network | IPv6Network] = [IPv4Network("127.0.0.0/8")]
+    assert receiver_url_problem("http://127.0.0.1:9000/hook", allow_http=True, allowed=loopback) is None
 
 
 def test_event_types_name_known_types_each_once() -> None:
     assert event_types_problem([t.value for t in EventType]) is None
     assert event_types_problem([]) == "event_types must name at least one event type."
-    assert "'pathway.Started' is not an event type" in (event_types_problem(["pathway.Started"]) or "")
+    assert "event_types[1] is not an event type" in (
+        event_types_problem(["pathway.closed", "pathway.Started"]) or ""
+    )
+    assert "token" not in (event_types_problem(["https://x.example/?token=SECRET"]) or "")  # never echoed
     assert "more than once" in (event_types_problem(["pathway.closed", "pathway.closed"]) or "")
     assert len(event_types_problem(["x" * 5000]) or "") < 600
