@@ -19,9 +19,10 @@ ANSWER_SYSTEM = f"{_SYSTEM}:answer"
 PATHWAY_ID_SYSTEM = f"{_SYSTEM}:pathway-id"
 
 
-def coded(system: str, code: str, text: str | None = None) -> dict[str, Any]:
-    """A CodeableConcept of one coding."""
-    concept: dict[str, Any] = {"coding": [{"system": system, "code": code}]}
+def coded(system: str, code: str, text: str | None = None, *, display: str | None = None) -> dict[str, Any]:
+    """A CodeableConcept of one coding. `text` and `display` are fixed wording, never what someone typed."""
+    coding = {"system": system, "code": code} | ({} if display is None else {"display": display})
+    concept: dict[str, Any] = {"coding": [coding]}
     if text is not None:
         concept["text"] = text
     return concept

@@ -107,6 +107,26 @@ async def test_a_pathway_at_its_relief_check_as_fhir(api: httpx.AsyncClient, poo
         _fhir(await reader.get(f"/fhir/Task/{pathway_id}/QuestionnaireResponse"))
 
 
+async def test_a_withdrawn_pathways_task_carries_the_outcome_code_never_the_typed_reason(
+    api: httpx.AsyncClient,
+) -> None:
+    created = await api.post("/v1/referrals", json=referral_body(f"REF-FHIR-WD-{uuid.uuid4().hex[:8]}"))
+    assert created.status_code == 201, created.text
+    pathway_id = created.json()["pathway_id"]
+    canary = f"Patient Canary {uuid.uuid4().hex[:8]} moved to 12 Elm St"
+    withdrawn = await api.post(f"/v1/pathways/{pathway_id}/withdraw", json={"reason": canary})
+    assert withdrawn.status_code == 200, withdrawn.text
+    await poll_view(api, pathway_id, "withdrawn", lambda v: v["outcome"] == "withdrawn")
+
+    answer = await api.get(f"/fhir/Task/{pathway_id}")
+    task = _fhir(answer)
+    assert task["status"] == "cancelled"
+    assert task["statusReason"]["coding"][0]["code"] == "withdrawn"
+    assert "Canary" not in answer.text and "Elm St" not in answer.text
+    for suffix in ("/Appointment", "/QuestionnaireResponse"):
+        assert "Canary" not in (await api.get(f"/fhir/Task/{pathway_id}{suffix}")).text
+
+
 def _client(api: httpx.AsyncClient, key: str | None) -> httpx.AsyncClient:
     headers = {} if key is None else {"Authorization": f"Bearer {key}"}
     return httpx.AsyncClient(transport=api._transport, base_url=api.base_url, headers=headers)

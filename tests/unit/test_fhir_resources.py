@@ -1,5 +1,6 @@
 """The FHIR resources built from a pathway view (api/fhir): valid R4(B), mapped as documented, no PHI."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from api.fhir.capability import capability_statement
 from api.fhir.codes import LOINC, PAIN_SCORE
 from api.fhir.operation_outcome import operation_outcome
 from api.fhir.questionnaire_responses import questionnaire_responses_of
-from api.fhir.task import task_of
+from api.fhir.task import OUTCOME_DISPLAY, task_of
 from domain.appointments import Appointment, AppointmentKind, AppointmentStatus
 from domain.check_ins import CheckInStatus
 from domain.stages import Actor, Outcome, PathwayStatus, Stage
@@ -28,6 +29,7 @@ from tests.fhir_checks import validated
 AT = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 PATIENT_REF = "0b6f0c9e-4a4e-4c43-9d0e-5d1b7f0a2f11"
 PATHWAY_ID = "pathway-5f0c1f3e-8f0e-5a7e-9c1d-3b2a1e0f9d8c"
+REASON_CANARY = "Patient Jane Doe moved to 12 Elm St"
 
 
 def _view(**changes: object) -> PathwayView:
@@ -112,11 +114,18 @@ def test_the_task_carries_status_stage_next_action_and_due_time() -> None:
 def test_an_ended_pathway_is_a_finished_task_with_its_outcome(
     status: PathwayStatus, outcome: Outcome, expected: str
 ) -> None:
-    view = _view(status=status, outcome=outcome, outcome_reason="because", next_action=None)
+    view = _view(status=status, outcome=outcome, outcome_reason=REASON_CANARY, next_action=None)
     task = validated(task_of(view))
     assert task["status"] == expected
     assert task["statusReason"]["coding"][0]["code"] == outcome.value
+    assert task["statusReason"]["text"] == OUTCOME_DISPLAY[outcome]
     assert "owner" not in task and "restriction" not in task
+    # The reason as staff typed it is free text (it may name the patient): only the outcome code goes out.
+    assert "Elm St" not in json.dumps(task) and "Jane" not in json.dumps(task)
+
+
+def test_every_outcome_has_a_fixed_display() -> None:
+    assert set(OUTCOME_DISPLAY) == set(Outcome)
 
 
 def test_a_clinicians_next_action_is_a_role_not_a_reference() -> None:
