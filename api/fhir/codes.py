@@ -17,6 +17,8 @@ ACTION_SYSTEM = f"{_SYSTEM}:next-action"
 APPOINTMENT_KIND_SYSTEM = f"{_SYSTEM}:appointment-kind"
 ANSWER_SYSTEM = f"{_SYSTEM}:answer"
 PATHWAY_ID_SYSTEM = f"{_SYSTEM}:pathway-id"
+# The patient's opaque `patient_ref`, as the identifier of a logical reference: this server serves no Patient.
+PATIENT_REF_SYSTEM = f"{_SYSTEM}:patient-ref"
 
 
 def coded(system: str, code: str, text: str | None = None, *, display: str | None = None) -> dict[str, Any]:
@@ -28,9 +30,10 @@ def coded(system: str, code: str, text: str | None = None, *, display: str | Non
     return concept
 
 
-def patient(patient_ref: str) -> dict[str, str]:
-    """The patient by their opaque `patient_ref` only (DESIGN.md §6): no name, MRN or contact."""
-    return {"reference": f"Patient/{patient_ref}"}
+def patient(patient_ref: str) -> dict[str, Any]:
+    """The patient by their opaque `patient_ref` only (DESIGN.md §6): no name, MRN or contact. A logical
+    reference (an identifier, no `reference`): there is no Patient resource here to point at."""
+    return {"identifier": {"system": PATIENT_REF_SYSTEM, "value": patient_ref}}
 
 
 def task(pathway_id: str) -> dict[str, str]:

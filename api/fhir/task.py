@@ -52,7 +52,7 @@ def task_of(view: PathwayView) -> dict[str, Any]:
         resource["lastModified"] = view.timeline[-1].at.isoformat()
     if (action := view.next_action) is not None:
         resource["performerType"] = [coded(ACTOR_SYSTEM, action.actor.value, action.actor.value)]
-        # The patient is a resource to point at; clinicians and staff are a role here, named only.
+        # The patient by a logical reference (patient_ref); clinicians and staff are a role, named only.
         owner = (
             patient(view.patient_ref) if action.actor is Actor.PATIENT else {"display": action.actor.value}
         )

@@ -10,7 +10,7 @@ import asyncpg
 import httpx
 import pytest
 
-from api.fhir.codes import LOINC, PAIN_SCORE
+from api.fhir.codes import LOINC, PAIN_SCORE, PATIENT_REF_SYSTEM
 from db.api_clients import add_client, new_api_key
 from tests.fhir_checks import validated
 from tests.integration.conftest import READ_ONLY_KEY
@@ -47,7 +47,8 @@ async def test_a_pathway_at_its_relief_check_as_fhir(api: httpx.AsyncClient, poo
         answer = await api.post(f"/v1/pathways/{pathway_id}/pain-reports", json={"pain": pain})
         assert answer.status_code == 200, answer.text
     view = await poll_view(api, pathway_id, "two reports", lambda v: len(v["relief_check"]["reports"]) == 2)
-    patient = {"reference": f"Patient/{view['patient_ref']}"}
+    # A logical reference by patient_ref: this server serves no Patient to point at.
+    patient = {"identifier": {"system": PATIENT_REF_SYSTEM, "value": view["patient_ref"]}}
 
     task_answer = await api.get(f"/fhir/Task/{pathway_id}")
     task = _fhir(task_answer)
@@ -78,6 +79,7 @@ async def test_a_pathway_at_its_relief_check_as_fhir(api: httpx.AsyncClient, poo
     pains = []
     for response in diary:
         assert response["resourceType"] == "QuestionnaireResponse" and response["subject"] == patient
+        assert response["source"] == patient
         assert response["contained"][0]["item"][0]["code"][0]["system"] == LOINC
         assert response["contained"][0]["item"][0]["code"][0]["code"] == PAIN_SCORE
         (item,) = response["item"]
@@ -86,6 +88,7 @@ async def test_a_pathway_at_its_relief_check_as_fhir(api: httpx.AsyncClient, poo
     assert pains == [2, 6]
 
     bodies = [task_answer.text, appointments_answer.text, responses_answer.text]
+    assert all("Patient/" not in body for body in bodies)
     for canary in _phi(referral_id):
         assert all(canary not in body for body in bodies), "PHI in a FHIR body"
     assert await _fhir_reads(pool, pathway_id) == [

@@ -29,6 +29,8 @@ from tests.fhir_checks import validated
 AT = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 PATIENT_REF = "0b6f0c9e-4a4e-4c43-9d0e-5d1b7f0a2f11"
 PATHWAY_ID = "pathway-5f0c1f3e-8f0e-5a7e-9c1d-3b2a1e0f9d8c"
+# A logical reference: this server serves no Patient, so nothing points at `Patient/...`.
+PATIENT = {"identifier": {"system": "urn:dvr-pathway-orchestrator:patient-ref", "value": PATIENT_REF}}
 REASON_CANARY = "Patient Jane Doe moved to 12 Elm St"
 
 
@@ -99,8 +101,7 @@ def test_the_task_carries_status_stage_next_action_and_due_time() -> None:
     assert task["id"] == PATHWAY_ID and task["status"] == "in-progress" and task["intent"] == "order"
     assert task["businessStatus"]["coding"][0]["code"] == "outcomes"
     assert task["performerType"][0]["coding"][0]["code"] == "patient"
-    assert task["owner"] == {"reference": f"Patient/{PATIENT_REF}"}
-    assert task["for"] == {"reference": f"Patient/{PATIENT_REF}"}
+    assert task["owner"] == PATIENT and task["for"] == PATIENT
     assert task["restriction"]["period"]["end"] == (AT + timedelta(days=42)).isoformat()
 
 
@@ -138,6 +139,7 @@ def test_appointments_keep_their_status_and_point_at_the_task() -> None:
     bundle = validated(searchset("http://api.test/fhir", appointments_of(_view())))
     resources = [entry["resource"] for entry in bundle["entry"]]
     assert [r["status"] for r in resources] == ["arrived", "cancelled"]
+    assert all(r["participant"][0]["actor"] == PATIENT for r in resources)
     assert all(r["supportingInformation"] == [{"reference": f"Task/{PATHWAY_ID}"}] for r in resources)
     assert bundle["entry"][0]["fullUrl"].startswith("http://api.test/fhir/Appointment/")
 
@@ -147,6 +149,7 @@ def test_each_diary_report_and_check_in_answer_is_a_response_with_pain_coded_in_
     responses = [entry["resource"] for entry in bundle["entry"]]
     # Two diary reports, the +24 h return check, the follow-up, the one answered outcome check-in.
     assert len(responses) == 5
+    assert all(r["subject"] == PATIENT and r["source"] == PATIENT for r in responses)
     pains = []
     for response in responses:
         (questionnaire,) = response["contained"]
@@ -160,6 +163,12 @@ def test_each_diary_report_and_check_in_answer_is_a_response_with_pain_coded_in_
         (answered,) = [item for item in response["item"] if item["linkId"] == PAIN_SCORE]
         pains.append(answered["answer"][0]["valueInteger"])
     assert pains == [1, 7, 7, 2, 1]
+
+
+def test_no_resource_points_at_a_patient_resource() -> None:
+    view = _view()
+    resources = [task_of(view), *appointments_of(view), *questionnaire_responses_of(view)]
+    assert all("Patient/" not in json.dumps(validated(r)) for r in resources)
 
 
 def test_metadata_and_errors_are_valid() -> None:
