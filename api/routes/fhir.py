@@ -2,6 +2,9 @@
 the pathway view (no PHI: the patient is named by `patient_ref` only). Same scope, site limits and audit rows
 as `GET /v1/pathways/{pathway_id}`; errors are `OperationOutcome`s with the status the JSON API gives them.
 
+An Appointment or a QuestionnaireResponse is also read by its id (each Bundle entry's `fullUrl`): its pathway
+is found from the id, then held to the same site check, scope and audit row.
+
 Not in the OpenAPI document, whose contract (problem+json errors, schema-checked answers) is the JSON API's;
 `GET /fhir/metadata` describes these routes.
 """
@@ -14,16 +17,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from api.dependencies import PathwayHandle, Pool, TemporalClient
+from api.dependencies import PathwayHandle, Pool, TemporalClient, pathway_handle
 from api.fhir.appointments import appointments_of
 from api.fhir.bundle import searchset
 from api.fhir.capability import capability_statement
 from api.fhir.codes import FHIR_JSON
+from api.fhir.ids import pathway_of_appointment, pathway_of_response
 from api.fhir.operation_outcome import operation_outcome
 from api.fhir.questionnaire_responses import questionnaire_responses_of
 from api.fhir.task import task_of
 from api.problems import Problem
 from api.routes.pathways import Reader
+from api.site_access import Sites
 from api.views import current_view
 from db import audit
 from domain.view import PathwayView
@@ -81,6 +86,30 @@ async def _read(
     return view
 
 
+async def _handle_of(
+    temporal: TemporalClient, pool: Pool, sites: Sites, pathway_id: str | None, resource: str
+) -> PathwayHandle:
+    """The handle of the pathway a resource id belongs to, if the key reaches it; else 404, as for an unknown
+    id (a limited key learns nothing of other sites)."""
+    if pathway_id is not None:
+        try:
+            return await pathway_handle(temporal, pool, sites, pathway_id)
+        except Problem:
+            pass
+    raise _not_found(resource)
+
+
+def _not_found(resource: str) -> Problem:
+    return Problem(404, "resource-not-found", f"No {resource} has this id.")
+
+
+def _one(resources: list[dict[str, Any]], resource_id: str, resource: str) -> dict[str, Any]:
+    for candidate in resources:
+        if candidate["id"] == resource_id:
+            return candidate
+    raise _not_found(resource)
+
+
 def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/fhir"
 
@@ -112,3 +141,23 @@ async def search_questionnaire_responses(
 ) -> FhirJSONResponse:
     view = await _read(client, handle, temporal, pool, "QuestionnaireResponse")
     return FhirJSONResponse(searchset(_base(request), questionnaire_responses_of(view)))
+
+
+@router.get("/Appointment/{appointment_id}")
+async def read_appointment(
+    appointment_id: str, client: Reader, sites: Sites, temporal: TemporalClient, pool: Pool
+) -> FhirJSONResponse:
+    pathway_id = await pathway_of_appointment(pool, appointment_id)
+    handle = await _handle_of(temporal, pool, sites, pathway_id, "Appointment")
+    view = await _read(client, handle, temporal, pool, "Appointment")
+    return FhirJSONResponse(_one(appointments_of(view), appointment_id, "Appointment"))
+
+
+@router.get("/QuestionnaireResponse/{response_id}")
+async def read_questionnaire_response(
+    response_id: str, client: Reader, sites: Sites, temporal: TemporalClient, pool: Pool
+) -> FhirJSONResponse:
+    resource = "QuestionnaireResponse"
+    handle = await _handle_of(temporal, pool, sites, pathway_of_response(response_id), resource)
+    view = await _read(client, handle, temporal, pool, resource)
+    return FhirJSONResponse(_one(questionnaire_responses_of(view), response_id, resource))

@@ -9,6 +9,7 @@ from api.fhir.appointments import appointments_of
 from api.fhir.bundle import searchset
 from api.fhir.capability import capability_statement
 from api.fhir.codes import LOINC, PAIN_SCORE
+from api.fhir.ids import pathway_of_response
 from api.fhir.operation_outcome import operation_outcome
 from api.fhir.questionnaire_responses import questionnaire_responses_of
 from api.fhir.task import OUTCOME_DISPLAY, task_of
@@ -171,8 +172,17 @@ def test_no_resource_points_at_a_patient_resource() -> None:
     assert all("Patient/" not in json.dumps(validated(r)) for r in resources)
 
 
+def test_each_response_id_names_its_pathway() -> None:
+    responses = questionnaire_responses_of(_view())
+    assert [pathway_of_response(r["id"]) for r in responses] == [PATHWAY_ID] * len(responses)
+    for other in ("not-a-response", PATHWAY_ID, f"{PATHWAY_ID}-", f"{PATHWAY_ID}-a/b", "pathway-x-diary-1-1"):
+        assert pathway_of_response(other) is None
+
+
 def test_metadata_and_errors_are_valid() -> None:
     statement = validated(capability_statement("2026-12-05"))
     types = [r["type"] for r in statement["rest"][0]["resource"]]
     assert types == ["Task", "Appointment", "QuestionnaireResponse"]
+    interactions = [i["code"] for r in statement["rest"][0]["resource"] for i in r["interaction"]]
+    assert interactions == ["read", "read", "read"]
     assert validated(operation_outcome(404, "No pathway has this id."))["issue"][0]["code"] == "not-found"
