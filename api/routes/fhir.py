@@ -1,6 +1,7 @@
 """The read-only FHIR R4 view (`/fhir`): a pathway as a `Task`, its appointments and its answers, built from
 the pathway view (no PHI: the patient is named by `patient_ref` only). Same scope, site limits and audit rows
-as `GET /v1/pathways/{pathway_id}`; errors are `OperationOutcome`s with the status the JSON API gives them.
+as `GET /v1/pathways/{pathway_id}`; errors are `OperationOutcome`s with the status the JSON API gives them,
+unknown paths (404) and other methods on a known one (405, with Allow) included.
 
 An Appointment or a QuestionnaireResponse is also read by its id (each Bundle entry's `fullUrl`): its pathway
 is found from the id, then held to the same site check, scope and audit row.
@@ -16,6 +17,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.routing import Match
+from starlette.types import Scope
 
 from api.dependencies import PathwayHandle, Pool, TemporalClient, pathway_handle
 from api.fhir.appointments import appointments_of
@@ -161,3 +164,46 @@ async def read_questionnaire_response(
     handle = await _handle_of(temporal, pool, sites, pathway_of_response(response_id), resource)
     view = await _read(client, handle, temporal, pool, resource)
     return FhirJSONResponse(_one(questionnaire_responses_of(view), response_id, resource))
+
+
+class _UnservedRoute(APIRoute):
+    """Whatever under /fhir the routes above do not answer: 404 for a path none of them serves, 405 (with
+    Allow) for a method a served path does not take, as OperationOutcomes rather than the JSON API's
+    problem+json. Runs no dependency: nothing is read, so nothing is authenticated or audited."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        async def _handle(request: Request) -> Response:
+            allowed = _methods_served_at(request.scope)
+            if allowed:
+                body = operation_outcome(405, f"This path answers {', '.join(allowed)} only.")
+                return FhirJSONResponse(body, status_code=405, headers={"Allow": ", ".join(allowed)})
+            body = operation_outcome(404, "Nothing is served at this path; GET /fhir/metadata lists what is.")
+            return FhirJSONResponse(body, status_code=404)
+
+        return _handle
+
+
+def _methods_served_at(scope: Scope) -> list[str]:
+    """The methods the FHIR routes take at the request's path (none: an unknown path)."""
+    methods: set[str] = set()
+    for route in router.routes:
+        if not isinstance(route, APIRoute) or isinstance(route, _UnservedRoute):
+            continue
+        if route.matches(scope)[0] is not Match.NONE:
+            methods |= route.methods or set()
+    return sorted(methods)
+
+
+async def _unserved() -> None:
+    """Never called: `_UnservedRoute` answers without it."""
+
+
+# Last, so that every served path and method is matched first.
+for _path in ("", "/{path:path}"):
+    router.add_api_route(
+        _path,
+        _unserved,
+        methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        include_in_schema=False,
+        route_class_override=_UnservedRoute,
+    )

@@ -273,3 +273,53 @@ async def test_an_undeclared_search_parameter_is_a_422_operation_outcome(api: ht
     answer = await api.get(f"/fhir/Task/pathway-{uuid.UUID(int=9)}/Appointment", params={"_count": "5"})
     assert _fhir(answer, 422)["issue"][0]["code"] == "invalid"
     assert "5" not in answer.json()["issue"][0]["diagnostics"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/fhir", "/fhir/", "/fhir/Patient/abc", "/fhir/Patient?name=x", "/fhir/Task", "/fhir/Task/a/b/c"],
+)
+async def test_an_unknown_path_under_fhir_is_a_404_operation_outcome(
+    api: httpx.AsyncClient, path: str
+) -> None:
+    async with _client(api, None) as anonymous:  # nothing is served there, whoever asks
+        for client in (api, anonymous):
+            assert _fhir(await client.get(path), 404)["issue"][0]["code"] == "not-found"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/fhir/Task/x"),
+        ("DELETE", f"/fhir/Task/pathway-{uuid.UUID(int=7)}/Appointment"),
+        ("PUT", f"/fhir/Appointment/{uuid.UUID(int=7)}"),
+        ("PATCH", "/fhir/QuestionnaireResponse/x"),
+        ("POST", "/fhir/metadata"),
+        ("HEAD", "/fhir/metadata"),
+    ],
+)
+async def test_another_method_on_a_fhir_path_is_a_405_operation_outcome_with_allow(
+    api: httpx.AsyncClient, method: str, path: str
+) -> None:
+    answer = await api.request(method, path)
+    assert answer.status_code == 405, answer.text
+    assert answer.headers["content-type"].startswith(FHIR_JSON)
+    assert answer.headers["allow"] == "GET"
+    if method != "HEAD":
+        assert validated(answer.json())["issue"][0]["code"] == "not-supported"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/v1/no-such-thing", 404),
+        ("GET", "/fhirx/Task/x", 404),
+        ("DELETE", f"/v1/pathways/pathway-{uuid.UUID(int=7)}", 405),
+    ],
+)
+async def test_outside_fhir_errors_stay_problem_json(
+    api: httpx.AsyncClient, method: str, path: str, status: int
+) -> None:
+    answer = await api.request(method, path)
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
