@@ -10,6 +10,8 @@ Not in the OpenAPI document, whose contract (problem+json errors, schema-checked
 `GET /fhir/metadata` describes these routes.
 """
 
+import inspect
+import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -46,7 +48,8 @@ class FhirJSONResponse(JSONResponse):
 
 class _OperationOutcomeRoute(APIRoute):
     """Answers the problems raised on the way (authentication, scope, unknown pathway, invalid request) as
-    OperationOutcomes, keeping their status and headers."""
+    OperationOutcomes, keeping their status and headers. Any other error (an outage, a bug) is answered by
+    the app's own handler (logged; 503 with Retry-After, or 500), then made an OperationOutcome likewise."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -60,8 +63,29 @@ class _OperationOutcomeRoute(APIRoute):
             except RequestValidationError:
                 body = operation_outcome(422, "The request does not match what this server reads.")
                 return FhirJSONResponse(body, status_code=422)
+            except Exception as error:  # an outage (503) or an unexpected error (500): as the app answers it
+                return _as_operation_outcome(await _app_answer(request, error))
 
         return _handle
+
+
+async def _app_answer(request: Request, error: Exception) -> Response:
+    """What the app's exception handlers (api/problems.py, api/outages.py) answer for the error."""
+    handlers: dict[Any, Callable[[Request, Exception], Any]] = request.app.exception_handlers
+    for kind in type(error).__mro__:
+        if (handler := handlers.get(kind)) is not None:
+            answer = handler(request, error)
+            response: Response = await answer if inspect.isawaitable(answer) else answer
+            return response
+    raise error
+
+
+def _as_operation_outcome(problem: Response) -> Response:
+    """A problem+json answer as an OperationOutcome: its status, headers (Retry-After), PHI-free detail."""
+    detail = json.loads(bytes(problem.body)).get("detail", "An unexpected error occurred.")
+    headers = {k: v for k, v in problem.headers.items() if k not in ("content-type", "content-length")}
+    body = operation_outcome(problem.status_code, str(detail))
+    return FhirJSONResponse(body, status_code=problem.status_code, headers=headers)
 
 
 router = APIRouter(
