@@ -1,10 +1,18 @@
-"""The `CapabilityStatement` (`GET /fhir/metadata`): exactly the reads this server answers."""
+"""The `CapabilityStatement` (`GET /fhir/metadata`): exactly the reads this server answers. The per-pathway
+Bundles (`GET [base]/Task/{pathway_id}/Appointment`, `.../QuestionnaireResponse`) are no interaction R4 names
+(a `search-type` would promise `GET [base]/Appointment?...`), so they are described in `documentation`."""
 
 from typing import Any
 
 from api.fhir.codes import FHIR_JSON, FHIR_VERSION
 
-_BY_PATHWAY = "Found through the pathway: GET [base]/Task/{pathway_id}/{type} answers a searchset Bundle"
+
+def _by_pathway(resource: str) -> str:
+    return (
+        f"Read by id (GET [base]/{resource}/{{id}}, each Bundle entry's fullUrl). A pathway's are listed by"
+        f" GET [base]/Task/{{pathway_id}}/{resource}, a searchset Bundle (no search parameters)."
+    )
+
 
 RESOURCES: list[dict[str, Any]] = [
     {
@@ -14,13 +22,14 @@ RESOURCES: list[dict[str, Any]] = [
     },
     {
         "type": "Appointment",
-        "documentation": f"The pathway's appointments. {_BY_PATHWAY}",
-        "interaction": [{"code": "search-type", "documentation": _BY_PATHWAY}],
+        "documentation": f"The pathway's appointments. {_by_pathway('Appointment')}",
+        "interaction": [{"code": "read"}],
     },
     {
         "type": "QuestionnaireResponse",
-        "documentation": f"Each diary report and check-in answer; pain coded LOINC 72514-3. {_BY_PATHWAY}",
-        "interaction": [{"code": "search-type", "documentation": _BY_PATHWAY}],
+        "documentation": "Each diary report and check-in answer; pain coded LOINC 72514-3."
+        f" {_by_pathway('QuestionnaireResponse')}",
+        "interaction": [{"code": "read"}],
     },
 ]
 

@@ -17,19 +17,23 @@ ACTION_SYSTEM = f"{_SYSTEM}:next-action"
 APPOINTMENT_KIND_SYSTEM = f"{_SYSTEM}:appointment-kind"
 ANSWER_SYSTEM = f"{_SYSTEM}:answer"
 PATHWAY_ID_SYSTEM = f"{_SYSTEM}:pathway-id"
+# The patient's opaque `patient_ref`, as the identifier of a logical reference: this server serves no Patient.
+PATIENT_REF_SYSTEM = f"{_SYSTEM}:patient-ref"
 
 
-def coded(system: str, code: str, text: str | None = None) -> dict[str, Any]:
-    """A CodeableConcept of one coding."""
-    concept: dict[str, Any] = {"coding": [{"system": system, "code": code}]}
+def coded(system: str, code: str, text: str | None = None, *, display: str | None = None) -> dict[str, Any]:
+    """A CodeableConcept of one coding. `text` and `display` are fixed wording, never what someone typed."""
+    coding = {"system": system, "code": code} | ({} if display is None else {"display": display})
+    concept: dict[str, Any] = {"coding": [coding]}
     if text is not None:
         concept["text"] = text
     return concept
 
 
-def patient(patient_ref: str) -> dict[str, str]:
-    """The patient by their opaque `patient_ref` only (DESIGN.md §6): no name, MRN or contact."""
-    return {"reference": f"Patient/{patient_ref}"}
+def patient(patient_ref: str) -> dict[str, Any]:
+    """The patient by their opaque `patient_ref` only (DESIGN.md §6): no name, MRN or contact. A logical
+    reference (an identifier, no `reference`): there is no Patient resource here to point at."""
+    return {"identifier": {"system": PATIENT_REF_SYSTEM, "value": patient_ref}}
 
 
 def task(pathway_id: str) -> dict[str, str]:

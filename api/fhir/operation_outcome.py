@@ -7,6 +7,7 @@ _ISSUE_CODES = {
     401: "login",
     403: "forbidden",
     404: "not-found",
+    405: "not-supported",
     422: "invalid",
     429: "throttled",
     503: "transient",

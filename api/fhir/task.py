@@ -11,11 +11,21 @@ from api.fhir.codes import (
     coded,
     patient,
 )
-from domain.stages import Actor, PathwayStatus
+from domain.stages import Actor, Outcome, PathwayStatus
 from domain.view import PathwayView
 
 # A pathway that ended without the procedure (not a candidate, declined, withdrawn, no-show) is `cancelled`:
 # the work it stood for will not be done; `statusReason` says why.
+# Why it ended, as the outcome code and a fixed display: never the reason staff typed (`outcome_reason` is
+# free text, which may name the patient or where they live, and FHIR resources are copied into EHRs).
+OUTCOME_DISPLAY = {
+    Outcome.DVR_COMPLETED: "DVR completed",
+    Outcome.NOT_CANDIDATE: "Not a candidate",
+    Outcome.DECLINED: "Declined by the patient",
+    Outcome.WITHDRAWN: "Withdrawn",
+    Outcome.NO_SHOW: "Did not attend",
+}
+
 TASK_STATUS = {
     PathwayStatus.ACTIVE: "in-progress",
     PathwayStatus.COMPLETED: "completed",
@@ -35,13 +45,14 @@ def task_of(view: PathwayView) -> dict[str, Any]:
         "for": patient(view.patient_ref),
     }
     if view.outcome is not None:
-        resource["statusReason"] = coded(OUTCOME_SYSTEM, view.outcome.value, view.outcome_reason)
+        display = OUTCOME_DISPLAY[view.outcome]
+        resource["statusReason"] = coded(OUTCOME_SYSTEM, view.outcome.value, display, display=display)
     if view.timeline:
         resource["authoredOn"] = view.timeline[0].at.isoformat()
         resource["lastModified"] = view.timeline[-1].at.isoformat()
     if (action := view.next_action) is not None:
         resource["performerType"] = [coded(ACTOR_SYSTEM, action.actor.value, action.actor.value)]
-        # The patient is a resource to point at; clinicians and staff are a role here, named only.
+        # The patient by a logical reference (patient_ref); clinicians and staff are a role, named only.
         owner = (
             patient(view.patient_ref) if action.actor is Actor.PATIENT else {"display": action.actor.value}
         )
