@@ -1,4 +1,4 @@
-"""Updates survive the server's transient "not found".
+"""Updates survive the server's transient "not found" and "not ready".
 
 The server answers an Update with NOT_FOUND not only for a workflow that does not exist: when it has cleared
 a running workflow's update registry (a reloaded or busy history shard) it says so for an Update it may
@@ -7,6 +7,10 @@ back as a 409 or 404, and its retry without the Update id would record it twice.
 id from the start (one the caller chose, else a new one) and, while the workflow still runs, is sent again
 with that id: the server answers an Update it already took with its outcome. A workflow that has closed gets
 one more try (a completed Update's id still answers it), and one the server does not have is not found.
+
+A workflow that has just started (a relief check the pathway began a moment ago) is "not ready" until its
+first workflow task is done (FAILED_PRECONDITION with WorkflowNotReadyFailure): the Update is sent again
+too, as the server asks.
 """
 
 import asyncio
@@ -14,6 +18,7 @@ import dataclasses
 import uuid
 from typing import Any
 
+from temporalio.api.errordetails.v1 import WorkflowNotReadyFailure
 from temporalio.client import (
     DescribeWorkflowInput,
     Interceptor,
@@ -44,7 +49,7 @@ class _Outbound(OutboundInterceptor):
             try:
                 return await self.next.start_workflow_update(input)
             except RPCError as err:
-                if err.status != RPCStatusCode.NOT_FOUND:
+                if err.status != RPCStatusCode.NOT_FOUND and not _not_ready(err):
                     raise
                 tries += 1
                 state = await self._state(input)
@@ -66,3 +71,10 @@ class _Outbound(OutboundInterceptor):
         except RPCError:
             return "unknown"
         return "running" if description.close_time is None else "closed"
+
+
+def _not_ready(err: RPCError) -> bool:
+    """The server's answer to an Update that came before the workflow's first workflow task was done."""
+    return err.status == RPCStatusCode.FAILED_PRECONDITION and any(
+        detail.Is(WorkflowNotReadyFailure.DESCRIPTOR) for detail in err.grpc_status.details
+    )

@@ -6,6 +6,7 @@ becomes the Update's id: a retry returns the step's result instead of recording 
 """
 
 import asyncio
+import uuid
 from collections.abc import Awaitable
 from typing import Annotated, Literal
 
@@ -138,10 +139,12 @@ async def _into_diary(
     """The report goes to the relief check that owns the diary; one that has just ended is a 409.
 
     A report racing the verdict meets the check as it closes, and the server's answer then depends on the
-    moment (not found, or another refusal while the closing task runs): whether the check has ended
-    decides, not the code. A report sent as the block is recorded may arrive before the server has started
-    the check the pathway already names: it waits for it (the caller's timeout bounds the wait, and then
-    the step is pending). An outage stays an outage."""
+    moment (not found, or a refusal while the closing task runs): while the check still runs, the report is
+    sent again under the same Update id (taken once, whichever try lands), and once it has ended, that
+    decides. A report sent as the block is recorded may arrive before the server has started the check the
+    pathway already names: it waits for it. The caller's timeout bounds every wait (then the step is
+    pending). An outage stays an outage."""
+    update_id = update_id or f"pain-report-{uuid.uuid4()}"
     pause = _FIRST_PAUSE_SECONDS
     while True:
         try:
@@ -151,13 +154,13 @@ async def _into_diary(
             if err.status in TEMPORAL_OUTAGES:
                 raise
             state = await _check_state(diary)
-            if state == "not_started" and err.status == RPCStatusCode.NOT_FOUND:
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, _LAST_PAUSE_SECONDS)
-                continue
-            if err.status != RPCStatusCode.NOT_FOUND and state != "closed":
+            if state == "closed" or (state != "not_started" and err.status == RPCStatusCode.NOT_FOUND):
+                raise Problem(409, "wrong-stage", "the relief check has ended") from err
+            if state == "unknown":
                 raise
-            raise Problem(409, "wrong-stage", "the relief check has ended") from err
+            # not started yet (not found), or running: a moment later, the same Update again
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, _LAST_PAUSE_SECONDS)
 
 
 _FIRST_PAUSE_SECONDS = 0.05

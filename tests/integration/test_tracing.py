@@ -27,7 +27,7 @@ from config.tracing import Tracing, tracing_to
 from tests.codec_keys import with_test_keys
 from tests.integration.conftest import API_KEY
 from tests.integration.polling import next_action_is, poll_view
-from tests.integration.test_history_encryption import every_run, payloads_in
+from tests.integration.test_history_encryption import application_payloads, every_run
 from tests.integration.traced_workflow import TracedGreeting, greet
 from tests.referrals import referral_body
 from workflows.registry import workflow_runner
@@ -84,7 +84,7 @@ def headers_in(runs: list[list[HistoryEvent]]) -> list[Payload]:
         payload
         for events in runs
         for event in events
-        for payload in payloads_in(event)
+        for payload in application_payloads(event)
         if payload.metadata.get("encoding") != ENCODING
     ]
 

@@ -2,6 +2,7 @@
 one that arrives before the server has started the check waits for it; an outage stays an outage, and a
 refusal from a check still running stays what it is."""
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,21 +21,25 @@ class _Description:
 
 
 class _Diary:
-    """A relief check: its Update fails with `error` (the first `refusals` times only, if given)."""
+    """A relief check whose Update fails with `error` (the first `refusals` times only, if given); until then
+    it is not started yet if `unstarted`, else running, or closed if `closed`."""
 
-    def __init__(self, error: RPCError, closed: bool, refusals: int | None = None) -> None:
-        self.error, self.closed, self.refusals = error, closed, refusals
-        self.described, self.updates = False, 0
+    def __init__(
+        self, error: RPCError, closed: bool, refusals: int | None = None, unstarted: bool = False
+    ) -> None:
+        self.error, self.closed, self.refusals, self.unstarted = error, closed, refusals, unstarted
+        self.described, self.updates, self.ids = False, 0, list[str | None]()
 
     async def execute_update(self, *args: Any, **kwargs: Any) -> None:
         self.updates += 1
+        self.ids.append(kwargs.get("id"))
         if self.refusals is None or self.updates <= self.refusals:
             raise self.error
 
     async def describe(self) -> _Description:
         self.described = True
-        if self.refusals is not None and self.updates <= self.refusals:
-            raise _error(RPCStatusCode.NOT_FOUND)  # not started yet
+        if self.unstarted and self.refusals is not None and self.updates <= self.refusals:
+            raise _error(RPCStatusCode.NOT_FOUND)
         return _Description(datetime.now(UTC) if self.closed else None)
 
 
@@ -58,18 +63,22 @@ async def test_not_found_from_a_closed_check_is_a_409() -> None:
 
 async def test_a_report_sent_before_the_check_has_started_waits_for_it() -> None:
     """The block's answer names the relief check as the server starts it: a report sent at once is taken."""
-    diary = _Diary(_error(RPCStatusCode.NOT_FOUND), closed=False, refusals=2)
+    diary = _Diary(_error(RPCStatusCode.NOT_FOUND), closed=False, refusals=2, unstarted=True)
     await _into_diary(diary, PainReport(pain=7), None)  # type: ignore[arg-type]
     assert diary.updates == 3
 
 
-async def test_a_refusal_from_a_running_check_stands() -> None:
-    with pytest.raises(RPCError):
-        await _into_diary(
-            _Diary(_error(RPCStatusCode.FAILED_PRECONDITION), closed=False),  # type: ignore[arg-type]
-            PainReport(pain=7),
-            None,
-        )
+async def test_a_refusal_from_a_running_check_is_sent_again_under_the_same_id() -> None:
+    """The server refuses an Update while the check's closing task runs: the report goes again, once."""
+    diary = _Diary(_error(RPCStatusCode.FAILED_PRECONDITION), closed=False, refusals=2)
+    await _into_diary(diary, PainReport(pain=7), None)  # type: ignore[arg-type]
+    assert diary.updates == 3 and len(set(diary.ids)) == 1 and diary.ids[0] is not None
+
+
+async def test_the_wait_for_a_running_check_is_bounded_by_the_caller() -> None:
+    diary = _Diary(_error(RPCStatusCode.FAILED_PRECONDITION), closed=False)
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(_into_diary(diary, PainReport(pain=7), None), timeout=0.3)  # type: ignore[arg-type]
 
 
 async def test_an_outage_stays_an_outage_and_asks_nothing() -> None:

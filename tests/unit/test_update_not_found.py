@@ -6,6 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from google.protobuf.any_pb2 import Any as Any_
+from temporalio.api.common.v1 import GrpcStatus
+from temporalio.api.errordetails.v1 import WorkflowNotReadyFailure
 from temporalio.client import OutboundInterceptor, StartWorkflowUpdateInput, WorkflowUpdateStage
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -18,16 +21,25 @@ class _Description:
     close_time: datetime | None
 
 
-class _Server:
-    """The next interceptor: NOT_FOUND for the first `refusals` Updates, then their id as the answer."""
+def _not_ready() -> RPCError:
+    """What the server answers an Update sent before the workflow's first workflow task is done."""
+    details = Any_()
+    details.Pack(WorkflowNotReadyFailure())
+    status = GrpcStatus(code=RPCStatusCode.FAILED_PRECONDITION, message="not ready", details=[details])
+    return RPCError("not ready", RPCStatusCode.FAILED_PRECONDITION, status.SerializeToString())
 
-    def __init__(self, refusals: int, state: str) -> None:
+
+class _Server:
+    """The next interceptor: `refusal` (NOT_FOUND) for the first `refusals` Updates, then their id."""
+
+    def __init__(self, refusals: int, state: str, refusal: RPCError | None = None) -> None:
         self.refusals, self.state, self.update_ids = refusals, state, list[str | None]()
+        self.refusal = refusal or RPCError("update not found", RPCStatusCode.NOT_FOUND, b"")
 
     async def start_workflow_update(self, input: StartWorkflowUpdateInput) -> Any:
         self.update_ids.append(input.update_id)
         if len(self.update_ids) <= self.refusals:
-            raise RPCError("update not found", RPCStatusCode.NOT_FOUND, b"")
+            raise self.refusal
         return input.update_id
 
     async def describe_workflow(self, input: Any) -> _Description:
@@ -93,4 +105,19 @@ async def test_a_workflow_the_server_does_not_have_is_not_found_at_once() -> Non
     with pytest.raises(RPCError) as err:
         await _outbound(server).start_workflow_update(_update("k"))
     assert err.value.status == RPCStatusCode.NOT_FOUND
+    assert len(server.update_ids) == 1
+
+
+async def test_a_workflow_not_ready_yet_gets_the_same_update_again() -> None:
+    """A relief check started a moment ago answers "not ready" until its first workflow task is done."""
+    server = _Server(refusals=2, state="running", refusal=_not_ready())
+    assert await _outbound(server).start_workflow_update(_update("k")) == "k"  # type: ignore[comparison-overlap]
+    assert server.update_ids == ["k", "k", "k"]
+
+
+async def test_another_failed_precondition_is_not_retried() -> None:
+    other = RPCError("refused", RPCStatusCode.FAILED_PRECONDITION, b"")
+    server = _Server(refusals=1000, state="running", refusal=other)
+    with pytest.raises(RPCError):
+        await _outbound(server).start_workflow_update(_update("k"))
     assert len(server.update_ids) == 1
