@@ -110,6 +110,11 @@ async def test_the_ui_decodes_through_the_stacks_codec_server_for_a_signed_in_br
     assert plain.data == b'"decoded through the codec server"'
 
 
+# How long the Temporal UI (a single-page app fetching the history and calling the codec server) may take to
+# show what the test waits for: seconds on a loaded machine, where Playwright's 5 s default was seen to lapse.
+UI_WAIT_MS = 30_000
+
+
 async def test_the_ui_shows_history_encrypted_until_the_browser_signs_in_to_the_codec_server(
     stack: Stack, browser: Browser
 ) -> None:
@@ -129,14 +134,16 @@ async def test_the_ui_shows_history_encrypted_until_the_browser_signs_in_to_the_
     try:
         page = await context.new_page()
         await page.goto(history)  # as `make run` leaves the UI: its codec endpoint, no credentials sent
-        await expect(page.locator("#content").get_by_text("Codec Server could not connect")).to_be_visible()
+        await expect(page.locator("#content").get_by_text("Codec Server could not connect")).to_be_visible(
+            timeout=UI_WAIT_MS
+        )
         assert '"withdrawn"' not in await page.inner_text("body")
 
         sign_in = await context.new_page()
         await sign_in.goto(stack.codec_url)
         await sign_in.get_by_label("API key").fill(key)
         await sign_in.get_by_role("button", name="Sign in").click()
-        await expect(sign_in.get_by_text("This browser is signed in")).to_be_visible()
+        await expect(sign_in.get_by_text("This browser is signed in")).to_be_visible(timeout=UI_WAIT_MS)
         # The UI's Codec Server settings for this browser, as README says: this endpoint, with credentials.
         await page.get_by_test_id("data-encoder-status-error").click()  # the red codec icon, top bar
         await page.get_by_text("Use my browser setting and ignore").click()
@@ -144,8 +151,10 @@ async def test_the_ui_shows_history_encrypted_until_the_browser_signs_in_to_the_
         await page.get_by_text("Include cross-origin credentials").click()
         await page.get_by_role("button", name="Apply").click()
         await page.goto(history)
-        await expect(page.locator("body")).to_contain_text('"outcome": "withdrawn"')
-        await expect(page.locator("body")).to_contain_text('"clinic_site": "phoenix-main"')
+        await expect(page.locator("body")).to_contain_text('"outcome": "withdrawn"', timeout=UI_WAIT_MS)
+        await expect(page.locator("body")).to_contain_text(
+            '"clinic_site": "phoenix-main"', timeout=UI_WAIT_MS
+        )
     finally:
         await context.close()
 
