@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     temporal_ui_port: int = 8233
+    # The local stack's dev server keeps its history in a file in `data_dir`; in memory instead, for the
+    # benchmarks' ceiling (bench/): nothing survives the stack.
+    temporal_dev_server_in_memory: bool = False
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     bootstrap_api_key: str | None = None

@@ -27,10 +27,11 @@ def temporal_command(settings: Settings) -> list[str]:
         "--ip", "127.0.0.1", "--ui-ip", "127.0.0.1", "--port", port,
         "--ui-port", str(settings.temporal_ui_port),
         "--ui-codec-endpoint", codec_endpoint(settings),
-        "--db-filename", str(settings.data_dir / "temporal.sqlite"),
         "--namespace", settings.temporal_namespace,
         "--log-level", "warn",
         *dev_server_search_attribute_flags(),
+        *([] if settings.temporal_dev_server_in_memory
+          else ["--db-filename", str(settings.data_dir / "temporal.sqlite")]),
     ]  # fmt: skip
 
 

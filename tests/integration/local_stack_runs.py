@@ -5,6 +5,7 @@ import asyncio
 import os
 import signal
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,10 +89,11 @@ async def launch(
     ui_port: int,
     api_port: int,
     codec_server_port: int | None = None,
+    settings: Mapping[str, str] | None = None,
 ) -> Stack:
     """Starts `python -m workers.stack` (demo profile) with these ports (the codec server's a free one unless
     given) and data folder, its output to the file `output`; its metrics on free ports (not `make run`'s,
-    which a developer's own stack may hold)."""
+    which a developer's own stack may hold); `settings` (DVR_... variables) added to its environment."""
     codec_server_port = codec_server_port or free_port()
     api_metrics_port, worker_metrics_port = free_port(), free_port()
     with output.open("wb") as sink:
@@ -107,6 +109,7 @@ async def launch(
                 DVR_CODEC_SERVER_PORT=str(codec_server_port),
                 DVR_API_METRICS_PORT=str(api_metrics_port),
                 DVR_WORKER_METRICS_PORT=str(worker_metrics_port),
+                **(settings or {}),
             ),
             stdout=sink,
             stderr=subprocess.STDOUT,

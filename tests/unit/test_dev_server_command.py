@@ -1,5 +1,7 @@
 """The local stack's Temporal dev server: no authentication of its own, so it listens on loopback only."""
 
+from pathlib import Path
+
 import pytest
 
 from config.settings import Settings
@@ -31,3 +33,10 @@ def test_the_ui_decodes_through_the_stacks_codec_server_on_loopback() -> None:
 def test_a_codec_server_host_other_than_loopback_is_refused() -> None:
     with pytest.raises(StackError, match=r"DVR_CODEC_SERVER_HOST is 0\.0\.0\.0"):
         temporal_command(Settings(codec_server_host="0.0.0.0"))
+
+
+def test_history_is_kept_in_the_data_folders_file_unless_asked_to_stay_in_memory(tmp_path: Path) -> None:
+    kept = temporal_command(Settings(data_dir=tmp_path))
+    assert flag(kept, "--db-filename") == str(tmp_path / "temporal.sqlite")
+    in_memory = temporal_command(Settings(data_dir=tmp_path, temporal_dev_server_in_memory=True))
+    assert "--db-filename" not in in_memory
