@@ -16,11 +16,9 @@ from pydantic import BaseModel, Field
 from api import page_tokens
 from api.dependencies import Pool
 from api.problems import Problem, problem_responses
-from api.routes.webhooks import SubscriptionId, WebhooksAdmin, subscription_not_found
-from api.site_access import Sites
+from api.routes.webhooks import Reachable, SubscriptionId, WebhooksAdmin
 from db import audit
 from db import webhook_deliveries as deliveries
-from db import webhook_subscriptions as subscriptions
 from db.signing_secrets import signing_secret
 from db.webhook_outbox import WAKE_CHANNEL
 
@@ -77,15 +75,14 @@ def _delivery(found: deliveries.Delivery) -> WebhookDelivery:
 async def list_deliveries(
     subscription_id: SubscriptionId,
     client: WebhooksAdmin,
-    sites: Sites,
+    reachable: Reachable,
     pool: Pool,
     request: Request,
     status: deliveries.DeliveryStatus | None = None,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
     page_token: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> WebhookDeliveryPage:
-    if await subscriptions.find(pool, subscription_id, sites.sites) is None:
-        raise subscription_not_found()
+    await reachable.get(subscription_id)
     # A token is sealed to the subscription and the filter it was issued for (api/page_tokens.py).
     query = f"webhook-deliveries|{subscription_id}|{status.value if status else ''}"
     secret = await _page_token_secret(request)
@@ -114,12 +111,11 @@ async def redeliver(
     subscription_id: SubscriptionId,
     delivery_id: DeliveryId,
     client: WebhooksAdmin,
-    sites: Sites,
+    reachable: Reachable,
     pool: Pool,
 ) -> WebhookDelivery:
     async with pool.acquire() as conn, conn.transaction():
-        if await subscriptions.find(conn, subscription_id, sites.sites) is None:
-            raise subscription_not_found()
+        await reachable.get(subscription_id, conn)
         before = await deliveries.find(conn, subscription_id, delivery_id)
         if before is None:
             raise Problem(404, "webhook-delivery-not-found", "The subscription has no delivery with this id.")

@@ -11,10 +11,12 @@ answer or log line repeats a receiver's URL but the subscription's own.
 import base64
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 
+import asyncpg
 from fastapi import APIRouter, Depends, Path, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
@@ -23,7 +25,7 @@ from api.auth import require_scope
 from api.dependencies import AppSettings, Pool
 from api.idempotency import IdempotencyKey, request_hash, reused
 from api.problems import Problem, problem_responses
-from api.site_access import Sites
+from api.site_access import SiteAccess, Sites
 from db import audit
 from db import webhook_subscriptions as subscriptions
 from db.api_clients import ApiClient
@@ -40,8 +42,39 @@ ROUTE = "webhooks"
 SubscriptionId = Annotated[uuid.UUID, Path(description="The subscription's id")]
 
 
-def subscription_not_found() -> Problem:
+def _not_found() -> Problem:
     return Problem(404, "webhook-not-found", "No webhook subscription has this id.")
+
+
+@dataclass(frozen=True)
+class ReachableSubscriptions:
+    """The webhook subscriptions a request's key reaches: every one not deleted, or (a key limited to clinic
+    sites) those limited to some of its sites."""
+
+    sites: SiteAccess
+    pool: asyncpg.Pool
+
+    async def get(
+        self, subscription_id: uuid.UUID, conn: Queryable | None = None
+    ) -> subscriptions.Subscription:
+        """The subscription, else 404: the same for an unknown id, a deleted one and another site's, so a
+        limited key learns nothing of other sites. Looked up when the route asks (on `conn` if given, e.g.
+        in its transaction), not as the request is solved: a request that is invalid as well stays a 422."""
+        found = await subscriptions.find(
+            self.pool if conn is None else conn, subscription_id, self.sites.sites
+        )
+        if found is None:
+            raise _not_found()
+        return found
+
+
+async def reachable_subscriptions(client: WebhooksAdmin, sites: Sites, pool: Pool) -> ReachableSubscriptions:
+    # It takes the scope too: a key without `webhooks:admin` is 403 before any subscription is looked up.
+    return ReachableSubscriptions(sites, pool)
+
+
+Reachable = Annotated[ReachableSubscriptions, Depends(reachable_subscriptions)]
+"""The subscriptions the key reaches (api/routes/webhooks.py and webhook_deliveries.py)."""
 
 
 class NewWebhookSubscription(BaseModel):
@@ -210,12 +243,9 @@ async def list_webhooks(client: WebhooksAdmin, sites: Sites, pool: Pool) -> Webh
     responses=problem_responses(401, 403, 404, 422, 503),
 )
 async def get_webhook(
-    subscription_id: SubscriptionId, client: WebhooksAdmin, sites: Sites, pool: Pool
+    subscription_id: SubscriptionId, client: WebhooksAdmin, reachable: Reachable
 ) -> WebhookSubscription:
-    found = await subscriptions.find(pool, subscription_id, sites.sites)
-    if found is None:
-        raise subscription_not_found()
-    return _shown(found)
+    return _shown(await reachable.get(subscription_id))
 
 
 @router.delete(
@@ -233,7 +263,7 @@ async def delete_webhook(
     async with pool.acquire() as conn, conn.transaction():
         deleted = await subscriptions.delete(conn, subscription_id, sites.sites)
         if not deleted.existed:
-            raise subscription_not_found()
+            raise _not_found()
         if deleted.now:
             await audit.record(
                 conn,
