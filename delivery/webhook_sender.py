@@ -34,7 +34,7 @@ import httpx
 import structlog
 from standardwebhooks.webhooks import Webhook
 
-from config.database import NoDatabase, database_url
+from config.database import database_url_or_exit
 from config.logging import configure_logging
 from config.settings import Settings
 from db import webhook_deliveries as deliveries
@@ -311,10 +311,7 @@ async def main() -> None:
     """The sender alone, until SIGINT or SIGTERM."""
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
-    try:
-        url = database_url(settings)
-    except NoDatabase as err:
-        raise SystemExit(f"the webhook sender needs the application database: {err}") from None
+    url = database_url_or_exit(settings, "the webhook sender")
     pool = await create_pool(url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
