@@ -31,6 +31,7 @@ from api.routes import (
     sms_inbound,
     sms_status,
     steps,
+    webhook_deliveries,
     webhooks,
 )
 from api.strict_query import refuse_unknown_query
@@ -124,6 +125,7 @@ def create_app(
         demo_outbox,
         fhir,
         webhooks,
+        webhook_deliveries,
     ):
         app.include_router(module.router)
     return app

@@ -35,6 +35,16 @@ def database_url(settings: Settings) -> str:
     return url
 
 
+def database_url_or_exit(settings: Settings, needed_by: str) -> str:
+    """`database_url`, for a process's start-up: with no database named, the process stops at once (exit
+    status 1) saying what `needed_by` (e.g. "the worker") needs and how to name one, rather than failing later
+    on its first query."""
+    try:
+        return database_url(settings)
+    except NoDatabase as err:
+        raise SystemExit(f"{needed_by} needs the application database: {err}") from None
+
+
 def publish_embedded_url(data_dir: Path, url: str) -> None:
     """Writes the URL for processes started by hand: created owner-only, replaced in one step."""
     path = data_dir / URL_FILE

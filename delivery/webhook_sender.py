@@ -21,30 +21,28 @@ status, never the receiver's URL, the secret or the body.
 
 import asyncio
 import contextlib
-import ipaddress
 import json
 import signal
-import socket
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
 import structlog
 from standardwebhooks.webhooks import Webhook
 
-from config.database import NoDatabase, database_url
+from config.database import database_url_or_exit
 from config.logging import configure_logging
 from config.settings import Settings
 from db import webhook_deliveries as deliveries
 from db.pool import create_pool
 from db.webhook_deliveries import Claimed
 from db.webhook_outbox import WAKE_CHANNEL
-from domain.webhook_receivers import Network, address_problem, host_problem
+from delivery.receiver_addresses import address_refused
+from domain.webhook_receivers import Network
 
 log = structlog.get_logger()
 
@@ -112,7 +110,7 @@ async def attempt(
     body, headers = signed_request(claimed, datetime.now(UTC))
     try:
         async with asyncio.timeout(timeout):
-            if (refused := await _address_refused(claimed.url, allowed)) is not None:
+            if (refused := await address_refused(claimed.url, allowed)) is not None:
                 return Outcome(None, refused)
             async with http.stream(
                 "POST", claimed.url, content=body, headers=headers, timeout=timeout, follow_redirects=False
@@ -127,25 +125,6 @@ async def attempt(
     if 200 <= status < 300:
         return Outcome(status, None)
     return Outcome(status, f"HTTP {status}")
-
-
-async def _address_refused(url: str, allowed: Sequence[Network]) -> str | None:
-    """Why the receiver's host may not be sent to, by its name and by every address it resolves to now (a
-    name may have been pointed at this machine or the operator's network since it was subscribed)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if host_problem(host, allowed) is not None:
-        return "address not allowed"
-    try:
-        found = await asyncio.get_running_loop().getaddrinfo(
-            host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
-        )
-    except OSError:
-        return "connection failed"
-    for *_, sockaddr in found:
-        if address_problem(ipaddress.ip_address(sockaddr[0]), allowed) is not None:
-            return "address not allowed"
-    return None
 
 
 class WebhookSender:
@@ -332,10 +311,7 @@ async def main() -> None:
     """The sender alone, until SIGINT or SIGTERM."""
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
-    try:
-        url = database_url(settings)
-    except NoDatabase as err:
-        raise SystemExit(f"the webhook sender needs the application database: {err}") from None
+    url = database_url_or_exit(settings, "the webhook sender")
     pool = await create_pool(url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

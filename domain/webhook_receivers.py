@@ -8,7 +8,7 @@ A receiver is reached on a public address, or on a network the clinic allows (`D
 an EHR on the hospital's own network, say): never this machine, a link-local or cloud metadata address, or
 another private network of the operator's by default, so that a subscription cannot make the orchestrator
 probe what sits beside it (`address_problem`; the sender checks every address a name resolves to before it
-connects).
+connects: delivery/receiver_addresses.py).
 """
 
 import ipaddress

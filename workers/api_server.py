@@ -6,7 +6,7 @@ import uvicorn
 
 from api.app import create_app
 from config.codec_keys import CodecKeyError, load_codec_keys
-from config.database import NoDatabase, database_url
+from config.database import database_url_or_exit
 from config.logging import configure_logging
 from config.settings import Settings
 from config.tracing import TracingSettingError
@@ -15,10 +15,7 @@ from config.tracing import TracingSettingError
 def main() -> None:
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
-    try:
-        settings = settings.model_copy(update={"database_url": database_url(settings)})
-    except NoDatabase as err:
-        raise SystemExit(f"the API needs the application database: {err}") from None
+    settings = settings.model_copy(update={"database_url": database_url_or_exit(settings, "the API")})
     try:
         load_codec_keys(settings)  # a start without keys fails now, not when the first request connects
     except CodecKeyError as err:

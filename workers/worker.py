@@ -24,7 +24,7 @@ from activities.providers.from_settings import provider_from_settings
 from activities.scheduling import SchedulingActivities
 from activities.webhook_events import WebhookEventActivities
 from config.codec_keys import CodecKeyError
-from config.database import NoDatabase, database_url
+from config.database import database_url_or_exit
 from config.logging import configure_logging
 from config.metrics import worker_metrics_address
 from config.settings import Settings
@@ -87,10 +87,7 @@ def build_worker(
 async def main() -> None:
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
-    try:
-        url = database_url(settings)
-    except NoDatabase as err:
-        raise SystemExit(f"the worker needs the application database: {err}") from None
+    url = database_url_or_exit(settings, "the worker")
     metrics_address = worker_metrics_address(settings)
     try:
         tracing = tracing_from_settings(settings, "dvr-worker")

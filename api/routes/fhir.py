@@ -175,19 +175,43 @@ async def read_appointment(
     appointment_id: str, client: Reader, sites: Sites, temporal: TemporalClient, pool: Pool
 ) -> FhirJSONResponse:
     pathway_id = await pathway_of_appointment(pool, appointment_id)
-    handle = await _handle_of(temporal, pool, sites, pathway_id, "Appointment")
-    view = await _read(client, handle, temporal, pool, "Appointment")
-    return FhirJSONResponse(_one(appointments_of(view), appointment_id, "Appointment"))
+    return await _read_by_id(
+        "Appointment", appointment_id, pathway_id, appointments_of, client, sites, temporal, pool
+    )
 
 
 @router.get("/QuestionnaireResponse/{response_id}")
 async def read_questionnaire_response(
     response_id: str, client: Reader, sites: Sites, temporal: TemporalClient, pool: Pool
 ) -> FhirJSONResponse:
-    resource = "QuestionnaireResponse"
-    handle = await _handle_of(temporal, pool, sites, pathway_of_response(response_id), resource)
+    return await _read_by_id(
+        "QuestionnaireResponse",
+        response_id,
+        pathway_of_response(response_id),
+        questionnaire_responses_of,
+        client,
+        sites,
+        temporal,
+        pool,
+    )
+
+
+async def _read_by_id(
+    resource: str,
+    resource_id: str,
+    pathway_id: str | None,
+    resources_of: Callable[[PathwayView], list[dict[str, Any]]],
+    client: Reader,
+    sites: Sites,
+    temporal: TemporalClient,
+    pool: Pool,
+) -> FhirJSONResponse:
+    """A resource read by its id, from the pathway the id was found to belong to (`pathway_id`; None: none):
+    that pathway held to the key's sites, then read and audited as the pathway is, then the resource of that
+    id among its `resources_of`. Any of them missing is the same 404, as for an unknown id."""
+    handle = await _handle_of(temporal, pool, sites, pathway_id, resource)
     view = await _read(client, handle, temporal, pool, resource)
-    return FhirJSONResponse(_one(questionnaire_responses_of(view), response_id, resource))
+    return FhirJSONResponse(_one(resources_of(view), resource_id, resource))
 
 
 class _UnservedRoute(APIRoute):

@@ -1,39 +1,36 @@
-"""`/v1/webhooks`: an upstream system's subscriptions to pathway events, and their deliveries (scope
-`webhooks:admin`; README "Webhooks").
+"""`/v1/webhooks`: an upstream system's subscriptions to pathway events (scope `webhooks:admin`; README
+"Webhooks"). Their deliveries: api/routes/webhook_deliveries.py.
 
 A subscription's secret (Standard Webhooks, `whsec_` and base64 of 32 random bytes) is in the answer to the
 create only; a retry of the create with its `Idempotency-Key` answers the same subscription and secret. A key
 limited to clinic sites makes subscriptions limited to those sites, and reaches only subscriptions limited to
-some of them: any other reads as an unknown id (404). Writes are audited; nothing here reads PHI (deliveries
-show event ids, types and pathway ids), and no answer or log line repeats a receiver's URL but the
-subscription's own.
+some of them: any other reads as an unknown id (404). Writes are audited; nothing here reads PHI, and no
+answer or log line repeats a receiver's URL but the subscription's own.
 """
 
 import base64
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+import asyncpg
+from fastapi import APIRouter, Depends, Path, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from api import page_tokens
 from api.auth import require_scope
 from api.dependencies import AppSettings, Pool
 from api.idempotency import IdempotencyKey, request_hash, reused
 from api.problems import Problem, problem_responses
-from api.site_access import Sites
+from api.site_access import SiteAccess, Sites
 from db import audit
-from db import webhook_deliveries as deliveries
 from db import webhook_subscriptions as subscriptions
 from db.api_clients import ApiClient
 from db.idempotency import keep_answer, remember_key
 from db.pool import Queryable
-from db.signing_secrets import signing_secret
-from db.webhook_outbox import WAKE_CHANNEL
 from domain.fields import Reason
 from domain.webhook_events import EventType
 from domain.webhook_receivers import MAX_URL_CHARS, event_types_problem, receiver_url_problem
@@ -43,11 +40,41 @@ WebhooksAdmin = Annotated[ApiClient, Depends(require_scope("webhooks:admin"))]
 ROUTE = "webhooks"
 """The route an Idempotency-Key of a create is scoped to (with the API client)."""
 SubscriptionId = Annotated[uuid.UUID, Path(description="The subscription's id")]
-DeliveryId = Annotated[uuid.UUID, Path(description="The delivery's id")]
 
 
 def _not_found() -> Problem:
     return Problem(404, "webhook-not-found", "No webhook subscription has this id.")
+
+
+@dataclass(frozen=True)
+class ReachableSubscriptions:
+    """The webhook subscriptions a request's key reaches: every one not deleted, or (a key limited to clinic
+    sites) those limited to some of its sites."""
+
+    sites: SiteAccess
+    pool: asyncpg.Pool
+
+    async def get(
+        self, subscription_id: uuid.UUID, conn: Queryable | None = None
+    ) -> subscriptions.Subscription:
+        """The subscription, else 404: the same for an unknown id, a deleted one and another site's, so a
+        limited key learns nothing of other sites. Looked up when the route asks (on `conn` if given, e.g.
+        in its transaction), not as the request is solved: a request that is invalid as well stays a 422."""
+        found = await subscriptions.find(
+            self.pool if conn is None else conn, subscription_id, self.sites.sites
+        )
+        if found is None:
+            raise _not_found()
+        return found
+
+
+async def reachable_subscriptions(client: WebhooksAdmin, sites: Sites, pool: Pool) -> ReachableSubscriptions:
+    # It takes the scope too: a key without `webhooks:admin` is 403 before any subscription is looked up.
+    return ReachableSubscriptions(sites, pool)
+
+
+Reachable = Annotated[ReachableSubscriptions, Depends(reachable_subscriptions)]
+"""The subscriptions the key reaches (api/routes/webhooks.py and webhook_deliveries.py)."""
 
 
 class NewWebhookSubscription(BaseModel):
@@ -87,30 +114,6 @@ class WebhookSubscriptionList(BaseModel):
     items: list[WebhookSubscription]
 
 
-class WebhookDelivery(BaseModel):
-    delivery_id: uuid.UUID
-    event_id: str = Field(description="The event's id, sent as `webhook-id` on every attempt")
-    event_type: str
-    pathway_id: str
-    status: deliveries.DeliveryStatus
-    attempts: int = Field(description="Attempts since it was made (or last redelivered)")
-    last_attempt_at: datetime | None
-    last_status_code: int | None = Field(description="The receiver's HTTP status at the last attempt")
-    last_error: str | None = Field(
-        description="Why the last attempt failed, e.g. `HTTP 500`, `timeout`, `connection failed`"
-    )
-    next_attempt_at: datetime | None = Field(
-        default=None, description="When it is next attempted (pending deliveries only)"
-    )
-    delivered_at: datetime | None
-    created_at: datetime
-
-
-class WebhookDeliveryPage(BaseModel):
-    items: list[WebhookDelivery]
-    next_page_token: str | None
-
-
 def _shown(subscription: subscriptions.Subscription) -> WebhookSubscription:
     return WebhookSubscription(
         id=subscription.id,
@@ -119,23 +122,6 @@ def _shown(subscription: subscriptions.Subscription) -> WebhookSubscription:
         description=subscription.description,
         clinic_sites=subscription.clinic_sites,
         created_at=subscription.created_at,
-    )
-
-
-def _delivery(found: deliveries.Delivery) -> WebhookDelivery:
-    return WebhookDelivery(
-        delivery_id=found.delivery_id,
-        event_id=found.event_id,
-        event_type=found.event_type,
-        pathway_id=found.pathway_id,
-        status=found.status,
-        attempts=found.attempts,
-        last_attempt_at=found.last_attempt_at,
-        last_status_code=found.last_status_code,
-        last_error=found.last_error,
-        next_attempt_at=found.next_attempt_at,
-        delivered_at=found.delivered_at,
-        created_at=found.created_at,
     )
 
 
@@ -257,12 +243,9 @@ async def list_webhooks(client: WebhooksAdmin, sites: Sites, pool: Pool) -> Webh
     responses=problem_responses(401, 403, 404, 422, 503),
 )
 async def get_webhook(
-    subscription_id: SubscriptionId, client: WebhooksAdmin, sites: Sites, pool: Pool
+    subscription_id: SubscriptionId, client: WebhooksAdmin, reachable: Reachable
 ) -> WebhookSubscription:
-    found = await subscriptions.find(pool, subscription_id, sites.sites)
-    if found is None:
-        raise _not_found()
-    return _shown(found)
+    return _shown(await reachable.get(subscription_id))
 
 
 @router.delete(
@@ -289,84 +272,3 @@ async def delete_webhook(
                 detail={"subscription_id": str(subscription_id), "deliveries_cancelled": deleted.cancelled},
             )
     return Response(status_code=204)
-
-
-@router.get(
-    "/v1/webhooks/{subscription_id}/deliveries",
-    summary="A subscription's deliveries, newest first",
-    responses=problem_responses(401, 403, 404, 422, 503),
-)
-async def list_deliveries(
-    subscription_id: SubscriptionId,
-    client: WebhooksAdmin,
-    sites: Sites,
-    pool: Pool,
-    request: Request,
-    status: deliveries.DeliveryStatus | None = None,
-    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
-    page_token: Annotated[str | None, Query(max_length=4096)] = None,
-) -> WebhookDeliveryPage:
-    if await subscriptions.find(pool, subscription_id, sites.sites) is None:
-        raise _not_found()
-    # A token is sealed to the subscription and the filter it was issued for (api/page_tokens.py).
-    query = f"webhook-deliveries|{subscription_id}|{status.value if status else ''}"
-    secret = await _page_token_secret(request)
-    raw = page_tokens.read(secret, query, page_token)
-    after = None if raw is None else deliveries.Cursor.decode(raw)
-    found, cursor = await deliveries.page(pool, subscription_id, status=status, size=page_size, after=after)
-    return WebhookDeliveryPage(
-        items=[_delivery(d) for d in found],
-        next_page_token=page_tokens.issue(secret, query, None if cursor is None else cursor.encode()),
-    )
-
-
-@router.post(
-    "/v1/webhooks/{subscription_id}/deliveries/{delivery_id}/redeliver",
-    status_code=202,
-    summary="Send a delivery again",
-    description="A failed or delivered delivery is pending again, its attempts reset, due now; it is sent"
-    " with the same event id (`webhook-id`). A pending one is left as it is (a retried request does no more)."
-    " A cancelled one (its subscription was deleted) is 409.",
-    responses={
-        202: {"description": "The delivery, pending (or delivered again already)"},
-        **problem_responses(401, 403, 404, 409, 422, 503),
-    },
-)
-async def redeliver(
-    subscription_id: SubscriptionId,
-    delivery_id: DeliveryId,
-    client: WebhooksAdmin,
-    sites: Sites,
-    pool: Pool,
-) -> WebhookDelivery:
-    async with pool.acquire() as conn, conn.transaction():
-        if await subscriptions.find(conn, subscription_id, sites.sites) is None:
-            raise _not_found()
-        before = await deliveries.find(conn, subscription_id, delivery_id)
-        if before is None:
-            raise Problem(404, "webhook-delivery-not-found", "The subscription has no delivery with this id.")
-        if before.status == deliveries.DeliveryStatus.CANCELLED:
-            raise Problem(
-                409, "webhook-delivery-cancelled", "This delivery was cancelled: it cannot be sent again."
-            )
-        now = await deliveries.redeliver(conn, subscription_id, delivery_id)
-        assert now is not None
-        if before.status != deliveries.DeliveryStatus.PENDING:
-            await audit.record(
-                conn,
-                actor=client.name,
-                action="webhook.redeliver",
-                pathway_id=now.pathway_id,
-                detail={"subscription_id": str(subscription_id), "delivery_id": str(delivery_id)},
-            )
-            await conn.execute(f"notify {WAKE_CHANNEL}")  # the sender takes it at once
-    return _delivery(now)
-
-
-async def _page_token_secret(request: Request) -> bytes:
-    """The page token secret, read from the database once per process."""
-    state = request.app.state
-    if getattr(state, "page_token_secret", None) is None:
-        state.page_token_secret = await signing_secret(state.pool, "page_tokens")
-    secret: bytes = state.page_token_secret
-    return secret
