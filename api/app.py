@@ -64,7 +64,7 @@ def create_app(
                 if pool is None:
                     if settings.database_url is None:
                         raise RuntimeError("DATABASE_URL is not set: the API needs the application database")
-                    owned_pool = await create_pool(settings.database_url)
+                    owned_pool = await create_pool(settings.database_url, max_size=settings.api_pool_size)
                     running.push_async_callback(owned_pool.close)
                 app.state.pool = pool or owned_pool
                 app.state.temporal = temporal or await connect(
