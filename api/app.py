@@ -14,6 +14,7 @@ from api.openapi import install_problem_openapi
 from api.ops_metrics import OpsMetrics
 from api.outages import install_outage_handlers
 from api.problems import install_problem_handlers
+from api.recent import Recent
 from api.request_metrics import RequestMetrics, RequestMetricsMiddleware
 from api.routes import (
     audit,
@@ -40,6 +41,7 @@ from config.settings import Settings
 from config.temporal import connect
 from config.temporal_runtime import temporal_runtime
 from config.tracing import Tracing, tracing_from_settings
+from db.api_clients import ApiClient
 from db.pool import create_pool
 
 
@@ -95,6 +97,8 @@ def create_app(
     app.state.auth_throttle = AuthThrottle(
         allowed=settings.auth_failures_allowed, window=settings.auth_failure_window_seconds
     )
+    app.state.known_keys = Recent[str, ApiClient](settings.api_key_cache_seconds)
+    app.state.clinic_timezones = Recent[str, str](settings.api_key_cache_seconds)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     if metrics is not None:  # added last, so outermost: it counts the refusals of the middleware above too
         app.state.metrics = metrics
