@@ -14,6 +14,7 @@ from api.openapi import install_problem_openapi
 from api.ops_metrics import OpsMetrics
 from api.outages import install_outage_handlers
 from api.problems import install_problem_handlers
+from api.recent import Recent
 from api.request_metrics import RequestMetrics, RequestMetricsMiddleware
 from api.routes import (
     audit,
@@ -41,6 +42,7 @@ from config.settings import Settings
 from config.temporal import connect
 from config.temporal_runtime import temporal_runtime
 from config.tracing import Tracing, tracing_from_settings
+from db.api_clients import ApiClient
 from db.pool import create_pool
 
 
@@ -65,7 +67,7 @@ def create_app(
                 if pool is None:
                     if settings.database_url is None:
                         raise RuntimeError("DATABASE_URL is not set: the API needs the application database")
-                    owned_pool = await create_pool(settings.database_url)
+                    owned_pool = await create_pool(settings.database_url, max_size=settings.api_pool_size)
                     running.push_async_callback(owned_pool.close)
                 app.state.pool = pool or owned_pool
                 app.state.temporal = temporal or await connect(
@@ -96,6 +98,8 @@ def create_app(
     app.state.auth_throttle = AuthThrottle(
         allowed=settings.auth_failures_allowed, window=settings.auth_failure_window_seconds
     )
+    app.state.known_keys = Recent[str, ApiClient](settings.api_key_cache_seconds)
+    app.state.clinic_timezones = Recent[str, str](settings.api_key_cache_seconds)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     if metrics is not None:  # added last, so outermost: it counts the refusals of the middleware above too
         app.state.metrics = metrics

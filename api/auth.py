@@ -1,6 +1,7 @@
 """Bearer API keys with scopes: 401 without a valid key, 403 without the scope, 429 after repeated wrong keys.
 
 A client address that sent too many wrong keys is refused before its key is looked up (api/auth_throttle.py).
+A key found is kept for a few seconds (api/recent.py), by its hash: a wrong key is looked up every time.
 """
 
 from collections.abc import Awaitable, Callable
@@ -11,7 +12,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth_throttle import AuthThrottle
 from api.problems import Problem
-from db.api_clients import ApiClient, client_for_key
+from api.recent import Recent
+from db.api_clients import ApiClient, client_for_hash, hash_key
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="dvr-pathway"'}
@@ -27,7 +29,13 @@ async def authenticated_client(
     throttle: AuthThrottle = request.app.state.auth_throttle
     address = request.client.host if request.client is not None else "unknown"
     throttle.check(address)
-    client = await client_for_key(request.app.state.pool, credentials.credentials)
+    known: Recent[str, ApiClient] = request.app.state.known_keys
+    digest = hash_key(credentials.credentials)
+    client = known.get(digest)
+    if client is None:
+        client = await client_for_hash(request.app.state.pool, digest)
+        if client is not None:
+            known.put(digest, client)
     if client is None:
         throttle.failed(address)
         raise Problem(401, "unauthorized", "The API key is not valid.", headers=_CHALLENGE)

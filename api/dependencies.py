@@ -1,4 +1,8 @@
-"""What routes receive through `Depends`: the pool, the Temporal client, and the pathway's handle."""
+"""What routes receive through `Depends`: the pool, the Temporal client, and the pathway's handle.
+
+Every dependency of a route is `async def` (tests/unit/test_async_dependencies.py): FastAPI runs a plain `def`
+one in its thread pool, a thread hop per dependency per request for what is an attribute read.
+"""
 
 import re
 from typing import Annotated
@@ -16,17 +20,17 @@ from workflows.pathway import PatientPathwayWorkflow
 _PATHWAY_ID = re.compile(r"^pathway-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
-def get_pool(request: Request) -> asyncpg.Pool:
+async def get_pool(request: Request) -> asyncpg.Pool:
     pool: asyncpg.Pool = request.app.state.pool
     return pool
 
 
-def get_client(request: Request) -> Client:
+async def get_client(request: Request) -> Client:
     client: Client = request.app.state.temporal
     return client
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

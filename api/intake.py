@@ -21,6 +21,7 @@ from temporalio.client import Client
 
 from api.idempotency import request_hash, reused
 from api.problems import Problem
+from api.recent import Recent
 from api.views import current_view, initial_view
 from config.settings import Settings
 from db import audit
@@ -59,10 +60,16 @@ async def take_referral(
     settings: Settings,
     client: ApiClient,
     idempotency_key: str | None,
+    timezones: Recent[str, str] | None = None,
 ) -> IntakeAnswer:
+    """`timezones`: the clinics' time zones looked up a moment ago (api/recent.py), kept as they are found."""
     referral_hash = request_hash(referral)
     pathway_id = pathway_id_for(referral.source_system, referral.referral_id)
-    timezone = await clinic_timezone(pool, referral.clinic_site)
+    timezone = timezones.get(referral.clinic_site) if timezones is not None else None
+    if timezone is None:
+        timezone = await clinic_timezone(pool, referral.clinic_site)
+        if timezone is not None and timezones is not None:
+            timezones.put(referral.clinic_site, timezone)
     if timezone is None:
         raise Problem(422, "unknown-clinic-site", "clinic_site names no clinic known to the orchestrator.")
     patient = referral.patient

@@ -51,7 +51,7 @@ class SiteAccess:
         return f"{sa.CLINIC_SITE.name} IN ({listed})"
 
 
-def site_access(client: Annotated[ApiClient, Depends(authenticated_client)]) -> SiteAccess:
+async def site_access(client: Annotated[ApiClient, Depends(authenticated_client)]) -> SiteAccess:
     return SiteAccess(client.clinic_sites)
 
 

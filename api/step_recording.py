@@ -52,7 +52,7 @@ class StepRequest:
     idempotency_key: str | None
 
 
-def step_request(
+async def step_request(
     handle: PathwayHandle,
     temporal: TemporalClient,
     pool: Pool,

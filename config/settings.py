@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     sms_inbound_wait_seconds: float = Field(default=6.0, gt=0, le=10)
     # Open pathways one worker keeps in memory (~100 KiB each); an evicted one replays its history when read.
     max_cached_workflows: int = 10_000
+    # Connections the API keeps open to PostgreSQL: a request holds one per statement or transaction, so this
+    # bounds the database work it does at once (10 queued 50 concurrent clients). Each of the default 100
+    # server connections counts: the workers and the codec server take theirs too.
+    api_pool_size: int = Field(default=20, ge=1, le=200)
+    # How long the API keeps an API key's client (and a clinic's time zone) after looking it up: a revoked or
+    # rotated key stops working within this time (api/recent.py). 0: looked up on every request.
+    api_key_cache_seconds: float = Field(default=5.0, ge=0, le=60)
     # Request bodies over this many bytes are refused with 413 before they are read.
     max_body_bytes: int = Field(default=256 * 1024, gt=0)
     # Failed authentications one client address may make within the window before it gets 429.

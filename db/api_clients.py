@@ -121,10 +121,15 @@ async def all_clients(conn: Queryable) -> list[ClientRecord]:
 
 
 async def client_for_key(conn: Queryable, api_key: str) -> ApiClient | None:
+    return await client_for_hash(conn, hash_key(api_key))
+
+
+async def client_for_hash(conn: Queryable, key_hash: str) -> ApiClient | None:
+    """The active client whose key has this hash (`hash_key`)."""
     row = await conn.fetchrow(
         "select client_id, name, scopes, clinic_sites from api_clients"
         " where key_hash = $1 and revoked_at is null",
-        hash_key(api_key),
+        key_hash,
     )
     return None if row is None else client_of_row(row)
 

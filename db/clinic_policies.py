@@ -47,7 +47,11 @@ async def clinic_exists(conn: Connection, clinic_site: str) -> bool:
 
 async def current_policy(conn: Connection, clinic_site: str, defaults: ClinicPolicy) -> PolicyVersion | None:
     """The clinic's current policy (its defaults stored as version 1 if it had none); None for an unknown
-    clinic."""
+    clinic. A clinic with a policy costs one statement: policies are only ever added, each version after the
+    one before, so a clinic that has any has a version 1 and the defaults would not be stored."""
+    latest = await conn.fetchrow(_LATEST, clinic_site)
+    if latest is not None:
+        return _version(latest)
     if not await clinic_exists(conn, clinic_site):
         return None
     await conn.execute(
@@ -58,12 +62,13 @@ async def current_policy(conn: Connection, clinic_site: str, defaults: ClinicPol
         defaults.model_dump_json(),
         DEFAULTS_AUTHOR,
     )
-    row = await conn.fetchrow(
-        "select clinic_site, version, policy::text as policy, created_at, created_by from clinic_policies"
-        " where clinic_site = $1 order by version desc limit 1",
-        clinic_site,
-    )
-    return _version(row)
+    return _version(await conn.fetchrow(_LATEST, clinic_site))
+
+
+_LATEST = (
+    "select clinic_site, version, policy::text as policy, created_at, created_by from clinic_policies"
+    " where clinic_site = $1 order by version desc limit 1"
+)
 
 
 async def replace_policy(

@@ -36,20 +36,29 @@ async def remember_key(
 ) -> tuple[StoredKey, bool]:
     """Stores the key, or finds the one stored first (by an earlier or a concurrent request).
 
-    Returns the stored key and whether this call stored it."""
+    Returns the stored key and whether this call stored it. One statement, one round trip: the insert, or
+    else the row it met. A row committed by a concurrent request after the statement began is not in its
+    snapshot (nor is a row released meanwhile): the statement then finds nothing and is sent again."""
     while True:
-        inserted = await conn.execute(
-            "insert into idempotency_keys (client_id, route, idempotency_key, request_hash, pathway_id)"
-            " values ($1, $2, $3, $4, $5) on conflict do nothing",
+        row = await conn.fetchrow(
+            "with inserted as ("
+            " insert into idempotency_keys (client_id, route, idempotency_key, request_hash, pathway_id)"
+            " values ($1, $2, $3, $4, $5) on conflict do nothing"
+            " returning request_hash, pathway_id, false as taken, answer, true as inserted)"
+            " select * from inserted"
+            " union all"
+            " select request_hash, pathway_id, taken_at is not null, answer, false from idempotency_keys"
+            " where client_id = $1 and route = $2 and idempotency_key = $3"
+            " and not exists (select from inserted)",
             client_id,
             route,
             key,
             request_hash,
             pathway_id,
         )
-        stored = await find_key(conn, client_id, route, key)
-        if stored is not None:  # else released between the insert and the read: claim it again
-            return stored, inserted.endswith(" 1")
+        if row is not None:
+            stored = StoredKey(row["request_hash"], row["pathway_id"], row["taken"], row["answer"])
+            return stored, row["inserted"]
 
 
 async def forget_key(conn: Queryable, client_id: str, route: str, key: str, request_hash: str) -> None:

@@ -191,9 +191,13 @@ async def email_status(conn: Queryable, patient_ref: str, *, declined: bool) -> 
     )
     if row is None:
         return None
-    if not row["has_email"]:
+    return email_status_of(has_email=row["has_email"], refused=row["refused"], declined=declined)
+
+
+def email_status_of(*, has_email: bool, refused: bool, declined: bool) -> EmailStatus:
+    if not has_email:
         return "none"
-    if row["refused"]:
+    if refused:
         return "refused"
     return "none" if declined else "active"
 

@@ -22,22 +22,28 @@ async def remember_referral(
     conn: Queryable, pathway_id: str, referral_hash: str, patient_ref: str, request: str | None
 ) -> tuple[StoredReferral, bool]:
     """Stores the referral of `pathway_id`, or finds the one stored first; returns it and whether this
-    call stored it. Run it in the transaction that registered the patient, so a conflict undoes both."""
-    inserted = await conn.execute(
-        "insert into referrals (pathway_id, referral_hash, patient_ref, first_request)"
-        " values ($1, $2, $3, $4)"
-        " on conflict (pathway_id) do nothing",
-        pathway_id,
-        referral_hash,
-        patient_ref,
-        request,
-    )
-    row = await conn.fetchrow(
-        "select referral_hash, patient_ref, first_request from referrals where pathway_id = $1", pathway_id
-    )
-    assert row is not None  # inserted here, or by the request it waited for
-    stored = StoredReferral(row["referral_hash"], str(row["patient_ref"]), row["first_request"])
-    return stored, inserted.endswith(" 1")
+    call stored it. Run it in the transaction that registered the patient, so a conflict undoes both.
+
+    One statement: the insert, or else the row it met. A first request that committed while this statement
+    waited for it is not in the statement's snapshot: it then finds nothing and is sent again."""
+    while True:
+        row = await conn.fetchrow(
+            "with inserted as ("
+            " insert into referrals (pathway_id, referral_hash, patient_ref, first_request)"
+            " values ($1, $2, $3, $4) on conflict (pathway_id) do nothing"
+            " returning referral_hash, patient_ref, first_request, true as inserted)"
+            " select * from inserted"
+            " union all"
+            " select referral_hash, patient_ref, first_request, false from referrals"
+            " where pathway_id = $1 and not exists (select from inserted)",
+            pathway_id,
+            referral_hash,
+            patient_ref,
+            request,
+        )
+        if row is not None:
+            stored = StoredReferral(row["referral_hash"], str(row["patient_ref"]), row["first_request"])
+            return stored, row["inserted"]
 
 
 async def pathway_patient(conn: Queryable, pathway_id: str) -> str | None:

@@ -92,10 +92,19 @@ async def sms_status(conn: Queryable, patient_ref: str) -> SmsStatus | None:
     )
     if row is None:
         return None
-    if not row["has_phone"]:
+    return sms_status_of(
+        has_phone=row["has_phone"],
+        opted_out=row["opted_out"],
+        refused=row["refused"],
+        consent=row["sms_consent"],
+    )
+
+
+def sms_status_of(*, has_phone: bool, opted_out: bool, refused: bool, consent: bool) -> SmsStatus:
+    if not has_phone:
         return "none"
-    if row["opted_out"]:
+    if opted_out:
         return "opted_out"
-    if row["refused"]:
+    if refused:
         return "refused"
-    return "active" if row["sms_consent"] else "none"
+    return "active" if consent else "none"

@@ -49,9 +49,14 @@ class ConsentDecision:
 def in_force(decisions: Iterable[ConsentDecision]) -> dict[ConsentCategory, bool]:
     """Every category's consent: the last of `decisions` (in the order they were recorded) for it, else
     granted."""
+    return in_force_of((decision.category, decision.granted) for decision in decisions)
+
+
+def in_force_of(decisions: Iterable[tuple[ConsentCategory, bool]]) -> dict[ConsentCategory, bool]:
+    """`in_force` of (category, granted) decisions."""
     consents = dict.fromkeys(ConsentCategory, True)
-    for decision in decisions:
-        consents[decision.category] = decision.granted
+    for category, granted in decisions:
+        consents[category] = granted
     return consents
 
 

@@ -16,9 +16,9 @@ from api.outages import TEMPORAL_OUTAGES
 from api.problems import Problem, problem_responses
 from api.site_access import Sites
 from api.temporal_errors import unavailable
-from api.views import current_view, with_contact
-from db import audit
+from api.views import current_view
 from db.api_clients import ApiClient
+from db.contact_read import audited_contact
 from db.signing_secrets import signing_secret
 from domain.stages import Outcome, ReliefResult, Stage
 from domain.view import PathwayView
@@ -63,11 +63,12 @@ class PathwayPage(BaseModel):
 async def get_pathway(
     client: Reader, handle: PathwayHandle, temporal: TemporalClient, pool: Pool
 ) -> PathwayView:
-    view = await with_contact(pool, await current_view(temporal, handle.id))
-    await audit.record(
-        pool, actor=client.name, action="pathway.read", pathway_id=handle.id, patient_ref=view.patient_ref
+    view = await current_view(temporal, handle.id)
+    # The contact section and the read's audit row, in one statement (db/contact_read.py).
+    contact = await audited_contact(
+        pool, view.patient_ref, actor=client.name, action="pathway.read", pathway_id=handle.id
     )
-    return view
+    return view if contact is None else view.model_copy(update={"contact": contact})
 
 
 @router.get(

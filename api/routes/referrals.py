@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from api.auth import require_scope
@@ -48,6 +48,7 @@ async def create_referral(
     settings: AppSettings,
     client: Annotated[ApiClient, Depends(require_scope("referrals:write"))],
     sites: Sites,
+    request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     if not sites.allows(referral.clinic_site):
@@ -64,5 +65,6 @@ async def create_referral(
         settings=settings,
         client=client,
         idempotency_key=idempotency_key,
+        timezones=request.app.state.clinic_timezones,
     )
     return JSONResponse(answer.view.model_dump(mode="json"), status_code=201 if answer.created else 200)

@@ -1,7 +1,7 @@
 """`dvr-admin keys` (run as `python -m admin`, a process of its own, as staff run it) against the embedded
 PostgreSQL and the real API: a created key works and is stored only as its hash, listing shows no key,
-rotation and revocation take effect at once, every change is audited without key material, and every
-failure is one plain line on stderr with a non-zero status."""
+rotation and revocation take effect within the time the API keeps a key (5 s), every change is audited
+without key material, and every failure is one plain line on stderr with a non-zero status."""
 
 import asyncio
 import hashlib
@@ -11,14 +11,20 @@ import pwd
 import socket
 import sys
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
+from temporalio.client import Client
 
+from api.app import create_app
+from api.recent import Recent
 from config.database import publish_embedded_url
+from config.settings import Settings
+from db.api_clients import ApiClient
 from db.migrate import migration_files
 from db.seed import DEMO_SITE
 
@@ -158,14 +164,49 @@ async def test_list_shows_clients_without_keys_or_hashes(
     assert next(client for client in again if client["name"] == name)["revoked_at"] is not None
 
 
-async def test_revoke_stops_the_key_at_once_and_again_is_a_no_op(
-    name: str, db_env: dict[str, str], pool: asyncpg.Pool, api: httpx.AsyncClient
+class Clock:
+    """The API's clock for the keys it keeps (api/recent.py), moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def key_clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def api_keeping_keys(
+    pool: asyncpg.Pool, temporal: Client, worker: None, key_clock: Clock
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The API as it runs, keeping each key it found for `api_key_cache_seconds` of `key_clock`."""
+    settings = Settings(profile="demo")
+    app = create_app(settings, pool=pool, temporal=temporal)
+    app.state.known_keys = Recent[str, ApiClient](settings.api_key_cache_seconds, clock=key_clock)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://api.test"
+    ) as client:
+        yield client
+
+
+async def test_revoke_stops_the_key_within_the_cache_time_and_again_is_a_no_op(
+    name: str,
+    db_env: dict[str, str],
+    pool: asyncpg.Pool,
+    api_keeping_keys: httpx.AsyncClient,
+    key_clock: Clock,
 ) -> None:
+    api = api_keeping_keys
     key = await _created_key(name, db_env, "--scope", "pathways:read")
     assert (await api.get(f"/v1/clinics/{DEMO_SITE}/policy", headers=_as(key))).status_code == 200
 
     revoked = await _admin("keys", "revoke", name, env=db_env)
     assert (revoked.status, revoked.stdout) == (0, ""), revoked
+    key_clock.now += Settings(profile="demo").api_key_cache_seconds  # README: within 5 s
     assert (await api.get(f"/v1/clinics/{DEMO_SITE}/policy", headers=_as(key))).status_code == 401
 
     again = await _admin("keys", "revoke", name, env=db_env)
@@ -176,13 +217,20 @@ async def test_revoke_stops_the_key_at_once_and_again_is_a_no_op(
 
 
 async def test_rotate_issues_a_new_key_and_the_old_one_stops(
-    name: str, db_env: dict[str, str], pool: asyncpg.Pool, api: httpx.AsyncClient
+    name: str,
+    db_env: dict[str, str],
+    pool: asyncpg.Pool,
+    api_keeping_keys: httpx.AsyncClient,
+    key_clock: Clock,
 ) -> None:
+    api = api_keeping_keys
     old = await _created_key(name, db_env, "--scope", "pathways:read")
+    assert (await api.get(f"/v1/clinics/{DEMO_SITE}/policy", headers=_as(old))).status_code == 200
     rotated = await _admin("keys", "rotate", name, env=db_env)
     assert rotated.status == 0, rotated
     [new] = rotated.stdout.splitlines()
     assert new != old
+    key_clock.now += Settings(profile="demo").api_key_cache_seconds
     assert (await api.get(f"/v1/clinics/{DEMO_SITE}/policy", headers=_as(old))).status_code == 401
     assert (await api.get(f"/v1/clinics/{DEMO_SITE}/policy", headers=_as(new))).status_code == 200
     audited = await _audit(pool, name)
