@@ -7,7 +7,7 @@ import sys
 
 from bench.figures import Report, Row, Spread
 from faults.checks import Outcome
-from faults.rig import rig
+from faults.rig import keep_logs, rig
 from faults.scenarios import SCENARIOS, Options
 
 
@@ -17,7 +17,10 @@ async def run(names: list[str], options: Options) -> list[Outcome]:
         scenario, own_postgres = SCENARIOS[name]
         print(f"running {name} ({options.pathways} pathways)...", flush=True)
         async with rig(own_postgres=own_postgres) as setup:
-            outcomes.append(await scenario(setup, options))
+            outcome = await scenario(setup, options)
+            if not outcome.clean:
+                outcome.notes.append(f"the stack's output is kept in {keep_logs(setup.data_dir)}")
+            outcomes.append(outcome)
     return outcomes
 
 

@@ -7,9 +7,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from activities.providers.smtp import message_id
 from faults.api import ApiClient
 from faults.pathways import Pathway
-from faults.receivers import _plain
+from faults.receivers import SENDER, plain
 from faults.rig import Rig
 
 SETTLE_SECONDS = 60.0
@@ -48,7 +49,9 @@ async def measure(
     try:
         await _settled(connection, ids)
         rows = await connection.fetch(
-            "select channel, address, body, status from outbox where pathway_id = any($1::text[])", ids
+            "select message_key, template, channel, address, body, status from outbox"
+            " where pathway_id = any($1::text[])",
+            ids,
         )
         booked = await connection.fetch(
             "select pathway_id, kind, count(*) as n from appointments where pathway_id = any($1::text[])"
@@ -60,14 +63,18 @@ async def measure(
     bodies: dict[str, Counter[str]] = {}
     for row in rows:
         if row["channel"] == "sms" and row["body"] is not None:
-            bodies.setdefault(row["address"], Counter())[_plain(row["body"])] += 1
+            bodies.setdefault(row["address"], Counter())[plain(row["body"])] += 1
     mailbox = rig.smtp.mailbox
     phones, addresses = {p.phone for p in pathways}, {p.address for p in pathways}
+    sms_twice = rig.gateway.duplicates(phones, bodies)
+    email_twice = mailbox.duplicates(addresses)
+    template_of_text = {(r["address"], plain(r["body"] or "")): r["template"] for r in rows}
+    template_of_id = {message_id(r["message_key"], SENDER): r["template"] for r in rows}
     outcome = Outcome(
         scenario=scenario,
         pathways=len(pathways),
         lost=len(lost),
-        sent_twice=rig.gateway.duplicates(phones, bodies) + mailbox.duplicates(addresses),
+        sent_twice=sum(sms_twice.values()) + sum(email_twice.values()),
         double_bookings=sum(r["n"] - 1 for r in booked) + sum(map(_twice_booked, views.values())),
         server_errors=len(api.server_errors),
         recovery_seconds=recovery_seconds,
@@ -79,6 +86,14 @@ async def measure(
         stage_now = (views.get(p.pathway_id) or {}).get("stage")
         outcome.notes.append(f"lost: pathway {p.number} at {stage_now}; {p.stuck or 'its driver finished'}")
     outcome.notes += [f"server error: {e} (x{n})" for e, n in Counter(api.server_errors).items()]
+    outcome.notes += [
+        f"sent twice: SMS {template_of_text.get(text, 'not in the outbox')} (x{n + 1})"
+        for text, n in sms_twice.items()
+    ]
+    outcome.notes += [
+        f"sent twice: e-mail {template_of_id.get(mid, 'not in the outbox')} (x{n + 1})"
+        for mid, n in email_twice.items()
+    ]
     return outcome
 
 

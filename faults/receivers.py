@@ -69,12 +69,13 @@ class FaultyMailbox:
         with self._lock:
             return Counter(message_id for rcpt, message_id in self.received if rcpt in recipients)
 
-    def duplicates(self, recipients: set[str]) -> int:
+    def duplicates(self, recipients: set[str]) -> Counter[str]:
         """Copies of a message to these recipients (same Message-ID) kept more than once, less those the
-        protocol explains."""
+        protocol explains: how many, by Message-ID."""
         kept = self._kept(recipients)
         with self._lock:
-            return sum(max(0, times - 1 - self.unanswered[mid]) for mid, times in kept.items())
+            extra = {mid: times - 1 - self.unanswered[mid] for mid, times in kept.items()}
+        return Counter({mid: n for mid, n in extra.items() if n > 0})
 
     def protocol_copies(self, recipients: set[str]) -> int:
         """Copies kept again after a reset before the server's answer (same Message-ID, by design)."""
@@ -104,22 +105,24 @@ class SmsGateway(FakeSmsGateway):
     def __init__(self) -> None:
         super().__init__(slow_seconds=TIMEOUT_SECONDS)
 
-    def duplicates(self, phones: set[str], bodies_sent: dict[str, Counter[str]]) -> int:
+    def duplicates(self, phones: set[str], bodies_sent: dict[str, Counter[str]]) -> Counter[tuple[str, str]]:
         """Messages to these numbers the gateway took more often than the outbox holds distinct messages with
-        that text for that number: `bodies_sent` is, per number, how many outbox messages carry each text."""
+        that text for that number (`bodies_sent`: per number, how many outbox messages carry each text): how
+        many more, by (number, text)."""
         taken: dict[str, Counter[str]] = {}
         for message in self.messages:
             if message["to"] not in phones:
                 continue
-            taken.setdefault(str(message["to"]), Counter())[_plain(str(message["body"]))] += 1
-        return sum(
-            max(0, times - bodies_sent.get(to, Counter())[_plain(body)])
+            taken.setdefault(str(message["to"]), Counter())[plain(str(message["body"]))] += 1
+        extra = {
+            (to, body): times - bodies_sent.get(to, Counter())[body]
             for to, bodies in taken.items()
             for body, times in bodies.items()
-        )
+        }
+        return Counter({taken_: n for taken_, n in extra.items() if n > 0})
 
 
-def _plain(body: str) -> str:
+def plain(body: str) -> str:
     return re.sub(r"\s+", " ", body).strip()
 
 

@@ -23,10 +23,11 @@ from db.embedded import EmbeddedPostgres
 from faults.api import ApiClient
 from faults.proxy import PostgresProxy
 from faults.receivers import SmsGateway, SmtpServer, stack_settings
-from tests.integration.local_stack_runs import Stack, end, launch, until_banner, until_ready
+from tests.integration.local_stack_runs import Stack, end, launch, until_ready
 from tests.integration.processes import free_port, gone, wait_until
 
 READY_TIMEOUT = 120.0
+START_TIMEOUT = 300.0
 LOGS = RESULTS / "faults-logs"
 """Where the stack's output is kept when a scenario fails (not committed, as the figures)."""
 
@@ -56,9 +57,16 @@ class Rig:
         """Starts the stack (again, on the same folder and ports after a kill) and waits until it is ready."""
         self._launches += 1
         output = self.data_dir / f"stack-{self._launches}.log"
-        self.stack = await launch(output, self.data_dir, *self.ports, settings=self.settings)
-        await until_banner(self.stack)
-        await until_ready(self.stack, "the fault suite's stack")
+        stack = self.stack = await launch(output, self.data_dir, *self.ports, settings=self.settings)
+
+        def started() -> bool:  # as until_banner, given longer: the machines the suite runs on are shared
+            return stack.process.returncode is not None or "is running" in stack.output.read_text(
+                "utf-8", "replace"
+            )
+
+        await wait_until("the stack's banner", started, timeout=START_TIMEOUT)
+        assert stack.process.returncode is None, f"the stack exited; it said:\n{stack.tail()}"
+        await until_ready(stack, "the fault suite's stack")
         if self.proxy is None:
             self.database_url = (self.data_dir / URL_FILE).read_text().strip()
 
