@@ -11,17 +11,22 @@ from faults.rig import keep_logs, rig
 from faults.scenarios import SCENARIOS, Options
 
 
-async def run(names: list[str], options: Options) -> list[Outcome]:
-    outcomes = []
+async def run(names: list[str], options: Options) -> tuple[list[Outcome], list[str]]:
+    """The outcome of each scenario that ran to its end, and why each other one did not."""
+    outcomes, failed = [], []
     for name in names:
         scenario, own_postgres = SCENARIOS[name]
         print(f"running {name} ({options.pathways} pathways)...", flush=True)
-        async with rig(own_postgres=own_postgres) as setup:
-            outcome = await scenario(setup, options)
-            if not outcome.clean:
-                outcome.notes.append(f"the stack's output is kept in {keep_logs(setup.data_dir)}")
-            outcomes.append(outcome)
-    return outcomes
+        try:
+            async with rig(own_postgres=own_postgres) as setup:
+                outcome = await scenario(setup, options)
+                if not outcome.clean:
+                    outcome.notes.append(f"the stack's output is kept in {keep_logs(setup.data_dir)}")
+                outcomes.append(outcome)
+        except Exception as err:  # one scenario that could not run leaves the others to run
+            failed.append(f"{name} did not run to its end: {type(err).__name__}: {str(err)[:300]}")
+            print(failed[-1], file=sys.stderr, flush=True)
+    return outcomes, failed
 
 
 def report(outcomes: list[Outcome], options: Options) -> Report:
@@ -67,9 +72,11 @@ def main() -> None:
     if unknown:
         parser.error(f"no scenario {', '.join(unknown)}; there are {', '.join(SCENARIOS)}")
     options = Options(pathways=args.pathways, pg_outage_seconds=args.pg_outage_seconds)
-    outcomes = asyncio.run(run(args.scenarios or list(SCENARIOS), options))
-    report(outcomes, options).publish()
-    sys.exit(0 if all(o.clean for o in outcomes) else 1)
+    outcomes, failed = asyncio.run(run(args.scenarios or list(SCENARIOS), options))
+    table = report(outcomes, options)
+    table.notes += failed
+    table.publish()
+    sys.exit(0 if all(o.clean for o in outcomes) and not failed else 1)
 
 
 if __name__ == "__main__":

@@ -26,10 +26,15 @@ from faults.receivers import SmsGateway, SmtpServer, stack_settings
 from tests.integration.local_stack_runs import Stack, end, launch, until_ready
 from tests.integration.processes import free_port, gone, wait_until
 
+LAUNCH_TRIES = 3
 READY_TIMEOUT = 120.0
 START_TIMEOUT = 300.0
 LOGS = RESULTS / "faults-logs"
 """Where the stack's output is kept when a scenario fails (not committed, as the figures)."""
+
+
+class StackExited(Exception):
+    """The stack exited during its start-up."""
 
 
 class Rig:
@@ -54,7 +59,19 @@ class Rig:
         return ApiClient(self.api_url, {"Authorization": f"Bearer {key}"})
 
     async def launch(self) -> None:
-        """Starts the stack (again, on the same folder and ports after a kill) and waits until it is ready."""
+        """Starts the stack (again, on the same folder and ports after a kill) and waits until it is ready. A
+        stack that gives up during its own start-up (its servers not ready within its 60 s, on a loaded
+        machine) is started again, up to LAUNCH_TRIES times."""
+        for attempt in range(1, LAUNCH_TRIES + 1):
+            try:
+                await self._launch_once()
+                return
+            except StackExited:
+                if attempt == LAUNCH_TRIES:
+                    raise
+                print(f"the stack gave up during start-up; starting it again ({attempt})", file=sys.stderr)
+
+    async def _launch_once(self) -> None:
         self._launches += 1
         output = self.data_dir / f"stack-{self._launches}.log"
         stack = self.stack = await launch(output, self.data_dir, *self.ports, settings=self.settings)
@@ -65,7 +82,8 @@ class Rig:
             )
 
         await wait_until("the stack's banner", started, timeout=START_TIMEOUT)
-        assert stack.process.returncode is None, f"the stack exited; it said:\n{stack.tail()}"
+        if stack.process.returncode is not None:
+            raise StackExited(f"the stack exited; it said:\n{stack.tail()}")
         await until_ready(stack, "the fault suite's stack")
         if self.proxy is None:
             self.database_url = (self.data_dir / URL_FILE).read_text().strip()
