@@ -146,13 +146,16 @@ async def rig(*, own_postgres: bool = False) -> AsyncIterator[Rig]:
     data_dir = Path(tempfile.mkdtemp(prefix="dvr-faults-"))
     gateway, smtp = SmsGateway(), SmtpServer()
     postgres: EmbeddedPostgres | None = None
+    postgres_dir: Path | None = None
     setup = Rig(data_dir, gateway, smtp)
     try:
         await gateway.start()
         smtp.start()
         setup.settings = stack_settings(gateway.base_url, smtp.port, setup.api_url)
         if own_postgres:
-            postgres = EmbeddedPostgres(data_dir / "own-postgres")
+            # Outside the stack's folder: the stack's clean-up ends every process that names its folder.
+            postgres_dir = Path(tempfile.mkdtemp(prefix="dvr-faults-pg-"))
+            postgres = EmbeddedPostgres(postgres_dir / "data")
             setup.database_url = postgres.url
             setup.proxy = PostgresProxy(unix_socket(postgres.url))
             await setup.proxy.start()
@@ -173,6 +176,8 @@ async def rig(*, own_postgres: bool = False) -> AsyncIterator[Rig]:
             await setup.proxy.stop()
         if postgres is not None:
             postgres.stop()
+        if postgres_dir is not None:
+            shutil.rmtree(postgres_dir, ignore_errors=True)
         smtp.stop()
         await gateway.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
