@@ -38,6 +38,17 @@ TEMPORAL_OUTAGES = frozenset(
         RPCStatusCode.CANCELLED,
     }
 )
+# The server refuses a Query at once while the workflow's task is being tried again (its worker was killed
+# holding it, or took longer than the task's timeout on a loaded machine), until a worker completes the task:
+# "not now" too. It says so in words only; its other FAILED_PRECONDITION answers stay errors.
+WORKFLOW_TASK_RETRYING = "Workflow Task in failed state"
+
+
+def temporal_outage(err: RPCError) -> bool:
+    """Whether Temporal's answer means "not now": the call may well succeed when it is sent again."""
+    return err.status in TEMPORAL_OUTAGES or (
+        err.status == RPCStatusCode.FAILED_PRECONDITION and WORKFLOW_TASK_RETRYING in err.message
+    )
 
 
 def database_unavailable(instance: str) -> JSONResponse:
@@ -72,7 +83,7 @@ def install_outage_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RPCError)
     async def _temporal(request: Request, exc: RPCError) -> JSONResponse:
-        if exc.status in TEMPORAL_OUTAGES:
+        if temporal_outage(exc):
             return temporal_unavailable(request.url.path)
         return unexpected(request, exc)
 

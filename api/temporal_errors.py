@@ -6,7 +6,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.outages import RETRY_AFTER, TEMPORAL_OUTAGES, TEMPORAL_UNAVAILABLE
+from api.outages import RETRY_AFTER, TEMPORAL_UNAVAILABLE, temporal_outage
 from api.problems import Problem
 from domain.refusals import Refusal
 
@@ -38,7 +38,7 @@ def refused(err: WorkflowUpdateFailedError) -> Problem:
 
 async def missing_or_closed(handle: WorkflowHandle[Any, Any], err: RPCError) -> NoReturn:
     """An RPC error on a pathway: 404 if there is no such pathway, 409 if it has ended."""
-    if err.status in TEMPORAL_OUTAGES:
+    if temporal_outage(err):
         raise unavailable() from err
     if err.status != RPCStatusCode.NOT_FOUND:
         raise err  # a permanent error is not "try again": the app answers it 500

@@ -68,3 +68,18 @@ async def test_an_unexpected_temporal_error_is_logged_with_its_status_not_its_me
     assert answer.status_code == 500
     assert [(e["error"], e["rpc_status"]) for e in logs] == [("RPCError", "FAILED_PRECONDITION")]
     assert "Ada" not in str(logs)
+
+
+# What the Temporal server answers a Query while the workflow's task is being tried again (its worker was
+# killed holding it, or took longer than the task's timeout on a loaded machine): refused at once until a
+# worker completes the task.
+WORKFLOW_TASK_RETRYING = "Cannot query workflow due to Workflow Task in failed state."
+
+
+async def test_a_query_refused_while_the_workflow_task_is_retried_is_503() -> None:
+    answer = await _get(
+        _app_raising(RPCError(WORKFLOW_TASK_RETRYING, RPCStatusCode.FAILED_PRECONDITION, b""))
+    )
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"] == "5"
+    assert answer.json()["type"] == "/problems/temporal-unavailable"

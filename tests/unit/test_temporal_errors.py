@@ -61,3 +61,15 @@ async def test_a_permanent_temporal_error_is_not_answered_try_again() -> None:
     with pytest.raises(Problem) as problem:
         await missing_or_closed(handle, outage)  # type: ignore[arg-type]
     assert problem.value.status == 503
+
+
+async def test_a_query_refused_while_the_workflow_task_is_retried_is_an_outage() -> None:
+    """The server refuses a Query while the workflow's task is tried again (a worker killed holding it, or
+    one slower than the task's timeout): it answers once a worker completes the task."""
+    handle = Client.__new__(Client)  # never reached: the error decides before any call
+    err = RPCError(
+        "Cannot query workflow due to Workflow Task in failed state.", RPCStatusCode.FAILED_PRECONDITION, b""
+    )
+    with pytest.raises(Problem) as problem:
+        await missing_or_closed(handle, err)  # type: ignore[arg-type]
+    assert problem.value.status == 503

@@ -1,0 +1,119 @@
+"""What a scenario is judged on, measured after the pathways were driven on: pathways lost, messages sent
+twice, double bookings, server errors the clients saw (5xx other than 503), and the time to recover."""
+
+import asyncio
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from activities.providers.smtp import message_id
+from faults.api import ApiClient
+from faults.pathways import Pathway
+from faults.receivers import SENDER, plain
+from faults.rig import Rig
+
+SETTLE_SECONDS = 60.0
+"""How long the outbox is given to have no message still on its way before the messages are counted."""
+
+
+@dataclass
+class Outcome:
+    scenario: str
+    pathways: int
+    lost: int
+    sent_twice: int
+    double_bookings: int
+    server_errors: int
+    recovery_seconds: float
+    protocol_copies: int = 0
+    """E-mails the SMTP server kept again under the same Message-ID after it reset before its answer."""
+    undelivered: int = 0
+    """Messages given up on (outbox `failed`), e.g. an e-mail refused for good with a 5xx."""
+    retried: int = 0
+    """Answers 503 and failed connections the clients retried."""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.lost or self.sent_twice or self.double_bookings or self.server_errors)
+
+
+async def measure(
+    rig: Rig, api: ApiClient, scenario: str, pathways: list[Pathway], stage: str, recovery_seconds: float
+) -> Outcome:
+    ids = [p.pathway_id for p in pathways if p.pathway_id]
+    views = {p.pathway_id: await api.view(p.pathway_id) for p in pathways if p.pathway_id}
+    lost = [p for p in pathways if not p.pathway_id or (views[p.pathway_id] or {}).get("stage") != stage]
+    connection = await rig.connect()
+    try:
+        await _settled(connection, ids)
+        rows = await connection.fetch(
+            "select message_key, template, channel, address, body, status from outbox"
+            " where pathway_id = any($1::text[])",
+            ids,
+        )
+        booked = await connection.fetch(
+            "select pathway_id, kind, count(*) as n from appointments where pathway_id = any($1::text[])"
+            " and status <> 'cancelled' group by pathway_id, kind having count(*) > 1",
+            ids,
+        )
+    finally:
+        await connection.close()
+    bodies: dict[str, Counter[str]] = {}
+    for row in rows:
+        if row["channel"] == "sms" and row["body"] is not None:
+            bodies.setdefault(row["address"], Counter())[plain(row["body"])] += 1
+    mailbox = rig.smtp.mailbox
+    phones, addresses = {p.phone for p in pathways}, {p.address for p in pathways}
+    sms_twice = rig.gateway.duplicates(phones, bodies)
+    email_twice = mailbox.duplicates(addresses)
+    template_of_text = {(r["address"], plain(r["body"] or "")): r["template"] for r in rows}
+    template_of_id = {message_id(r["message_key"], SENDER): r["template"] for r in rows}
+    outcome = Outcome(
+        scenario=scenario,
+        pathways=len(pathways),
+        lost=len(lost),
+        sent_twice=sum(sms_twice.values()) + sum(email_twice.values()),
+        double_bookings=sum(r["n"] - 1 for r in booked) + sum(map(_twice_booked, views.values())),
+        server_errors=len(api.server_errors),
+        recovery_seconds=recovery_seconds,
+        protocol_copies=mailbox.protocol_copies(addresses),
+        undelivered=sum(r["status"] == "failed" for r in rows),
+        retried=api.unavailable,
+    )
+    for p in lost:
+        stage_now = (views.get(p.pathway_id) or {}).get("stage")
+        outcome.notes.append(f"lost: pathway {p.number} at {stage_now}; {p.stuck or 'its driver finished'}")
+    outcome.notes += [f"server error: {e} (x{n})" for e, n in Counter(api.server_errors).items()]
+    outcome.notes += [
+        f"sent twice: SMS {template_of_text.get(text, 'not in the outbox')} (x{n + 1})"
+        for text, n in sms_twice.items()
+    ]
+    outcome.notes += [
+        f"sent twice: e-mail {template_of_id.get(mid, 'not in the outbox')} (x{n + 1})"
+        for mid, n in email_twice.items()
+    ]
+    return outcome
+
+
+def _twice_booked(view: dict[str, Any] | None) -> int:
+    """Appointments of a kind the pathway holds beyond one (none cancelled), from its view."""
+    if view is None:
+        return 0
+    kinds = Counter(a["kind"] for a in view["appointments"] if a["status"] != "cancelled")
+    return sum(n - 1 for n in kinds.values() if n > 1)
+
+
+async def _settled(connection: Any, ids: list[str]) -> None:
+    """Waits (bounded) until none of these pathways' messages is still pending or being sent."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while time.monotonic() < deadline:
+        waiting = await connection.fetchval(
+            "select count(*) from outbox where pathway_id = any($1::text[])"
+            " and status in ('pending', 'sending')",
+            ids,
+        )
+        if waiting == 0:
+            return
+        await asyncio.sleep(0.5)
