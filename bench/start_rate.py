@@ -29,6 +29,8 @@ class StartRepeat:
     raw: Run
     settle_seconds: float
     """How long the stack took, after the API's run, to bring its pathways to the MRI review."""
+    unsettled: list[str]
+    """Waits for a quiet stack that ran out (the next run started anyway)."""
 
 
 async def measure_starts(
@@ -60,12 +62,13 @@ async def measure_starts(
 
             runs: dict[str, Run] = {}
             settle = 0.0
+            unsettled: list[str] = []
             for kind in ("api", "raw") if repeat % 2 == 0 else ("raw", "api"):
-                settle += await _quiet(client, started)
+                settle += await _quiet(client, started, unsettled)
                 runs[kind] = await run_count(starts, concurrency, api_start if kind == "api" else raw_start)
                 started += runs[kind].count if kind == "api" else 0
-            settle += await _quiet(client, started)
-            figures.append(StartRepeat(runs["api"], runs["raw"], settle))
+            settle += await _quiet(client, started, unsettled)
+            figures.append(StartRepeat(runs["api"], runs["raw"], settle, unsettled))
     return figures
 
 
@@ -73,10 +76,17 @@ async def _raw_start(client: Client, task_queue: str, workflow_id: str) -> None:
     await client.start_workflow(NoopWorkflow.run, id=workflow_id, task_queue=task_queue)
 
 
-async def _quiet(client: Client, pathways: int) -> float:
-    """Waits until the `pathways` started so far wait at their MRI review and no trivial workflow runs."""
-    waited = await until_count(client, AT_MRI_REVIEW, pathways, timeout=SETTLE_TIMEOUT)
-    return waited + await until_count(client, NOOP_RUNNING, 0, timeout=SETTLE_TIMEOUT)
+async def _quiet(client: Client, pathways: int, unsettled: list[str]) -> float:
+    """Waits until the `pathways` started so far wait at their MRI review and no trivial workflow runs; on a
+    machine too busy for that within SETTLE_TIMEOUT, goes on and says so in `unsettled`."""
+    waited = 0.0
+    for query, wanted in ((AT_MRI_REVIEW, pathways), (NOOP_RUNNING, 0)):
+        try:
+            waited += await until_count(client, query, wanted, timeout=SETTLE_TIMEOUT)
+        except TimeoutError as err:
+            waited += SETTLE_TIMEOUT
+            unsettled.append(str(err))
+    return waited
 
 
 def add_rows(report: Report, server: str, figures: list[StartRepeat]) -> None:
@@ -94,6 +104,8 @@ def add_rows(report: Report, server: str, figures: list[StartRepeat]) -> None:
     if errors:
         first = next(r.first_error for f in figures for r in (f.api, f.raw) if r.errors)
         report.notes.append(f"{server}: {errors} starts failed (not counted in the rates); first: {first}")
+    for unsettled in (u for f in figures for u in f.unsettled):
+        report.notes.append(f"{server}: the stack was not quiet before a run: {unsettled}")
     settle = Spread.of([f.settle_seconds for f in figures])
     report.notes.append(
         f"{server}: after each repeat's runs the stack took {settle.show()} s to bring the referrals'"
