@@ -13,8 +13,12 @@ from temporalio.client import Client
 
 from config.settings import Settings
 from config.temporal import connect
-from tests.integration.local_stack_runs import Stack, end, launch, until_banner, until_ready
-from tests.integration.processes import free_port
+from tests.integration.local_stack_runs import Stack, end, launch, until_ready
+from tests.integration.processes import free_port, wait_until
+
+BANNER_TIMEOUT = 300.0
+"""Longer than the tests' wait: a benchmark's machine may be busy with another stack (the one measured before,
+still stopping), and a start that only took long costs nothing but time."""
 
 
 @dataclass
@@ -52,7 +56,7 @@ async def local_stack(*, in_memory: bool = False, **settings: str) -> AsyncItera
         data_dir / "stack.log", data_dir, temporal_port, ui_port, api_port, settings=settings
     )
     try:
-        await until_banner(stack)
+        await until_started(stack)
         await until_ready(stack, "the benchmark's stack")
         key = (data_dir / "bootstrap-api-key").read_text().strip()
         client_settings = Settings(
@@ -62,3 +66,15 @@ async def local_stack(*, in_memory: bool = False, **settings: str) -> AsyncItera
     finally:
         await end(stack)
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+async def until_started(stack: Stack) -> None:
+    """Waits for the stack's banner (or its exit), up to BANNER_TIMEOUT."""
+
+    def started() -> bool:
+        return stack.process.returncode is not None or "is running" in stack.output.read_text(
+            errors="replace"
+        )
+
+    await wait_until("the stack's banner", started, timeout=BANNER_TIMEOUT)
+    assert stack.process.returncode is None, f"the stack exited; it said:\n{stack.tail()}"

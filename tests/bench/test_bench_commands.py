@@ -1,0 +1,76 @@
+"""The benchmark commands' cores run end to end on one local stack with tiny numbers and give sane rows (their
+figures are printed by the commands, never asserted: this checks that they measure, not how fast)."""
+
+import time
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from bench import end_to_end, read_path, start_rate
+from bench.figures import Report
+from bench.stack import BenchStack, local_stack
+from tests.integration.polling import poll_view
+from tests.integration.walk import start_at_mri
+
+
+@pytest.fixture(scope="module")
+async def stack() -> AsyncIterator[BenchStack]:
+    async with local_stack() as stack:
+        yield stack
+
+
+def ratios(report: Report) -> list[float]:
+    return [row.spread.median for row in report.rows if row.unit == "ratio"]
+
+
+async def test_the_start_rate_makes_as_many_api_and_raw_starts_as_asked(stack: BenchStack) -> None:
+    figures = await start_rate.measure_starts(stack, starts=10, concurrency=5, repeats=1)
+    assert [(f.api.count, f.api.errors, f.raw.count, f.raw.errors) for f in figures] == [(10, 0, 10, 0)]
+    report = Report("start_rate", "test")
+    start_rate.add_rows(report, "file-backed", figures)
+    assert {row.name for row in report.rows} >= {
+        "file-backed: API starts",
+        "file-backed: raw starts",
+        "file-backed: API / raw",
+        "file-backed: API latency p99",
+    }
+    assert len(ratios(report)) == 1 and ratios(report)[0] > 0
+
+
+async def test_the_read_path_reads_each_way_for_its_seconds(stack: BenchStack) -> None:
+    ids = await read_path.open_pathways(stack, 4, concurrency=4)
+    assert len(set(ids)) == 4
+    figures = await read_path.measure_reads(stack, ids, clients=3, seconds=1, repeats=1)
+    runs = figures[0].runs
+    assert set(runs) == set(read_path.KINDS)
+    assert all(run.count > 0 and run.errors == 0 for run in runs.values()), runs
+    assert {"api", "worker", "temporal", "postgres"} <= set(figures[0].cpu["API get"])
+    report = Report("read_path", "test")
+    read_path.add_rows(report, "file-backed", figures)
+    assert len(ratios(report)) == 2 and all(r > 0 for r in ratios(report))
+    assert any(row.name == "file-backed: API get p99" and row.goal for row in report.rows)
+
+
+async def withdrawn_at_mri(api: httpx.AsyncClient, referral_id: str) -> end_to_end.Walked:
+    """A short walk to an end (the full one, to `completed`, lasts the demo profile's minute of timers)."""
+    began = time.perf_counter()
+    pathway_id = await start_at_mri(api, referral_id)
+    answer = await api.post(f"/v1/pathways/{pathway_id}/withdraw", json={"reason": "moved away"})
+    assert answer.status_code == 200, answer.text
+    view = await poll_view(api, pathway_id, "closed", lambda v: v["status"] != "active")
+    return end_to_end.Walked(time.perf_counter() - began, view["outcome"], 0)
+
+
+async def test_end_to_end_walks_a_batch_at_once_and_measures_each_part_of_the_stack(
+    stack: BenchStack,
+) -> None:
+    batch = await end_to_end.measure_batch(stack, 3, "TEST", walk=withdrawn_at_mri)
+    assert batch.failed == []
+    assert [w.outcome for w in batch.walked] == ["withdrawn"] * 3 and batch.completed == 3
+    assert batch.per_minute > 0
+    assert {"api", "worker", "temporal", "postgres", "bench"} <= set(batch.cpu)
+    report = Report("end_to_end", "test")
+    end_to_end.add_rows(report, "file-backed", [batch], 3)
+    rows = {row.name: row.spread.median for row in report.rows}
+    assert rows["file-backed: completed of 3"] == 3 and rows["file-backed: pathways completed"] > 0
