@@ -55,6 +55,8 @@ class Execution:
     events: int
     tasks: int
     bytes: int
+    before_outcomes: int | None = None
+    """Events before this execution started the outcome check-ins (None: it started none)."""
 
 
 @dataclass
@@ -110,6 +112,16 @@ async def execution_cost(
         events=len(events),
         tasks=sum(e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED for e in events),
         bytes=HistoryProto(events=events).ByteSize(),
+        before_outcomes=next(
+            (
+                e.event_id - 1
+                for e in events
+                if e.event_type == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED
+                and e.start_child_workflow_execution_initiated_event_attributes.workflow_type.name
+                == "OutcomeCheckIns"
+            ),
+            None,
+        ),
     )
     return execution, events
 
@@ -346,6 +358,12 @@ def add_rows(report: Report, name: str, runs: Sequence[Measured]) -> None:
         f"{name}: {last.count('a')} activities, {last.count('l')} local activities (webhook outbox writes),"
         f" {last.count('t')} timers; events per execution: {per_execution}"
     )
+    pathway = last.executions[0]
+    if pathway.before_outcomes is not None:
+        report.notes.append(
+            f"{name}: the pathway's own execution has {pathway.before_outcomes} events before it starts the"
+            f" outcome check-ins and {pathway.events - pathway.before_outcomes} from then to its end"
+        )
     report.notes.append(f"{name}: the pathway's bytes by event type: {_largest(last)}")
     report.notes.append(f"{name}: the minimal shape's bytes by event type: {_largest(runs[-1].minimal)}")
 
