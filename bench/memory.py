@@ -258,10 +258,10 @@ async def measure_started(counts: Sequence[int], attempts: int = 3) -> Run:
     raise AssertionError("unreachable")
 
 
-async def run(counts: Sequence[int], repeats: int) -> Report:
+async def run(counts: Sequence[int], repeats: int, attempts: int = 3) -> Report:
     runs = []
     for repeat in range(1, repeats + 1):
-        runs.append(await measure_started(counts))
+        runs.append(await measure_started(counts, attempts))
         readings = ", ".join(f"{n:,} open {r.rss / MIB:.1f} MiB" for n, r in runs[-1].open.items())
         print(
             f"repeat {repeat}: none open {runs[-1].baseline.rss / MIB:.1f} MiB, {readings}", file=sys.stderr
@@ -273,8 +273,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--counts", type=int, nargs="+", default=list(COUNTS))
     parser.add_argument("--repeats", type=int, default=REPEATS)
+    parser.add_argument("--attempts", type=int, default=3, help="stack starts tried per repeat")
     args = parser.parse_args(argv)
-    asyncio.run(run(args.counts, args.repeats)).publish()
+    asyncio.run(run(args.counts, args.repeats, args.attempts)).publish()
 
 
 if __name__ == "__main__":
