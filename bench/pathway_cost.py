@@ -1,0 +1,398 @@
+"""Pathway cost: history events, workflow tasks and history bytes of a whole pathway (the pathway and every
+run of its children) against the minimal workflow with the same activities and timers
+(bench/minimal_shape.py).
+
+Two shapes: a typical pathway (one positive block, the DVR, the follow-up and every outcome check-in answered)
+and the longest one (tests/workflows/test_history_shape.py: comparative blocks with both diaries run out, the
+follow-up and every outcome check-in unanswered and called about). Each runs on a fresh time-skipping test
+server with the workflow tests' worker and fake clinic; the figures are counts, so the repeats agree.
+
+    python -m bench.pathway_cost [--repeats 3]
+"""
+
+import argparse
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from temporalio.api.common.v1 import Payload
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import History as HistoryProto
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from bench.figures import REPEATS, Report, Row, Spread
+from bench.minimal_shape import TASK_QUEUE as MINIMAL_QUEUE
+from bench.minimal_shape import MinimalShapeWorkflow, minimal_step
+from config.binaries import installed_binary
+from config.temporal import register_search_attributes
+from domain.config import CLINICAL, PathwayConfig
+from domain.inputs import PathwayInput
+from domain.referral import ClinicalReferral, History, MriOnFile, Symptoms
+from domain.view import PathwayView
+from tests.codec_keys import TEST_DATA_CONVERTER
+from tests.workflows.clinic_worker import ClinicWorker
+from tests.workflows.fakes import FakeClinic
+from tests.workflows.pathway_driver import PathwayDriver
+
+EVENTS_BOUND = 300  # per workflow execution
+RATIO_GOAL = 1.5  # the whole pathway's workflow tasks and bytes against the minimal shape's
+OUTCOMES = ["2_weeks", "6_weeks", "3_months", "6_months", "12_months"]
+POSITIVE_DIARY = [(timedelta(minutes=15), 1), (timedelta(hours=1), 1), (timedelta(hours=2), 7)]
+PROLONGED = [(timedelta(minutes=15), 1), (timedelta(hours=1), 1), (timedelta(hours=8), 1)]
+
+
+@dataclass(frozen=True)
+class Execution:
+    workflow_type: str
+    workflow_id: str
+    run_id: str
+    events: int
+    tasks: int
+    bytes: int
+    before_outcomes: int | None = None
+    """Events before this execution started the outcome check-ins (None: it started none)."""
+
+
+@dataclass
+class Cost:
+    """A whole pathway's history, or the minimal shape's: its executions, and the work they did."""
+
+    executions: list[Execution] = field(default_factory=list)
+    plan: list[str] = field(default_factory=list)
+    """The minimal shape's plan (bench/minimal_shape.py): the same activities, local activities and timers."""
+
+    by_type: Counter[str] = field(default_factory=Counter)
+    """History bytes by event type, over every execution."""
+
+    @property
+    def events(self) -> int:
+        return sum(e.events for e in self.executions)
+
+    @property
+    def max_events(self) -> int:
+        return max(e.events for e in self.executions)
+
+    @property
+    def tasks(self) -> int:
+        return sum(e.tasks for e in self.executions)
+
+    @property
+    def bytes(self) -> int:
+        return sum(e.bytes for e in self.executions)
+
+    def count(self, kind: str) -> int:
+        return sum(step.startswith(kind) for step in self.plan)
+
+
+async def _plain_size(payloads: Sequence[Payload]) -> int:
+    """The JSON size of the first payload, decrypted (0 for none)."""
+    if not payloads:
+        return 0
+    codec = TEST_DATA_CONVERTER.payload_codec
+    decoded = await codec.decode(list(payloads)) if codec is not None else list(payloads)
+    return len(decoded[0].data)
+
+
+async def execution_cost(
+    client: Client, workflow_id: str, run_id: str | None
+) -> tuple[Execution, list[HistoryEvent]]:
+    history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+    events = list(history.events)
+    started = events[0].workflow_execution_started_event_attributes
+    execution = Execution(
+        workflow_type=started.workflow_type.name,
+        workflow_id=workflow_id,
+        run_id=run_id or started.original_execution_run_id,
+        events=len(events),
+        tasks=sum(e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED for e in events),
+        bytes=HistoryProto(events=events).ByteSize(),
+        before_outcomes=next(
+            (
+                e.event_id - 1
+                for e in events
+                if e.event_type == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED
+                and e.start_child_workflow_execution_initiated_event_attributes.workflow_type.name
+                == "OutcomeCheckIns"
+            ),
+            None,
+        ),
+    )
+    return execution, events
+
+
+async def _steps(events: Sequence[HistoryEvent]) -> list[str]:
+    """The activities, local activities and timers of one execution, in order, as minimal-shape steps."""
+    results: dict[int, int] = {}
+    for event in events:
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            attributes = event.activity_task_completed_event_attributes
+            results[attributes.scheduled_event_id] = await _plain_size(attributes.result.payloads)
+    steps = []
+    for event in events:
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            argument = await _plain_size(event.activity_task_scheduled_event_attributes.input.payloads)
+            steps.append(f"a{argument}/{results.get(event.event_id, 0)}")
+        elif event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            details = event.marker_recorded_event_attributes.details
+            result = details["result"].payloads if "result" in details else []
+            steps.append(f"l2/{await _plain_size(result)}")  # a local activity's argument is not stored
+        elif event.event_type == EventType.EVENT_TYPE_TIMER_STARTED:
+            timeout = event.timer_started_event_attributes.start_to_fire_timeout
+            steps.append(f"t{max(timeout.ToTimedelta().total_seconds(), 1.0):g}")
+    return steps
+
+
+async def whole_cost(client: Client, workflow_id: str) -> Cost:
+    """The pathway's execution and, recursively, each run of each child it started (continue-as-new
+    followed to the last run)."""
+    cost = Cost()
+    pending: list[tuple[str, str | None]] = [(workflow_id, None)]
+    while pending:
+        child_id, run_id = pending.pop(0)
+        execution, events = await execution_cost(client, child_id, run_id)
+        cost.executions.append(execution)
+        for event in events:
+            cost.by_type[EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")] += event.ByteSize()
+        cost.plan += await _steps(events)
+        for event in events:
+            if event.event_type == EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED:
+                started = event.child_workflow_execution_started_event_attributes.workflow_execution
+                pending.append((started.workflow_id, started.run_id))
+        last = events[-1]
+        if last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+            pending.append(
+                (child_id, last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id)
+            )
+    return cost
+
+
+# ---- the shapes ---------------------------------------------------------------------------------------
+
+
+async def typical(pathway: PathwayDriver) -> None:
+    """Referral, MRI review, exam, a block with positive relief, candidacy approved, the DVR, the follow-up,
+    then each outcome check-in answered."""
+    await pathway.mri_review()
+    await pathway.exam()
+    await pathway.block()
+    await pathway.diary(POSITIVE_DIARY)
+    await pathway.decide(approved=True)
+    await pathway.procedure("completed")
+    await pathway.follow_up(pain=1)
+    for name in OUTCOMES:
+        await pathway.until_outcome_open(name)
+        await pathway.outcome_check_in(name)
+    await pathway.result()
+
+
+async def longest(pathway: PathwayDriver) -> None:
+    """As tests/workflows/test_history_shape.py's longest pathway: comparative blocks, both diaries run to
+    their end, the follow-up and every outcome check-in unanswered, each called about without reaching the
+    patient."""
+    await pathway.mri_review()
+    await pathway.exam()
+    await pathway.block()
+    await pathway.diary(PROLONGED)
+    await pathway.skip_past_diary_window()
+    await pathway.block(count=2, anesthetic="bupivacaine")
+    await pathway.diary(PROLONGED)
+    await pathway.skip_past_diary_window()
+    await pathway.decide(approved=True, override_reason="prolonged relief on both blocks")
+    await pathway.procedure("completed", override_reason="prolonged relief at L4-L5 on both blocks")
+    late = await _unanswered(pathway, await pathway.view())
+    await pathway.staff_call(reached=False)
+    assert late.next_action is not None and late.next_action.due_at is not None
+    await pathway.skip_to(late.next_action.due_at + timedelta(minutes=1))
+    for name in OUTCOMES:
+        await _unanswered(pathway, await pathway.until_outcome_open(name))
+        await pathway.staff_call(reached=False)
+    await pathway.result()
+
+
+async def _unanswered(pathway: PathwayDriver, open_view: PathwayView) -> PathwayView:
+    assert open_view.next_action is not None and open_view.next_action.due_at is not None
+    await pathway.skip_to(open_view.next_action.due_at + timedelta(minutes=1))
+    return await pathway.wait_for("a call due", lambda v: v.needs_attention)
+
+
+def referral() -> ClinicalReferral:
+    """A typical facet-pain referral with a recent MRI on file (as the workflow tests' default)."""
+    return ClinicalReferral(
+        symptoms=Symptoms(axial_low_back_pain=True, buttock_radiation=True, pain_below_knee=False),
+        history=History(prior_rfa_with_recurrence=True),
+        mri=MriOnFile(performed_on=date.today() - timedelta(days=30)),
+    )
+
+
+Shape = Callable[[PathwayDriver], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Measured:
+    full: Cost
+    minimal: Cost
+
+
+async def measure(shape: Shape, *, config: PathwayConfig = CLINICAL, webhook_events: bool = True) -> Measured:
+    """Measures `shape` on a fresh time-skipping server (its clock starts anew)."""
+    env = await time_skipping_server()
+    try:
+        return await measure_on(env, shape, config=config, webhook_events=webhook_events)
+    finally:
+        await env.shutdown()
+
+
+async def time_skipping_server() -> WorkflowEnvironment:
+    """The workflow tests' server: time-skipping, with their codec and the search attributes."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=installed_binary("temporal-test-server"), data_converter=TEST_DATA_CONVERTER
+    )
+    await register_search_attributes(env.client)
+    return env
+
+
+async def measure_on(
+    env: WorkflowEnvironment, shape: Shape, *, config: PathwayConfig = CLINICAL, webhook_events: bool = True
+) -> Measured:
+    """Drives one pathway of `shape` to its end with the workflow tests' worker and fake clinic, then runs the
+    minimal shape of the same activities and timers on that server; both histories counted."""
+    worker = ClinicWorker(env, FakeClinic())
+    await worker.start()
+    try:
+        pathway = await PathwayDriver.start(
+            env,
+            worker.clinic,
+            PathwayInput(
+                patient_ref=str(uuid.uuid4()),
+                clinic_site="phoenix-main",
+                clinic_timezone="America/Phoenix",
+                patient_timezone="America/Phoenix",
+                referral=referral(),
+                config=config,
+                webhook_events=webhook_events,
+            ),
+        )
+        await shape(pathway)
+    finally:
+        await worker.stop()
+    full = await whole_cost(env.client, pathway.handle.id)
+    async with Worker(
+        env.client, task_queue=MINIMAL_QUEUE, workflows=[MinimalShapeWorkflow], activities=[minimal_step]
+    ):
+        minimal_id = f"minimal-{uuid.uuid4()}"
+        await env.client.execute_workflow(
+            MinimalShapeWorkflow.run, ",".join(full.plan), id=minimal_id, task_queue=MINIMAL_QUEUE
+        )
+    minimal = await whole_cost(env.client, minimal_id)
+    return Measured(full, minimal)
+
+
+COMPARATIVE = CLINICAL.model_copy(update={"comparative_blocks": True})
+SHAPES: dict[str, tuple[Shape, PathwayConfig]] = {
+    "typical": (typical, CLINICAL),
+    "longest": (longest, COMPARATIVE),
+}
+
+
+async def outbox_note(with_outbox: Cost) -> str:
+    """What the webhook outbox adds to the longest pathway: the same pathway again with it off."""
+    without = (await measure(longest, config=COMPARATIVE, webhook_events=False)).full
+    on, off = with_outbox.executions[0].events, without.executions[0].events
+    return (
+        f"webhook outbox (longest pathway): the pathway's own execution has {on} events with it,"
+        f" {off} without (+{on - off}: {with_outbox.count('l')} local activity writes, one marker event each"
+        f" in the workflow task that caused them); all executions: {with_outbox.tasks} vs {without.tasks}"
+        " workflow tasks,"
+        f" {with_outbox.bytes / 1000:.1f} vs {without.bytes / 1000:.1f} KB"
+    )
+
+
+def add_rows(report: Report, name: str, runs: Sequence[Measured]) -> None:
+    def spread(figure: Callable[[Measured], float]) -> Spread:
+        return Spread.of([figure(m) for m in runs])
+
+    most = spread(lambda m: m.full.max_events)
+    tasks = spread(lambda m: m.full.tasks / m.minimal.tasks)
+    size = spread(lambda m: m.full.bytes / m.minimal.bytes)
+    report.add(
+        Row(
+            f"{name}: events per execution, max",
+            "events",
+            most,
+            f"<= {EVENTS_BOUND}",
+            most.max <= EVENTS_BOUND,
+            0,
+        )
+    )
+    report.add(Row(f"{name}: events, all executions", "events", spread(lambda m: m.full.events), digits=0))
+    report.add(
+        Row(
+            f"{name}: executions (pathway, children's runs)",
+            "count",
+            spread(lambda m: len(m.full.executions)),
+            digits=0,
+        )
+    )
+    report.add(Row(f"{name}: workflow tasks", "tasks", spread(lambda m: m.full.tasks), digits=0))
+    report.add(Row(f"{name}: history bytes", "KB", spread(lambda m: m.full.bytes / 1000)))
+    report.add(Row(f"{name}: minimal shape's events", "events", spread(lambda m: m.minimal.events), digits=0))
+    report.add(
+        Row(f"{name}: minimal shape's workflow tasks", "tasks", spread(lambda m: m.minimal.tasks), digits=0)
+    )
+    report.add(Row(f"{name}: minimal shape's bytes", "KB", spread(lambda m: m.minimal.bytes / 1000)))
+    report.add(
+        Row(f"{name}: tasks full / minimal", "ratio", tasks, f"<= {RATIO_GOAL}", tasks.max <= RATIO_GOAL, 2)
+    )
+    report.add(
+        Row(f"{name}: bytes full / minimal", "ratio", size, f"<= {RATIO_GOAL}", size.max <= RATIO_GOAL, 2)
+    )
+    last = runs[-1].full
+    per_execution = ", ".join(f"{e.workflow_type} {e.events}" for e in last.executions)
+    report.notes.append(
+        f"{name}: {last.count('a')} activities, {last.count('l')} local activities (webhook outbox writes),"
+        f" {last.count('t')} timers; events per execution: {per_execution}"
+    )
+    pathway = last.executions[0]
+    if pathway.before_outcomes is not None:
+        report.notes.append(
+            f"{name}: the pathway's own execution has {pathway.before_outcomes} events before it starts the"
+            f" outcome check-ins and {pathway.events - pathway.before_outcomes} from then to its end"
+        )
+    report.notes.append(f"{name}: the pathway's bytes by event type: {_largest(last)}")
+    report.notes.append(f"{name}: the minimal shape's bytes by event type: {_largest(runs[-1].minimal)}")
+
+
+def _largest(cost: Cost, count: int = 6) -> str:
+    return ", ".join(f"{kind.lower()} {size / 1000:.1f} KB" for kind, size in cost.by_type.most_common(count))
+
+
+async def run(repeats: int) -> Report:
+    report = Report("pathway_cost", "Pathway cost: history of a whole pathway vs the minimal shape")
+    measured: dict[str, list[Measured]] = {}
+    for name, (shape, config) in SHAPES.items():
+        measured[name] = [await measure(shape, config=config) for _ in range(repeats)]
+        add_rows(report, name, measured[name])
+    report.notes.append(await outbox_note(measured["longest"][-1].full))
+    report.notes.append(
+        "time-skipping test server (temporal-test-server), the workflow tests' worker and fake clinic;"
+        " payloads encrypted by the tests' codec in both; the minimal shape carries payloads of the pathway's"
+        " (decrypted) sizes, and its input is its plan"
+    )
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--repeats", type=int, default=REPEATS)
+    args = parser.parse_args(argv)
+    asyncio.run(run(args.repeats)).publish()
+
+
+if __name__ == "__main__":
+    main()
