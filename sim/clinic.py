@@ -23,7 +23,8 @@ _HIDDEN = re.compile(r'<input type="hidden" name="(answer_id|question)" value="(
 
 @dataclass(frozen=True)
 class Failure:
-    """An answer the clinic should never give (a 5xx other than a 503 asking to retry)."""
+    """An answer the clinic should never give (a 5xx other than a 503 asking to retry), or none at all
+    within the client's timeout (status 0)."""
 
     method: str
     path: str

@@ -15,7 +15,13 @@ from sim.observer import Observer
 
 SITE = "phoenix-main"
 STAGE_KIND = {"mri": "mri", "exam": "exam", "block": "block", "dvr_scheduled": "dvr"}
-DIARY = {"positive": [1, 0, 0, 7], "negative": [7, 7, 8, 7], "prolonged": [0, 1, 0, 0, 0, 0, 0, 0, 1]}
+# (seconds after the block, pain) in the demo profile, baseline 8: a run of relief from +1.5 s (18 clinical
+# minutes) for 4 s (48 minutes), then the usual pain back; no run; or relief still there at the +8 h prompt.
+DIARY: dict[str, list[tuple[float, int]]] = {
+    "positive": [(1.5, 1), (5.5, 0), (12.0, 7)],
+    "negative": [(1.5, 7), (5.5, 7), (12.0, 8)],
+    "prolonged": [(1.5, 0), (5.5, 1), (20.0, 0), (39.8, 0), (41.0, 1)],
+}
 CHECKLIST = {
     "anticoagulants_managed": True,
     "no_active_infection": True,
@@ -42,7 +48,8 @@ class Memory:
 
     done: set[str] = field(default_factory=set)
     act_at: dict[str, datetime] = field(default_factory=dict)
-    answered_prompts: set[tuple[int, int]] = field(default_factory=set)
+    diary_reports: set[tuple[int, int]] = field(default_factory=set)
+    """(block, report number) of each diary report sent."""
     no_shows: dict[str, int] = field(default_factory=dict)
 
 
@@ -261,18 +268,22 @@ class Patient:
                     await self.clinic.answer_link(self.pathway_id, fields)
 
     async def _diary(self, view: dict[str, Any]) -> None:
+        """Reports the planned pain at the planned times after the block (by text or link), whichever
+        prompts reached the patient: a prompt the relief check dropped as missed (a late worker) leaves
+        the diary open to an answer all the same."""
         relief = view["relief_check"]
-        if relief.get("result") is not None or not relief.get("prompts_sent"):
+        performed_at = relief.get("performed_at")
+        if relief.get("result") is not None or performed_at is None:
             return
-        block, script = relief.get("block_number", 1), DIARY[self.plan.diary]
-        answered = sum(1 for b, _ in self.memory.answered_prompts if b == block)
-        latest = relief["prompts_sent"][-1]
-        if answered >= len(script) or (block, latest["number"]) in self.memory.answered_prompts:
+        block = relief.get("block_number", 1)
+        answered = sum(1 for b, _ in self.memory.diary_reports if b == block)
+        script = DIARY[self.plan.diary]
+        if answered >= len(script):
             return
-        if datetime.fromisoformat(latest["answer_due_at"]) < datetime.now(UTC):
+        offset, pain = script[answered]
+        if datetime.now(UTC) < datetime.fromisoformat(performed_at) + timedelta(seconds=offset):
             return
-        self.memory.answered_prompts.add((block, latest["number"]))
-        pain = script[answered]
+        self.memory.diary_reports.add((block, answered))
         if self.plan.by_sms:
             await self.clinic.text(self.pathway_id, phone_of(self.plan.index), str(pain))
         else:

@@ -82,6 +82,16 @@ def tabulate(month: Month, observer: Observer, clinic: Clinic, messages: Message
         str(block.get("result")) for view in month.finals.values() if view for block in view.get("blocks", [])
     )
     lines.append(Line("blocks by relief result", ", ".join(f"{r} {n}" for r, n in sorted(results.items()))))
+    prompts = [
+        len(block.get("prompts_sent") or [])
+        for view in month.finals.values()
+        if view
+        for block in view.get("blocks", [])
+        if block.get("result") is not None
+    ]
+    if prompts:
+        mean_prompts = statistics.fmean(prompts)
+        lines.append(Line("diary prompts sent per block (mean, min)", f"{mean_prompts:.1f}, {min(prompts)}"))
     tracks = list(observer.tracks.values())
     flagged = [t for t in tracks if t.flags]
     flags, in_time = sum(t.flags for t in tracks), sum(t.flags_in_time for t in tracks)
@@ -108,8 +118,10 @@ def tabulate(month: Month, observer: Observer, clinic: Clinic, messages: Message
     )
     if waits:
         lines.append(Line("median wait for a person", f"{statistics.median(waits):.1f} s"))
-    failures = len(clinic.failures)
+    failures = sum(1 for f in clinic.failures if f.status)
     lines.append(Line("API answers 5xx other than 503", str(failures), "0", failures == 0))
+    unanswered = sum(1 for f in clinic.failures if not f.status)
+    lines.append(Line("requests unanswered in 60 s (sent again)", str(unanswered)))
     lines.append(Line("steps refused 409 (met another step)", str(clinic.refused)))
     answers = ", ".join(f"{how} {n}" for how, n in sorted(clinic.answers.items()))
     lines.append(Line("patients' answers (how: taken or not)", answers))

@@ -1,6 +1,6 @@
 """A small simulated clinic month (`python -m sim`, bounded): eight synthetic patients with a fixed seed
 (late clinicians, no-shows, a change request, answers by text and by link, a silent patient, withdrawals)
-on one demo-profile stack, followed for 40 s. Every pathway ends or is still waiting correctly, none is past
+on one demo-profile stack, followed for 30 s. Every pathway ends or is still waiting correctly, none is past
 a deadline unmoved and unflagged, no message goes twice, and the table has its rows."""
 
 from bench.stack import local_stack
@@ -19,7 +19,7 @@ ROWS = (
 
 
 async def test_a_small_month_loses_no_patient_and_sends_nothing_twice() -> None:
-    options = Options(patients=8, seed=16, concurrency=8, deadline="PT2H", give_up_after_seconds=40)
+    options = Options(patients=8, seed=16, concurrency=8, deadline="PT2H", give_up_after_seconds=30)
     async with local_stack(in_memory=True, **stack_settings()) as stack:
         month, observer = await simulate(stack, options)
     assert len(month.finals) == 8 and all(view is not None for view in month.finals.values())
