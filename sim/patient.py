@@ -22,6 +22,8 @@ DIARY: dict[str, list[tuple[float, int]]] = {
     "negative": [(1.5, 7), (5.5, 7), (12.0, 8)],
     "prolonged": [(1.5, 0), (5.5, 1), (20.0, 0), (39.8, 0), (41.0, 1)],
 }
+REPORT_GAP = timedelta(seconds=3.5)
+"""At least this between two diary reports (a run lasts 2.5 s in the demo), however late a poll was."""
 CHECKLIST = {
     "anticoagulants_managed": True,
     "no_active_infection": True,
@@ -51,6 +53,7 @@ class Memory:
     diary_reports: set[tuple[int, int]] = field(default_factory=set)
     """(block, report number) of each diary report sent."""
     no_shows: dict[str, int] = field(default_factory=dict)
+    last_report_at: datetime | None = None
 
 
 def phone_of(index: int) -> str:
@@ -281,9 +284,14 @@ class Patient:
         if answered >= len(script):
             return
         offset, pain = script[answered]
-        if datetime.now(UTC) < datetime.fromisoformat(performed_at) + timedelta(seconds=offset):
+        now = datetime.now(UTC)
+        not_before = datetime.fromisoformat(performed_at) + timedelta(seconds=offset)
+        if self.memory.last_report_at is not None:  # a late first report must not shorten the run
+            not_before = max(not_before, self.memory.last_report_at + REPORT_GAP)
+        if now < not_before:
             return
         self.memory.diary_reports.add((block, answered))
+        self.memory.last_report_at = now
         if self.plan.by_sms:
             await self.clinic.text(self.pathway_id, phone_of(self.plan.index), str(pain))
         else:
