@@ -1,0 +1,155 @@
+"""The deadline watcher: every view the simulation reads passes through here, and each pathway's record
+says whether it was ever past its deadline neither moving nor flagged, when it was flagged, and how long it
+waited for a person.
+
+A pathway's deadline is its view's `next_action.due_at`. It is *stuck* when an observation finds it active,
+that due time passed by more than the grace period, `needs_attention` false, and the view unchanged since the
+due time (no stage, next action, attention, timeline, diary or check-in change): nobody moved it and nobody
+was told. A flag is *in time* when the timeline's `needs_attention` entry is no later than the due time the
+pathway was waiting on, plus the grace period.
+"""
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+HUMANS = ("staff", "clinician")
+
+
+@dataclass
+class Stuck:
+    pathway_id: str
+    stage: str
+    action: str
+    due_at: str
+    seen_at: str
+
+
+@dataclass
+class Track:
+    """What the watcher knows of one pathway."""
+
+    pathway_id: str
+    signature: str = ""
+    changed_at: datetime | None = None
+    seen_at: datetime | None = None
+    last: dict[str, Any] | None = None
+    due_at: datetime | None = None
+    stuck: Stuck | None = None
+    flags: int = 0
+    flags_in_time: int = 0
+    flagged_reasons: set[str] = field(default_factory=set)
+    waiting_for: tuple[str, str] | None = None
+    waiting_since: datetime | None = None
+    human_waits: list[float] = field(default_factory=list)
+    seen_attention_events: int = 0
+    late_flags: list[str] = field(default_factory=list)
+    final: dict[str, Any] | None = None
+
+
+def _signature(view: dict[str, Any]) -> str:
+    """What moving means: any of these changes."""
+    relief = view.get("relief_check") or {}
+    return json.dumps(
+        [
+            view.get("stage"),
+            view.get("status"),
+            view.get("next_action"),
+            view.get("attention_reasons"),
+            len(view.get("timeline") or []),
+            len(relief.get("reports") or []),
+            len(relief.get("prompts_sent") or []),
+            [o.get("status") for o in view.get("outcomes") or []],
+            (view.get("follow_up") or {}).get("status"),
+        ],
+        sort_keys=True,
+    )
+
+
+def _instant(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+class Observer:
+    def __init__(self, grace: timedelta) -> None:
+        self.grace = grace
+        self.tracks: dict[str, Track] = {}
+
+    def observe(self, view: dict[str, Any], now: datetime | None = None) -> None:
+        now = now or datetime.now(UTC)
+        pathway_id: str = view["pathway_id"]
+        track = self.tracks.setdefault(pathway_id, Track(pathway_id))
+        track.seen_at, track.last = now, view
+        signature = _signature(view)
+        if signature != track.signature:
+            track.signature, track.changed_at = signature, now
+        self._count_flags(track, view)
+        self._time_human_wait(track, view, now)
+        action = view.get("next_action")
+        if view["status"] != "active":
+            track.final = view
+            return
+        track.due_at = _instant(action.get("due_at")) if action else None
+        if (
+            track.stuck is None
+            and track.due_at is not None
+            and now > track.due_at + self.grace
+            and not view.get("needs_attention")
+            and track.changed_at is not None
+            and track.changed_at <= track.due_at
+        ):
+            assert action is not None
+            track.stuck = Stuck(
+                pathway_id, view["stage"], action["action"], track.due_at.isoformat(), now.isoformat()
+            )
+
+    def _count_flags(self, track: Track, view: dict[str, Any]) -> None:
+        events = [e for e in view.get("timeline") or [] if e["event"] == "needs_attention"]
+        for event in events[track.seen_attention_events :]:
+            track.flags += 1
+            track.flagged_reasons.add(event["detail"])
+            at = datetime.fromisoformat(event["at"])
+            # Only a flag for a late step has a deadline to meet (red flags, requests: raised as they come).
+            late_step = "overdue" in event["detail"] or "unanswered" in event["detail"]
+            due = track.due_at
+            if not late_step or due is None or at <= due + self.grace:
+                track.flags_in_time += 1
+            else:
+                track.late_flags.append(f"{event['detail']} at {at.isoformat()}, due {due.isoformat()}")
+        track.seen_attention_events = len(events)
+
+    def _time_human_wait(self, track: Track, view: dict[str, Any], now: datetime) -> None:
+        action = view.get("next_action")
+        waiting = (
+            (action["actor"], action["action"])
+            if action and action["actor"] in HUMANS and view["status"] == "active"
+            else None
+        )
+        if waiting == track.waiting_for:
+            return
+        if track.waiting_for is not None and track.waiting_since is not None:
+            track.human_waits.append((now - track.waiting_since).total_seconds())
+        track.waiting_for, track.waiting_since = waiting, (now if waiting else None)
+
+    def close_open_waits(self, now: datetime | None = None) -> None:
+        """The waits still open at the end count to the end (a patient still waiting for a person)."""
+        now = now or datetime.now(UTC)
+        for track in self.tracks.values():
+            if track.waiting_for is not None and track.waiting_since is not None:
+                track.human_waits.append((now - track.waiting_since).total_seconds())
+                track.waiting_for = track.waiting_since = None
+
+    def waiting_correctly(self, pathway_id: str) -> bool:
+        """An open pathway's last view: flagged, or waiting for no dated step, or not yet past its due time
+        and the grace period (an ended pathway: True)."""
+        track = self.tracks[pathway_id]
+        view, seen = track.last, track.seen_at
+        if view is None or seen is None or view["status"] != "active":
+            return view is not None
+        due = _instant((view.get("next_action") or {}).get("due_at"))
+        return bool(view.get("needs_attention")) or due is None or seen <= due + self.grace
+
+    @property
+    def stuck(self) -> list[Stuck]:
+        return [t.stuck for t in self.tracks.values() if t.stuck is not None]
