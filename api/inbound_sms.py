@@ -44,6 +44,7 @@ from domain.results import AppointmentChangeRequest, PainReport
 from domain.sms_keywords import Keyword, PainScore, read_reply
 from domain.stages import PathwayStatus, Stage
 from domain.view import PathwayView
+from workflows.handles import pathway_workflow, relief_check_workflow
 from workflows.pathway import PatientPathwayWorkflow
 from workflows.reading import read_pathway_view
 from workflows.relief_check import ReliefCheckWorkflow
@@ -199,7 +200,7 @@ async def _reschedule(
         return "use_link", None
     patient_ref, pathway_id, appointment_id = upcoming[0]
     request = AppointmentChangeRequest(appointment_id=appointment_id, wish="reschedule", via="sms")
-    handle = temporal.get_workflow_handle_for(PatientPathwayWorkflow.run, pathway_id)
+    handle = pathway_workflow(temporal, pathway_id)
     try:
         # Assigned: mypy reads the Update of a mixed-in async handler as returning its coroutine.
         _ = await handle.execute_update(
@@ -234,7 +235,7 @@ async def _next_appointments(
 
 async def _into_diary(temporal: Client, diary_id: str, report: PainReport, message_sid: str) -> bool:
     """Whether the relief check took the report; the Update id is the gateway's, so it is taken once."""
-    diary = temporal.get_workflow_handle_for(ReliefCheckWorkflow.run, diary_id)
+    diary = relief_check_workflow(temporal, diary_id)
     try:
         await diary.execute_update(ReliefCheckWorkflow.record_pain_report, report, id=f"sms:{message_sid}")
     except WorkflowUpdateFailedError:  # refused by its validator: the diary ended, or another score then

@@ -23,6 +23,7 @@ from domain.check_ins import WorkStatus
 from domain.identifiers import outcome_check_ins_id, relief_check_id
 from domain.open_question import FORM_KEY, OpenQuestion, QuestionKind
 from domain.results import AppointmentChangeRequest, FollowUpAnswer, OutcomeAnswer, PainReport, RedFlag
+from workflows.handles import check_ins_workflow, pathway_workflow, relief_check_workflow
 from workflows.outcome_check_ins import OutcomeCheckInsWorkflow as CheckIns
 from workflows.pathway import PatientPathwayWorkflow as Pathway
 from workflows.relief_check import ReliefCheckWorkflow
@@ -143,12 +144,12 @@ def send(temporal: Client, workflow_id: str, answer: Answer, answer_id: uuid.UUI
     """Sends the answer as its Update to `workflow_id`, and waits for the workflow to take it."""
     id = update_id(answer_id)
     if isinstance(answer, PainReport):
-        diary = temporal.get_workflow_handle_for(ReliefCheckWorkflow.run, workflow_id)
+        diary = relief_check_workflow(temporal, workflow_id)
         return diary.execute_update(ReliefCheckWorkflow.record_pain_report, answer, id=id)
     if isinstance(answer, FollowUpAnswer):
-        pathway = temporal.get_workflow_handle_for(Pathway.run, workflow_id)
+        pathway = pathway_workflow(temporal, workflow_id)
         return pathway.execute_update(Pathway.record_follow_up, answer, id=id)
-    check_ins = temporal.get_workflow_handle_for(CheckIns.run, workflow_id)
+    check_ins = check_ins_workflow(temporal, workflow_id)
     return check_ins.execute_update(CheckIns.record_outcome_check_in, answer, id=id)
 
 
@@ -156,7 +157,7 @@ def send_change(
     temporal: Client, pathway_id: str, request: AppointmentChangeRequest, answer_id: uuid.UUID
 ) -> Awaitable[object]:
     """Sends the wish to the pathway, and waits for it to take it (its validator refuses a second one)."""
-    pathway = temporal.get_workflow_handle_for(Pathway.run, pathway_id)
+    pathway = pathway_workflow(temporal, pathway_id)
     return pathway.execute_update(Pathway.request_appointment_change, request, id=update_id(answer_id))
 
 

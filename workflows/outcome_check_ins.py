@@ -285,7 +285,10 @@ class OutcomeCheckInsWorkflow:
             return
         from workflows.pathway import PatientPathwayWorkflow  # the pathway imports this module
 
-        handle = workflow.get_external_workflow_handle_for(PatientPathwayWorkflow.run, parent.workflow_id)
+        # declared: mypy cannot always infer it inside the pathway's import cycle (workflows/handles.py)
+        handle: workflow.ExternalWorkflowHandle[PatientPathwayWorkflow] = (
+            workflow.get_external_workflow_handle_for(PatientPathwayWorkflow.run, parent.workflow_id)
+        )
         self._signals.append(
             asyncio.create_task(handle.signal(PatientPathwayWorkflow.outcome_progress, progress))
         )

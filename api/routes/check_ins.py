@@ -23,6 +23,7 @@ from domain.identifiers import outcome_check_ins_id
 from domain.results import OutcomeAnswer, StaffCall
 from domain.stages import Stage
 from domain.view import PathwayView
+from workflows.handles import check_ins_workflow
 from workflows.outcome_check_ins import OutcomeCheckInsWorkflow as CheckIns
 from workflows.pathway import PatientPathwayWorkflow as Pathway
 
@@ -44,7 +45,7 @@ async def record_staff_call(client: Staff, body: StaffCall, step: Step) -> Pathw
             return step.handle.execute_update(Pathway.record_staff_call, body, id=update_id)
 
         return await recorded(step, client, "staff-call", body, send, "staff_call.write")
-    check_ins = step.temporal.get_workflow_handle_for(CheckIns.run, target)
+    check_ins = check_ins_workflow(step.temporal, target)
 
     async def send_to_check_ins(update_id: str | None) -> None:
         await _while_running(check_ins.execute_update(CheckIns.record_staff_call, body, id=update_id))
@@ -61,7 +62,7 @@ async def record_staff_call(client: Staff, body: StaffCall, step: Step) -> Pathw
 )
 async def record_outcome_check_in(client: Staff, body: OutcomeAnswer, step: Step) -> PathwayView:
     target = await _target(client, "outcome-check-ins", body, step, (Stage.OUTCOMES,))
-    check_ins = step.temporal.get_workflow_handle_for(CheckIns.run, target)
+    check_ins = check_ins_workflow(step.temporal, target)
 
     async def send(update_id: str | None) -> None:
         await _while_running(check_ins.execute_update(CheckIns.record_outcome_check_in, body, id=update_id))

@@ -28,6 +28,7 @@ from db import outbox
 from db.outbox import DeliveryStatus
 from db.patients import refuse_phone
 from domain.notifications import BouncedMessage
+from workflows.handles import pathway_workflow
 from workflows.pathway import PatientPathwayWorkflow
 
 log = structlog.get_logger()
@@ -71,7 +72,7 @@ async def _bounced(pool: asyncpg.Pool, temporal: Client, sid: str) -> None:
         if bounced is None:  # unknown here, a message to staff, or delivered after all
             return
         await refuse_phone(conn, bounced.patient_ref, bounced.address)
-    handle = temporal.get_workflow_handle_for(PatientPathwayWorkflow.run, bounced.pathway_id)
+    handle = pathway_workflow(temporal, bounced.pathway_id)
     message = BouncedMessage(key=bounced.message_key, template=bounced.template, params=bounced.params)
     try:
         await handle.signal(PatientPathwayWorkflow.message_bounced, message)

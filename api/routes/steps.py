@@ -44,6 +44,7 @@ from domain.results import (
 )
 from domain.stages import Stage
 from domain.view import PathwayView
+from workflows.handles import relief_check_workflow
 from workflows.pathway import PatientPathwayWorkflow as Pathway
 from workflows.relief_check import ReliefCheckWorkflow
 
@@ -108,9 +109,7 @@ async def record_block(client: Clinical, body: BlockRecord, step: Step) -> Pathw
     responses=_PROBLEMS,
 )
 async def record_pain_report(client: Staff, body: PainReport, step: Step) -> PathwayView:
-    diary = step.temporal.get_workflow_handle_for(
-        ReliefCheckWorkflow.run, await _diary_id(client, body, step)
-    )
+    diary = relief_check_workflow(step.temporal, await _diary_id(client, body, step))
 
     def send(update_id: str | None) -> Awaitable[object]:
         return _into_diary(diary, body, update_id)
