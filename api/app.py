@@ -8,7 +8,7 @@ from fastapi import Depends, FastAPI
 from prometheus_client import CollectorRegistry
 from temporalio.client import Client
 
-from api.auth_throttle import AuthThrottle
+from api.auth import install_key_checks
 from api.body_limit import BodyLimitMiddleware
 from api.openapi import install_problem_openapi
 from api.ops_metrics import OpsMetrics
@@ -42,7 +42,6 @@ from config.settings import Settings
 from config.temporal import connect
 from config.temporal_runtime import temporal_runtime
 from config.tracing import Tracing, tracing_from_settings
-from db.api_clients import ApiClient
 from db.pool import create_pool
 
 
@@ -95,10 +94,7 @@ def create_app(
     )
     if pool is not None and temporal is not None:
         app.state.pool, app.state.temporal, app.state.settings = pool, temporal, settings
-    app.state.auth_throttle = AuthThrottle(
-        allowed=settings.auth_failures_allowed, window=settings.auth_failure_window_seconds
-    )
-    app.state.known_keys = Recent[str, ApiClient](settings.api_key_cache_seconds)
+    install_key_checks(app, settings)
     app.state.clinic_timezones = Recent[str, str](settings.api_key_cache_seconds)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     if metrics is not None:  # added last, so outermost: it counts the refusals of the middleware above too

@@ -7,16 +7,26 @@ A key found is kept for a few seconds (api/recent.py), by its hash: a wrong key 
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth_throttle import AuthThrottle
 from api.problems import Problem
 from api.recent import Recent
+from config.settings import Settings
 from db.api_clients import ApiClient, client_for_hash, hash_key
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="dvr-pathway"'}
+
+
+def install_key_checks(app: FastAPI, settings: Settings) -> None:
+    """What `authenticated_client` keeps on an app (the API's and the codec server's): the wrong-key throttle
+    and the keys found a moment ago."""
+    app.state.auth_throttle = AuthThrottle(
+        allowed=settings.auth_failures_allowed, window=settings.auth_failure_window_seconds
+    )
+    app.state.known_keys = Recent[str, ApiClient](settings.api_key_cache_seconds)
 
 
 async def authenticated_client(

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel
 
-from api.auth_throttle import AuthThrottle
+from api.auth import install_key_checks
 from api.body_limit import BodyLimitMiddleware
 from api.problems import install_problem_handlers
 from codec_server import payloads, sign_in
@@ -70,9 +70,7 @@ def create_codec_app(settings: Settings, keys: CodecKeys, *, pool: asyncpg.Pool 
     )
     app.state.codec = EncryptionCodec(keys)
     app.state.session_secret = session_secret(keys)
-    app.state.auth_throttle = AuthThrottle(
-        allowed=settings.auth_failures_allowed, window=settings.auth_failure_window_seconds
-    )
+    install_key_checks(app, settings)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=MAX_BODY_BYTES)
     app.add_middleware(
         CORSMiddleware,
