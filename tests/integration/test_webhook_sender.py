@@ -38,6 +38,10 @@ from tests.integration.webhooks import (
     subscribe,
 )
 
+STOP_TIMEOUT = 30.0
+"""For the sender process to stop after SIGTERM: well under a second on its own, over 10 s once in a loaded
+whole-suite run."""
+
 
 @pytest.fixture(autouse=True)
 async def _clean_slate(pool: asyncpg.Pool) -> AsyncIterator[None]:
@@ -228,7 +232,13 @@ async def test_a_sender_killed_mid_request_leaves_the_delivery_to_be_sent_again_
         await settled(pool, made["id"], 1)
     finally:
         second.send_signal(signal.SIGTERM)
-        _, errors = second.communicate(timeout=10)
+        try:
+            _, errors = second.communicate(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            # Never left running: it would claim the deliveries of every later test in the session.
+            second.kill()
+            second.wait()
+            raise
     assert [r.webhook_id for r in receiver.received] == [event_id, event_id]
     assert [r.webhook_id for r in receiver.delivered()] == [event_id]
     [row] = await deliveries_of(pool, made["id"])
