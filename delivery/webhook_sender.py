@@ -42,6 +42,7 @@ from db.pool import create_pool
 from db.webhook_deliveries import Claimed
 from db.webhook_outbox import WAKE_CHANNEL
 from delivery.receiver_addresses import address_refused
+from delivery.task_stopping import cancel_until_done
 from domain.webhook_receivers import Network
 
 log = structlog.get_logger()
@@ -302,9 +303,7 @@ async def running_sender(pool: asyncpg.Pool, dsn: str, settings: Settings) -> As
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_until_done(task)
 
 
 async def main() -> None:
