@@ -16,7 +16,6 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
@@ -29,12 +28,11 @@ from temporalio.worker import Worker
 from bench.figures import REPEATS, Report, Row, Spread
 from bench.minimal_shape import TASK_QUEUE as MINIMAL_QUEUE
 from bench.minimal_shape import MinimalShapeWorkflow, minimal_step
+from bench.pathway_shapes import longest, referral, typical
 from config.binaries import installed_binary
 from config.temporal import register_search_attributes
 from domain.config import CLINICAL, PathwayConfig
 from domain.inputs import PathwayInput
-from domain.referral import ClinicalReferral, History, MriOnFile, Symptoms
-from domain.view import PathwayView
 from tests.codec_keys import TEST_DATA_CONVERTER
 from tests.workflows.clinic_worker import ClinicWorker
 from tests.workflows.fakes import FakeClinic
@@ -42,9 +40,6 @@ from tests.workflows.pathway_driver import PathwayDriver
 
 EVENTS_BOUND = 300  # per workflow execution
 RATIO_GOAL = 1.5  # the whole pathway's workflow tasks and bytes against the minimal shape's
-OUTCOMES = ["2_weeks", "6_weeks", "3_months", "6_months", "12_months"]
-POSITIVE_DIARY = [(timedelta(minutes=15), 1), (timedelta(hours=1), 1), (timedelta(hours=2), 7)]
-PROLONGED = [(timedelta(minutes=15), 1), (timedelta(hours=1), 1), (timedelta(hours=8), 1)]
 
 
 @dataclass(frozen=True)
@@ -170,64 +165,6 @@ async def whole_cost(client: Client, workflow_id: str) -> Cost:
                 (child_id, last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id)
             )
     return cost
-
-
-# ---- the shapes ---------------------------------------------------------------------------------------
-
-
-async def typical(pathway: PathwayDriver) -> None:
-    """Referral, MRI review, exam, a block with positive relief, candidacy approved, the DVR, the follow-up,
-    then each outcome check-in answered."""
-    await pathway.mri_review()
-    await pathway.exam()
-    await pathway.block()
-    await pathway.diary(POSITIVE_DIARY)
-    await pathway.decide(approved=True)
-    await pathway.procedure("completed")
-    await pathway.follow_up(pain=1)
-    for name in OUTCOMES:
-        await pathway.until_outcome_open(name)
-        await pathway.outcome_check_in(name)
-    await pathway.result()
-
-
-async def longest(pathway: PathwayDriver) -> None:
-    """As tests/workflows/test_history_shape.py's longest pathway: comparative blocks, both diaries run to
-    their end, the follow-up and every outcome check-in unanswered, each called about without reaching the
-    patient."""
-    await pathway.mri_review()
-    await pathway.exam()
-    await pathway.block()
-    await pathway.diary(PROLONGED)
-    await pathway.skip_past_diary_window()
-    await pathway.block(count=2, anesthetic="bupivacaine")
-    await pathway.diary(PROLONGED)
-    await pathway.skip_past_diary_window()
-    await pathway.decide(approved=True, override_reason="prolonged relief on both blocks")
-    await pathway.procedure("completed", override_reason="prolonged relief at L4-L5 on both blocks")
-    late = await _unanswered(pathway, await pathway.view())
-    await pathway.staff_call(reached=False)
-    assert late.next_action is not None and late.next_action.due_at is not None
-    await pathway.skip_to(late.next_action.due_at + timedelta(minutes=1))
-    for name in OUTCOMES:
-        await _unanswered(pathway, await pathway.until_outcome_open(name))
-        await pathway.staff_call(reached=False)
-    await pathway.result()
-
-
-async def _unanswered(pathway: PathwayDriver, open_view: PathwayView) -> PathwayView:
-    assert open_view.next_action is not None and open_view.next_action.due_at is not None
-    await pathway.skip_to(open_view.next_action.due_at + timedelta(minutes=1))
-    return await pathway.wait_for("a call due", lambda v: v.needs_attention)
-
-
-def referral() -> ClinicalReferral:
-    """A typical facet-pain referral with a recent MRI on file (as the workflow tests' default)."""
-    return ClinicalReferral(
-        symptoms=Symptoms(axial_low_back_pain=True, buttock_radiation=True, pain_below_knee=False),
-        history=History(prior_rfa_with_recurrence=True),
-        mri=MriOnFile(performed_on=date.today() - timedelta(days=30)),
-    )
 
 
 Shape = Callable[[PathwayDriver], Awaitable[None]]

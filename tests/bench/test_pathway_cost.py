@@ -11,7 +11,8 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from bench.figures import Report
-from bench.pathway_cost import add_rows, measure_on, time_skipping_server, typical
+from bench.pathway_cost import add_rows, measure_on, time_skipping_server
+from bench.pathway_shapes import typical
 from domain.identifiers import outcome_check_ins_id, relief_check_id
 
 
