@@ -1,5 +1,5 @@
 """The pathways the pathway-cost benchmark walks (bench/pathway_cost.py), each on a workflow-test driver
-against the time-skipping server: a typical one, and the longest (as in tests/workflows/test_history_shape.py).
+against the time-skipping server: a typical one, and the longest (tests/workflows/test_history_shape.py).
 """
 
 from datetime import date, timedelta
