@@ -12,7 +12,7 @@ Labels are clinic sites and stages, a bounded set; no value names a patient.
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -27,6 +27,7 @@ from db.ops_counts import (
     outbox_counts,
     webhook_delivery_counts,
 )
+from delivery.task_stopping import cancel_until_done
 from workflows.pathway_counts import OPEN_STAGES, count_clinic
 
 log = structlog.get_logger()
@@ -130,6 +131,4 @@ class OpsMetrics:
         try:
             yield
         finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+            await cancel_until_done(task)  # its queries connect, and one cancellation can be dropped then

@@ -22,6 +22,7 @@ from temporalio.client import Client
 from api.routes.webhooks import new_secret
 from db import webhook_deliveries as deliveries
 from db.webhook_deliveries import Claimed
+from delivery.task_stopping import cancel_until_done
 from delivery.webhook_sender import Outcome, SenderSettings, WebhookSender, attempt
 from tests.integration.processes import free_port, python_command, python_env, wait_until
 from tests.integration.webhook_receiver import WebhookReceiver
@@ -300,9 +301,7 @@ async def test_the_sender_carries_on_once_the_database_is_back(
         try:
             await settled(pool, made["id"], 1)
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_until_done(task)
     assert flaky.failures == 0 and listen_tries >= 2
     assert [r.webhook_id for r in receiver.delivered()] == [event_id]
 
