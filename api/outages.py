@@ -38,9 +38,10 @@ TEMPORAL_OUTAGES = frozenset(
         RPCStatusCode.CANCELLED,
     }
 )
-# The server refuses a Query at once while the workflow's task is being tried again (its worker was killed
-# holding it, or took longer than the task's timeout on a loaded machine), until a worker completes the task:
-# "not now" too. It says so in words only; its other FAILED_PRECONDITION answers stay errors.
+# The server refuses a Query or an Update at once while the workflow's task is being tried again (its worker
+# was killed holding it, or took longer than the task's timeout on a loaded machine), until a worker completes
+# the task: "not now" too. It says so in words only ("Cannot query workflow due to ...", "Unable to perform
+# workflow execution update due to ..."); its other FAILED_PRECONDITION answers stay errors.
 WORKFLOW_TASK_RETRYING = "Workflow Task in failed state"
 
 
