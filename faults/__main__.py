@@ -6,7 +6,7 @@ import asyncio
 import sys
 
 from bench.figures import Report, Row, Spread
-from faults.checks import Outcome
+from faults.checks import LATE_SECONDS, Outcome
 from faults.rig import keep_logs, rig
 from faults.scenarios import SCENARIOS, Options
 
@@ -34,6 +34,7 @@ def report(outcomes: list[Outcome], options: Options) -> Report:
     for o in outcomes:
         for figure, unit, value, goal in (
             ("pathways lost", "pathways", o.lost, "0"),
+            (f"pathways late (a wait over {LATE_SECONDS:g} s)", "pathways", o.late, ""),
             ("messages sent twice", "messages", o.sent_twice, "0"),
             ("double bookings", "appointments", o.double_bookings, "0"),
             ("client-visible 5xx other than 503", "answers", o.server_errors, "0"),

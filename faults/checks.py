@@ -13,6 +13,8 @@ from faults.pathways import Pathway
 from faults.receivers import SENDER, plain
 from faults.rig import Rig
 
+LATE_SECONDS = 120.0
+"""A pathway that waited longer than this for any state it reached is reported late (not lost)."""
 SETTLE_SECONDS = 60.0
 """How long the outbox is given to have no message still on its way before the messages are counted."""
 
@@ -26,6 +28,8 @@ class Outcome:
     double_bookings: int
     server_errors: int
     recovery_seconds: float
+    late: int = 0
+    """Pathways that got where they should, but waited over LATE_SECONDS for a state on the way."""
     protocol_copies: int = 0
     """E-mails the SMTP server kept again under the same Message-ID after it reset before its answer."""
     undelivered: int = 0
@@ -78,6 +82,7 @@ async def measure(
         double_bookings=sum(r["n"] - 1 for r in booked) + sum(map(_twice_booked, views.values())),
         server_errors=len(api.server_errors),
         recovery_seconds=recovery_seconds,
+        late=sum(p.longest_wait > LATE_SECONDS for p in pathways if p not in lost),
         protocol_copies=mailbox.protocol_copies(addresses),
         undelivered=sum(r["status"] == "failed" for r in rows),
         retried=api.unavailable,
@@ -85,6 +90,11 @@ async def measure(
     for p in lost:
         stage_now = (views.get(p.pathway_id) or {}).get("stage")
         outcome.notes.append(f"lost: pathway {p.number} at {stage_now}; {p.stuck or 'its driver finished'}")
+    outcome.notes += [
+        f"late: pathway {p.number} waited {p.longest_wait:.0f} s for a state"
+        for p in pathways
+        if p not in lost and p.longest_wait > LATE_SECONDS
+    ]
     outcome.notes += [f"server error: {e} (x{n})" for e, n in Counter(api.server_errors).items()]
     outcome.notes += [
         f"sent twice: SMS {template_of_text.get(text, 'not in the outbox')} (x{n + 1})"

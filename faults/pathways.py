@@ -15,8 +15,10 @@ from tests.referrals import referral_body
 View = dict[str, Any]
 REVIEW = {"facet_swelling": True, "levels": ["L4-L5"], "reviewed_by": "Dr. R"}
 EXAM = {"palpation_concordant": True, "levels": ["L4-L5"], "examined_by": "Dr. P"}
-WAIT_SECONDS = 120.0
-"""How long a pathway is waited for to reach a state before it counts as stuck (bounded)."""
+WAIT_SECONDS = 330.0
+"""How long a pathway is waited for to reach a state before it counts as stuck: past the activities' longest
+retry interval (5 min, workflows/activity_options.py), so a pathway the stack brings back by itself, however
+late, is not counted lost."""
 
 
 class Stuck(Exception):
@@ -34,6 +36,8 @@ class Pathway:
     pathway_id: str = ""
     reached: list[str] = field(default_factory=list)
     stuck: str | None = None
+    longest_wait: float = 0.0
+    """The longest it waited for a state it reached, seconds."""
 
     @property
     def phone(self) -> str:
@@ -59,11 +63,13 @@ def next_action_is(action: str) -> Callable[[View], bool]:
 
 
 async def wait_for(api: ApiClient, pathway: Pathway, what: str, check: Callable[[View], bool]) -> View:
-    deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
+    started = asyncio.get_running_loop().time()
+    deadline = started + WAIT_SECONDS
     while True:
         view = await api.view(pathway.pathway_id)
         if view is not None and check(view):
             pathway.reached.append(what)
+            pathway.longest_wait = max(pathway.longest_wait, asyncio.get_running_loop().time() - started)
             return view
         if asyncio.get_running_loop().time() > deadline:
             stage = None if view is None else view["stage"]
