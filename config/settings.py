@@ -71,8 +71,11 @@ class Settings(BaseSettings):
     # 503 for the gateway to send it again (README, "Replies by text"): Twilio gives all attempts together
     # 15 s, so two of them fit.
     sms_inbound_wait_seconds: float = Field(default=6.0, gt=0, le=10)
-    # Open pathways one worker keeps in memory (~100 KiB each); an evicted one replays its history when read.
-    max_cached_workflows: int = 10_000
+    # Open pathways one worker keeps in memory (~150 KiB each, bench/memory.py). A pathway waits days between
+    # its workflow tasks, so the most recently busy 2,000 are the ones worth keeping: an evicted one replays
+    # its history (at most ~300 events) on its next task, and a worker's memory stays flat however many are
+    # open (README "Performance").
+    max_cached_workflows: int = Field(default=2_000, ge=0)
     # Connections the API keeps open to PostgreSQL: a request holds one per statement or transaction, so this
     # bounds the database work it does at once (10 queued 50 concurrent clients). Each of the default 100
     # server connections counts: the workers and the codec server take theirs too.
