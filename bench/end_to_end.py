@@ -30,6 +30,9 @@ from tests.integration.walk import walk_to_follow_up
 POLL_SECONDS = 0.5
 """How often staff look at a pathway while its outcome check-ins run (each is open for 6 s in the demo)."""
 OUTCOMES_TIMEOUT = 300.0
+PATIENCE_TRIES = 1_200
+"""Reads of a pathway's view (0.1 s apart, each as slow as a saturated stack answers) before a walk gives up
+on a step's effect; the tests' walks give up after 300."""
 FOLLOW_UP = {"pain": 1, "returned_to_work": True, "red_flags": []}
 TRANSCRIBED = {"pain": 2, "work_status": "working_full", "pgic": 2, "recorded_by": "Nurse K"}
 
@@ -39,6 +42,8 @@ class Walked:
     seconds: float
     outcome: str | None
     transcribed: int
+    overridden: bool = False
+    """Its block came out not positive (reports stamped late on a busy stack) and was approved over it."""
 
 
 @dataclass
@@ -60,15 +65,18 @@ class Batch:
 
 async def walk_to_completion(api: httpx.AsyncClient, referral_id: str) -> Walked:
     """One pathway from referral to `completed`; the outcome check-ins transcribed while open (one missed
-    under load is left to the pathway, which gives it up and still completes)."""
+    under load is left to the pathway, which gives it up and still completes). The diary's reports are sent
+    at the demo's pace, a few seconds apart; on a saturated stack they are stamped when they arrive, so a
+    block may come out not positive, and the candidacy is approved with an override reason then: the
+    pathway walks the same steps either way."""
     began = time.perf_counter()
-    pathway_id = await walk_to_follow_up(api, referral_id)
+    pathway_id = await walk_to_follow_up(api, referral_id, tries=PATIENCE_TRIES, any_verdict=True)
     await poll_view(
         api,
         pathway_id,
         "follow-up check-in",
         lambda v: any(e["event"] == "follow_up_check_in_sent" for e in v["timeline"]),
-        tries=600,
+        tries=PATIENCE_TRIES,
     )
     answer = await api.post(f"/v1/pathways/{pathway_id}/follow-up", json=FOLLOW_UP)
     assert answer.status_code == 200, answer.text
@@ -87,7 +95,8 @@ async def walk_to_completion(api: httpx.AsyncClient, referral_id: str) -> Walked
         read = await api.get(f"/v1/pathways/{pathway_id}")
         assert read.status_code == 200, read.text
         view = read.json()
-    return Walked(time.perf_counter() - began, view["outcome"], len(transcribed))
+    overridden = any(block["result"] != "positive" for block in view["blocks"])
+    return Walked(time.perf_counter() - began, view["outcome"], len(transcribed), overridden)
 
 
 Walk = Callable[[httpx.AsyncClient, str], Awaitable[Walked]]
@@ -167,6 +176,12 @@ def add_rows(report: Report, server: str, batches: list[Batch], pathways: int) -
         f"{server}: busiest part of the stack {busiest} at {cpu[busiest]:.0f}% of a core; all parts with the"
         f" driver {total:.0f}% of the machine's {100 * (os.cpu_count() or 1)}%"
     )
+    overridden = sum(w.overridden for b in batches for w in b.walked)
+    if overridden:
+        report.notes.append(
+            f"{server}: {overridden} walked pathways' blocks came out not positive (their diary reports"
+            " arrived late) and were approved with an override reason"
+        )
     failed = [f for b in batches for f in b.failed]
     if failed:
         report.notes.append(f"{server}: {len(failed)} walks failed (not completed); first: {failed[0]}")
