@@ -167,7 +167,7 @@ async def whole_cost(client: Client, workflow_id: str) -> Cost:
     return cost
 
 
-Shape = Callable[[PathwayDriver], Awaitable[None]]
+Shape = Callable[[PathwayDriver], Awaitable[object]]
 
 
 @dataclass(frozen=True)

@@ -29,10 +29,11 @@ async def typical(pathway: PathwayDriver) -> None:
     await pathway.result()
 
 
-async def longest(pathway: PathwayDriver) -> None:
-    """As tests/workflows/test_history_shape.py's longest pathway: comparative blocks, both diaries run to
-    their end, the follow-up and every outcome check-in unanswered, each called about without reaching the
-    patient."""
+async def longest(pathway: PathwayDriver) -> tuple[PathwayView, PathwayView]:
+    """The longest pathway there is (tests/workflows/test_history_shape.py bounds its executions):
+    comparative blocks, both diaries run to their end, the follow-up and every outcome check-in unanswered,
+    each called about without reaching the patient. Returns the view when the follow-up was late, and the
+    final one."""
     await pathway.mri_review()
     await pathway.exam()
     await pathway.block()
@@ -50,7 +51,7 @@ async def longest(pathway: PathwayDriver) -> None:
     for name in OUTCOMES:
         await _unanswered(pathway, await pathway.until_outcome_open(name))
         await pathway.staff_call(reached=False)
-    await pathway.result()
+    return late, await pathway.result()
 
 
 async def _unanswered(pathway: PathwayDriver, open_view: PathwayView) -> PathwayView:

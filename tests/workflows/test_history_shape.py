@@ -6,14 +6,13 @@ from datetime import timedelta
 
 from temporalio.api.enums.v1 import EventType
 
+from bench.pathway_shapes import longest
 from domain.check_ins import CheckInStatus
 from domain.config import CLINICAL
-from domain.view import PathwayView
 from tests.workflows.fakes import FakeClinic
 from tests.workflows.pathway_driver import PathwayDriver
 
 Start = Callable[..., Awaitable[PathwayDriver]]
-PROLONGED = [(timedelta(minutes=15), 1), (timedelta(hours=1), 1), (timedelta(hours=8), 1)]
 POSITIVE_DIARY = [(timedelta(minutes=15), 1), (timedelta(hours=1), 1), (timedelta(hours=2), 7)]
 SMALL = 200  # bytes: an Update's answer or the result, never the view
 BOUNDED = 300  # events of any one workflow execution, the year of outcome check-ins included
@@ -78,24 +77,7 @@ async def test_a_long_pathway_keeps_every_execution_bounded(start: Start, clinic
     unanswered, each with a call that did not reach the patient: still no execution past the bound."""
     comparative = CLINICAL.model_copy(update={"comparative_blocks": True})
     pathway = await start(config=comparative)
-    await pathway.mri_review()
-    await pathway.exam()
-    await pathway.block()
-    await pathway.diary(PROLONGED)
-    await pathway.skip_past_diary_window()
-    await pathway.block(count=2, anesthetic="bupivacaine")
-    await pathway.diary(PROLONGED)
-    await pathway.skip_past_diary_window()
-    await pathway.decide(approved=True, override_reason="prolonged relief on both blocks")
-    await pathway.procedure("completed", override_reason="prolonged relief at L4-L5 on both blocks")
-    late = await _unanswered(pathway, await pathway.view())
-    await pathway.staff_call(reached=False)
-    assert late.next_action is not None and late.next_action.due_at is not None
-    await pathway.skip_to(late.next_action.due_at + timedelta(minutes=1))  # given up: on to the outcomes
-    for name in ["2_weeks", "6_weeks", "3_months", "6_months", "12_months"]:
-        await _unanswered(pathway, await pathway.until_outcome_open(name))
-        await pathway.staff_call(reached=False)
-    final = await pathway.result()
+    late, final = await longest(pathway)
     assert late.stage.value == "follow_up" and final.follow_up.status == CheckInStatus.NOT_OBTAINED
     assert [o.status for o in final.outcomes] == [CheckInStatus.NOT_OBTAINED] * 5
     assert [len(o.staff_calls) for o in final.outcomes] == [1] * 5  # carried from run to run
@@ -105,10 +87,3 @@ async def test_a_long_pathway_keeps_every_execution_bounded(start: Start, clinic
         sizes.append(len((await pathway.relief_check(number).fetch_history()).events))
     sizes.append(len((await pathway.outcome_check_ins().fetch_history()).events))  # its last run
     assert max(sizes) <= LONGEST_BOUNDED, f"events per execution (pathway, relief checks, outcomes): {sizes}"
-
-
-async def _unanswered(pathway: PathwayDriver, open_view: PathwayView) -> PathwayView:
-    """Lets the open check-in go unanswered until staff are asked to call."""
-    assert open_view.next_action is not None and open_view.next_action.due_at is not None
-    await pathway.skip_to(open_view.next_action.due_at + timedelta(minutes=1))
-    return await pathway.wait_for("a call due", lambda v: v.needs_attention)
