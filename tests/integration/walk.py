@@ -88,15 +88,13 @@ async def walk_to_follow_up(
             "pregnancy_excluded_or_not_applicable": True,
         },
     }
+    procedure: dict[str, Any] = {"status": "completed", "levels_treated": ["L4-L5"], "performed_by": "Dr. S"}
     if any_verdict and view["relief_check"]["result"] != "positive":
-        decision["override_reason"] = "relief as the patient described it in clinic"
+        decision["override_reason"] = procedure["override_reason"] = "relief as the patient told it in clinic"
     answer = await api.post(f"/v1/pathways/{pathway_id}/candidacy-decision", json=decision)
     assert answer.status_code == 200, answer.text
     await poll_view(api, pathway_id, "dvr booked", next_action_is("procedure"), tries=tries)
-    answer = await api.post(
-        f"/v1/pathways/{pathway_id}/procedure",
-        json={"status": "completed", "levels_treated": ["L4-L5"], "performed_by": "Dr. S"},
-    )
+    answer = await api.post(f"/v1/pathways/{pathway_id}/procedure", json=procedure)
     assert answer.status_code == 200 and answer.json()["stage"] == "follow_up", answer.text
     return pathway_id
 
