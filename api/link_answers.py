@@ -13,6 +13,7 @@ import re
 import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import get_args
 from urllib.parse import parse_qs
 
@@ -84,15 +85,17 @@ def _number(fields: dict[str, list[str]], name: str) -> int:
     return int(value)
 
 
-def answer_for(question: OpenQuestion, form: Form) -> Answer:
-    """The step the form's answers make for `question`; FormError when one is missing or out of range."""
+def answer_for(question: OpenQuestion, form: Form, received_at: datetime) -> Answer:
+    """The step the form's answers make for `question`; FormError when one is missing or out of range. A
+    diary answer counts at `received_at`, when the patient sent it, not when a busy or restarted worker takes
+    it: the relief rule reads the diary's times (an answer stamped late can miss the onset window)."""
     fields = form.fields
     flags = fields.get("red_flags", [])
     if not _RED_FLAGS.issuperset(flags):
         raise FormError("unknown red flag")
     try:
         if question.kind == QuestionKind.DIARY:
-            return PainReport(pain=_number(fields, "pain"))
+            return PainReport(pain=_number(fields, "pain"), recorded_at=received_at)
         if question.kind == QuestionKind.FOLLOW_UP:
             back = fields.get("returned_to_work", ["not_applicable"])
             if len(back) != 1 or back[0] not in _BACK_AT_WORK:

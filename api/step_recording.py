@@ -9,6 +9,7 @@ the step is taken, the key says so: a retry answers the view at once, without se
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends
@@ -50,6 +51,8 @@ class StepRequest:
     pool: Pool
     settings: AppSettings
     idempotency_key: str | None
+    received_at: datetime
+    """When the request arrived (its dependencies are read first)."""
 
 
 async def step_request(
@@ -59,7 +62,7 @@ async def step_request(
     settings: AppSettings,
     idempotency_key: IdempotencyKey = None,
 ) -> StepRequest:
-    return StepRequest(handle, temporal, pool, settings, idempotency_key)
+    return StepRequest(handle, temporal, pool, settings, idempotency_key, datetime.now(UTC))
 
 
 Step = Annotated[StepRequest, Depends(step_request)]

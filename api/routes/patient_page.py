@@ -15,6 +15,7 @@ answered as taken: the clinic knows.
 
 import asyncio
 from collections.abc import Awaitable
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
@@ -90,6 +91,7 @@ async def show_question(
 async def take_answer(
     token: str, request: Request, pool: Pool, temporal: TemporalClient, settings: AppSettings
 ) -> Response:
+    received_at = datetime.now(UTC)
     link = await open_link(request, pool, token)
     if isinstance(link, Response):
         return link
@@ -114,7 +116,7 @@ async def take_answer(
             return link_page(token, language, link.timezone, shown, status=409, notice="question_closed")
         question = shown.question
     try:
-        answer = answer_for(question, form)
+        answer = answer_for(question, form, received_at)
     except FormError:
         if shown is None:
             shown = await open_now(temporal, link.pathway_id)

@@ -109,10 +109,13 @@ async def record_block(client: Clinical, body: BlockRecord, step: Step) -> Pathw
     responses=_PROBLEMS,
 )
 async def record_pain_report(client: Staff, body: PainReport, step: Step) -> PathwayView:
+    # Without a recorded_at, the report counts when it was received here, not when a busy worker takes it
+    # (the relief rule reads the diary's times). The key is bound to the body as sent.
+    report = body.model_copy(update={"recorded_at": body.recorded_at or step.received_at})
     diary = relief_check_workflow(step.temporal, await _diary_id(client, body, step))
 
     def send(update_id: str | None) -> Awaitable[object]:
-        return _into_diary(diary, body, update_id)
+        return _into_diary(diary, report, update_id)
 
     return await recorded(step, client, "pain-reports", body, send, "pain_report.write", workflow_id=diary.id)
 

@@ -89,6 +89,9 @@ def test_a_key_never_made_names_no_question(key: str) -> None:
     assert question_of_key(key) is None
 
 
+SENT = datetime(2026, 12, 5, 16, 0, tzinfo=UTC)
+
+
 def _form(**fields: Any) -> bytes:
     return urlencode({"answer_id": str(uuid.uuid4()), **fields}, doseq=True).encode()
 
@@ -98,15 +101,22 @@ def test_the_forms_answers_make_the_step_staff_would_send() -> None:
     follow_up = question_of_key("follow_up")
     outcome = question_of_key("outcome:2_weeks")
     assert diary and follow_up and outcome
-    assert answer_for(diary, read_form(_form(question="diary:1", pain="0"))) == PainReport(pain=0)
+    # A diary answer counts when the patient sent it, not when the worker takes it (a busy or restarted
+    # worker may take it minutes later, past the relief rule's onset window).
+    assert answer_for(diary, read_form(_form(question="diary:1", pain="0")), SENT) == PainReport(
+        pain=0, recorded_at=SENT
+    )
     answered = answer_for(
         follow_up,
         read_form(_form(question="follow_up", pain="4", returned_to_work="no", red_flags=["fever", "fever"])),
+        SENT,
     )
     assert answered == FollowUpAnswer(pain=4, returned_to_work=False, red_flags=["fever"])
-    assert answer_for(follow_up, read_form(_form(question="follow_up", pain="4"))) == FollowUpAnswer(pain=4)
+    assert answer_for(follow_up, read_form(_form(question="follow_up", pain="4")), SENT) == FollowUpAnswer(
+        pain=4
+    )
     fields = {"question": "outcome:2_weeks", "pain": "3", "work_status": "retired", "pgic": "7"}
-    assert answer_for(outcome, read_form(_form(**fields))) == OutcomeAnswer(
+    assert answer_for(outcome, read_form(_form(**fields)), SENT) == OutcomeAnswer(
         check_in="2_weeks", pain=3, work_status="retired", pgic=7, recorded_by=RECORDED_BY
     )
 
@@ -127,7 +137,7 @@ def test_an_answer_it_does_not_offer_is_refused(fields: dict[str, Any]) -> None:
     diary = question_of_key("diary:1")
     assert diary is not None
     with pytest.raises(FormError):
-        answer_for(diary, read_form(_form(question="diary:1", **fields)))
+        answer_for(diary, read_form(_form(question="diary:1", **fields)), SENT)
 
 
 @pytest.mark.parametrize(
