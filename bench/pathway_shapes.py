@@ -9,19 +9,13 @@ from domain.view import PathwayView
 from tests.workflows.pathway_driver import PathwayDriver
 
 OUTCOMES = ["2_weeks", "6_weeks", "3_months", "6_months", "12_months"]
-POSITIVE_DIARY = [(timedelta(minutes=15), 1), (timedelta(hours=1), 1), (timedelta(hours=2), 7)]
 PROLONGED = [(timedelta(minutes=15), 1), (timedelta(hours=1), 1), (timedelta(hours=8), 1)]
 
 
 async def typical(pathway: PathwayDriver) -> None:
     """Referral, MRI review, exam, a block with positive relief, candidacy approved, the DVR, the follow-up,
     then each outcome check-in answered."""
-    await pathway.mri_review()
-    await pathway.exam()
-    await pathway.block()
-    await pathway.diary(POSITIVE_DIARY)
-    await pathway.decide(approved=True)
-    await pathway.procedure("completed")
+    await pathway.to_follow_up()
     await pathway.follow_up(pain=1)
     for name in OUTCOMES:
         await pathway.until_outcome_open(name)

@@ -51,6 +51,10 @@ SAFE = SafetyChecklist(
 )
 
 
+POSITIVE_DIARY = [(timedelta(minutes=15), 1), (timedelta(hours=1), 1), (timedelta(hours=2), 7)]
+"""Near-complete relief from 15 minutes after the block, the usual pain back by 2 hours: a positive block."""
+
+
 class PathwayDriver:
     def __init__(
         self,
@@ -226,6 +230,14 @@ class PathwayDriver:
                 ),
             )
         )
+
+    async def to_follow_up(self) -> PathwayView:
+        """MRI review, exam, a block whose diary is positive, an approval and the DVR done: the pathway then
+        waits for its follow-up."""
+        await self.to_relief_check()
+        await self.diary(POSITIVE_DIARY)
+        await self.decide(approved=True)
+        return await self.procedure("completed")
 
     async def follow_up(self, pain: int = 1, red_flags: list[str] | None = None) -> PathwayView:
         return await self._taken(

@@ -21,16 +21,6 @@ from tests.workflows.pathway_driver import PathwayDriver
 from workflows.pathway import PatientPathwayWorkflow
 
 Start = Callable[..., Awaitable[PathwayDriver]]
-POSITIVE_DIARY = [(timedelta(minutes=15), 1), (timedelta(hours=1), 1), (timedelta(hours=2), 7)]
-
-
-async def _to_follow_up(pathway: PathwayDriver) -> None:
-    await pathway.mri_review()
-    await pathway.exam()
-    await pathway.block()
-    await pathway.diary(POSITIVE_DIARY)
-    await pathway.decide(approved=True)
-    await pathway.procedure("completed")
 
 
 async def test_withdrawal_during_the_relief_check_stops_the_diary(start: Start, clinic: FakeClinic) -> None:
@@ -66,7 +56,7 @@ async def _needs_attention_written(pathway: PathwayDriver) -> bool | None:
 
 async def test_red_flags_are_urgent_and_wait_for_staff_to_resolve(start: Start, clinic: FakeClinic) -> None:
     pathway = await start()
-    await _to_follow_up(pathway)
+    await pathway.to_follow_up()
     with pytest.raises(WorkflowUpdateFailedError) as nothing_open:  # no attention is open yet
         await pathway.resolve_attention()
     assert isinstance(nothing_open.value.cause, ApplicationError)

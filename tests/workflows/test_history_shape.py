@@ -2,7 +2,6 @@
 
 import json
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
 from temporalio.api.enums.v1 import EventType
 
@@ -13,7 +12,6 @@ from tests.workflows.fakes import FakeClinic
 from tests.workflows.pathway_driver import PathwayDriver
 
 Start = Callable[..., Awaitable[PathwayDriver]]
-POSITIVE_DIARY = [(timedelta(minutes=15), 1), (timedelta(hours=1), 1), (timedelta(hours=2), 7)]
 SMALL = 200  # bytes: an Update's answer or the result, never the view
 BOUNDED = 300  # events of any one workflow execution, the year of outcome check-ins included
 # The longest pathway there is (comparative blocks, both diaries to their end, every check-in unanswered and
@@ -26,12 +24,7 @@ async def test_a_whole_pathway_writes_small_answers_and_only_changed_search_attr
     start: Start, clinic: FakeClinic
 ) -> None:
     pathway = await start()
-    await pathway.mri_review()
-    await pathway.exam()
-    await pathway.block()
-    await pathway.diary(POSITIVE_DIARY)
-    await pathway.decide(approved=True)
-    await pathway.procedure("completed")
+    await pathway.to_follow_up()
     await pathway.follow_up(pain=1)
     await pathway.result()
     events = (await pathway.handle.fetch_history()).events

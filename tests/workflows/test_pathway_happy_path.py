@@ -9,11 +9,9 @@ from domain.check_ins import CheckInStatus
 from domain.config import CLINICAL
 from domain.stages import Actor, Outcome, PathwayStatus, ReliefResult, Stage
 from tests.workflows.fakes import FakeClinic
-from tests.workflows.pathway_driver import PathwayDriver
+from tests.workflows.pathway_driver import POSITIVE_DIARY, PathwayDriver
 
 Start = Callable[..., Awaitable[PathwayDriver]]
-
-POSITIVE_DIARY = [(timedelta(minutes=15), 1), (timedelta(hours=1), 1), (timedelta(hours=2), 7)]
 
 
 async def test_pathway_walks_every_stage_to_completed(start: Start, clinic: FakeClinic) -> None:

@@ -20,13 +20,12 @@ from domain.quiet_hours import QuietHours
 from domain.stages import Actor, AttentionReason, Stage
 from tests.workflows.conftest import clinical_referral
 from tests.workflows.fakes import FakeClinic
-from tests.workflows.pathway_driver import PathwayDriver
+from tests.workflows.pathway_driver import POSITIVE_DIARY, PathwayDriver
 
 Start = Callable[..., Awaitable[PathwayDriver]]
 PHOENIX = ZoneInfo("America/Phoenix")
 NO_MRI = clinical_referral(mri_age_days=None)  # the pathway books an MRI at once: a routine message
 EVENINGS = CLINICAL.model_copy(update={"quiet_hours": QuietHours(start_hour=21, end_hour=8)})
-POSITIVE_DIARY = [(timedelta(minutes=15), 1), (timedelta(hours=1), 1), (timedelta(hours=2), 7)]
 FOLLOW_UP = CLINICAL.follow_up_check_in
 OUTCOME = CLINICAL.outcome_check_in
 
