@@ -32,7 +32,7 @@ POLL_SECONDS = 0.5
 OUTCOMES_TIMEOUT = 300.0
 PATIENCE_TRIES = 1_200
 """Reads of a pathway's view (0.1 s apart, each as slow as a saturated stack answers) before a walk gives up
-on a step's effect; the tests' walks give up after 300."""
+on a step's effect: four times the tests' walks (tests/integration/polling.py TRIES)."""
 FOLLOW_UP = {"pain": 1, "returned_to_work": True, "red_flags": []}
 TRANSCRIBED = {"pain": 2, "work_status": "working_full", "pgic": 2, "recorded_by": "Nurse K"}
 
@@ -43,7 +43,8 @@ class Walked:
     outcome: str | None
     transcribed: int
     overridden: bool = False
-    """Its block came out not positive (reports stamped late on a busy stack) and was approved over it."""
+    """Its block came out not positive (its diary reports arrived late on a busy stack) and was approved over
+    it."""
 
 
 @dataclass
@@ -66,9 +67,9 @@ class Batch:
 async def walk_to_completion(api: httpx.AsyncClient, referral_id: str) -> Walked:
     """One pathway from referral to `completed`; the outcome check-ins transcribed while open (one missed
     under load is left to the pathway, which gives it up and still completes). The diary's reports are sent
-    at the demo's pace, a few seconds apart; on a saturated stack they are stamped when they arrive, so a
-    block may come out not positive, and the candidacy is approved with an override reason then: the
-    pathway walks the same steps either way."""
+    at the demo's pace, a few seconds apart; on a saturated stack the first prompt, and so the first report,
+    may come past the onset window, so a block may come out not positive; the candidacy and the procedure
+    then carry an override reason, and the pathway walks the same steps either way."""
     began = time.perf_counter()
     pathway_id = await walk_to_follow_up(api, referral_id, tries=PATIENCE_TRIES, any_verdict=True)
     await poll_view(

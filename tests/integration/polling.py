@@ -6,6 +6,9 @@ from typing import Any
 
 import httpx
 
+TRIES = 300
+"""Reads of the view, 0.1 s apart, before a wait gives up."""
+
 
 async def poll_view(
     api: httpx.AsyncClient,
@@ -13,7 +16,7 @@ async def poll_view(
     what: str,
     check: Callable[[dict[str, Any]], bool],
     *,
-    tries: int = 300,
+    tries: int = TRIES,
 ) -> dict[str, Any]:
     view: dict[str, Any] = {}
     for _ in range(tries):

@@ -7,14 +7,14 @@ from typing import Any
 import httpx
 
 from domain.config import DEMO
-from tests.integration.polling import next_action_is, poll_view
+from tests.integration.polling import TRIES, next_action_is, poll_view
 from tests.referrals import referral_body
 
 # Between the first two reports of relief, so that they make a run (domain.relief) in the demo profile.
 RUN_WAIT_SECONDS = DEMO.relief.min_run_duration.total_seconds() + 0.5
 
 
-async def start_at_mri(api: httpx.AsyncClient, referral_id: str, *, tries: int = 300) -> str:
+async def start_at_mri(api: httpx.AsyncClient, referral_id: str, *, tries: int = TRIES) -> str:
     """A typical facet-pain referral with a recent MRI: its pathway id, once it waits for the review."""
     created = await api.post("/v1/referrals", json=referral_body(referral_id))
     assert created.status_code == 201, created.text
@@ -23,7 +23,7 @@ async def start_at_mri(api: httpx.AsyncClient, referral_id: str, *, tries: int =
     return pathway_id
 
 
-async def walk_to_relief_check(api: httpx.AsyncClient, referral_id: str, *, tries: int = 300) -> str:
+async def walk_to_relief_check(api: httpx.AsyncClient, referral_id: str, *, tries: int = TRIES) -> str:
     """MRI review, exam and block recorded; returns the pathway id once the first diary prompt is out."""
     pathway_id = await start_at_mri(api, referral_id, tries=tries)
     await record_steps_to_relief_check(api, pathway_id, tries=tries)
@@ -39,7 +39,7 @@ BLOCK = {
 }
 
 
-async def record_steps_to_block(api: httpx.AsyncClient, pathway_id: str, *, tries: int = 300) -> None:
+async def record_steps_to_block(api: httpx.AsyncClient, pathway_id: str, *, tries: int = TRIES) -> None:
     """Records the MRI review and the exam on a pathway waiting for its MRI review; returns once the block
     is booked."""
     steps = [
@@ -55,7 +55,9 @@ async def record_steps_to_block(api: httpx.AsyncClient, pathway_id: str, *, trie
     await poll_view(api, pathway_id, "block booked", next_action_is("block"), tries=tries)
 
 
-async def record_steps_to_relief_check(api: httpx.AsyncClient, pathway_id: str, *, tries: int = 300) -> None:
+async def record_steps_to_relief_check(
+    api: httpx.AsyncClient, pathway_id: str, *, tries: int = TRIES
+) -> None:
     """Records the MRI review, the exam and the block on a pathway waiting for its MRI review."""
     await record_steps_to_block(api, pathway_id, tries=tries)
     answer = await api.post(f"/v1/pathways/{pathway_id}/block", json=BLOCK)
@@ -65,7 +67,7 @@ async def record_steps_to_relief_check(api: httpx.AsyncClient, pathway_id: str, 
 
 
 async def walk_to_follow_up(
-    api: httpx.AsyncClient, referral_id: str, *, tries: int = 300, any_verdict: bool = False
+    api: httpx.AsyncClient, referral_id: str, *, tries: int = TRIES, any_verdict: bool = False
 ) -> str:
     """A positive block, an approval and a completed DVR; returns the pathway id once it is at follow-up.
     With `any_verdict`, a diary a slow stack judged otherwise (its reports arrived later than sent) is
