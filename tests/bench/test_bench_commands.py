@@ -3,11 +3,13 @@ figures are printed by the commands, never asserted: this checks that they measu
 
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from bench import end_to_end, read_path, start_rate
+from bench import profile as bench_profile
 from bench.figures import Report
 from bench.stack import BenchStack, local_stack
 from tests.integration.polling import poll_view
@@ -74,3 +76,19 @@ async def test_end_to_end_walks_a_batch_at_once_and_measures_each_part_of_the_st
     end_to_end.add_rows(report, "file-backed", [batch], 3)
     rows = {row.name: row.spread.median for row in report.rows}
     assert rows["file-backed: completed of 3"] == 3 and rows["file-backed: pathways completed"] > 0
+
+
+async def test_the_profile_samples_the_api_and_the_worker_while_referrals_arrive(
+    stack: BenchStack, tmp_path: Path
+) -> None:
+    profile = await bench_profile.starts(stack, seconds=2, directory=tmp_path)
+    assert profile.load == "starts" and profile.requests_per_second > 0
+    assert [part.part for part in profile.parts] == ["api", "worker"]
+    api, worker = profile.parts
+    assert api.samples > 0 and worker.samples > 0
+    assert api.cpu_percent > 0 and api.cpu_ms_per_request > 0
+    # The referral's own code is on the API's stack, and the pathway's run on the worker's.
+    assert any(share.name.startswith("take_referral (api/") for share in api.own), api.own
+    assert any("(workflows/" in share.name for share in worker.own), worker.own
+    assert (tmp_path / "profile-starts-api.txt").read_text().strip()
+    assert "### api:" in bench_profile.show([profile], "file-backed")

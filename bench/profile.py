@@ -1,0 +1,210 @@
+"""Where the time goes: py-spy samples the API and the worker while the stack serves a steady load, and the
+samples are summed by function and by package (bench/samples.py).
+
+    python -m bench.profile [--load starts reads] [--seconds 20] [--server in-memory]
+
+`starts`: referrals through the API, 20 at a time (what bench.start_rate measures). `reads`:
+`GET /v1/pathways/{id}` over 200 open pathways, 50 clients (what bench.read_path measures). For each part it
+prints its CPU (% of one core, and milliseconds a request), the project's functions by the share of the
+part's samples they were on the stack for, and the packages by the share they ran their own code for. The
+samples are sampled without pausing the process (`--nonblocking`): a part runs as it would unobserved. The raw
+samples are kept in bench/results/profile-<load>-<part>.txt (flamegraph.pl reads them).
+"""
+
+import argparse
+import asyncio
+import json
+import shutil
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from bench.figures import RESULTS, machine
+from bench.load import Operation, run_for
+from bench.pathways import CpuMeter, Refused, api_session, load_note, refer, run_tag, stack_processes
+from bench.read_path import open_pathways
+from bench.samples import Share, read_samples
+from bench.stack import BenchStack, local_stack
+
+PARTS = ("api", "worker")
+RATE = 200
+"""Samples a second: dense enough for a 20 s profile to show a function at 1 %, light on the machine."""
+WARM_UP = 5.0
+"""Seconds of load before sampling starts: connections open, the worker's cache and pools filled."""
+TOP = 15
+
+
+@dataclass(frozen=True)
+class PartProfile:
+    part: str
+    cpu_percent: float
+    """Of one core, from the process's CPU times while it was sampled."""
+    cpu_ms_per_request: float
+    samples: int
+    own: list[Share]
+    packages: list[Share]
+
+
+@dataclass(frozen=True)
+class LoadProfile:
+    load: str
+    requests_per_second: float
+    parts: list[PartProfile]
+
+
+class ProfilerError(Exception):
+    """py-spy is not installed, or could not sample a process."""
+
+
+def py_spy() -> str:
+    """The py-spy of this venv (a dev dependency), else one on the PATH."""
+    beside = Path(sys.executable).parent / "py-spy"
+    found = str(beside) if beside.exists() else shutil.which("py-spy")
+    if found is None:
+        raise ProfilerError("py-spy is not installed: `make test` installs it into .venv")
+    return found
+
+
+async def profile_load(
+    stack: BenchStack, load: str, operation: Operation, clients: int, seconds: float, directory: Path
+) -> LoadProfile:
+    """Runs `operation` from `clients` clients; after WARM_UP, samples each part for `seconds`, the raw
+    samples written to `directory` (an existing folder)."""
+    processes = stack_processes(stack)
+    finished = 0
+
+    async def counted(number: int) -> None:
+        nonlocal finished
+        await operation(number)
+        finished += 1
+
+    running = asyncio.create_task(run_for(WARM_UP + seconds + 2, clients, counted))
+    await asyncio.sleep(WARM_UP)
+    raw = {part: directory / f"profile-{load}-{part}.txt" for part in PARTS}
+    spies = [
+        await asyncio.create_subprocess_exec(
+            *(py_spy(), "record", "--pid", str(processes[part].pid), "--rate", str(RATE), "--nonblocking"),
+            *("--duration", str(round(seconds)), "--format", "raw", "--output", str(raw[part])),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for part in PARTS
+    ]
+    meter = CpuMeter({part: processes[part] for part in PARTS})
+    meter.start()
+    finished_before, began = finished, time.perf_counter()
+    errors = [stderr for _, stderr in await asyncio.gather(*(spy.communicate() for spy in spies))]
+    cpu = meter.stop()
+    elapsed, requests = time.perf_counter() - began, finished - finished_before
+    run = await running
+    if run.errors:
+        raise Refused(f"{run.errors} {load} requests failed; first: {run.first_error}")
+    for spy, error in zip(spies, errors, strict=True):
+        if spy.returncode != 0:
+            raise ProfilerError(f"py-spy could not sample: {error.decode(errors='replace').strip()[-300:]}")
+    parts = []
+    for part in PARTS:
+        samples = read_samples(raw[part].read_text())
+        parts.append(
+            PartProfile(
+                part,
+                cpu_percent=cpu[part],
+                cpu_ms_per_request=10 * cpu[part] * elapsed / max(requests, 1),
+                samples=samples.total,
+                own=samples.top_own(TOP),
+                packages=samples.top_packages(TOP),
+            )
+        )
+    return LoadProfile(load, requests / elapsed, parts)
+
+
+async def starts(stack: BenchStack, seconds: float, directory: Path = RESULTS) -> LoadProfile:
+    tag = run_tag()
+    async with api_session(stack, 20) as session:
+
+        async def refer_one(number: int) -> None:
+            await refer(session, f"PROFILE-{tag}-{number}")
+
+        return await profile_load(stack, "starts", refer_one, 20, seconds, directory)
+
+
+async def reads(stack: BenchStack, seconds: float, directory: Path = RESULTS) -> LoadProfile:
+    ids = await open_pathways(stack, 200)
+    async with api_session(stack, 50) as session:
+
+        async def read_one(number: int) -> None:
+            async with session.get(f"/v1/pathways/{ids[number % len(ids)]}") as answer:
+                if answer.status != 200:
+                    raise Refused(f"GET /v1/pathways/{{id}} answered {answer.status}")
+                await answer.read()
+
+        return await profile_load(stack, "reads", read_one, 50, seconds, directory)
+
+
+LOADS: dict[str, Callable[[BenchStack, float], Awaitable[LoadProfile]]] = {"starts": starts, "reads": reads}
+
+
+async def main(loads: list[str], seconds: float, in_memory: bool) -> list[LoadProfile]:
+    py_spy()  # before a stack is started for nothing
+    profiles = []
+    for load in loads:
+        async with local_stack(in_memory=in_memory) as stack:
+            profiles.append(await LOADS[load](stack, seconds))
+    return profiles
+
+
+def show(profiles: list[LoadProfile], server: str) -> str:
+    out = []
+    for profile in profiles:
+        out.append(f"## {profile.load}: {profile.requests_per_second:.1f} requests/s ({server} dev server)")
+        for part in profile.parts:
+            out += [
+                "",
+                f"### {part.part}: {part.cpu_percent:.0f} % of a core,"
+                f" {part.cpu_ms_per_request:.1f} ms of CPU a request ({part.samples} samples)",
+                "",
+                "| on the stack (inclusive) | % | running its own code, by package | % |",
+                "|---|---|---|---|",
+            ]
+            for index in range(max(len(part.own), len(part.packages))):
+                own = part.own[index] if index < len(part.own) else Share("", 0)
+                package = part.packages[index] if index < len(part.packages) else Share("", 0)
+                out.append(f"| {own.name} | {_percent(own)} | {package.name} | {_percent(package)} |")
+        out.append("")
+    out.append(f"- {load_note()}")
+    return "\n".join(out)
+
+
+def _percent(share: Share) -> str:
+    return f"{share.percent:.1f}" if share.name else ""
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--load", nargs="+", choices=tuple(LOADS), default=list(LOADS))
+    parser.add_argument("--seconds", type=float, default=20.0, help="seconds sampled (20)")
+    parser.add_argument(
+        "--server",
+        choices=("file-backed", "in-memory"),
+        default="in-memory",
+        help="which dev server (in-memory: less of the machine goes to the server's own writes)",
+    )
+    args = parser.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    try:
+        profiles = asyncio.run(main(args.load, args.seconds, args.server == "in-memory"))
+    except ProfilerError as err:
+        sys.exit(f"bench.profile: {err}")
+    print(show(profiles, args.server))
+    path = RESULTS / "profile.json"
+    document = {"machine": machine(), "server": args.server, "profiles": [asdict(p) for p in profiles]}
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"\n(written to {path})")
+
+
+if __name__ == "__main__":
+    cli()
