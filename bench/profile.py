@@ -68,10 +68,16 @@ def py_spy() -> str:
 
 
 async def profile_load(
-    stack: BenchStack, load: str, operation: Operation, clients: int, seconds: float, directory: Path
+    stack: BenchStack,
+    load: str,
+    operation: Operation,
+    clients: int,
+    seconds: float,
+    directory: Path,
+    warm_up: float = WARM_UP,
 ) -> LoadProfile:
-    """Runs `operation` from `clients` clients; after WARM_UP, samples each part for `seconds`, the raw
-    samples written to `directory` (an existing folder)."""
+    """Runs `operation` from `clients` clients; after `warm_up` seconds, samples each part for `seconds`, the
+    raw samples written to `directory` (an existing folder)."""
     processes = stack_processes(stack)
     finished = 0
 
@@ -80,8 +86,8 @@ async def profile_load(
         await operation(number)
         finished += 1
 
-    running = asyncio.create_task(run_for(WARM_UP + seconds + 2, clients, counted))
-    await asyncio.sleep(WARM_UP)
+    running = asyncio.create_task(run_for(warm_up + seconds + 2, clients, counted))
+    await asyncio.sleep(warm_up)
     raw = {part: directory / f"profile-{load}-{part}.txt" for part in PARTS}
     spies = [
         await asyncio.create_subprocess_exec(
@@ -120,17 +126,21 @@ async def profile_load(
     return LoadProfile(load, requests / elapsed, parts)
 
 
-async def starts(stack: BenchStack, seconds: float, directory: Path = RESULTS) -> LoadProfile:
+async def starts(
+    stack: BenchStack, seconds: float, directory: Path = RESULTS, warm_up: float = WARM_UP
+) -> LoadProfile:
     tag = run_tag()
     async with api_session(stack, 20) as session:
 
         async def refer_one(number: int) -> None:
             await refer(session, f"PROFILE-{tag}-{number}")
 
-        return await profile_load(stack, "starts", refer_one, 20, seconds, directory)
+        return await profile_load(stack, "starts", refer_one, 20, seconds, directory, warm_up)
 
 
-async def reads(stack: BenchStack, seconds: float, directory: Path = RESULTS) -> LoadProfile:
+async def reads(
+    stack: BenchStack, seconds: float, directory: Path = RESULTS, warm_up: float = WARM_UP
+) -> LoadProfile:
     ids = await open_pathways(stack, 200)
     async with api_session(stack, 50) as session:
 
@@ -140,7 +150,7 @@ async def reads(stack: BenchStack, seconds: float, directory: Path = RESULTS) ->
                     raise Refused(f"GET /v1/pathways/{{id}} answered {answer.status}")
                 await answer.read()
 
-        return await profile_load(stack, "reads", read_one, 50, seconds, directory)
+        return await profile_load(stack, "reads", read_one, 50, seconds, directory, warm_up)
 
 
 LOADS: dict[str, Callable[[BenchStack, float], Awaitable[LoadProfile]]] = {"starts": starts, "reads": reads}

@@ -81,7 +81,7 @@ async def test_end_to_end_walks_a_batch_at_once_and_measures_each_part_of_the_st
 async def test_the_profile_samples_the_api_and_the_worker_while_referrals_arrive(
     stack: BenchStack, tmp_path: Path
 ) -> None:
-    profile = await bench_profile.starts(stack, seconds=2, directory=tmp_path)
+    profile = await bench_profile.starts(stack, seconds=2, directory=tmp_path, warm_up=1)
     assert profile.load == "starts" and profile.requests_per_second > 0
     assert [part.part for part in profile.parts] == ["api", "worker"]
     api, worker = profile.parts
