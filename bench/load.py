@@ -75,3 +75,20 @@ async def run_for(seconds: float, clients: int, operation: Operation) -> Run:
     await asyncio.gather(*(client() for _ in range(clients)))
     run.elapsed = time.perf_counter() - began
     return run
+
+
+async def run_until(stop: asyncio.Event, clients: int, operation: Operation) -> Run:
+    """`clients` concurrent clients, as `run_for`, until `stop` is set (an operation under way then is
+    awaited and counted)."""
+    run = Run()
+    numbers = itertools.count()
+    began = time.perf_counter()
+
+    async def client() -> None:
+        while not stop.is_set():
+            await run._one(operation, next(numbers))
+            await asyncio.sleep(0)  # an operation that fails at once still lets `stop` be set
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+    run.elapsed = time.perf_counter() - began
+    return run

@@ -19,10 +19,11 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
+from itertools import zip_longest
 from pathlib import Path
 
 from bench.figures import RESULTS, machine
-from bench.load import Operation, run_for
+from bench.load import Operation, run_until
 from bench.pathways import CpuMeter, Refused, api_session, load_note, refer, run_tag, stack_processes
 from bench.read_path import open_pathways
 from bench.samples import Share, read_samples
@@ -55,7 +56,8 @@ class LoadProfile:
 
 
 class ProfilerError(Exception):
-    """py-spy is not installed, or could not sample a process."""
+    """py-spy is not installed, or could not sample a process (it needs the right to trace it: the same
+    user, and on a system with Yama's `ptrace_scope` above 0, root or CAP_SYS_PTRACE)."""
 
 
 def py_spy() -> str:
@@ -80,36 +82,50 @@ async def profile_load(
     raw samples written to `directory` (an existing folder)."""
     processes = stack_processes(stack)
     finished = 0
+    stop = asyncio.Event()
 
     async def counted(number: int) -> None:
         nonlocal finished
         await operation(number)
         finished += 1
 
-    running = asyncio.create_task(run_for(warm_up + seconds + 2, clients, counted))
-    await asyncio.sleep(warm_up)
+    running = asyncio.create_task(run_until(stop, clients, counted))
     raw = {part: directory / f"profile-{load}-{part}.txt" for part in PARTS}
-    spies = [
-        await asyncio.create_subprocess_exec(
-            *(py_spy(), "record", "--pid", str(processes[part].pid), "--rate", str(RATE), "--nonblocking"),
-            *("--duration", str(round(seconds)), "--format", "raw", "--output", str(raw[part])),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        for part in PARTS
-    ]
-    meter = CpuMeter({part: processes[part] for part in PARTS})
-    meter.start()
-    finished_before, began = finished, time.perf_counter()
-    errors = [stderr for _, stderr in await asyncio.gather(*(spy.communicate() for spy in spies))]
-    cpu = meter.stop()
-    elapsed, requests = time.perf_counter() - began, finished - finished_before
-    run = await running
+    spies: list[asyncio.subprocess.Process] = []
+    try:
+        await asyncio.sleep(warm_up)
+        for part in PARTS:
+            spies.append(
+                await asyncio.create_subprocess_exec(
+                    *(py_spy(), "record", "--pid", str(processes[part].pid), "--rate", str(RATE)),
+                    *("--nonblocking", "--duration", str(max(1, round(seconds))), "--format", "raw"),
+                    *("--output", str(raw[part])),
+                    stdout=asyncio.subprocess.DEVNULL,
+                    stderr=asyncio.subprocess.PIPE,
+                )
+            )
+        meter = CpuMeter({part: processes[part] for part in PARTS})
+        meter.start()
+        finished_before, began = finished, time.perf_counter()
+        # The load runs until both samplers are done (or one failed to attach), so the window measured is
+        # the window sampled.
+        spy_stderr = [stderr for _, stderr in await asyncio.gather(*(spy.communicate() for spy in spies))]
+        cpu = meter.stop()
+        elapsed, requests = time.perf_counter() - began, finished - finished_before
+    finally:
+        stop.set()
+        for spy in spies:
+            if spy.returncode is None:
+                spy.kill()
+                await spy.wait()
+        run = await running
+    for spy, stderr in zip(spies, spy_stderr, strict=True):
+        if spy.returncode != 0:
+            raise ProfilerError(f"py-spy could not sample: {stderr.decode(errors='replace').strip()[-300:]}")
     if run.errors:
         raise Refused(f"{run.errors} {load} requests failed; first: {run.first_error}")
-    for spy, error in zip(spies, errors, strict=True):
-        if spy.returncode != 0:
-            raise ProfilerError(f"py-spy could not sample: {error.decode(errors='replace').strip()[-300:]}")
+    if requests == 0:
+        raise Refused(f"no {load} request was answered while the stack was sampled")
     parts = []
     for part in PARTS:
         samples = read_samples(raw[part].read_text())
@@ -117,7 +133,7 @@ async def profile_load(
             PartProfile(
                 part,
                 cpu_percent=cpu[part],
-                cpu_ms_per_request=10 * cpu[part] * elapsed / max(requests, 1),
+                cpu_ms_per_request=10 * cpu[part] * elapsed / requests,
                 samples=samples.total,
                 own=samples.top_own(TOP),
                 packages=samples.top_packages(TOP),
@@ -178,17 +194,23 @@ def show(profiles: list[LoadProfile], server: str) -> str:
                 "| on the stack (inclusive) | % | running its own code, by package | % |",
                 "|---|---|---|---|",
             ]
-            for index in range(max(len(part.own), len(part.packages))):
-                own = part.own[index] if index < len(part.own) else Share("", 0)
-                package = part.packages[index] if index < len(part.packages) else Share("", 0)
-                out.append(f"| {own.name} | {_percent(own)} | {package.name} | {_percent(package)} |")
+            for own, package in zip_longest(part.own, part.packages):
+                out.append(f"| {_cells(own)} | {_cells(package)} |")
         out.append("")
     out.append(f"- {load_note()}")
     return "\n".join(out)
 
 
-def _percent(share: Share) -> str:
-    return f"{share.percent:.1f}" if share.name else ""
+def _cells(share: Share | None) -> str:
+    """A share's name and percent as two table cells; two empty ones where one list ran out first."""
+    return " | " if share is None else f"{share.name or '(unnamed)'} | {share.percent:.1f}"
+
+
+def _whole_seconds(text: str) -> int:
+    """py-spy samples for whole seconds."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds, 1 or more")
+    return int(text)
 
 
 def cli() -> None:
@@ -196,7 +218,7 @@ def cli() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--load", nargs="+", choices=tuple(LOADS), default=list(LOADS))
-    parser.add_argument("--seconds", type=float, default=20.0, help="seconds sampled (20)")
+    parser.add_argument("--seconds", type=_whole_seconds, default=20, help="seconds sampled, 1 or more (20)")
     parser.add_argument(
         "--server",
         choices=("file-backed", "in-memory"),
@@ -207,7 +229,7 @@ def cli() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     try:
         profiles = asyncio.run(main(args.load, args.seconds, args.server == "in-memory"))
-    except ProfilerError as err:
+    except (ProfilerError, Refused) as err:
         sys.exit(f"bench.profile: {err}")
     print(show(profiles, args.server))
     path = RESULTS / "profile.json"

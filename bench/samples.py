@@ -12,10 +12,11 @@ OWN_PACKAGES = frozenset({"activities", "api", "config", "db", "delivery", "doma
 sample)."""
 
 NO_PYTHON_FRAME = "(no Python frame)"
-"""Where a sample that caught no Python frame is charged: a thread in native code (the Temporal SDK's Rust
-core, say) that py-spy could not tie to Python."""
+"""Where a sample is charged whose stack had no Python frame py-spy could name. (Threads that never run
+Python, such as the Temporal SDK's Rust core, are not sampled at all: the shares are of the Python threads'
+samples, not of the process's CPU.)"""
 
-_FRAME = re.compile(r"^(?P<function>.*) \((?P<path>[^()]*?)(?::\d+)?\)$")
+_STDLIB = re.compile(r"/python3\.\d+/")
 
 
 @dataclass(frozen=True)
@@ -67,13 +68,25 @@ def read_samples(raw: str) -> Samples:
 
 
 def _parse(frame: str) -> tuple[str, str]:
-    """`function (path:line)` as (function, path); a frame without a path (a thread's name) has path ''."""
-    match = _FRAME.match(frame)
-    return (match["function"], match["path"]) if match else (frame, "")
+    """`function (path:line)` as (function, path); a frame without a path (a thread's name) has path ''.
+    A Python function's name has no space, so the path is what follows the first ` (`, whatever it holds."""
+    function, opening, rest = frame.partition(" (")
+    if not opening or not rest.endswith(")"):
+        return frame, ""
+    path, _, line = rest[:-1].rpartition(":")
+    return function, path if line.isdigit() and path else rest[:-1]
 
 
 def _package(path: str) -> str:
     """`asyncpg/connection.py` is asyncpg's, `selectors.py` the module `selectors`'s, `<frozen runpy>` its
-    own."""
+    own; a full path (py-spy could not shorten it) is read from its last `site-packages/` or `pythonX.Y/`."""
+    for marker in ("/site-packages/", "/dist-packages/"):
+        if marker in path:
+            path = path.rpartition(marker)[2]
+            break
+    else:
+        stdlib = _STDLIB.search(path)
+        if stdlib:
+            path = path[stdlib.end() :]
     first = path.split("/", 1)[0]
     return first.removesuffix(".py")

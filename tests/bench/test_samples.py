@@ -57,6 +57,21 @@ def test_a_sample_without_a_python_frame_counts_and_is_charged_to_none_of_them()
     assert samples.packages == {"api": 3, NO_PYTHON_FRAME: 1}
 
 
+def test_a_path_with_spaces_or_parentheses_is_read_whole() -> None:
+    samples = read_samples("main (api/app.py:1);work (my (old) copy/lib.py:7) 2\n")
+
+    assert samples.packages == {"my (old) copy": 2}
+    assert samples.own == {"main (api/app.py)": 2}
+
+
+def test_a_full_path_is_charged_to_its_package_after_site_packages_or_the_stdlib() -> None:
+    raw = (
+        "main (api/app.py:1);execute (/srv/.venv/lib/python3.11/site-packages/asyncpg/connection.py:9) 3\n"
+        "main (api/app.py:1);select (/usr/lib/python3.11/selectors.py:4); 1\n"  # and a trailing `;`
+    )
+    assert read_samples(raw).packages == {"asyncpg": 3, "selectors": 1}
+
+
 def test_a_line_that_is_not_frames_and_a_count_is_refused_with_its_number() -> None:
     with pytest.raises(ValueError, match="line 2 "):
         read_samples("main (api/app.py:1) 2\nmain (api/app.py:1) many")
