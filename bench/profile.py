@@ -107,8 +107,8 @@ async def profile_load(
         meter = CpuMeter({part: processes[part] for part in PARTS})
         meter.start()
         finished_before, began = finished, time.perf_counter()
-        # The load runs until both samplers are done (or one failed to attach), so the window measured is
-        # the window sampled.
+        # The load runs until both samplers are done, so the window measured is the window sampled; one
+        # that cannot attach exits at once (both do, as they run with the same rights).
         spy_stderr = [stderr for _, stderr in await asyncio.gather(*(spy.communicate() for spy in spies))]
         cpu = meter.stop()
         elapsed, requests = time.perf_counter() - began, finished - finished_before
