@@ -63,23 +63,17 @@ async def run_count(total: int, concurrency: int, operation: Operation) -> Run:
 async def run_for(seconds: float, clients: int, operation: Operation) -> Run:
     """`clients` concurrent clients, each sending its next operation as soon as the last one answered, for
     `seconds`; an operation under way at the end is awaited and counted."""
-    run = Run()
-    numbers = itertools.count()
-    began = time.perf_counter()
-    deadline = began + seconds
-
-    async def client() -> None:
-        while time.perf_counter() < deadline:
-            await run._one(operation, next(numbers))
-
-    await asyncio.gather(*(client() for _ in range(clients)))
-    run.elapsed = time.perf_counter() - began
-    return run
+    stop = asyncio.Event()
+    timer = asyncio.get_running_loop().call_later(seconds, stop.set)
+    try:
+        return await run_until(stop, clients, operation)
+    finally:
+        timer.cancel()
 
 
 async def run_until(stop: asyncio.Event, clients: int, operation: Operation) -> Run:
-    """`clients` concurrent clients, as `run_for`, until `stop` is set (an operation under way then is
-    awaited and counted)."""
+    """`clients` concurrent clients, each sending its next operation as soon as the last one answered, until
+    `stop` is set; an operation under way then is awaited and counted."""
     run = Run()
     numbers = itertools.count()
     began = time.perf_counter()

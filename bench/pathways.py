@@ -52,6 +52,14 @@ async def refer(session: aiohttp.ClientSession, referral_id: str, *, idempotency
         return pathway_id
 
 
+async def read_pathway(session: aiohttp.ClientSession, pathway_id: str) -> None:
+    """Reads one pathway's view as an upstream system does (`GET /v1/pathways/{id}`), body and all."""
+    async with session.get(f"/v1/pathways/{pathway_id}") as answer:
+        await answer.read()
+        if answer.status != 200:
+            raise Refused(f"GET /v1/pathways/{{id}} answered {answer.status}")
+
+
 async def until_count(client: Client, query: str, wanted: int, *, timeout: float) -> float:
     """Waits until visibility counts `wanted` workflows for `query`; returns the seconds it took. Raises
     TimeoutError after `timeout`."""

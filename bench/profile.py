@@ -24,7 +24,16 @@ from pathlib import Path
 
 from bench.figures import RESULTS, machine
 from bench.load import Operation, run_until
-from bench.pathways import CpuMeter, Refused, api_session, load_note, refer, run_tag, stack_processes
+from bench.pathways import (
+    CpuMeter,
+    Refused,
+    api_session,
+    load_note,
+    read_pathway,
+    refer,
+    run_tag,
+    stack_processes,
+)
 from bench.read_path import open_pathways
 from bench.samples import Share, read_samples
 from bench.stack import BenchStack, local_stack
@@ -161,10 +170,7 @@ async def reads(
     async with api_session(stack, 50) as session:
 
         async def read_one(number: int) -> None:
-            async with session.get(f"/v1/pathways/{ids[number % len(ids)]}") as answer:
-                if answer.status != 200:
-                    raise Refused(f"GET /v1/pathways/{{id}} answered {answer.status}")
-                await answer.read()
+            await read_pathway(session, ids[number % len(ids)])
 
         return await profile_load(stack, "reads", read_one, 50, seconds, directory, warm_up)
 

@@ -21,6 +21,7 @@ from bench.pathways import (
     api_session,
     cpu_note,
     load_note,
+    read_pathway,
     refer,
     run_tag,
     stack_processes,
@@ -73,10 +74,7 @@ async def measure_reads(
     async with api_session(stack, clients) as session:
 
         async def api_get(n: int) -> None:
-            async with session.get(f"/v1/pathways/{pathway_ids[n % len(pathway_ids)]}") as answer:
-                await answer.read()
-                if answer.status != 200:
-                    raise Refused(f"GET /v1/pathways/{{id}} answered {answer.status}")
+            await read_pathway(session, pathway_ids[n % len(pathway_ids)])
 
         async def raw_query(n: int) -> None:
             await _query(client, pathway_ids[n % len(pathway_ids)])

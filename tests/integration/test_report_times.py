@@ -12,6 +12,7 @@ from domain.identifiers import relief_check_id
 from tests.integration.walk import walk_to_relief_check
 
 ACCEPTED = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+TASK_STARTED = EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED
 
 
 async def test_a_transcribed_report_counts_from_when_the_api_received_it(
@@ -23,16 +24,8 @@ async def test_a_transcribed_report_counts_from_when_the_api_received_it(
     [report] = answer.json()["relief_check"]["reports"]
 
     history = await temporal.get_workflow_handle(relief_check_id(pathway_id, 1)).fetch_history()
-    accepted = next(
-        i
-        for i, e in enumerate(history.events)
-        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
-    )
-    taken = next(
-        e
-        for e in reversed(history.events[:accepted])
-        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED
-    )
+    accepted = next(i for i, e in enumerate(history.events) if e.event_type == ACCEPTED)
+    taken = next(e for e in reversed(history.events[:accepted]) if e.event_type == TASK_STARTED)
     # The workflow task that took the report started after the request arrived; its own clock (what the
     # report counted at before) is that task's start.
     assert datetime.fromisoformat(report["at"]) < taken.event_time.ToDatetime(tzinfo=UTC)
