@@ -113,7 +113,7 @@ async def take_referral(
             await forget_key(pool, client.client_id, ROUTE, idempotency_key, referral_hash)
         raise
     # A retry of the key whose request stored the referral answers 201 as that request did; any other is 200.
-    view = initial_view(pathway_id, pathway) if started else await current_view(temporal, pathway_id)
+    view = initial_view(pathway_id, pathway) if started else await current_view(temporal, pool, pathway_id)
     return IntakeAnswer(view=view, created=started or (request is not None and stored_by == request))
 
 

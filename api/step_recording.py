@@ -124,7 +124,7 @@ async def recorded(
         ) from err
     if key is not None and not key.taken:
         await step_key_taken(step.pool, key)
-    view = await current_view(step.temporal, handle.id)
+    view = await current_view(step.temporal, step.pool, handle.id)
     await audit.record(
         step.pool,
         actor=client.name,

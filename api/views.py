@@ -3,6 +3,7 @@
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from api.read_copy import read_view
 from api.temporal_errors import missing_or_closed
 from db.consents import consents_of
 from db.patients import email_status
@@ -12,7 +13,6 @@ from domain.consents import ConsentCategory
 from domain.inputs import PathwayInput
 from domain.view import ContactView, PathwayView
 from workflows.pathway import PatientPathwayWorkflow
-from workflows.reading import read_pathway_view
 
 
 def initial_view(pathway_id: str, pathway: PathwayInput) -> PathwayView:
@@ -39,8 +39,9 @@ async def with_contact(conn: Queryable, view: PathwayView) -> PathwayView:
     return view.model_copy(update={"contact": contact})
 
 
-async def current_view(client: Client, pathway_id: str) -> PathwayView:
+async def current_view(client: Client, conn: Queryable, pathway_id: str) -> PathwayView:
+    """The pathway's view (from its read copy while that is still true: api/read_copy.py)."""
     try:
-        return await read_pathway_view(client, pathway_id)
+        return await read_view(client, conn, pathway_id)
     except RPCError as err:
         await missing_or_closed(client.get_workflow_handle_for(PatientPathwayWorkflow.run, pathway_id), err)

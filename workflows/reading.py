@@ -16,27 +16,46 @@ from workflows.relief_check import ReliefCheckWorkflow
 async def read_pathway_view(client: Client, pathway_id: str) -> PathwayView:
     """The pathway view; raises RPCError when the pathway cannot be queried. While a relief check runs, its
     diary stands for the latest block, in `relief_check` and in `blocks`."""
-    handle = pathway_workflow(client, pathway_id)
-    view = await handle.query(PatientPathwayWorkflow.view)
-    if view.status != PathwayStatus.ACTIVE:
+    view = await read_own_view(client, pathway_id)
+    if child_read_by(view) is None:
         return view
     try:
-        if view.stage == Stage.RELIEF_CHECK:
-            child = relief_check_workflow(client, relief_check_id(pathway_id, view.relief_check.block_number))
-            diary = await child.query(ReliefCheckWorkflow.diary)
-            blocks = [diary if b.block_number == diary.block_number else b for b in view.blocks]
-            update: dict[str, object] = {"relief_check": diary, "blocks": blocks}
-            waiting = view.next_action
-            if diary.prompts_sent and waiting is not None and waiting.action == "pain_report":
-                # The open prompt's answer is due: the check knows it; the pathway was told only the first.
-                due = diary.prompts_sent[-1].answer_due_at
-                update["next_action"] = waiting.model_copy(update={"due_at": due})
-            return view.model_copy(update=update)
-        if view.stage == Stage.OUTCOMES and view.outcomes:
-            outcomes = check_ins_workflow(client, outcome_check_ins_id(pathway_id))
-            return view.model_copy(
-                update={"outcomes": await outcomes.query(OutcomeCheckInsWorkflow.check_ins)}
-            )
+        return await with_child(client, view)
     except RPCError:
         return view  # the child ended between the two reads: the pathway is taking its result
-    return view
+
+
+async def read_own_view(client: Client, pathway_id: str) -> PathwayView:
+    """The pathway's own query, without what its running child adds (raises RPCError as the query does)."""
+    return await pathway_workflow(client, pathway_id).query(PatientPathwayWorkflow.view)
+
+
+def child_read_by(view: PathwayView) -> str | None:
+    """The id of the child workflow whose state the view shows (with_child), if any."""
+    if view.status != PathwayStatus.ACTIVE:
+        return None
+    if view.stage == Stage.RELIEF_CHECK:
+        return relief_check_id(view.pathway_id, view.relief_check.block_number)
+    if view.stage == Stage.OUTCOMES and view.outcomes:
+        return outcome_check_ins_id(view.pathway_id)
+    return None
+
+
+async def with_child(client: Client, view: PathwayView) -> PathwayView:
+    """The pathway's own view with its running child's part read from that child (child_read_by names it);
+    raises RPCError when the child cannot be queried."""
+    child_id = child_read_by(view)
+    if child_id is None:
+        return view
+    if view.stage == Stage.RELIEF_CHECK:
+        diary = await relief_check_workflow(client, child_id).query(ReliefCheckWorkflow.diary)
+        blocks = [diary if b.block_number == diary.block_number else b for b in view.blocks]
+        update: dict[str, object] = {"relief_check": diary, "blocks": blocks}
+        waiting = view.next_action
+        if diary.prompts_sent and waiting is not None and waiting.action == "pain_report":
+            # The open prompt's answer is due: the check knows it; the pathway was told only the first.
+            due = diary.prompts_sent[-1].answer_due_at
+            update["next_action"] = waiting.model_copy(update={"due_at": due})
+        return view.model_copy(update=update)
+    outcomes = await check_ins_workflow(client, child_id).query(OutcomeCheckInsWorkflow.check_ins)
+    return view.model_copy(update={"outcomes": outcomes})

@@ -81,7 +81,7 @@ async def _target(
         claimed = await claimed_workflow(step.pool, client, route, step.idempotency_key, body, step.handle.id)
         if claimed is not None:
             return claimed
-    view = await current_view(step.temporal, step.handle.id)
+    view = await current_view(step.temporal, step.pool, step.handle.id)
     if view.stage not in stages:
         taken = " or ".join(stage.value for stage in stages)
         raise Problem(409, "wrong-stage", f"this step is taken in {taken}, not {view.stage.value}")

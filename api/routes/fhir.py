@@ -101,7 +101,7 @@ async def _read(
     client: Reader, handle: PathwayHandle, temporal: TemporalClient, pool: Pool, resource: str
 ) -> PathwayView:
     """The pathway's view, audited as `GET /v1/pathways/{pathway_id}` audits it (FHIR resource in detail)."""
-    view = await current_view(temporal, handle.id)
+    view = await current_view(temporal, pool, handle.id)
     await audit.record(
         pool,
         actor=client.name,

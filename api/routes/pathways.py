@@ -63,7 +63,7 @@ class PathwayPage(BaseModel):
 async def get_pathway(
     client: Reader, handle: PathwayHandle, temporal: TemporalClient, pool: Pool
 ) -> PathwayView:
-    view = await current_view(temporal, handle.id)
+    view = await current_view(temporal, pool, handle.id)
     # The contact section and the read's audit row, in one statement (db/contact_read.py).
     contact = await audited_contact(
         pool, view.patient_ref, actor=client.name, action="pathway.read", pathway_id=handle.id

@@ -129,7 +129,7 @@ async def _diary_id(client: ApiClient, report: PainReport, step: Step) -> str:
         )
         if claimed is not None:
             return claimed
-    view = await current_view(step.temporal, step.handle.id)
+    view = await current_view(step.temporal, step.pool, step.handle.id)
     if view.stage != Stage.RELIEF_CHECK:
         raise Problem(409, "wrong-stage", f"pain reports are taken in relief_check, not {view.stage.value}")
     return relief_check_id(step.handle.id, view.relief_check.block_number)

@@ -1,0 +1,79 @@
+"""The pathways' read copies (migration 025, api/read_copy.py): one row a pathway, its last view read with
+the places in history it was read at."""
+
+from dataclasses import dataclass
+
+from db.pool import Queryable
+from domain.view import PathwayView
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a workflow's history stands: its run, and how many events it has."""
+
+    run_id: str
+    length: int
+
+
+@dataclass(frozen=True)
+class ViewCopy:
+    place: Place
+    child_id: str | None
+    child_place: Place | None
+    view: PathwayView
+
+
+async def fetch_copy(conn: Queryable, pathway_id: str) -> ViewCopy | None:
+    row = await conn.fetchrow(
+        "select run_id, history_length, child_id, child_run_id, child_history_length, view_json"
+        " from pathway_view_copies where pathway_id = $1",
+        pathway_id,
+    )
+    if row is None:
+        return None
+    child_place = None
+    if row["child_run_id"] is not None:
+        child_place = Place(row["child_run_id"], row["child_history_length"])
+    return ViewCopy(
+        place=Place(row["run_id"], row["history_length"]),
+        child_id=row["child_id"],
+        child_place=child_place,
+        view=PathwayView.model_validate_json(row["view_json"]),
+    )
+
+
+# A copy read further into the same run's history is not replaced by one read before it (two misses racing);
+# another run's, or the same place with a child's history further on, is.
+_STORE = (
+    "insert into pathway_view_copies"
+    " (pathway_id, run_id, history_length, child_id, child_run_id, child_history_length, view_json)"
+    " values ($1, $2, $3, $4, $5, $6, $7)"
+    " on conflict (pathway_id) do update set run_id = excluded.run_id,"
+    " history_length = excluded.history_length, child_id = excluded.child_id,"
+    " child_run_id = excluded.child_run_id, child_history_length = excluded.child_history_length,"
+    " view_json = excluded.view_json, stored_at = now()"
+    " where pathway_view_copies.run_id <> excluded.run_id"
+    " or pathway_view_copies.history_length < excluded.history_length"
+    " or (pathway_view_copies.history_length = excluded.history_length"
+    " and (pathway_view_copies.child_run_id is distinct from excluded.child_run_id"
+    " or pathway_view_copies.child_history_length <= excluded.child_history_length))"
+)
+
+
+async def store_copy(conn: Queryable, pathway_id: str, copy: ViewCopy) -> None:
+    child = copy.child_place
+    await conn.execute(
+        _STORE,
+        pathway_id,
+        copy.place.run_id,
+        copy.place.length,
+        copy.child_id,
+        None if child is None else child.run_id,
+        None if child is None else child.length,
+        copy.view.model_dump_json(),
+    )
+
+
+async def drop_copy(conn: Queryable, pathway_id: str) -> None:
+    """Forgets a pathway's copy: Temporal no longer has the pathway (its retention ended)."""
+    await conn.execute("delete from pathway_view_copies where pathway_id = $1", pathway_id)

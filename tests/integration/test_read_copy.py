@@ -1,0 +1,126 @@
+"""`GET /v1/pathways/{id}` serves the pathway's read copy while the workflow's history has not moved on, and
+never once it has: whatever changed the pathway (a step through the API, an Update or a child's diary sent to
+Temporal directly) shows in the next read (api/read_copy.py; real dev server, worker and PostgreSQL)."""
+
+import uuid
+
+import asyncpg
+import httpx
+import pytest
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.read_copy import place_of, read_view
+from db.view_copies import Place, ViewCopy, fetch_copy, store_copy
+from domain.identifiers import relief_check_id
+from domain.results import MriReview, PainReport
+from domain.view import PathwayView
+from tests.integration.walk import start_at_mri, walk_to_relief_check
+from workflows.handles import pathway_workflow, relief_check_workflow
+from workflows.pathway import PatientPathwayWorkflow
+from workflows.relief_check import ReliefCheckWorkflow
+
+MARK = "read from the copy"
+
+
+async def _mark_copy(pool: asyncpg.Pool, pathway_id: str) -> ViewCopy:
+    """Rewrites the stored copy's view, its places kept: a read that answers with the mark was served from
+    the copy, without a query."""
+    stored = await fetch_copy(pool, pathway_id)
+    assert stored is not None
+    marked = stored.view.model_copy(update={"outcome_reason": MARK})
+    await pool.execute(
+        "update pathway_view_copies set view_json = $2 where pathway_id = $1",
+        pathway_id,
+        marked.model_dump_json(),
+    )
+    return stored
+
+
+async def _read(api: httpx.AsyncClient, pathway_id: str) -> dict[str, object]:
+    answer = await api.get(f"/v1/pathways/{pathway_id}")
+    assert answer.status_code == 200, answer.text
+    body: dict[str, object] = answer.json()
+    return body
+
+
+async def test_a_read_is_served_from_the_copy_until_an_update_sent_to_temporal_moves_history_on(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, temporal: Client
+) -> None:
+    pathway_id = await start_at_mri(api, f"REF-COPY-{uuid.uuid4().hex[:8]}")
+    first = await _read(api, pathway_id)
+    stored = await _mark_copy(pool, pathway_id)
+    assert stored.place == await place_of(temporal, pathway_id)  # stored at the place Temporal describes
+    assert stored.child_id is None
+    assert stored.view.model_dump(mode="json") == {**first, "contact": None}  # the copy has no contact
+
+    again = await _read(api, pathway_id)
+    assert again["outcome_reason"] == MARK
+    assert again["contact"] == first["contact"]  # read from the registry each time, as the audit row is
+
+    # Past the API: the workflow's own Update. Its history moves on, and the copy is no longer served.
+    review = MriReview(facet_swelling=True, levels=["L4-L5"], reviewed_by="Dr. Radiologist")
+    await pathway_workflow(temporal, pathway_id).execute_update(
+        PatientPathwayWorkflow.record_mri_review, review
+    )
+    after = await _read(api, pathway_id)
+    assert after["outcome_reason"] is None
+    assert after["criteria"]["mri_facet_swelling"] is True  # type: ignore[index]
+    renewed = await fetch_copy(pool, pathway_id)
+    assert renewed is not None and renewed.place.length > stored.place.length
+
+
+async def test_a_diary_report_sent_to_the_relief_check_shows_though_the_pathway_has_not_moved(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, temporal: Client
+) -> None:
+    pathway_id = await walk_to_relief_check(api, f"REF-COPY-DIARY-{uuid.uuid4().hex[:8]}")
+    await _read(api, pathway_id)
+    stored = await _mark_copy(pool, pathway_id)
+    diary_id = relief_check_id(pathway_id, 1)
+    assert stored.child_id == diary_id
+    assert stored.child_place == await place_of(temporal, diary_id)
+    assert (await _read(api, pathway_id))["outcome_reason"] == MARK
+
+    # The report goes to the child: the pathway's own history is where it was.
+    await relief_check_workflow(temporal, diary_id).execute_update(
+        ReliefCheckWorkflow.record_pain_report, PainReport(pain=2)
+    )
+    assert await place_of(temporal, pathway_id) == stored.place
+    after = await _read(api, pathway_id)
+    assert after["outcome_reason"] is None
+    assert [r["pain"] for r in after["relief_check"]["reports"]] == [2]  # type: ignore[index]
+
+
+async def test_a_copy_read_further_on_is_not_replaced_by_one_read_before_it(pool: asyncpg.Pool) -> None:
+    pathway_id = f"pathway-{uuid.uuid4()}"
+    view = PathwayView(pathway_id=pathway_id, clinic_site="main", patient_ref="p", profile="demo")
+
+    async def store(run_id: str, length: int, child: Place | None = None, reason: str = "") -> None:
+        marked = view.model_copy(update={"outcome_reason": reason})
+        await store_copy(pool, pathway_id, ViewCopy(Place(run_id, length), "child", child, marked))
+
+    async def kept() -> str | None:
+        stored = await fetch_copy(pool, pathway_id)
+        assert stored is not None
+        return stored.view.outcome_reason
+
+    await store("run-1", 20, reason="at 20")
+    await store("run-1", 12, reason="at 12")
+    assert await kept() == "at 20"
+    await store("run-1", 20, Place("child-1", 9), reason="child at 9")
+    await store("run-1", 20, Place("child-1", 5), reason="child at 5")
+    assert await kept() == "child at 9"
+    await store("run-1", 20, Place("child-2", 3), reason="the child's next run")
+    assert await kept() == "the child's next run"
+    await store("run-2", 4, reason="the next run")
+    assert await kept() == "the next run"
+
+
+async def test_a_pathway_temporal_no_longer_has_loses_its_copy(pool: asyncpg.Pool, temporal: Client) -> None:
+    pathway_id = f"pathway-{uuid.uuid4()}"
+    view = PathwayView(pathway_id=pathway_id, clinic_site="main", patient_ref="p", profile="demo")
+    await store_copy(pool, pathway_id, ViewCopy(Place("gone", 30), None, None, view))
+    with pytest.raises(RPCError) as raised:
+        await read_view(temporal, pool, pathway_id)
+    assert raised.value.status == RPCStatusCode.NOT_FOUND
+    assert await fetch_copy(pool, pathway_id) is None
