@@ -1,4 +1,5 @@
-"""Reading pathways: one by id, or a filtered page of them from Temporal's visibility store."""
+"""Reading pathways: one by id, or a filtered page of them from Temporal's visibility store
+(api/visibility_page.py)."""
 
 import re
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from api.problems import Problem, problem_responses
 from api.site_access import Sites
 from api.temporal_errors import unavailable
 from api.views import current_view
+from api.visibility_page import visibility_page
 from db.api_clients import ApiClient
 from db.contact_read import audited_contact
 from db.signing_secrets import signing_secret
@@ -121,33 +123,31 @@ async def list_pathways(
     query = " AND ".join(clauses)
     secret = await _page_token_secret(request)
     token = page_tokens.read(secret, query, page_token)
-    executions = temporal.list_workflows(query, page_size=page_size, next_page_token=token)
     try:
-        await executions.fetch_next_page(page_size=page_size)
+        page, next_page = await visibility_page(temporal, query, page_size, token)
     except RPCError as err:
         if err.status in TEMPORAL_OUTAGES:
             raise unavailable() from err
         if token is not None:
             raise Problem(422, "invalid-page-token", "page_token is not one this API issued.") from err
         raise
-    page = executions.current_page or []
     items = [
         PathwaySummary(
-            pathway_id=e.id,
-            patient_ref=e.typed_search_attributes.get(sa.PATIENT_REF),
-            stage=e.typed_search_attributes.get(sa.PATHWAY_STAGE),
-            outcome=e.typed_search_attributes.get(sa.PATHWAY_OUTCOME),
-            clinic_site=e.typed_search_attributes.get(sa.CLINIC_SITE),
-            needs_attention=e.typed_search_attributes.get(sa.NEEDS_ATTENTION),
-            next_action=_next_action(e.typed_search_attributes.get(sa.NEXT_ACTION_DUE), now),
-            next_action_due=e.typed_search_attributes.get(sa.NEXT_ACTION_DUE),
-            block_result=e.typed_search_attributes.get(sa.BLOCK_RESULT),
-            started_at=e.start_time,
-            closed_at=e.close_time,
+            pathway_id=p.pathway_id,
+            patient_ref=p.get(sa.PATIENT_REF),
+            stage=p.get(sa.PATHWAY_STAGE),
+            outcome=p.get(sa.PATHWAY_OUTCOME),
+            clinic_site=p.get(sa.CLINIC_SITE),
+            needs_attention=p.get(sa.NEEDS_ATTENTION),
+            next_action=_next_action(p.get(sa.NEXT_ACTION_DUE), now),
+            next_action_due=p.get(sa.NEXT_ACTION_DUE),
+            block_result=p.get(sa.BLOCK_RESULT),
+            started_at=p.started_at,
+            closed_at=p.closed_at,
         )
-        for e in page
+        for p in page
     ]
-    next_token = page_tokens.issue(secret, query, executions.next_page_token)
+    next_token = page_tokens.issue(secret, query, next_page)
     if overdue and next_token is not None:
         next_token = f"{int(now.timestamp())}.{next_token}"
     return PathwayPage(items=items, next_page_token=next_token)
