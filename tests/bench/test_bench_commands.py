@@ -52,6 +52,7 @@ async def test_the_read_path_reads_each_way_for_its_seconds(stack: BenchStack) -
     read_path.add_rows(report, "file-backed", figures)
     assert len(ratios(report)) == 2 and all(r > 0 for r in ratios(report))
     assert any(row.name == "file-backed: API get p99" and row.goal for row in report.rows)
+    assert any(row.name == "file-backed: API floor p99" for row in report.rows)  # the HTTP stack alone
 
 
 async def withdrawn_at_mri(api: httpx.AsyncClient, referral_id: str) -> end_to_end.Walked:
