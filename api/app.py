@@ -10,6 +10,7 @@ from temporalio.client import Client
 
 from api.auth import install_key_checks
 from api.body_limit import BodyLimitMiddleware
+from api.copy_retention import purging
 from api.openapi import install_problem_openapi
 from api.ops_metrics import OpsMetrics
 from api.outages import install_outage_handlers
@@ -81,6 +82,7 @@ def create_app(
                 )
                 ops = OpsMetrics(metrics, app.state.pool, app.state.temporal)
                 await running.enter_async_context(ops.recounting(settings.ops_metrics_interval_seconds))
+            await running.enter_async_context(purging(app.state.temporal, app.state.pool))
             if tracing is not None:
                 running.callback(tracing.shutdown)  # the last spans go out before the process ends
             yield

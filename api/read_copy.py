@@ -13,6 +13,7 @@ match is never served, whatever it holds.
 """
 
 import asyncio
+from datetime import UTC, datetime
 
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
@@ -27,6 +28,11 @@ from workflows.reading import child_read_by, read_own_view, with_child
 
 async def place_of(client: Client, workflow_id: str) -> Place:
     """Where the workflow's latest run stands; raises RPCError (NOT_FOUND: no such workflow)."""
+    return (await _described(client, workflow_id))[0]
+
+
+async def _described(client: Client, workflow_id: str) -> tuple[Place, datetime | None]:
+    """Where the workflow's latest run stands, and when it closed (None: it runs)."""
     described = await client.workflow_service.describe_workflow_execution(
         DescribeWorkflowExecutionRequest(
             namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id)
@@ -34,23 +40,25 @@ async def place_of(client: Client, workflow_id: str) -> Place:
         retry=True,
     )
     info = described.workflow_execution_info
-    return Place(info.execution.run_id, info.history_length)
+    closed_at = info.close_time.ToDatetime(UTC) if info.HasField("close_time") else None
+    return Place(info.execution.run_id, info.history_length), closed_at
 
 
 async def read_view(client: Client, conn: Queryable, pathway_id: str) -> PathwayView:
     """The pathway's view, as `workflows.reading.read_pathway_view` reads it; raises RPCError as it does."""
     described, stored = await asyncio.gather(
-        place_of(client, pathway_id), fetch_copy(conn, pathway_id), return_exceptions=True
+        _described(client, pathway_id), fetch_copy(conn, pathway_id), return_exceptions=True
     )
     if isinstance(described, RPCError) and described.status == RPCStatusCode.NOT_FOUND:
         await drop_copy(conn, pathway_id)  # Temporal's retention has ended: nothing to serve it for
     for outcome in (described, stored):
         if isinstance(outcome, BaseException):
             raise outcome
-    assert isinstance(described, Place) and not isinstance(stored, BaseException)
-    if stored is not None and await _still_true(client, stored, described):
+    assert isinstance(described, tuple) and not isinstance(stored, BaseException)
+    place, closed_at = described
+    if stored is not None and await _still_true(client, stored, place):
         return stored.view
-    return await _read_and_store(client, conn, pathway_id, described)
+    return await _read_and_store(client, conn, pathway_id, place, closed_at)
 
 
 async def _still_true(client: Client, stored: ViewCopy, place: Place) -> bool:
@@ -64,7 +72,9 @@ async def _still_true(client: Client, stored: ViewCopy, place: Place) -> bool:
         return False  # read it again, as a query would
 
 
-async def _read_and_store(client: Client, conn: Queryable, pathway_id: str, place: Place) -> PathwayView:
+async def _read_and_store(
+    client: Client, conn: Queryable, pathway_id: str, place: Place, closed_at: datetime | None
+) -> PathwayView:
     view = await read_own_view(client, pathway_id)
     child_id = child_read_by(view)
     child_place = None
@@ -74,5 +84,5 @@ async def _read_and_store(client: Client, conn: Queryable, pathway_id: str, plac
             view = await with_child(client, view)
         except RPCError:
             return view  # the child ended between the reads: the pathway is taking its result; not stored
-    await store_copy(conn, pathway_id, ViewCopy(place, child_id, child_place, view))
+    await store_copy(conn, pathway_id, ViewCopy(place, child_id, child_place, view, closed_at))
     return view

@@ -2,6 +2,7 @@
 the places in history it was read at."""
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from db.pool import Queryable
 from domain.view import PathwayView
@@ -21,11 +22,13 @@ class ViewCopy:
     child_id: str | None
     child_place: Place | None
     view: PathwayView
+    closed_at: datetime | None = None
+    """When the pathway closed, as Temporal described it (its retention counts from then)."""
 
 
 async def fetch_copy(conn: Queryable, pathway_id: str) -> ViewCopy | None:
     row = await conn.fetchrow(
-        "select run_id, history_length, child_id, child_run_id, child_history_length, view_json"
+        "select run_id, history_length, child_id, child_run_id, child_history_length, view_json, closed_at"
         " from pathway_view_copies where pathway_id = $1",
         pathway_id,
     )
@@ -39,6 +42,7 @@ async def fetch_copy(conn: Queryable, pathway_id: str) -> ViewCopy | None:
         child_id=row["child_id"],
         child_place=child_place,
         view=PathwayView.model_validate_json(row["view_json"]),
+        closed_at=row["closed_at"],
     )
 
 
@@ -46,12 +50,13 @@ async def fetch_copy(conn: Queryable, pathway_id: str) -> ViewCopy | None:
 # another run's, or the same place with a child's history further on, is.
 _STORE = (
     "insert into pathway_view_copies"
-    " (pathway_id, run_id, history_length, child_id, child_run_id, child_history_length, view_json)"
-    " values ($1, $2, $3, $4, $5, $6, $7)"
+    " (pathway_id, run_id, history_length, child_id, child_run_id, child_history_length,"
+    " view_json, closed_at)"
+    " values ($1, $2, $3, $4, $5, $6, $7, $8)"
     " on conflict (pathway_id) do update set run_id = excluded.run_id,"
     " history_length = excluded.history_length, child_id = excluded.child_id,"
     " child_run_id = excluded.child_run_id, child_history_length = excluded.child_history_length,"
-    " view_json = excluded.view_json, stored_at = now()"
+    " view_json = excluded.view_json, closed_at = excluded.closed_at, stored_at = now()"
     " where pathway_view_copies.run_id <> excluded.run_id"
     " or pathway_view_copies.history_length < excluded.history_length"
     " or (pathway_view_copies.history_length = excluded.history_length"
@@ -71,9 +76,23 @@ async def store_copy(conn: Queryable, pathway_id: str, copy: ViewCopy) -> None:
         None if child is None else child.run_id,
         None if child is None else child.length,
         copy.view.model_dump_json(),
+        copy.closed_at,
     )
 
 
 async def drop_copy(conn: Queryable, pathway_id: str) -> None:
     """Forgets a pathway's copy: Temporal no longer has the pathway (its retention ended)."""
     await conn.execute("delete from pathway_view_copies where pathway_id = $1", pathway_id)
+
+
+async def purge_copies(conn: Queryable, retention: timedelta) -> int:
+    """Deletes the copies of pathways closed longer ago than `retention` (Temporal has deleted, or is about
+    to delete, their histories), and of open ones not read for as long (a copy is only a cache); returns how
+    many."""
+    deleted = await conn.fetchval(
+        "with gone as (delete from pathway_view_copies"
+        " where coalesce(closed_at, stored_at) < now() - $1::interval returning 1)"
+        " select count(*) from gone",
+        retention,
+    )
+    return int(deleted)

@@ -3,6 +3,7 @@ never once it has: whatever changed the pathway (a step through the API, an Upda
 Temporal directly) shows in the next read (api/read_copy.py; real dev server, worker and PostgreSQL)."""
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
@@ -10,6 +11,7 @@ import pytest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.copy_retention import purge_once, retention_of
 from api.read_copy import place_of, read_view
 from db.view_copies import Place, ViewCopy, fetch_copy, store_copy
 from domain.identifiers import relief_check_id
@@ -124,3 +126,43 @@ async def test_a_pathway_temporal_no_longer_has_loses_its_copy(pool: asyncpg.Poo
         await read_view(temporal, pool, pathway_id)
     assert raised.value.status == RPCStatusCode.NOT_FOUND
     assert await fetch_copy(pool, pathway_id) is None
+
+
+async def test_copies_past_the_namespace_retention_are_purged(pool: asyncpg.Pool, temporal: Client) -> None:
+    retention = await retention_of(temporal)
+    assert retention > timedelta(0)  # the dev server's namespace keeps closed histories for a while
+    now = datetime.now(UTC)
+    ages = {
+        "closed long ago": (now - retention - timedelta(hours=1), now),
+        "closed lately": (now - retention + timedelta(hours=1), now - retention - timedelta(days=1)),
+        "open, unread for the retention": (None, now - retention - timedelta(hours=1)),
+        "open, read lately": (None, now - timedelta(hours=1)),
+    }
+    ids = {}
+    for what, (closed_at, stored_at) in ages.items():
+        pathway_id = ids[what] = f"pathway-{uuid.uuid4()}"
+        view = PathwayView(pathway_id=pathway_id, clinic_site="main", patient_ref="p", profile="demo")
+        await store_copy(pool, pathway_id, ViewCopy(Place("run", 1), None, None, view, closed_at))
+        await pool.execute(
+            "update pathway_view_copies set stored_at = $2 where pathway_id = $1", pathway_id, stored_at
+        )
+    assert await purge_once(temporal, pool) >= 2
+    kept = {what for what, pathway_id in ids.items() if await fetch_copy(pool, pathway_id) is not None}
+    assert kept == {"closed lately", "open, read lately"}
+
+
+async def test_a_closed_pathways_copy_keeps_when_it_closed(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, temporal: Client
+) -> None:
+    pathway_id = await start_at_mri(api, f"REF-COPY-CLOSED-{uuid.uuid4().hex[:8]}")
+    await _read(api, pathway_id)
+    open_copy = await fetch_copy(pool, pathway_id)
+    assert open_copy is not None and open_copy.closed_at is None
+    withdrawn = await api.post(f"/v1/pathways/{pathway_id}/withdraw", json={"reason": "moved away"})
+    assert withdrawn.status_code == 200, withdrawn.text
+    await pathway_workflow(temporal, pathway_id).result()  # the workflow has ended, not only its stage
+    view = await _read(api, pathway_id)
+    closed = await fetch_copy(pool, pathway_id)
+    description = await pathway_workflow(temporal, pathway_id).describe()
+    assert closed is not None and closed.view.status == view["status"] == "closed"
+    assert closed.closed_at is not None and closed.closed_at == description.close_time
