@@ -14,12 +14,13 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.copy_retention import purge_once, retention_of
 from api.read_copy import place_of, read_view
 from db.view_copies import Place, ViewCopy, fetch_copy, store_copy
+from domain.answers import StepAccepted
 from domain.identifiers import relief_check_id
 from domain.results import MriReview, PainReport
+from domain.stages import Stage
 from domain.view import PathwayView
 from tests.integration.walk import start_at_mri, walk_to_relief_check
 from workflows.handles import pathway_workflow, relief_check_workflow
-from workflows.pathway import PatientPathwayWorkflow
 from workflows.relief_check import ReliefCheckWorkflow
 
 MARK = "read from the copy"
@@ -62,9 +63,10 @@ async def test_a_read_is_served_from_the_copy_until_an_update_sent_to_temporal_m
 
     # Past the API: the workflow's own Update. Its history moves on, and the copy is no longer served.
     review = MriReview(facet_swelling=True, levels=["L4-L5"], reviewed_by="Dr. Radiologist")
-    await pathway_workflow(temporal, pathway_id).execute_update(
-        PatientPathwayWorkflow.record_mri_review, review
+    accepted = await pathway_workflow(temporal, pathway_id).execute_update(
+        "record_mri_review", review, result_type=StepAccepted
     )
+    assert accepted.stage == Stage.EXAM
     after = await _read(api, pathway_id)
     assert after["outcome_reason"] is None
     assert after["criteria"]["mri_facet_swelling"] is True  # type: ignore[index]
