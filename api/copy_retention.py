@@ -1,6 +1,7 @@
 """Read copies (api/read_copy.py) do not outlive their pathways' histories: every hour the API deletes the
 copies of pathways closed longer ago than the namespace's retention, after which Temporal deletes their
-histories (README "Retention"), and those of open pathways not read for as long (a copy is only a cache).
+histories (README "Retention"), and those of open pathways whose copy was last stored as long ago (a copy is
+only a cache: the next read stores it again).
 The retention is read from Temporal each time, so a changed one applies from the next purge."""
 
 import asyncio

@@ -10,12 +10,20 @@ places match; otherwise it queries, and stores the view with the places it descr
 with every event already in history (the server holds it back while a workflow task is in flight), so a
 stored view is never older than its places. The workflow stays the only source: a copy whose places do not
 match is never served, whatever it holds.
+
+The view is also a function of the code that reads it (the queries, `with_child`, the view's model): a copy
+keeps the version it was read as (VIEW_VERSION), and one read as another is not served. The copy is kept as
+the payload converter and codec encode it, encrypted as in history. Losing or failing to write a copy loses
+nothing: the next read queries.
 """
 
 import asyncio
+import hashlib
+import json
 from datetime import UTC, datetime
 
-from temporalio.api.common.v1 import WorkflowExecution
+import structlog
+from temporalio.api.common.v1 import Payload, WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
@@ -24,6 +32,15 @@ from db.pool import Queryable
 from db.view_copies import Place, ViewCopy, drop_copy, fetch_copy, store_copy
 from domain.view import PathwayView
 from workflows.reading import child_read_by, read_own_view, with_child
+
+log = structlog.get_logger()
+
+# Bump the number when a history comes to read as another view with the same model: a change to the view
+# query (workflows/pathway_handlers.py), the child's queries, or workflows/reading.py. A change to the
+# model itself changes the hash on its own.
+_READ_AS = 1
+_MODEL = json.dumps(PathwayView.model_json_schema(), sort_keys=True).encode()
+VIEW_VERSION = f"{_READ_AS}:{hashlib.sha256(_MODEL).hexdigest()[:16]}"
 
 
 async def place_of(client: Client, workflow_id: str) -> Place:
@@ -47,22 +64,24 @@ async def _described(client: Client, workflow_id: str) -> tuple[Place, datetime 
 async def read_view(client: Client, conn: Queryable, pathway_id: str) -> PathwayView:
     """The pathway's view, as `workflows.reading.read_pathway_view` reads it; raises RPCError as it does."""
     described, stored = await asyncio.gather(
-        _described(client, pathway_id), fetch_copy(conn, pathway_id), return_exceptions=True
+        _described(client, pathway_id), _fetched(conn, pathway_id), return_exceptions=True
     )
-    if isinstance(described, RPCError) and described.status == RPCStatusCode.NOT_FOUND:
-        await drop_copy(conn, pathway_id)  # Temporal's retention has ended: nothing to serve it for
-    for outcome in (described, stored):
-        if isinstance(outcome, BaseException):
-            raise outcome
-    assert isinstance(described, tuple) and not isinstance(stored, BaseException)
+    if isinstance(described, BaseException):
+        if isinstance(described, RPCError) and described.status == RPCStatusCode.NOT_FOUND:
+            await _forget(conn, pathway_id)  # Temporal's retention has ended: nothing to serve it for
+        raise described
+    assert not isinstance(stored, BaseException)  # _fetched raises none
     place, closed_at = described
     if stored is not None and await _still_true(client, stored, place):
-        return stored.view
+        view = await _decoded(client, stored.payload)
+        if view is not None:
+            return view
+        await _forget(conn, pathway_id)  # so that the view read now takes its place
     return await _read_and_store(client, conn, pathway_id, place, closed_at)
 
 
 async def _still_true(client: Client, stored: ViewCopy, place: Place) -> bool:
-    if stored.place != place:
+    if stored.version != VIEW_VERSION or stored.place != place:
         return False
     if stored.child_id is None:
         return True
@@ -84,5 +103,42 @@ async def _read_and_store(
             view = await with_child(client, view)
         except RPCError:
             return view  # the child ended between the reads: the pathway is taking its result; not stored
-    await store_copy(conn, pathway_id, ViewCopy(place, child_id, child_place, view, closed_at))
+    payload = await _encoded(client, view)
+    copy = ViewCopy(place, child_id, child_place, VIEW_VERSION, payload, closed_at)
+    try:
+        await store_copy(conn, pathway_id, copy)
+    except Exception as err:  # the view is read: the next read queries again
+        log.warning("read_copy.store_failed", error=type(err).__name__)
+    return view
+
+
+async def _fetched(conn: Queryable, pathway_id: str) -> ViewCopy | None:
+    try:
+        return await fetch_copy(conn, pathway_id)
+    except Exception as err:  # a copy that cannot be read is one not kept: the read queries
+        log.warning("read_copy.fetch_failed", error=type(err).__name__)
+        return None
+
+
+async def _forget(conn: Queryable, pathway_id: str) -> None:
+    try:
+        await drop_copy(conn, pathway_id)
+    except Exception as err:  # never served as it is; the purge takes it later (api/copy_retention.py)
+        log.warning("read_copy.drop_failed", error=type(err).__name__)
+
+
+async def _encoded(client: Client, view: PathwayView) -> bytes:
+    [payload] = await client.data_converter.encode([view])
+    return payload.SerializeToString()
+
+
+async def _decoded(client: Client, data: bytes) -> PathwayView | None:
+    """The stored view, or None when it no longer decodes (its codec key retired, or a model that changed
+    without its version: VIEW_VERSION); the read then queries."""
+    try:
+        [view] = await client.data_converter.decode([Payload.FromString(data)], [PathwayView])
+    except Exception as err:
+        log.warning("read_copy.undecodable", error=type(err).__name__)
+        return None
+    assert isinstance(view, PathwayView)
     return view

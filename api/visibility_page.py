@@ -16,11 +16,11 @@ from typing import Any
 from temporalio.api.common.v1 import Payload
 from temporalio.api.workflowservice.v1 import ListWorkflowExecutionsRequest
 from temporalio.client import Client
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKey
 
 from workflows import search_attributes as sa
 
-_SHOWN = {key.name for key in sa.ALL}
+_SHOWN = {key.name: key for key in sa.ALL}
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,9 @@ async def visibility_page(
             started_at=info.start_time.ToDatetime(UTC),
             closed_at=info.close_time.ToDatetime(UTC) if info.HasField("close_time") else None,
             attributes={
-                name: _decoded(payload)
+                name: value
                 for name, payload in info.search_attributes.indexed_fields.items()
-                if name in _SHOWN
+                if name in _SHOWN and (value := decoded_attribute(_SHOWN[name], payload)) is not None
             },
         )
         for info in page.executions
@@ -61,10 +61,24 @@ async def visibility_page(
     return listed, page.next_page_token or None
 
 
-def _decoded(payload: Payload) -> Any:
+def decoded_attribute(key: SearchAttributeKey[Any], payload: Payload) -> Any:
+    """The value, or None where the SDK would skip it too: not JSON, not of the key's type (the `type`
+    metadata), or not a value of that type."""
+    if payload.metadata.get("encoding") != b"json/plain":
+        return None
+    kind = key.indexed_value_type.name  # the metadata names it as "Keyword" or "INDEXED_VALUE_TYPE_KEYWORD"
+    if payload.metadata.get("type", b"").decode() not in (
+        kind.title().replace("_", ""),
+        f"INDEXED_VALUE_TYPE_{kind}",
+    ):
+        return None
     value = json.loads(payload.data)
     if isinstance(value, list) and len(value) == 1:  # a single value may come as a one-item list
         value = value[0]
-    if payload.metadata.get("type") == b"Datetime" and isinstance(value, str):
-        return datetime.fromisoformat(value)
-    return value
+    if key.indexed_value_type == SearchAttributeIndexedValueType.DATETIME:
+        try:
+            return datetime.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            return None
+    expected = bool if key.indexed_value_type == SearchAttributeIndexedValueType.BOOL else str
+    return value if isinstance(value, expected) else None

@@ -1,8 +1,10 @@
 -- A derived read copy of each pathway's view (api/read_copy.py): the view as the workflow's query answered
 -- it, with the places in Temporal history it was read at (the pathway's run and history length, and those of
--- the child whose state the view shows). It is served only while Temporal describes the same places, so the
--- workflow stays the only source: a row that does not match is never served, whatever it holds. A closed
--- pathway's copy goes when the namespace's retention deletes its history (api/copy_retention.py).
+-- the child whose state the view shows) and the version of the view it was read as. It is served only while
+-- Temporal describes the same places and the API reads the same version, so the workflow stays the only
+-- source: a row that does not match is never served, whatever it holds. The view is clinical: it is kept
+-- encrypted by the payload codec, as in Temporal's history. A closed pathway's copy goes when the namespace's
+-- retention deletes its history (api/copy_retention.py).
 create table pathway_view_copies (
     pathway_id text primary key,
     run_id text not null,
@@ -10,7 +12,8 @@ create table pathway_view_copies (
     child_id text,
     child_run_id text,
     child_history_length bigint,
-    view_json text not null,
+    view_version text not null,
+    view_payload bytea not null,
     closed_at timestamptz,
     stored_at timestamptz not null default now()
 );

@@ -1,6 +1,8 @@
 """`GET /v1/pathways/{id}` serves the pathway's read copy while the workflow's history has not moved on, and
 never once it has: whatever changed the pathway (a step through the API, an Update or a child's diary sent to
-Temporal directly) shows in the next read (api/read_copy.py; real dev server, worker and PostgreSQL)."""
+Temporal directly) shows in the next read; a copy read as another version, or that no longer decodes, is not
+served; the copy is kept encrypted, and goes with the retention (api/read_copy.py; real dev server, worker and
+PostgreSQL)."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -8,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import httpx
 import pytest
+from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.copy_retention import purge_once, retention_of
-from api.read_copy import place_of, read_view
+from api.read_copy import VIEW_VERSION, place_of, read_view
 from db.view_copies import Place, ViewCopy, fetch_copy, store_copy
 from domain.answers import StepAccepted
 from domain.identifiers import relief_check_id
@@ -24,20 +27,7 @@ from workflows.handles import pathway_workflow, relief_check_workflow
 from workflows.relief_check import ReliefCheckWorkflow
 
 MARK = "read from the copy"
-
-
-async def _mark_copy(pool: asyncpg.Pool, pathway_id: str) -> ViewCopy:
-    """Rewrites the stored copy's view, its places kept: a read that answers with the mark was served from
-    the copy, without a query."""
-    stored = await fetch_copy(pool, pathway_id)
-    assert stored is not None
-    marked = stored.view.model_copy(update={"outcome_reason": MARK})
-    await pool.execute(
-        "update pathway_view_copies set view_json = $2 where pathway_id = $1",
-        pathway_id,
-        marked.model_dump_json(),
-    )
-    return stored
+TRIES = 20
 
 
 async def _read(api: httpx.AsyncClient, pathway_id: str) -> dict[str, object]:
@@ -47,19 +37,63 @@ async def _read(api: httpx.AsyncClient, pathway_id: str) -> dict[str, object]:
     return body
 
 
+async def _stored(pool: asyncpg.Pool, pathway_id: str) -> ViewCopy:
+    stored = await fetch_copy(pool, pathway_id)
+    assert stored is not None
+    return stored
+
+
+async def _view_of(temporal: Client, copy: ViewCopy) -> PathwayView:
+    [view] = await temporal.data_converter.decode([Payload.FromString(copy.payload)], [PathwayView])
+    assert isinstance(view, PathwayView)
+    return view
+
+
+async def _encoded(temporal: Client, view: PathwayView) -> bytes:
+    [payload] = await temporal.data_converter.encode([view])
+    return payload.SerializeToString()
+
+
+async def _places(temporal: Client, pathway_id: str, child_id: str | None) -> tuple[Place, Place | None]:
+    child = None if child_id is None else await place_of(temporal, child_id)
+    return await place_of(temporal, pathway_id), child
+
+
+async def _served_marked(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, temporal: Client, pathway_id: str, **columns: object
+) -> tuple[ViewCopy, dict[str, object]]:
+    """Reads the pathway, rewrites its stored view with the mark (places kept; and `columns` as given), and
+    reads it again while Temporal describes the stored places before and after that read. Returns the copy as
+    stored and the second read's answer. (A background event, a diary prompt, may move history between: then
+    again.)"""
+    for _ in range(TRIES):
+        await _read(api, pathway_id)
+        stored = await _stored(pool, pathway_id)
+        marked = (await _view_of(temporal, stored)).model_copy(update={"outcome_reason": MARK})
+        written = {"view_payload": await _encoded(temporal, marked), **columns}
+        sets = ", ".join(f"{name} = ${n}" for n, name in enumerate(written, start=2))
+        await pool.execute(
+            f"update pathway_view_copies set {sets} where pathway_id = $1", pathway_id, *written.values()
+        )
+        expected = (stored.place, stored.child_place)
+        if await _places(temporal, pathway_id, stored.child_id) != expected:
+            continue
+        again = await _read(api, pathway_id)
+        if await _places(temporal, pathway_id, stored.child_id) == expected:
+            return stored, again
+    raise AssertionError(f"history never stood still for a read of {pathway_id}")
+
+
 async def test_a_read_is_served_from_the_copy_until_an_update_sent_to_temporal_moves_history_on(
     api: httpx.AsyncClient, pool: asyncpg.Pool, temporal: Client
 ) -> None:
     pathway_id = await start_at_mri(api, f"REF-COPY-{uuid.uuid4().hex[:8]}")
     first = await _read(api, pathway_id)
-    stored = await _mark_copy(pool, pathway_id)
-    assert stored.place == await place_of(temporal, pathway_id)  # stored at the place Temporal describes
-    assert stored.child_id is None
-    assert stored.view.model_dump(mode="json") == {**first, "contact": None}  # the copy has no contact
-
-    again = await _read(api, pathway_id)
-    assert again["outcome_reason"] == MARK
+    stored, again = await _served_marked(api, pool, temporal, pathway_id)
+    assert again["outcome_reason"] == MARK  # served from the copy, without a query
     assert again["contact"] == first["contact"]  # read from the registry each time, as the audit row is
+    assert stored.version == VIEW_VERSION and stored.child_id is None
+    assert (await _view_of(temporal, stored)).contact is None  # the copy holds the workflow's view alone
 
     # Past the API: the workflow's own Update. Its history moves on, and the copy is no longer served.
     review = MriReview(facet_swelling=True, levels=["L4-L5"], reviewed_by="Dr. Radiologist")
@@ -70,43 +104,74 @@ async def test_a_read_is_served_from_the_copy_until_an_update_sent_to_temporal_m
     after = await _read(api, pathway_id)
     assert after["outcome_reason"] is None
     assert after["criteria"]["mri_facet_swelling"] is True  # type: ignore[index]
-    renewed = await fetch_copy(pool, pathway_id)
-    assert renewed is not None and renewed.place.length > stored.place.length
+    renewed = await _stored(pool, pathway_id)
+    assert renewed.place.length > stored.place.length
 
 
-async def test_a_diary_report_sent_to_the_relief_check_shows_though_the_pathway_has_not_moved(
+async def test_a_diary_report_sent_to_the_relief_check_shows_in_the_next_read(
     api: httpx.AsyncClient, pool: asyncpg.Pool, temporal: Client
 ) -> None:
     pathway_id = await walk_to_relief_check(api, f"REF-COPY-DIARY-{uuid.uuid4().hex[:8]}")
-    await _read(api, pathway_id)
-    stored = await _mark_copy(pool, pathway_id)
+    stored, again = await _served_marked(api, pool, temporal, pathway_id)
     diary_id = relief_check_id(pathway_id, 1)
-    assert stored.child_id == diary_id
-    assert stored.child_place == await place_of(temporal, diary_id)
-    assert (await _read(api, pathway_id))["outcome_reason"] == MARK
+    assert stored.child_id == diary_id and stored.child_place is not None
+    assert again["outcome_reason"] == MARK
 
-    # The report goes to the child: the pathway's own history is where it was.
+    # The report goes to the child: its history moves, and the pathway's own may not.
     await relief_check_workflow(temporal, diary_id).execute_update(
         ReliefCheckWorkflow.record_pain_report, PainReport(pain=2)
     )
-    assert await place_of(temporal, pathway_id) == stored.place
     after = await _read(api, pathway_id)
     assert after["outcome_reason"] is None
     assert [r["pain"] for r in after["relief_check"]["reports"]] == [2]  # type: ignore[index]
 
 
-async def test_a_copy_read_further_on_is_not_replaced_by_one_read_before_it(pool: asyncpg.Pool) -> None:
+async def test_a_copy_read_as_another_version_or_that_no_longer_decodes_is_not_served(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, temporal: Client
+) -> None:
+    pathway_id = await start_at_mri(api, f"REF-COPY-VERSION-{uuid.uuid4().hex[:8]}")
+    _, again = await _served_marked(api, pool, temporal, pathway_id, view_version="0:older")
+    assert again["outcome_reason"] is None  # queried instead, and stored anew
+    assert (await _stored(pool, pathway_id)).version == VIEW_VERSION
+
+    await pool.execute(
+        "update pathway_view_copies set view_payload = $2 where pathway_id = $1",
+        pathway_id,
+        b"\x0anot a view",
+    )
+    view = await _read(api, pathway_id)
+    assert view["pathway_id"] == pathway_id and view["stage"] == "mri"
+    assert await _view_of(temporal, await _stored(pool, pathway_id)) == PathwayView.model_validate(
+        {**view, "contact": None}
+    )
+
+
+async def test_the_copy_is_kept_encrypted(api: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
+    pathway_id = await start_at_mri(api, f"REF-COPY-SEALED-{uuid.uuid4().hex[:8]}")
+    view = await _read(api, pathway_id)
+    raw = bytes(
+        await pool.fetchval("select view_payload from pathway_view_copies where pathway_id = $1", pathway_id)
+    )
+    payload = Payload.FromString(raw)
+    assert payload.metadata["encoding"] == b"binary/encrypted"
+    for clear in (pathway_id, str(view["patient_ref"]), "mri_review", "phoenix-main"):
+        assert clear.encode() not in raw
+
+
+async def test_a_copy_read_further_on_is_not_replaced_by_one_read_before_it(
+    pool: asyncpg.Pool, temporal: Client
+) -> None:
     pathway_id = f"pathway-{uuid.uuid4()}"
     view = PathwayView(pathway_id=pathway_id, clinic_site="main", patient_ref="p", profile="demo")
 
     async def store(run_id: str, length: int, child: Place | None = None, reason: str = "") -> None:
-        marked = view.model_copy(update={"outcome_reason": reason})
-        await store_copy(pool, pathway_id, ViewCopy(Place(run_id, length), "child", child, marked))
+        payload = await _encoded(temporal, view.model_copy(update={"outcome_reason": reason}))
+        await store_copy(
+            pool, pathway_id, ViewCopy(Place(run_id, length), "child", child, VIEW_VERSION, payload)
+        )
 
     async def kept() -> str | None:
-        stored = await fetch_copy(pool, pathway_id)
-        assert stored is not None
-        return stored.view.outcome_reason
+        return (await _view_of(temporal, await _stored(pool, pathway_id))).outcome_reason
 
     await store("run-1", 20, reason="at 20")
     await store("run-1", 12, reason="at 12")
@@ -122,8 +187,7 @@ async def test_a_copy_read_further_on_is_not_replaced_by_one_read_before_it(pool
 
 async def test_a_pathway_temporal_no_longer_has_loses_its_copy(pool: asyncpg.Pool, temporal: Client) -> None:
     pathway_id = f"pathway-{uuid.uuid4()}"
-    view = PathwayView(pathway_id=pathway_id, clinic_site="main", patient_ref="p", profile="demo")
-    await store_copy(pool, pathway_id, ViewCopy(Place("gone", 30), None, None, view))
+    await store_copy(pool, pathway_id, ViewCopy(Place("gone", 30), None, None, VIEW_VERSION, b""))
     with pytest.raises(RPCError) as raised:
         await read_view(temporal, pool, pathway_id)
     assert raised.value.status == RPCStatusCode.NOT_FOUND
@@ -137,20 +201,21 @@ async def test_copies_past_the_namespace_retention_are_purged(pool: asyncpg.Pool
     ages = {
         "closed long ago": (now - retention - timedelta(hours=1), now),
         "closed lately": (now - retention + timedelta(hours=1), now - retention - timedelta(days=1)),
-        "open, unread for the retention": (None, now - retention - timedelta(hours=1)),
-        "open, read lately": (None, now - timedelta(hours=1)),
+        "open, not stored for the retention": (None, now - retention - timedelta(hours=1)),
+        "open, stored lately": (None, now - timedelta(hours=1)),
     }
     ids = {}
     for what, (closed_at, stored_at) in ages.items():
         pathway_id = ids[what] = f"pathway-{uuid.uuid4()}"
-        view = PathwayView(pathway_id=pathway_id, clinic_site="main", patient_ref="p", profile="demo")
-        await store_copy(pool, pathway_id, ViewCopy(Place("run", 1), None, None, view, closed_at))
+        await store_copy(
+            pool, pathway_id, ViewCopy(Place("run", 1), None, None, VIEW_VERSION, b"", closed_at)
+        )
         await pool.execute(
             "update pathway_view_copies set stored_at = $2 where pathway_id = $1", pathway_id, stored_at
         )
     assert await purge_once(temporal, pool) >= 2
     kept = {what for what, pathway_id in ids.items() if await fetch_copy(pool, pathway_id) is not None}
-    assert kept == {"closed lately", "open, read lately"}
+    assert kept == {"closed lately", "open, stored lately"}
 
 
 async def test_a_closed_pathways_copy_keeps_when_it_closed(
@@ -158,13 +223,12 @@ async def test_a_closed_pathways_copy_keeps_when_it_closed(
 ) -> None:
     pathway_id = await start_at_mri(api, f"REF-COPY-CLOSED-{uuid.uuid4().hex[:8]}")
     await _read(api, pathway_id)
-    open_copy = await fetch_copy(pool, pathway_id)
-    assert open_copy is not None and open_copy.closed_at is None
+    assert (await _stored(pool, pathway_id)).closed_at is None
     withdrawn = await api.post(f"/v1/pathways/{pathway_id}/withdraw", json={"reason": "moved away"})
     assert withdrawn.status_code == 200, withdrawn.text
     await pathway_workflow(temporal, pathway_id).result()  # the workflow has ended, not only its stage
     view = await _read(api, pathway_id)
-    closed = await fetch_copy(pool, pathway_id)
+    closed = await _stored(pool, pathway_id)
     description = await pathway_workflow(temporal, pathway_id).describe()
-    assert closed is not None and closed.view.status == view["status"] == "closed"
+    assert (await _view_of(temporal, closed)).status == view["status"] == "closed"
     assert closed.closed_at is not None and closed.closed_at == description.close_time
