@@ -38,7 +38,7 @@ log = structlog.get_logger()
 # Bump the number when a history comes to read as another view with the same model: a change to the view
 # query (workflows/pathway_handlers.py), the child's queries, or workflows/reading.py. A change to the
 # model itself changes the hash on its own.
-_READ_AS = 1
+_READ_AS = 1  # tests/unit/test_view_version.py holds the code it was decided for
 _MODEL = json.dumps(PathwayView.model_json_schema(), sort_keys=True).encode()
 VIEW_VERSION = f"{_READ_AS}:{hashlib.sha256(_MODEL).hexdigest()[:16]}"
 
