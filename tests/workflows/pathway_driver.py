@@ -181,12 +181,14 @@ class PathwayDriver:
         return performed_at
 
     async def diary(self, entries: list[tuple[timedelta, int]]) -> None:
-        """Reports each pain score once the workflow clock has reached its time after the block."""
+        """Reports each pain score once the workflow clock has reached its time after the block, recorded at
+        that time (the server's clock runs on between the skip and the report: by a second on a busy
+        machine, enough to move an onset of 15 minutes to 15.01)."""
         performed_at = (await self.view()).relief_check.performed_at
         assert performed_at is not None
         for after, pain in entries:
             await self.skip_to(performed_at + after)
-            await self.pain_report(PainReport(pain=pain))
+            await self.pain_report(PainReport(pain=pain, recorded_at=performed_at + after))
 
     async def skip_past_diary_window(self) -> None:
         """Skips the workflow clock past the end of the current block's diary window."""
