@@ -37,6 +37,7 @@ async def test_a_change_request_waits_for_staff_and_leaves_the_appointment_booke
         (exam.appointment_id, "reschedule", "sms")
     ]
     assert [a.status for a in asked.appointments] == [AppointmentStatus.BOOKED]  # until staff act
+    await pathway.wait_for("staff told", lambda _: clinic.templates()["staff_attention"] >= 1)  # sent after
     assert clinic.templates()["staff_attention"] == 1
 
     again = await _refused(pathway, PatientPathwayWorkflow.request_appointment_change, request)
