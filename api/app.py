@@ -10,11 +10,11 @@ from temporalio.client import Client
 
 from api.auth import install_key_checks
 from api.body_limit import BodyLimitMiddleware
-from api.copy_retention import purging
 from api.openapi import install_problem_openapi
 from api.ops_metrics import OpsMetrics
 from api.outages import install_outage_handlers
 from api.problems import install_problem_handlers
+from api.read_copy_retention import purging
 from api.recent import Recent
 from api.request_metrics import RequestMetrics, RequestMetricsMiddleware
 from api.routes import (

@@ -11,8 +11,7 @@ Labels are clinic sites and stages, a bounded set; no value names a patient.
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -27,7 +26,7 @@ from db.ops_counts import (
     outbox_counts,
     webhook_delivery_counts,
 )
-from delivery.task_stopping import cancel_until_done
+from delivery.task_stopping import running_while
 from workflows.pathway_counts import OPEN_STAGES, count_clinic
 
 log = structlog.get_logger()
@@ -124,11 +123,7 @@ class OpsMetrics:
                 log.warning("ops_metrics.refresh_failed", error=type(err).__name__)
             await asyncio.sleep(interval_seconds)
 
-    @asynccontextmanager
-    async def recounting(self, interval_seconds: float) -> AsyncIterator[None]:
-        """`run` in a task of its own while the block runs."""
-        task = asyncio.create_task(self.run(interval_seconds))
-        try:
-            yield
-        finally:
-            await cancel_until_done(task)  # its queries connect, and one cancellation can be dropped then
+    def recounting(self, interval_seconds: float) -> AbstractAsyncContextManager[None]:
+        """`run` in a task of its own while the block runs (stopped even while its queries connect, when
+        one cancellation can be dropped)."""
+        return running_while(self.run(interval_seconds))

@@ -29,7 +29,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from db.pool import Queryable
-from db.view_copies import Place, ViewCopy, drop_copy, fetch_copy, store_copy
+from db.read_copies import Place, ViewCopy, drop_copy, fetch_copy, store_copy
 from domain.view import PathwayView
 from workflows.reading import child_read_by, read_own_view, with_child
 
@@ -73,7 +73,7 @@ async def read_view(client: Client, conn: Queryable, pathway_id: str) -> Pathway
     assert not isinstance(stored, BaseException)  # _fetched raises none
     place, closed_at = described
     if stored is not None and await _still_true(client, stored, place):
-        view = await _decoded(client, stored.payload)
+        view = await decoded_view(client, stored.payload)
         if view is not None:
             return view
         await _forget(conn, pathway_id)  # so that the view read now takes its place
@@ -103,7 +103,7 @@ async def _read_and_store(
             view = await with_child(client, view)
         except RPCError:
             return view  # the child ended between the reads: the pathway is taking its result; not stored
-    payload = await _encoded(client, view)
+    payload = await encoded_view(client, view)
     copy = ViewCopy(place, child_id, child_place, VIEW_VERSION, payload, closed_at)
     try:
         await store_copy(conn, pathway_id, copy)
@@ -123,16 +123,17 @@ async def _fetched(conn: Queryable, pathway_id: str) -> ViewCopy | None:
 async def _forget(conn: Queryable, pathway_id: str) -> None:
     try:
         await drop_copy(conn, pathway_id)
-    except Exception as err:  # never served as it is; the purge takes it later (api/copy_retention.py)
+    except Exception as err:  # never served as it is; the purge takes it later (api/read_copy_retention.py)
         log.warning("read_copy.drop_failed", error=type(err).__name__)
 
 
-async def _encoded(client: Client, view: PathwayView) -> bytes:
+async def encoded_view(client: Client, view: PathwayView) -> bytes:
+    """The view as a copy keeps it: encoded by the client's payload converter and codec, serialized."""
     [payload] = await client.data_converter.encode([view])
     return payload.SerializeToString()
 
 
-async def _decoded(client: Client, data: bytes) -> PathwayView | None:
+async def decoded_view(client: Client, data: bytes) -> PathwayView | None:
     """The stored view, or None when it no longer decodes (its codec key retired, or a model that changed
     without its version: VIEW_VERSION); the read then queries."""
     try:

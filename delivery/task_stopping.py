@@ -7,6 +7,8 @@ cancelled while it connected carries on. The sender's LISTEN loop did, and its p
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
 
 RECANCEL_SECONDS = 1.0
 
@@ -18,3 +20,13 @@ async def cancel_until_done(task: asyncio.Task[None], every: float = RECANCEL_SE
         await asyncio.wait([task], timeout=every)
     with contextlib.suppress(asyncio.CancelledError):
         task.result()
+
+
+@contextlib.asynccontextmanager
+async def running_while(work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    """Runs `work` in a task of its own while the block runs, and stops it (cancel_until_done) after."""
+    task = asyncio.create_task(work)
+    try:
+        yield
+    finally:
+        await cancel_until_done(task)

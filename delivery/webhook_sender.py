@@ -42,7 +42,7 @@ from db.pool import create_pool
 from db.webhook_deliveries import Claimed
 from db.webhook_outbox import WAKE_CHANNEL
 from delivery.receiver_addresses import address_refused
-from delivery.task_stopping import cancel_until_done
+from delivery.task_stopping import running_while
 from domain.webhook_receivers import Network
 
 log = structlog.get_logger()
@@ -299,11 +299,8 @@ async def running_sender(pool: asyncpg.Pool, dsn: str, settings: Settings) -> As
     # No proxy or credentials from the environment reach a receiver the API's users chose.
     async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as http:
         sender = WebhookSender(pool, lambda: asyncpg.connect(dsn), http, SenderSettings.of(settings))
-        task = asyncio.create_task(sender.run())
-        try:
+        async with running_while(sender.run()):
             yield
-        finally:
-            await cancel_until_done(task)
 
 
 async def main() -> None:

@@ -4,7 +4,7 @@
 -- Temporal describes the same places and the API reads the same version, so the workflow stays the only
 -- source: a row that does not match is never served, whatever it holds. The view is clinical: it is kept
 -- encrypted by the payload codec, as in Temporal's history. A closed pathway's copy goes when the namespace's
--- retention deletes its history (api/copy_retention.py).
+-- retention deletes its history (api/read_copy_retention.py).
 create table pathway_view_copies (
     pathway_id text primary key,
     run_id text not null,

@@ -14,9 +14,9 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.copy_retention import purge_once, retention_of
-from api.read_copy import VIEW_VERSION, place_of, read_view
-from db.view_copies import Place, ViewCopy, fetch_copy, store_copy
+from api.read_copy import VIEW_VERSION, decoded_view, encoded_view, place_of, read_view
+from api.read_copy_retention import purge_once, retention_of
+from db.read_copies import Place, ViewCopy, fetch_copy, store_copy
 from domain.answers import StepAccepted
 from domain.identifiers import relief_check_id
 from domain.results import MriReview, PainReport
@@ -44,14 +44,9 @@ async def _stored(pool: asyncpg.Pool, pathway_id: str) -> ViewCopy:
 
 
 async def _view_of(temporal: Client, copy: ViewCopy) -> PathwayView:
-    [view] = await temporal.data_converter.decode([Payload.FromString(copy.payload)], [PathwayView])
-    assert isinstance(view, PathwayView)
+    view = await decoded_view(temporal, copy.payload)
+    assert view is not None
     return view
-
-
-async def _encoded(temporal: Client, view: PathwayView) -> bytes:
-    [payload] = await temporal.data_converter.encode([view])
-    return payload.SerializeToString()
 
 
 async def _places(temporal: Client, pathway_id: str, child_id: str | None) -> tuple[Place, Place | None]:
@@ -70,7 +65,7 @@ async def _served_marked(
         await _read(api, pathway_id)
         stored = await _stored(pool, pathway_id)
         marked = (await _view_of(temporal, stored)).model_copy(update={"outcome_reason": MARK})
-        written = {"view_payload": await _encoded(temporal, marked), **columns}
+        written = {"view_payload": await encoded_view(temporal, marked), **columns}
         sets = ", ".join(f"{name} = ${n}" for n, name in enumerate(written, start=2))
         await pool.execute(
             f"update pathway_view_copies set {sets} where pathway_id = $1", pathway_id, *written.values()
@@ -165,7 +160,7 @@ async def test_a_copy_read_further_on_is_not_replaced_by_one_read_before_it(
     view = PathwayView(pathway_id=pathway_id, clinic_site="main", patient_ref="p", profile="demo")
 
     async def store(run_id: str, length: int, child: Place | None = None, reason: str = "") -> None:
-        payload = await _encoded(temporal, view.model_copy(update={"outcome_reason": reason}))
+        payload = await encoded_view(temporal, view.model_copy(update={"outcome_reason": reason}))
         await store_copy(
             pool, pathway_id, ViewCopy(Place(run_id, length), "child", child, VIEW_VERSION, payload)
         )

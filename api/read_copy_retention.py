@@ -5,8 +5,7 @@ only a cache: the next read stores it again).
 The retention is read from Temporal each time, so a changed one applies from the next purge."""
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 
 import structlog
@@ -14,8 +13,8 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 
 from db.pool import Queryable
-from db.view_copies import purge_copies
-from delivery.task_stopping import cancel_until_done
+from db.read_copies import purge_copies
+from delivery.task_stopping import running_while
 
 log = structlog.get_logger()
 
@@ -48,13 +47,8 @@ async def _run(client: Client, conn: Queryable, every_seconds: float) -> None:
         await asyncio.sleep(every_seconds)
 
 
-@asynccontextmanager
-async def purging(
+def purging(
     client: Client, conn: Queryable, every_seconds: float = PURGE_EVERY_SECONDS
-) -> AsyncIterator[None]:
-    """Purges now and every `every_seconds` in a task of its own while the block runs."""
-    task = asyncio.create_task(_run(client, conn, every_seconds))
-    try:
-        yield
-    finally:
-        await cancel_until_done(task)
+) -> AbstractAsyncContextManager[None]:
+    """Purges now and every `every_seconds` while the block runs."""
+    return running_while(_run(client, conn, every_seconds))

@@ -87,7 +87,7 @@ async def store_copy(conn: Queryable, pathway_id: str, copy: ViewCopy) -> None:
 
 
 async def drop_copy(conn: Queryable, pathway_id: str) -> None:
-    """Forgets a pathway's copy: Temporal no longer has the pathway (its retention ended)."""
+    """Forgets a pathway's copy (Temporal no longer has the pathway, or the copy no longer decodes)."""
     await conn.execute("delete from pathway_view_copies where pathway_id = $1", pathway_id)
 
 
