@@ -27,7 +27,7 @@ from config.settings import Settings
 from db import audit
 from db.api_clients import ApiClient
 from db.calendar import clinic_timezone
-from db.clinic_policies import current_policy
+from db.clinic_policies import PolicyVersion, current_policy
 from db.clinic_sites import patient_site
 from db.consents import record_consents
 from db.idempotency import forget_key, remember_key
@@ -37,7 +37,7 @@ from domain.consents import ConsentSource
 from domain.contact import missing_address, unreachable_detail
 from domain.identifiers import pathway_id_for
 from domain.inputs import PathwayInput
-from domain.policy import default_policy, pathway_config
+from domain.policy import ClinicPolicy, default_policy, pathway_config
 from domain.referral import Referral
 from domain.view import PathwayView
 from workflows.start import start_pathway
@@ -78,43 +78,45 @@ async def take_referral(
         # As PATCH /v1/patients refuses it: a pathway that could not reach the patient by their channel.
         raise Problem(422, "contact-unreachable", unreachable_detail(missing))
 
-    claimed = False
-    request: str | None = None  # this keyed request, as the referral remembers who stored it
+    request = None  # this keyed request, as the referral remembers who stored it
     if idempotency_key is not None:
         request = hashlib.sha256(f"{client.client_id}|{idempotency_key}".encode()).hexdigest()
-        # Claimed before anything starts: of two concurrent requests with one key, only one body goes on.
-        stored, claimed = await remember_key(
-            pool, client.client_id, ROUTE, idempotency_key, referral_hash, pathway_id
-        )
-        if stored.request_hash != referral_hash:
-            raise reused()
+    defaults = default_policy(settings.relief_threshold, settings.profile)
+    registered = await _register(
+        pool, referral, referral_hash, pathway_id, client, idempotency_key, request, defaults
+    )
     try:
-        patient_ref, stored_by = await _register(pool, referral, referral_hash, pathway_id, client, request)
-        # The clinic's current policy: the pathway keeps it (a replay finds the pathway, whatever it is now).
-        async with pool.acquire() as conn:
-            policy = await current_policy(
-                conn, referral.clinic_site, default_policy(settings.relief_threshold, settings.profile)
-            )
-        assert policy is not None  # the clinic is known (above)
         pathway = PathwayInput(
-            patient_ref=patient_ref,
+            patient_ref=registered.patient_ref,
             clinic_site=referral.clinic_site,
             clinic_timezone=timezone,
             patient_timezone=referral.patient.timezone,
             referral=referral.clinical(),
-            config=pathway_config(policy.policy, settings.profile),
-            policy_version=policy.version,
+            config=pathway_config(registered.policy.policy, settings.profile),
+            policy_version=registered.policy.version,
             webhook_events=True,
         )
         _, started = await start_pathway(temporal, pathway_id, pathway)
     except Exception:
-        if claimed:
+        if registered.claimed_key:
             assert idempotency_key is not None
             await forget_key(pool, client.client_id, ROUTE, idempotency_key, referral_hash)
         raise
     # A retry of the key whose request stored the referral answers 201 as that request did; any other is 200.
     view = initial_view(pathway_id, pathway) if started else await current_view(temporal, pool, pathway_id)
-    return IntakeAnswer(view=view, created=started or (request is not None and stored_by == request))
+    created = started or (request is not None and registered.stored_by == request)
+    return IntakeAnswer(view=view, created=created)
+
+
+@dataclass(frozen=True)
+class _Registered:
+    patient_ref: str
+    stored_by: str | None
+    """The keyed request that stored the referral."""
+    policy: PolicyVersion
+    """The clinic's current policy: the pathway keeps it (a replay finds the pathway, whatever it is now)."""
+    claimed_key: bool
+    """This request claimed its Idempotency-Key (and releases it if the pathway does not start)."""
 
 
 async def _register(
@@ -123,14 +125,25 @@ async def _register(
     referral_hash: str,
     pathway_id: str,
     client: ApiClient,
+    idempotency_key: str | None,
     request: str | None,
-) -> tuple[str, str | None]:
-    """Stores the patient (unless known) and the referral, in one transaction; returns the patient_ref and
-    the keyed request that stored the referral.
+    defaults: ClinicPolicy,
+) -> _Registered:
+    """Claims the Idempotency-Key, stores the patient (unless known) and the referral, and reads the clinic's
+    policy, in one transaction (one round trip to the pool for all of it).
 
-    A replay that differs from the stored referral, or a patient whose MRN is registered to another identity,
-    raises 409 and rolls back: nothing is written."""
+    A key used before with another body raises 422; a replay that differs from the stored referral, or a
+    patient whose MRN is registered to another identity, raises 409. Each rolls back: nothing is written,
+    and the key stays free for the corrected retry. Of two concurrent requests with one key, the second
+    waits on the first's claim, so only one body goes on."""
     async with pool.acquire() as conn, conn.transaction():
+        claimed = False
+        if idempotency_key is not None:
+            stored_key, claimed = await remember_key(
+                conn, client.client_id, ROUTE, idempotency_key, referral_hash, pathway_id
+            )
+            if stored_key.request_hash != referral_hash:
+                raise reused()
         registration = await register_patient(conn, referral.clinic_site, referral.patient)
         patient_ref = registration.patient_ref
         stored, first = await remember_referral(conn, pathway_id, referral_hash, patient_ref, request)
@@ -174,4 +187,6 @@ async def _register(
                 pathway_id=pathway_id,
                 detail=detail,
             )
-        return stored.patient_ref, stored.first_request
+        policy = await current_policy(conn, referral.clinic_site, defaults)
+        assert policy is not None  # the clinic is known (its time zone was found)
+        return _Registered(stored.patient_ref, stored.first_request, policy, claimed)

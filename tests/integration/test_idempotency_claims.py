@@ -59,6 +59,27 @@ async def test_a_key_committed_while_the_claim_waited_is_found(pool: asyncpg.Poo
     assert (stored.request_hash, stored.pathway_id, stored_here) == ("first-hash", "pathway-first", False)
 
 
+async def test_a_key_committed_while_a_claim_in_a_transaction_waited_is_found(pool: asyncpg.Pool) -> None:
+    """As a referral claims its key: in the transaction that registers the patient (api/intake.py)."""
+    client_id = str(await pool.fetchval("select client_id from api_clients where name = 'integration'"))
+    key = f"race-{uuid.uuid4()}"
+
+    async def second() -> tuple[str, str, bool]:
+        async with pool.acquire() as conn, conn.transaction():
+            stored, stored_here = await remember_key(
+                conn, client_id, "referrals", key, "second-hash", "pathway-second"
+            )
+            return stored.request_hash, stored.pathway_id, stored_here
+
+    found = await _first_commits_while_second_waits(
+        pool,
+        "idempotency_keys",
+        lambda conn: remember_key(conn, client_id, "referrals", key, "first-hash", "pathway-first"),
+        second,
+    )
+    assert found == ("first-hash", "pathway-first", False)
+
+
 async def test_a_referral_committed_while_the_claim_waited_is_found(pool: asyncpg.Pool) -> None:
     patient = Referral.model_validate(referral_body(f"RACE-{uuid.uuid4().hex[:8]}")).patient
     patient_ref = (await register_patient(pool, "phoenix-main", patient)).patient_ref
