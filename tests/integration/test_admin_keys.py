@@ -250,14 +250,18 @@ async def test_bad_input_and_unknown_names_are_one_line_errors(
         ("keys", "rotate", name): "no API client is named",
         ("keys", "revoke", "bootstrap"): "cannot revoke 'bootstrap'",
     }
-    for args, said in refusals.items():
-        assert said in _one_line_error(await _admin(*args, env=db_env)), args
+    typed_wrong = {  # a command line typed wrong: one line too, status 2
+        ("keys", "create", name): "--scope",
+        ("keys", "remove", name): "No such command",
+    }
+    # Run at once: each is refused without a change, so none depends on another's outcome.
+    ran = await asyncio.gather(*(_admin(*args, env=db_env) for args in [*refusals, *typed_wrong]))
+    for (args, said), run in zip(refusals.items(), ran, strict=False):
+        assert said in _one_line_error(run), args
+    for (args, said), run in zip(typed_wrong.items(), ran[len(refusals) :], strict=True):
+        assert said in _one_line_error(run, status=2), args
     assert await pool.fetchval("select count(*) from api_clients where name = $1", name) == 0
     assert await _audit(pool, name) == []
-
-    # A command line typed wrong: one line too, status 2.
-    assert "--scope" in _one_line_error(await _admin("keys", "create", name, env=db_env), status=2)
-    assert "No such command" in _one_line_error(await _admin("keys", "remove", name, env=db_env), status=2)
 
 
 async def test_a_name_in_use_is_refused_with_how_to_rotate(
