@@ -40,8 +40,10 @@ chromium: $(VENV)/.test-installed
 		PLAYWRIGHT_BROWSERS_PATH=0 $(BIN)/playwright install chromium; \
 	fi
 
+# Two processes (pytest-xdist), each test file whole in one of them: the suite mostly waits, on servers, the demo
+# profile's timers and subprocesses. `.venv/bin/pytest` alone runs it in one process.
 test: lint chromium
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses 2 --dist loadfile
 
 # Re-records tests/histories/ from the workflow tests (see README, "Changing a workflow").
 record-histories: $(VENV)/.test-installed
