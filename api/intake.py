@@ -130,7 +130,7 @@ async def _register(
     defaults: ClinicPolicy,
 ) -> _Registered:
     """Claims the Idempotency-Key, stores the patient (unless known) and the referral, and reads the clinic's
-    policy, in one transaction (one round trip to the pool for all of it).
+    policy, in one transaction on one pool connection.
 
     A key used before with another body raises 422; a replay that differs from the stored referral, or a
     patient whose MRN is registered to another identity, raises 409. Each rolls back: nothing is written,

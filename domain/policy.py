@@ -182,7 +182,7 @@ def pathway_config(policy: ClinicPolicy, profile: Profile) -> PathwayConfig:
     applied, compressed for the demo profile.
 
     Kept per policy: both models are frozen, and a clinic's policy changes seldom while each referral needs
-    its configuration (about 5 % of the API's CPU a referral when built each time)."""
+    its configuration (about 4 % of the API's CPU a referral when built each time)."""
     relief = _onto(CLINICAL.relief, policy, _ONTO_RELIEF)
     assert isinstance(relief, ReliefPolicy)
     clinical = _onto(CLINICAL, policy, _ONTO_PATHWAY).model_copy(update={"relief": relief})

@@ -256,7 +256,7 @@ async def test_bad_input_and_unknown_names_are_one_line_errors(
     }
     # Run at once: each is refused without a change, so none depends on another's outcome.
     ran = await asyncio.gather(*(_admin(*args, env=db_env) for args in [*refusals, *typed_wrong]))
-    for (args, said), run in zip(refusals.items(), ran, strict=False):
+    for (args, said), run in zip(refusals.items(), ran[: len(refusals)], strict=True):
         assert said in _one_line_error(run), args
     for (args, said), run in zip(typed_wrong.items(), ran[len(refusals) :], strict=True):
         assert said in _one_line_error(run, status=2), args

@@ -36,14 +36,17 @@ async def _first_commits_while_second_waits(
     table: str,
     first: Callable[[Connection], Awaitable[object]],
     second: Callable[[], Coroutine[Any, Any, T]],
+    *,
+    commit: bool = True,
 ) -> T:
+    """`first` claims in a transaction; `second` waits on it; the transaction then commits (or rolls back)."""
     async with pool.acquire() as conn:
         transaction = conn.transaction()
         await transaction.start()
         await first(conn)
         waiting = asyncio.create_task(second())
         await _waiting_on_a_lock(pool, table)
-        await transaction.commit()
+        await (transaction.commit() if commit else transaction.rollback())
     return await waiting
 
 
@@ -78,6 +81,29 @@ async def test_a_key_committed_while_a_claim_in_a_transaction_waited_is_found(po
         second,
     )
     assert found == ("first-hash", "pathway-first", False)
+
+
+async def test_a_key_rolled_back_while_a_claim_waited_goes_to_the_waiter(pool: asyncpg.Pool) -> None:
+    """A referral refused after claiming its key (a 409) rolls the claim back: the request waiting on it
+    takes the key."""
+    client_id = str(await pool.fetchval("select client_id from api_clients where name = 'integration'"))
+    key = f"race-{uuid.uuid4()}"
+
+    async def second() -> tuple[str, str, bool]:
+        async with pool.acquire() as conn, conn.transaction():
+            stored, stored_here = await remember_key(
+                conn, client_id, "referrals", key, "second-hash", "pathway-second"
+            )
+            return stored.request_hash, stored.pathway_id, stored_here
+
+    found = await _first_commits_while_second_waits(
+        pool,
+        "idempotency_keys",
+        lambda conn: remember_key(conn, client_id, "referrals", key, "first-hash", "pathway-first"),
+        second,
+        commit=False,
+    )
+    assert found == ("second-hash", "pathway-second", True)
 
 
 async def test_a_referral_committed_while_the_claim_waited_is_found(pool: asyncpg.Pool) -> None:
