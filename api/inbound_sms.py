@@ -34,6 +34,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateR
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import sms_reply_texts as texts
+from api.read_copy import read_view
 from db import audit, sms_inbound, sms_numbers
 from db.sms_numbers import NumberHolder
 from domain.check_ins import CheckInStatus
@@ -46,7 +47,6 @@ from domain.stages import PathwayStatus, Stage
 from domain.view import PathwayView
 from workflows.handles import pathway_workflow, relief_check_workflow
 from workflows.pathway import PatientPathwayWorkflow
-from workflows.reading import read_pathway_view
 from workflows.relief_check import ReliefCheckWorkflow
 
 log = structlog.get_logger()
@@ -256,11 +256,12 @@ async def _open_prompts(pool: asyncpg.Pool, temporal: Client, patient_refs: list
 async def _pathway_views(
     pool: asyncpg.Pool, temporal: Client, patient_refs: list[str]
 ) -> list[tuple[str, PathwayView]]:
-    """(patient, view) of each of these patients' pathways that Temporal has."""
+    """(patient, view) of each of these patients' pathways that Temporal has, read as the API reads a view
+    (api/read_copy.py: from the pathway's read copy while its history has not moved on)."""
     views: list[tuple[str, PathwayView]] = []
     for patient_ref, pathway_id in await sms_numbers.pathways_of(pool, patient_refs):
         try:
-            views.append((patient_ref, await read_pathway_view(temporal, pathway_id)))
+            views.append((patient_ref, await read_view(temporal, pool, pathway_id)))
         except RPCError as err:
             if err.status != RPCStatusCode.NOT_FOUND:
                 raise  # else not started yet, or gone from Temporal's retention

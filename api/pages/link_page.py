@@ -14,6 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.pages.message_choices import choices_form
 from api.pages.render import PAGE_HEADERS, appointment_words, page, texts
+from api.read_copy import read_view
 from db.patient_links import Link, find_answer
 from db.pool import Queryable
 from domain.consents import ConsentCategory
@@ -26,7 +27,6 @@ from domain.open_question import (
     open_question,
 )
 from domain.view import PathwayView
-from workflows.reading import read_pathway_view
 
 
 class Unavailable:
@@ -57,20 +57,22 @@ def shown_by(view: PathwayView | None, now: datetime) -> Shown:
     )
 
 
-async def open_now(temporal: Client, pathway_id: str) -> Shown | Unavailable:
-    """What is open on the pathway now. A pathway Temporal no longer has (past its retention) has nothing."""
+async def open_now(temporal: Client, pool: Queryable, pathway_id: str) -> Shown | Unavailable:
+    """What is open on the pathway now. A pathway Temporal no longer has (past its retention) has nothing.
+    Read as the API reads a view (api/read_copy.py): from its read copy while the history has not moved on,
+    so a patient opening a link at rest costs the worker nothing."""
     try:
-        view = await read_pathway_view(temporal, pathway_id)
+        view = await read_view(temporal, pool, pathway_id)
     except RPCError as err:
         return Shown() if err.status == RPCStatusCode.NOT_FOUND else UNAVAILABLE
     return shown_by(view, datetime.now(UTC))
 
 
 async def current(
-    temporal: Client, link: Link, token: str, language: str, *, status: int, notice: str
+    temporal: Client, pool: Queryable, link: Link, token: str, language: str, *, status: int, notice: str
 ) -> Response:
     """The page as it stands now, with a notice on top (why what was sent was not recorded)."""
-    shown = await open_now(temporal, link.pathway_id)
+    shown = await open_now(temporal, pool, link.pathway_id)
     if isinstance(shown, Unavailable):
         return busy(language)
     return link_page(token, language, link.timezone, shown, status=status, notice=notice)

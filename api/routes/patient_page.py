@@ -72,7 +72,7 @@ async def show_question(
         thanked = await thanks(pool, link, token, answered, language)
         if thanked is not None:
             return thanked
-    shown = await open_now(temporal, link.pathway_id)
+    shown = await open_now(temporal, pool, link.pathway_id)
     if isinstance(shown, Unavailable):
         return busy(language)
     await audit.record(
@@ -99,7 +99,7 @@ async def take_answer(
     try:
         form = read_form(await request.body())
     except FormError:
-        return await current(temporal, link, token, language, status=400, notice="choose_one")
+        return await current(temporal, pool, link, token, language, status=400, notice="choose_one")
     appointment_id = appointment_of_key(form.question)
     if appointment_id is not None:
         return await _take_change(temporal, pool, settings, link, token, form, appointment_id)
@@ -109,7 +109,7 @@ async def take_answer(
     question = question_of_key(earlier.question) if earlier is not None else None
     shown: Shown | Unavailable | None = None
     if question is None:  # a first submit: it answers the question open now, or nothing
-        shown = await open_now(temporal, link.pathway_id)
+        shown = await open_now(temporal, pool, link.pathway_id)
         if isinstance(shown, Unavailable):
             return busy(language)
         if shown.question is None or shown.question.key != form.question:
@@ -119,7 +119,7 @@ async def take_answer(
         answer = answer_for(question, form, received_at)
     except FormError:
         if shown is None:
-            shown = await open_now(temporal, link.pathway_id)
+            shown = await open_now(temporal, pool, link.pathway_id)
         change = shown.change if isinstance(shown, Shown) else None
         again = Shown(question, change)
         return link_page(token, language, link.timezone, again, status=422, error="choose_one")
@@ -141,7 +141,7 @@ async def take_answer(
         return busy(language)
     if sent in (_Sent.REFUSED, _Sent.ENDED):  # the question closed as the answer arrived
         await release_answer(pool, form.answer_id)
-        return await current(temporal, link, token, language, status=409, notice="question_closed")
+        return await current(temporal, pool, link, token, language, status=409, notice="question_closed")
     return await _audited_once(pool, link, token, form, action_of(answer), {})
 
 
@@ -159,7 +159,7 @@ async def _take_change(
     try:
         request = change_for(appointment_id, form)
     except FormError:
-        return await current(temporal, link, token, language, status=400, notice="choose_one")
+        return await current(temporal, pool, link, token, language, status=400, notice="choose_one")
     earlier = await find_answer(pool, form.answer_id, link.link_id)
     if earlier is not None and earlier.recorded:
         return confirmed(token, form.answer_id)
@@ -176,7 +176,7 @@ async def _take_change(
     if sent == _Sent.BUSY:
         return busy(language)
     if sent == _Sent.REFUSED:  # asked for already, or no longer booked and to come
-        shown = await open_now(temporal, link.pathway_id)
+        shown = await open_now(temporal, pool, link.pathway_id)
         if isinstance(shown, Unavailable):
             return busy(language)  # the claim stays: sending the form again tries again
         if appointment_id in shown.asked:  # by another form, a text or a call: the clinic knows
@@ -186,7 +186,7 @@ async def _take_change(
         return link_page(token, language, link.timezone, shown, status=409, notice="change_closed")
     if sent == _Sent.ENDED:
         await release_answer(pool, form.answer_id)
-        return await current(temporal, link, token, language, status=409, notice="change_closed")
+        return await current(temporal, pool, link, token, language, status=409, notice="change_closed")
     return await _audited_once(pool, link, token, form, "appointment.change_request", {"wish": request.wish})
 
 

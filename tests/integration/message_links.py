@@ -2,11 +2,14 @@
 
 import asyncio
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import asyncpg
 
 from activities.messages import ANSWER_TEMPLATES
+from db.patient_links import SECRET_PURPOSE, link_for_pathway
+from db.signing_secrets import signing_secret
+from domain.link_tokens import seal
 
 LINK = re.compile(r"https?://\S+?/p/[A-Za-z0-9_-]{43}")
 
@@ -49,3 +52,9 @@ async def first_link_made_after(pool: asyncpg.Pool, pathway_id: str, since: date
             return _link_in(body)
         await asyncio.sleep(0.1)
     raise AssertionError(f"no message asking for an answer was rendered after {since}")
+
+
+async def new_link(pool: asyncpg.Pool, served_api: str, pathway_id: str, patient_ref: str) -> str:
+    """The link a message would carry now (the pathway's newest working one, else a new one)."""
+    link_id, expires_at = await link_for_pathway(pool, pathway_id, patient_ref, timedelta(days=30))
+    return f"{served_api}/p/{seal(await signing_secret(pool, SECRET_PURPOSE), link_id, expires_at)}"

@@ -6,16 +6,12 @@ Idempotency-Key answers the same and revokes nothing more, an unknown pathway is
 import asyncio
 import re
 import uuid
-from datetime import timedelta
 
 import asyncpg
 import httpx
 
-from db.patient_links import SECRET_PURPOSE, link_for_pathway
-from db.signing_secrets import signing_secret
-from domain.link_tokens import seal
 from tests.integration.conftest import READ_ONLY_KEY
-from tests.integration.message_links import first_link_made_after, message_link
+from tests.integration.message_links import first_link_made_after, message_link, new_link
 from tests.integration.polling import poll_view
 from tests.integration.problems import assert_problem
 from tests.integration.walk import start_at_mri, walk_to_relief_check
@@ -26,12 +22,6 @@ DIARY_QUESTION = "How is your usual back pain right now"
 
 def revoke_url(pathway_id: str) -> str:
     return f"/v1/pathways/{pathway_id}/revoke-links"
-
-
-async def new_link(pool: asyncpg.Pool, served_api: str, pathway_id: str, patient_ref: str) -> str:
-    """The link a message would carry now (the pathway's newest working one, else a new one)."""
-    link_id, expires_at = await link_for_pathway(pool, pathway_id, patient_ref, timedelta(days=30))
-    return f"{served_api}/p/{seal(await signing_secret(pool, SECRET_PURPOSE), link_id, expires_at)}"
 
 
 def diary_form(page: str, pain: int) -> dict[str, str]:

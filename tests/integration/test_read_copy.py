@@ -22,6 +22,7 @@ from domain.identifiers import relief_check_id
 from domain.results import MriReview, PainReport
 from domain.stages import Stage
 from domain.view import PathwayView
+from tests.integration.message_links import new_link
 from tests.integration.walk import start_at_mri, walk_to_relief_check
 from workflows.handles import pathway_workflow, relief_check_workflow
 from workflows.relief_check import ReliefCheckWorkflow
@@ -101,6 +102,22 @@ async def test_a_read_is_served_from_the_copy_until_an_update_sent_to_temporal_m
     assert after["criteria"]["mri_facet_swelling"] is True  # type: ignore[index]
     renewed = await _stored(pool, pathway_id)
     assert renewed.place.length > stored.place.length
+
+
+async def test_a_patients_link_page_reads_the_pathway_through_its_copy(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, temporal: Client, served_api: str
+) -> None:
+    """A patient opening a link reads the view as the API does: while the pathway is at rest, from its copy,
+    at no cost to the worker (the inbound SMS reply reads it the same way)."""
+    pathway_id = await start_at_mri(api, f"REF-COPY-LINK-{uuid.uuid4().hex[:8]}")
+    patient_ref = str((await _read(api, pathway_id))["patient_ref"])
+    await pool.execute("delete from pathway_view_copies where pathway_id = $1", pathway_id)
+    link = await new_link(pool, served_api, pathway_id, patient_ref)
+    async with httpx.AsyncClient(follow_redirects=False) as phone:
+        page = await phone.get(link)
+    assert page.status_code == 200, page.text
+    stored = await _stored(pool, pathway_id)  # the page's read stored the copy that later reads are served
+    assert stored.place.run_id == (await place_of(temporal, pathway_id)).run_id
 
 
 async def test_a_diary_report_sent_to_the_relief_check_shows_in_the_next_read(
