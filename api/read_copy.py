@@ -103,9 +103,9 @@ async def _read_and_store(
             view = await with_child(client, view)
         except RPCError:
             return view  # the child ended between the reads: the pathway is taking its result; not stored
-    payload = await encoded_view(client, view)
-    copy = ViewCopy(place, child_id, child_place, VIEW_VERSION, payload, closed_at)
     try:
+        payload = await encoded_view(client, view)
+        copy = ViewCopy(place, child_id, child_place, VIEW_VERSION, payload, closed_at)
         await store_copy(conn, pathway_id, copy)
     except Exception as err:  # the view is read: the next read queries again
         log.warning("read_copy.store_failed", error=type(err).__name__)

@@ -14,6 +14,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from api import read_copy
 from api.read_copy import VIEW_VERSION, decoded_view, encoded_view, place_of, read_view
 from api.read_copy_retention import purge_once, retention_of
 from db.read_copies import Place, ViewCopy, fetch_copy, store_copy
@@ -156,6 +157,21 @@ async def test_a_copy_read_as_another_version_or_that_no_longer_decodes_is_not_s
     assert await _view_of(temporal, await _stored(pool, pathway_id)) == PathwayView.model_validate(
         {**view, "contact": None}
     )
+
+
+async def test_a_copy_that_cannot_be_encoded_is_not_kept_and_the_read_answers(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pathway_id = await start_at_mri(api, f"REF-COPY-ENC-{uuid.uuid4().hex[:8]}")
+    await pool.execute("delete from pathway_view_copies where pathway_id = $1", pathway_id)
+
+    async def codec_failing(*args: object) -> bytes:
+        raise RuntimeError("the codec failed")
+
+    monkeypatch.setattr(read_copy, "encoded_view", codec_failing)
+    view = await _read(api, pathway_id)  # the view was read: only keeping it failed
+    assert view["stage"] == "mri"
+    assert await fetch_copy(pool, pathway_id) is None
 
 
 async def test_the_copy_is_kept_encrypted(api: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
