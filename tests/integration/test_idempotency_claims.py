@@ -31,7 +31,7 @@ async def _waiting_on_a_lock(pool: asyncpg.Pool, table: str) -> None:
         await asyncio.sleep(0.05)
 
 
-async def _first_commits_while_second_waits(
+async def _first_ends_while_second_waits(
     pool: asyncpg.Pool,
     table: str,
     first: Callable[[Connection], Awaitable[object]],
@@ -53,7 +53,7 @@ async def _first_commits_while_second_waits(
 async def test_a_key_committed_while_the_claim_waited_is_found(pool: asyncpg.Pool) -> None:
     client_id = str(await pool.fetchval("select client_id from api_clients where name = 'integration'"))
     key = f"race-{uuid.uuid4()}"
-    stored, stored_here = await _first_commits_while_second_waits(
+    stored, stored_here = await _first_ends_while_second_waits(
         pool,
         "idempotency_keys",
         lambda conn: remember_key(conn, client_id, "referrals", key, "first-hash", "pathway-first"),
@@ -62,8 +62,10 @@ async def test_a_key_committed_while_the_claim_waited_is_found(pool: asyncpg.Poo
     assert (stored.request_hash, stored.pathway_id, stored_here) == ("first-hash", "pathway-first", False)
 
 
-async def test_a_key_committed_while_a_claim_in_a_transaction_waited_is_found(pool: asyncpg.Pool) -> None:
-    """As a referral claims its key: in the transaction that registers the patient (api/intake.py)."""
+async def _second_claim_in_a_transaction(pool: asyncpg.Pool, *, first_commits: bool) -> tuple[str, str, bool]:
+    """Two requests claim one key, each in its own transaction, as a referral does (api/intake.py): the
+    second waits on the first, which then commits or rolls back. What the second found: the request hash
+    and pathway stored under the key, and whether it stored them."""
     client_id = str(await pool.fetchval("select client_id from api_clients where name = 'integration'"))
     key = f"race-{uuid.uuid4()}"
 
@@ -74,35 +76,24 @@ async def test_a_key_committed_while_a_claim_in_a_transaction_waited_is_found(po
             )
             return stored.request_hash, stored.pathway_id, stored_here
 
-    found = await _first_commits_while_second_waits(
+    return await _first_ends_while_second_waits(
         pool,
         "idempotency_keys",
         lambda conn: remember_key(conn, client_id, "referrals", key, "first-hash", "pathway-first"),
         second,
+        commit=first_commits,
     )
+
+
+async def test_a_key_committed_while_a_claim_in_a_transaction_waited_is_found(pool: asyncpg.Pool) -> None:
+    found = await _second_claim_in_a_transaction(pool, first_commits=True)
     assert found == ("first-hash", "pathway-first", False)
 
 
 async def test_a_key_rolled_back_while_a_claim_waited_goes_to_the_waiter(pool: asyncpg.Pool) -> None:
     """A referral refused after claiming its key (a 409) rolls the claim back: the request waiting on it
     takes the key."""
-    client_id = str(await pool.fetchval("select client_id from api_clients where name = 'integration'"))
-    key = f"race-{uuid.uuid4()}"
-
-    async def second() -> tuple[str, str, bool]:
-        async with pool.acquire() as conn, conn.transaction():
-            stored, stored_here = await remember_key(
-                conn, client_id, "referrals", key, "second-hash", "pathway-second"
-            )
-            return stored.request_hash, stored.pathway_id, stored_here
-
-    found = await _first_commits_while_second_waits(
-        pool,
-        "idempotency_keys",
-        lambda conn: remember_key(conn, client_id, "referrals", key, "first-hash", "pathway-first"),
-        second,
-        commit=False,
-    )
+    found = await _second_claim_in_a_transaction(pool, first_commits=False)
     assert found == ("second-hash", "pathway-second", True)
 
 
@@ -116,7 +107,7 @@ async def test_a_referral_committed_while_the_claim_waited_is_found(pool: asyncp
             stored, first = await remember_referral(conn, pathway_id, "second-hash", patient_ref, None)
             return stored.referral_hash, stored.first_request, first
 
-    found = await _first_commits_while_second_waits(
+    found = await _first_ends_while_second_waits(
         pool,
         "referrals",
         lambda conn: remember_referral(conn, pathway_id, "first-hash", patient_ref, "first-request"),
