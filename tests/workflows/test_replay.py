@@ -81,6 +81,15 @@ async def test_recorded_histories_replay_on_the_current_code() -> None:
     await _replay(_history_files())
 
 
+async def test_histories_written_before_the_codec_replay_through_it() -> None:
+    paths = sorted(BEFORE_CODEC.glob("*.json"))
+    assert len(paths) == 2 and any(".relief-" in p.name for p in paths)  # a pathway and its child
+    for path in paths:  # in the clear, as before the codec
+        started = _history(path).events[0].workflow_execution_started_event_attributes
+        assert started.input.payloads[0].metadata["encoding"] == b"json/plain"
+    await _replay(paths)
+
+
 TRACED_PER_WORKFLOW = 4
 WORKFLOW_NAMES = ("pathway", "relief check", "outcome check-ins")
 
