@@ -40,6 +40,7 @@ from tests.workflows.pathway_driver import PathwayDriver
 
 EVENTS_BOUND = 300  # per workflow execution
 RATIO_GOAL = 1.5  # the whole pathway's workflow tasks and bytes against the minimal shape's
+LOCAL_ACTIVITY_MARKER = "core_local_activity"  # a patch's marker (workflow.patched) is not a step
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,10 @@ async def _steps(events: Sequence[HistoryEvent]) -> list[str]:
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             argument = await _plain_size(event.activity_task_scheduled_event_attributes.input.payloads)
             steps.append(f"a{argument}/{results.get(event.event_id, 0)}")
-        elif event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+        elif (
+            event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+            and event.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER
+        ):
             details = event.marker_recorded_event_attributes.details
             result = details["result"].payloads if "result" in details else []
             steps.append(f"l2/{await _plain_size(result)}")  # a local activity's argument is not stored

@@ -82,8 +82,9 @@ class OutcomesInput(ContractModel):
     times: CheckInTimes
     quiet_hours: QuietHours | None = None
     check_ins: list[OutcomeCheckInView] | None = None
-    """Where the check-ins stand, carried to the next run (each run takes one check-in: continue-as-new
-    keeps a year of them, however many calls they take, to a small history per run)."""
+    """Where the check-ins stand, carried to the next run (a run whose history has grown hands the next
+    check-in to a new one: continue-as-new keeps a year of them, however many calls they take, to a small
+    history per run; workflows/outcome_check_ins.py)."""
 
 
 class OutcomeEvent(StrEnum):

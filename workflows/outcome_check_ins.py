@@ -7,6 +7,9 @@ so); unanswered, it follows the chain of workflows/check_in_chain.py from when i
 transcribe them) and staff calls are Updates on this workflow; it tells the pathway by signal only what staff
 must see (a call needed, a check-in closed with any red flags). A `stop` signal (the patient withdrew)
 marks the check-ins not yet answered `stopped` and ends it.
+
+The check-ins follow one another in one run while its history is short; past RUN_EVENTS events the next one
+goes to a new run (continue-as-new), so a year of them, however many calls they take, keeps each run small.
 """
 
 import asyncio
@@ -38,6 +41,13 @@ _LABELS = {
 }
 
 
+FEWER_RUNS = "outcome-check-ins-fewer-runs"
+"""Patch: the next check-in is taken in the same run while the run's history is short."""
+RUN_EVENTS = 150
+"""Past this many events a run hands the next check-in to a new run. A check-in adds about 30 events answered
+and 60 unanswered and called about, so a run stays near 200 events; a typical year fits one run."""
+
+
 class _Stopped(Exception):
     """The pathway stopped the check-ins."""
 
@@ -66,23 +76,19 @@ class OutcomeCheckInsWorkflow:
     @workflow.run
     async def run(self, outcomes: OutcomesInput) -> OutcomesResult:
         try:
-            scheduled = [i for i, c in enumerate(self._check_ins) if c.status == CheckInStatus.SCHEDULED]
-            if not scheduled:
-                raise _Stopped  # nothing left to ask (a run started with every check-in closed)
-            index = scheduled[0]
-            check_in = self._check_ins[index]
-            await self._wait_until(lambda: False, check_in.due_at, f"{_LABELS[check_in.check_in]} check-in")
-            await wait_out_quiet_hours(
-                self._wait_until,
-                lambda: False,  # nothing is taken before it is open
-                self._in.patient_timezone,
-                self._in.quiet_hours,
-                held=lambda until: self._held(index, until),
-            )
-            await self._check_in(index)
-            if index + 1 < len(self._check_ins):
+            while True:
+                scheduled = [i for i, c in enumerate(self._check_ins) if c.status == CheckInStatus.SCHEDULED]
+                if not scheduled:
+                    raise _Stopped  # nothing left to ask (a run started with every check-in closed)
+                index = scheduled[0]
+                await self._when_due(index)
+                await self._check_in(index)
+                if index + 1 == len(self._check_ins):
+                    break
+                if self._next_in_this_run():
+                    continue
                 await self._settle()
-                if not self._stopped:  # the next check-in in a run of its own
+                if not self._stopped:  # the next check-in in a new run
                     workflow.continue_as_new(self._in.model_copy(update={"check_ins": self._check_ins}))
                 raise _Stopped
         except _Stopped:
@@ -98,6 +104,13 @@ class OutcomeCheckInsWorkflow:
         await self._settle()
         return OutcomesResult(check_ins=self._check_ins)
 
+    @staticmethod
+    def _next_in_this_run() -> bool:
+        """Whether the next check-in is taken in this run: while its history is short (a new run costs its
+        input twice, in the continue-as-new and the started events). Runs started before FEWER_RUNS went on
+        in a new run after each check-in, and replay so."""
+        return workflow.info().get_current_history_length() < RUN_EVENTS and workflow.patched(FEWER_RUNS)
+
     async def _settle(self) -> None:
         """Waits for the messages and signals under way, and the Updates being answered."""
         await self._messenger.drain()  # bounded: each message gives up within the hour
@@ -105,6 +118,18 @@ class OutcomeCheckInsWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
 
     # ---- one check-in ----------------------------------------------------------------------------------
+
+    async def _when_due(self, index: int) -> None:
+        """Waits for the check-in's moment, then for the end of the quiet hours it falls in, if any."""
+        check_in = self._check_ins[index]
+        await self._wait_until(lambda: False, check_in.due_at, f"{_LABELS[check_in.check_in]} check-in")
+        await wait_out_quiet_hours(
+            self._wait_until,
+            lambda: False,  # nothing is taken before it is open
+            self._in.patient_timezone,
+            self._in.quiet_hours,
+            held=lambda until: self._held(index, until),
+        )
 
     def _held(self, index: int, until: datetime) -> None:
         """Its moment came in quiet hours: it is sent when they end, and shows so."""

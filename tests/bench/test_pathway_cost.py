@@ -7,13 +7,13 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History as HistoryProto
 from temporalio.api.history.v1 import HistoryEvent
-from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from bench.figures import Report
-from bench.pathway_cost import add_rows, measure_on, time_skipping_server
+from bench.pathway_cost import LOCAL_ACTIVITY_MARKER, add_rows, measure_on, time_skipping_server
 from bench.pathway_shapes import typical
 from domain.identifiers import outcome_check_ins_id, relief_check_id
+from tests.workflows.pathway_driver import runs_of
 
 
 @pytest.fixture
@@ -23,30 +23,28 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     await environment.shutdown()
 
 
-async def _runs_back_from_the_last(client: Client, workflow_id: str) -> list[list[HistoryEvent]]:
-    """Every run of a workflow, found from its latest run back through each run's predecessor."""
-    runs: list[list[HistoryEvent]] = []
-    run_id: str | None = None
-    while True:
-        events = list((await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()).events)
-        runs.append(events)
-        run_id = events[0].workflow_execution_started_event_attributes.continued_execution_run_id
-        if not run_id:
-            return runs
-
-
 def _count(executions: list[list[HistoryEvent]], event_type: int) -> int:
     return sum(e.event_type == event_type for events in executions for e in events)
+
+
+def _local_activities(executions: list[list[HistoryEvent]]) -> int:
+    return sum(
+        e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        and e.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER
+        for events in executions
+        for e in events
+    )
 
 
 async def test_the_counts_reported_are_those_of_the_fetched_histories(env: WorkflowEnvironment) -> None:
     measured = await measure_on(env, typical)
     pathway_id = measured.full.executions[0].workflow_id
 
-    executions = await _runs_back_from_the_last(env.client, pathway_id)
-    executions += await _runs_back_from_the_last(env.client, relief_check_id(pathway_id, 1))
-    executions += await _runs_back_from_the_last(env.client, outcome_check_ins_id(pathway_id))
-    assert len(executions) == len(measured.full.executions) == 1 + 1 + 5  # a run per outcome check-in
+    executions = await runs_of(env.client, pathway_id)
+    executions += await runs_of(env.client, relief_check_id(pathway_id, 1))
+    executions += await runs_of(env.client, outcome_check_ins_id(pathway_id))
+    # the pathway, its relief check, and a typical year of outcome check-ins in one run
+    assert len(executions) == len(measured.full.executions) == 1 + 1 + 1
     assert measured.full.events == sum(len(events) for events in executions)
     assert measured.full.max_events == max(len(events) for events in executions)
     assert measured.full.tasks == _count(executions, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
@@ -54,12 +52,11 @@ async def test_the_counts_reported_are_those_of_the_fetched_histories(env: Workf
 
     minimal_id = measured.minimal.executions[0].workflow_id
     minimal = [list((await env.client.get_workflow_handle(minimal_id).fetch_history()).events)]
-    for kind in (
-        EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
-        EventType.EVENT_TYPE_TIMER_STARTED,
-        EventType.EVENT_TYPE_MARKER_RECORDED,
-    ):
+    for kind in (EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, EventType.EVENT_TYPE_TIMER_STARTED):
         assert _count(minimal, kind) == _count(executions, kind) > 0
+    # Its local activities, one marker each; a patch's marker (workflow.patched) is no work to repeat.
+    assert _local_activities(minimal) == _local_activities(executions) > 0
+    assert _count(executions, EventType.EVENT_TYPE_MARKER_RECORDED) > _local_activities(executions)
     assert measured.minimal.tasks == _count(minimal, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
     assert not any(
         e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED for e in minimal[0]

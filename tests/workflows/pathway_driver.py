@@ -6,7 +6,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from temporalio.client import WorkflowHandle
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from domain.answers import PathwayResult
@@ -275,6 +276,10 @@ class PathwayDriver:
             OutcomeCheckInsWorkflow.run, outcome_check_ins_id(self.handle.id)
         )
 
+    async def outcome_runs(self) -> list[list[HistoryEvent]]:
+        """The events of each run of the outcome check-ins, the first first."""
+        return await runs_of(self.env.client, outcome_check_ins_id(self.handle.id))
+
     async def until_outcome_open(self, check_in: str) -> PathwayView:
         """Skips the clock to the check-in's time and waits until it is open."""
         view = await self.wait_for("outcome check-ins scheduled", lambda v: bool(v.outcomes))
@@ -318,3 +323,16 @@ class PathwayDriver:
             update = self.outcome_check_ins().execute_update(OutcomeCheckInsWorkflow.record_staff_call, call)
             return await self._taken(update)
         return await self._taken(self.handle.execute_update(PatientPathwayWorkflow.record_staff_call, call))
+
+
+async def runs_of(client: Client, workflow_id: str) -> list[list[HistoryEvent]]:
+    """The events of each run of a workflow, the first first: followed back from its latest run through each
+    run's predecessor."""
+    runs: list[list[HistoryEvent]] = []
+    run_id: str | None = None
+    while True:
+        events = list((await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()).events)
+        runs.insert(0, events)
+        run_id = events[0].workflow_execution_started_event_attributes.continued_execution_run_id
+        if not run_id:
+            return runs

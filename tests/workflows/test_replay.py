@@ -24,6 +24,7 @@ from workflows.registry import WORKFLOWS, workflow_runner
 
 HERE = Path(__file__).parent
 BEFORE_CODEC = HISTORIES / "before-codec"
+ONE_CHECK_IN_PER_RUN = HISTORIES / "one-check-in-per-run"
 NOT_SCENARIOS = {"test_replay.py", "test_history_shape.py"}
 
 
@@ -87,6 +88,17 @@ async def test_histories_written_before_the_codec_replay_through_it() -> None:
     for path in paths:  # in the clear, as before the codec
         started = _history(path).events[0].workflow_execution_started_event_attributes
         assert started.input.payloads[0].metadata["encoding"] == b"json/plain"
+    await _replay(paths)
+
+
+async def test_outcome_runs_that_continued_as_new_after_each_check_in_replay() -> None:
+    """Outcome check-ins started before they kept several check-ins in one run went on in a new run after each
+    one (workflows/outcome_check_ins.py `FEWER_RUNS`): such runs still replay, their continue-as-new included.
+    Recorded from the typical and the longest pathway (bench/pathway_shapes.py)."""
+    paths = sorted(ONE_CHECK_IN_PER_RUN.glob("*.json"))
+    assert len(paths) == 4
+    for path in paths:
+        assert _history(path).events[-1].HasField("workflow_execution_continued_as_new_event_attributes")
     await _replay(paths)
 
 
