@@ -8,7 +8,7 @@ import sys
 from bench.figures import Report, Row, Spread
 from faults.checks import LATE_SECONDS, Outcome
 from faults.rig import keep_logs, rig
-from faults.scenarios import SCENARIOS, Options
+from faults.scenarios import SCENARIOS, Options, refusals
 
 
 async def run(names: list[str], options: Options) -> tuple[list[Outcome], list[str]]:
@@ -73,7 +73,10 @@ def main() -> None:
     if unknown:
         parser.error(f"no scenario {', '.join(unknown)}; there are {', '.join(SCENARIOS)}")
     options = Options(pathways=args.pathways, pg_outage_seconds=args.pg_outage_seconds)
-    outcomes, failed = asyncio.run(run(args.scenarios or list(SCENARIOS), options))
+    names = args.scenarios or list(SCENARIOS)
+    if refused := refusals(names, options):
+        parser.error("; ".join(refused))
+    outcomes, failed = asyncio.run(run(names, options))
     table = report(outcomes, options)
     table.notes += failed
     table.publish()

@@ -136,6 +136,8 @@ async def postgres_outage(rig: Rig, options: Options) -> Outcome:
 async def providers_failing(rig: Rig, options: Options) -> Outcome:
     """The gateway and the SMTP server fail their next messages (SMS_FAULTS, EMAIL_FAULTS) from the first
     booking on; the fault ends when the last scheduled failure has been met."""
+    if refused := refusals(["providers-failing"], options):
+        raise ValueError("; ".join(refused))  # else it would wait out PROGRESS_TIMEOUT for failures never met
     pathways = cohort("providers", options.pathways)
     gateway, mailbox = rig.gateway, rig.smtp.mailbox
 
@@ -167,3 +169,26 @@ SCENARIOS: dict[str, tuple[Scenario, bool]] = {
     "providers-failing": (providers_failing, False),
 }
 """Each scenario, and whether it needs the stack on the suite's own PostgreSQL behind the proxy."""
+
+FEWEST_PATHWAYS: dict[str, tuple[int, str]] = {
+    "providers-failing": (2, "a patient by SMS and one by e-mail, to meet both providers' failures"),
+}
+"""Scenarios that need more than one pathway, and why. faults/pathways.py `cohort` alternates the patients'
+channels, so one patient meets only one provider's failures and the scenario would wait for the others."""
+
+
+def refusals(names: list[str], options: Options) -> list[str]:
+    """Why these scenarios cannot run with these options (empty: they can)."""
+    if options.pathways < 1:
+        found = [f"--pathways must be at least 1, not {options.pathways}"]
+    else:
+        found = [
+            f"{name} needs --pathways {fewest} or more ({why}); name the other scenarios to run them with"
+            f" {options.pathways}"
+            for name in names
+            for fewest, why in [FEWEST_PATHWAYS.get(name, (1, ""))]
+            if options.pathways < fewest
+        ]
+    if options.pg_outage_seconds <= 0:
+        found.append(f"--pg-outage-seconds must be more than 0, not {options.pg_outage_seconds:g}")
+    return found

@@ -1,0 +1,43 @@
+"""`python -m faults` refuses settings its scenarios cannot run with, at once and saying why, rather than
+starting stacks that wait out their timeouts: the providers scenario needs a patient on each channel."""
+
+import subprocess
+import sys
+from dataclasses import replace
+
+import pytest
+
+from faults.scenarios import SCENARIOS, Options, providers_failing, refusals
+
+ONE = Options(pathways=1)
+
+
+def test_one_pathway_is_too_few_for_the_providers_scenario_alone() -> None:
+    assert refusals(list(SCENARIOS), ONE) == [
+        "providers-failing needs --pathways 2 or more (a patient by SMS and one by e-mail, to meet both"
+        " providers' failures); name the other scenarios to run them with 1"
+    ]
+    others = [name for name in SCENARIOS if name != "providers-failing"]
+    assert refusals(others, ONE) == []
+    assert refusals(list(SCENARIOS), replace(ONE, pathways=2)) == []
+
+
+def test_no_pathways_and_no_outage_are_refused() -> None:
+    assert refusals(["worker-diary"], Options(pathways=0, pg_outage_seconds=0)) == [
+        "--pathways must be at least 1, not 0",
+        "--pg-outage-seconds must be more than 0, not 0",
+    ]
+
+
+async def test_the_providers_scenario_refuses_one_pathway_before_starting_anything() -> None:
+    with pytest.raises(ValueError, match="providers-failing needs --pathways 2"):
+        await providers_failing(None, ONE)  # type: ignore[arg-type]  # refused before the rig is touched
+
+
+def test_the_command_exits_with_the_reason() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "faults", "--pathways", "1"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert "error: providers-failing needs --pathways 2 or more" in done.stderr
+    assert "running" not in done.stdout  # no scenario started
