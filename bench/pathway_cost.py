@@ -66,6 +66,12 @@ class Cost:
     by_type: Counter[str] = field(default_factory=Counter)
     """History bytes by event type, over every execution."""
 
+    by_count: Counter[int] = field(default_factory=Counter)
+    """Events by type, over every execution."""
+
+    by_feature: Counter[str] = field(default_factory=Counter)
+    """History bytes by what the minimal shape has no counterpart for (FEATURES), and the rest."""
+
     @property
     def events(self) -> int:
         return sum(e.events for e in self.executions)
@@ -157,7 +163,9 @@ async def whole_cost(client: Client, workflow_id: str) -> Cost:
         execution, events = await execution_cost(client, child_id, run_id)
         cost.executions.append(execution)
         for event in events:
-            cost.by_type[EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")] += event.ByteSize()
+            cost.by_type[EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")] += stored_size(event)
+            cost.by_feature.update(feature_bytes(event))
+            cost.by_count[event.event_type] += 1
         cost.plan += await _steps(events)
         for event in events:
             if event.event_type == EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED:
@@ -169,6 +177,56 @@ async def whole_cost(client: Client, workflow_id: str) -> Cost:
                 (child_id, last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id)
             )
     return cost
+
+
+FEATURES: dict[str, tuple[int, ...]] = {
+    "Updates": (
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
+    ),
+    "signals": (
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+        EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+        EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED,
+    ),
+    "children and runs": (
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+        EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
+        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED,
+        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
+    ),
+    "search attributes": (EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,),
+}
+"""Events the minimal shape has none of, or one of (its start and end), by the feature they serve; the
+summaries the Temporal UI shows for timers and activities (each event's user metadata) count apart."""
+_FEATURE_OF = {event_type: name for name, types in FEATURES.items() for event_type in types}
+WAKERS: dict[str, tuple[int, ...]] = {
+    "Updates": (EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,),
+    "signals": (
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+        EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED,
+    ),
+    "child starts and ends": (
+        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED,
+        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
+    ),
+}
+SUMMARIES = "UI summaries"
+REST = "the rest"
+
+
+def stored_size(event: HistoryEvent) -> int:
+    """An event's bytes in its history, with the field tag and length that frame it there."""
+    return HistoryProto(events=[event]).ByteSize()
+
+
+def feature_bytes(event: HistoryEvent) -> Counter[str]:
+    """An event's bytes by feature: its UI summary apart, the rest under its feature or REST."""
+    summary = event.user_metadata.ByteSize() if event.HasField("user_metadata") else 0
+    feature = _FEATURE_OF.get(event.event_type, REST)
+    return Counter({SUMMARIES: summary, feature: stored_size(event) - summary})
 
 
 Shape = Callable[[PathwayDriver], Awaitable[object]]
@@ -306,7 +364,30 @@ def add_rows(report: Report, name: str, runs: Sequence[Measured]) -> None:
             f" outcome check-ins and {pathway.events - pathway.before_outcomes} from then to its end"
         )
     report.notes.append(f"{name}: the pathway's bytes by event type: {_largest(last)}")
+    report.notes.append(f"{name}: bytes by feature, the pathway / the minimal shape: {_features(runs[-1])}")
+    task_counts = f"{last.tasks} / {runs[-1].minimal.tasks}"
+    report.notes.append(
+        f"{name}: workflow tasks, the pathway / the minimal shape: {task_counts}; the pathway received"
+        f" {_wakers(last)} and started {len(last.executions)} runs, where the minimal shape runs once and"
+        " receives none"
+    )
     report.notes.append(f"{name}: the minimal shape's bytes by event type: {_largest(runs[-1].minimal)}")
+
+
+def _features(measured: Measured) -> str:
+    full, minimal = measured.full.by_feature, measured.minimal.by_feature
+    parts = [
+        f"{name} {full[name] / 1000:.1f} / {minimal[name] / 1000:.1f} KB"
+        for name in [*FEATURES, SUMMARIES, REST]
+    ]
+    return ", ".join(parts) + f" (the rest: {full[REST] / max(minimal[REST], 1):.2f}x)"
+
+
+def _wakers(cost: Cost) -> str:
+    """What the pathway's executions received that the minimal shape never does: each wakes a workflow task,
+    unless it arrives while one is under way."""
+    counts = [(name, sum(cost.by_count[t] for t in types)) for name, types in WAKERS.items()]
+    return ", ".join(f"{count} {name}" for name, count in counts)
 
 
 def _largest(cost: Cost, count: int = 6) -> str:
