@@ -24,6 +24,7 @@ import httpx
 from bench.figures import REPEATS, Report, Row, Spread
 from bench.pathways import CpuMeter, load_note, run_tag, stack_processes
 from bench.stack import BenchStack, local_stack
+from bench.stoppable import run_stoppable
 from tests.integration.polling import poll_view
 from tests.integration.walk import walk_to_follow_up
 
@@ -232,7 +233,7 @@ def cli() -> None:
     )
     args = parser.parse_args()
     servers = [(s, s == "in-memory") for s in ("file-backed", "in-memory") if args.server in (s, "both")]
-    report = asyncio.run(main(args.pathways, args.repeats, servers))
+    report = run_stoppable(main(args.pathways, args.repeats, servers))
     report.publish()
 
 

@@ -27,6 +27,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from bench.figures import REPEATS, Report, Row, Spread
 from bench.stack import local_stack
+from bench.stoppable import run_stoppable
 from config.settings import Settings
 from domain.inputs import PathwayInput
 from domain.policy import default_policy, pathway_config
@@ -279,7 +280,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=REPEATS)
     parser.add_argument("--attempts", type=int, default=3, help="stack starts tried per repeat")
     args = parser.parse_args(argv)
-    asyncio.run(run(args.counts, args.repeats, args.attempts)).publish()
+    run_stoppable(run(args.counts, args.repeats, args.attempts)).publish()
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ server with the workflow tests' worker and fake clinic; the figures are counts, 
 """
 
 import argparse
-import asyncio
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -29,6 +28,7 @@ from bench.figures import REPEATS, Report, Row, Spread
 from bench.minimal_shape import TASK_QUEUE as MINIMAL_QUEUE
 from bench.minimal_shape import MinimalShapeWorkflow, minimal_step
 from bench.pathway_shapes import longest, referral, typical
+from bench.stoppable import run_stoppable
 from config.binaries import installed_binary
 from config.temporal import register_search_attributes
 from domain.config import CLINICAL, PathwayConfig
@@ -413,7 +413,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repeats", type=int, default=REPEATS)
     args = parser.parse_args(argv)
-    asyncio.run(run(args.repeats)).publish()
+    run_stoppable(run(args.repeats)).publish()
 
 
 if __name__ == "__main__":

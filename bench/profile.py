@@ -37,6 +37,7 @@ from bench.pathways import (
 from bench.read_path import open_pathways
 from bench.samples import Share, read_samples
 from bench.stack import BenchStack, local_stack
+from bench.stoppable import run_stoppable
 
 PARTS = ("api", "worker")
 RATE = 200
@@ -234,7 +235,7 @@ def cli() -> None:
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     try:
-        profiles = asyncio.run(main(args.load, args.seconds, args.server == "in-memory"))
+        profiles = run_stoppable(main(args.load, args.seconds, args.server == "in-memory"))
     except (ProfilerError, Refused) as err:
         sys.exit(f"bench.profile: {err}")
     print(show(profiles, args.server))

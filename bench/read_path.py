@@ -6,7 +6,6 @@ side by side in each repeat, with open pathways waiting at their MRI review.
 """
 
 import argparse
-import asyncio
 import statistics
 from dataclasses import dataclass, field
 
@@ -28,6 +27,7 @@ from bench.pathways import (
     until_count,
 )
 from bench.stack import BenchStack, local_stack
+from bench.stoppable import run_stoppable
 from workflows.pathway import PatientPathwayWorkflow
 
 GOAL_RATIO = 0.9
@@ -221,7 +221,7 @@ def cli() -> None:
     )
     args = parser.parse_args()
     servers = [(s, s == "in-memory") for s in ("file-backed", "in-memory") if args.server in (s, "both")]
-    report = asyncio.run(main(args.pathways, args.clients, args.seconds, args.repeats, servers))
+    report = run_stoppable(main(args.pathways, args.clients, args.seconds, args.repeats, servers))
     report.publish()
 
 

@@ -5,7 +5,6 @@ on the same Temporal server, side by side in each repeat, on the file-backed dev
 """
 
 import argparse
-import asyncio
 import uuid
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ from bench.load import Run, run_count
 from bench.noop_workflow import NoopWorkflow
 from bench.pathways import AT_MRI_REVIEW, api_session, load_note, refer, run_tag, until_count
 from bench.stack import BenchStack, local_stack
+from bench.stoppable import run_stoppable
 
 SETTLE_TIMEOUT = 300.0
 GOAL = 0.9
@@ -155,7 +155,7 @@ def cli() -> None:
         "--no-idempotency-key", action="store_true", help="send referrals without an Idempotency-Key"
     )
     args = parser.parse_args()
-    report = asyncio.run(main(args.starts, args.concurrency, args.repeats, not args.no_idempotency_key))
+    report = run_stoppable(main(args.starts, args.concurrency, args.repeats, not args.no_idempotency_key))
     report.publish()
 
 

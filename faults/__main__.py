@@ -2,10 +2,10 @@
 and writes it to bench/results/faults.json. Exits 1 when a figure that must be 0 is not."""
 
 import argparse
-import asyncio
 import sys
 
 from bench.figures import Report, Row, Spread
+from bench.stoppable import run_stoppable
 from faults.checks import LATE_SECONDS, Outcome
 from faults.rig import keep_logs, rig
 from faults.scenarios import SCENARIOS, Options, refusals
@@ -76,7 +76,7 @@ def main() -> None:
     names = args.scenarios or list(SCENARIOS)
     if refused := refusals(names, options):
         parser.error("; ".join(refused))
-    outcomes, failed = asyncio.run(run(names, options))
+    outcomes, failed = run_stoppable(run(names, options))
     table = report(outcomes, options)
     table.notes += failed
     table.publish()

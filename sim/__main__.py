@@ -13,6 +13,7 @@ import asyncpg
 import httpx
 
 from bench.stack import BenchStack, local_stack
+from bench.stoppable import run_stoppable
 from config.database import database_url
 from sim.behaviours import MIX, plans
 from sim.clinic import Clinic
@@ -142,4 +143,4 @@ def parse(argv: list[str]) -> Options:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main(parse(sys.argv[1:]))))
+    sys.exit(run_stoppable(main(parse(sys.argv[1:]))))
