@@ -4,15 +4,14 @@ port closed) until `restore()`."""
 
 import asyncio
 import contextlib
-import socket
+
+from tests.integration.processes import free_port
 
 
 class PostgresProxy:
     def __init__(self, unix_socket: str) -> None:
         self._unix_socket = unix_socket
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port: int = sock.getsockname()[1]
+        self.port = free_port()  # chosen now, bound at start(): tests/integration/processes.py says why
         self._server: asyncio.Server | None = None
         self._open: set[asyncio.StreamWriter] = set()
         self._pipes: set[asyncio.Task[None]] = set()

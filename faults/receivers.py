@@ -4,7 +4,6 @@ misbehave for its next few messages, then to take them; each keeps what it took,
 
 import asyncio
 import re
-import socket
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from email import message_from_bytes
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from tests.integration.processes import free_port
 from tests.integration.sms_gateway import ACCOUNT_SID, AUTH_TOKEN, FakeSmsGateway
 
 SENDER = "DVR Clinic <noreply@clinic.example>"
@@ -87,9 +87,7 @@ class FaultyMailbox:
 class SmtpServer:
     def __init__(self) -> None:
         self.mailbox = FaultyMailbox()
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port: int = sock.getsockname()[1]
+        self.port = free_port()  # chosen now, bound at start(): tests/integration/processes.py says why
         self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
 
     def start(self) -> None:

@@ -1,7 +1,6 @@
 """Integration tests: the real Temporal dev server, embedded PostgreSQL, the real activities and the API."""
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,6 +27,7 @@ from db.seed import seed_demo_clinic
 from domain.notifications import Channel
 from tests.codec_keys import TEST_DATA_CONVERTER
 from tests.integration.chromium import LAUNCH_ARGS, chromium_executable, look_in_the_venv
+from tests.integration.processes import free_port
 from workers.worker import build_worker
 from workflows.search_attributes import ALL
 
@@ -109,9 +109,7 @@ def provider() -> RecordingProvider:
 def public_url() -> str:
     """Where the patients' links point: a free local port, on which tests/integration/pages.py serves the API
     to a real browser."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 @pytest.fixture(scope="session")

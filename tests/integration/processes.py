@@ -1,6 +1,7 @@
 """Helpers for tests that run real processes: free ports, bounded waiting, and whether a process is gone."""
 
 import asyncio
+import itertools
 import os
 import socket
 import sys
@@ -12,12 +13,38 @@ import psutil
 REPO = Path(__file__).resolve().parents[2]
 
 
+PORTS_PER_PROCESS = 2000
+LOWEST_PORT = 20000
+"""free_port's ports lie below Linux's ephemeral range (32768 on), from which the kernel hands out a port to
+every outgoing connection and every bind to port 0: a port chosen here and bound a moment later by a server
+the test starts cannot be taken in between by a connection, whoever opens it. Each pytest-xdist process has
+a range of its own (gw0 from 20000, gw1 from 22000, ... gw4), and a process outside pytest-xdist (one
+pytest process, a benchmark) another (from 30000), so two of them never choose the same port."""
+
+
+def port_range(worker: str | None) -> range:
+    """The ports of the pytest-xdist process named `worker` (`gw0`, `gw1`, ...), or of a process outside
+    pytest-xdist (None)."""
+    index = int(worker.removeprefix("gw")) % 5 if worker and worker.startswith("gw") else 5
+    low = LOWEST_PORT + PORTS_PER_PROCESS * index  # six ranges below 32768
+    return range(low, low + PORTS_PER_PROCESS)
+
+
+_ports = itertools.cycle(port_range(os.environ.get("PYTEST_XDIST_WORKER")))
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A TCP port on 127.0.0.1 that nothing listens on right now: the next of this process's range (not one
+    handed out a moment ago) that can be bound."""
+    for _ in range(PORTS_PER_PROCESS):
+        port = next(_ports)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # in use (or still closing): the next
+            return port
+    raise OSError(f"no free port in {port_range(os.environ.get('PYTEST_XDIST_WORKER'))}")
 
 
 async def wait_until(what: str, check: Callable[[], bool], *, timeout: float = 30.0) -> None:
