@@ -22,6 +22,8 @@ COMMAND = textwrap.dedent(
             print(child.pid, flush=True)
             await asyncio.Event().wait()
         finally:
+            print("cleaning up", flush=True)
+            await asyncio.sleep(float(sys.argv[1]))  # a clean-up that takes a while, as stopping a stack does
             child.kill()
             await child.wait()
 
@@ -42,14 +44,36 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 def test_a_stop_signal_unwinds_the_command_and_stops_what_it_started(stop: signal.Signals) -> None:
+    command, child = _start(cleanup_seconds=0)
+    command.send_signal(stop)
+    _, stderr = command.communicate(timeout=30)
+    assert not _alive(child)
+    assert command.returncode == -stop  # ended by the signal, as without the clean-up
+    assert f"stopped by {stop.name}" in stderr
+
+
+def test_a_second_signal_does_not_cut_the_clean_up_short() -> None:
+    """As when a CI job is cancelled: SIGTERM, then another before the first has been dealt with."""
+    command, child = _start(cleanup_seconds=1)
+    command.send_signal(signal.SIGTERM)
+    assert command.stdout is not None
+    assert command.stdout.readline() == "cleaning up\n"
+    command.send_signal(signal.SIGHUP)
+    _, stderr = command.communicate(timeout=30)
+    assert not _alive(child)
+    assert "SIGHUP: already stopping" in stderr and "stopped by SIGTERM" in stderr
+    assert command.returncode == -signal.SIGTERM
+
+
+def _start(*, cleanup_seconds: float) -> tuple["subprocess.Popen[str]", int]:
+    """The command, and its child once it has started it."""
     command = subprocess.Popen(
-        [sys.executable, "-c", COMMAND], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", COMMAND, str(cleanup_seconds)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert command.stdout is not None
     child = int(command.stdout.readline())
     assert _alive(child)
-    command.send_signal(stop)
-    _, stderr = command.communicate(timeout=30)
-    assert not _alive(child)
-    assert command.returncode == 128 + stop
-    assert f"stopped by {stop.name}" in stderr
+    return command, child
