@@ -25,6 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from bench.figures import REPEATS, Report, Row, Spread
+from bench.history_features import FEATURES, REST, SUMMARIES, Breakdown, breakdown, stored_size
 from bench.minimal_shape import TASK_QUEUE as MINIMAL_QUEUE
 from bench.minimal_shape import MinimalShapeWorkflow, minimal_step
 from bench.pathway_shapes import longest, referral, typical
@@ -66,11 +67,8 @@ class Cost:
     by_type: Counter[str] = field(default_factory=Counter)
     """History bytes by event type, over every execution."""
 
-    by_count: Counter[int] = field(default_factory=Counter)
-    """Events by type, over every execution."""
-
-    by_feature: Counter[str] = field(default_factory=Counter)
-    """History bytes by what the minimal shape has no counterpart for (FEATURES), and the rest."""
+    by_feature: Breakdown = field(default_factory=Breakdown)
+    """History bytes and workflow tasks by the feature they serve (bench/history_features.py)."""
 
     @property
     def events(self) -> int:
@@ -164,8 +162,7 @@ async def whole_cost(client: Client, workflow_id: str) -> Cost:
         cost.executions.append(execution)
         for event in events:
             cost.by_type[EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")] += stored_size(event)
-            cost.by_feature.update(feature_bytes(event))
-            cost.by_count[event.event_type] += 1
+        cost.by_feature.add(breakdown(events))
         cost.plan += await _steps(events)
         for event in events:
             if event.event_type == EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED:
@@ -177,56 +174,6 @@ async def whole_cost(client: Client, workflow_id: str) -> Cost:
                 (child_id, last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id)
             )
     return cost
-
-
-FEATURES: dict[str, tuple[int, ...]] = {
-    "Updates": (
-        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
-        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
-    ),
-    "signals": (
-        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
-        EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
-        EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED,
-    ),
-    "children and runs": (
-        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
-        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
-        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
-        EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
-        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED,
-        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
-    ),
-    "search attributes": (EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,),
-}
-"""Events the minimal shape has none of, or one of (its start and end), by the feature they serve; the
-summaries the Temporal UI shows for timers and activities (each event's user metadata) count apart."""
-_FEATURE_OF = {event_type: name for name, types in FEATURES.items() for event_type in types}
-WAKERS: dict[str, tuple[int, ...]] = {
-    "Updates": (EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,),
-    "signals": (
-        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
-        EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED,
-    ),
-    "child starts and ends": (
-        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED,
-        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
-    ),
-}
-SUMMARIES = "UI summaries"
-REST = "the rest"
-
-
-def stored_size(event: HistoryEvent) -> int:
-    """An event's bytes in its history, with the field tag and length that frame it there."""
-    return HistoryProto(events=[event]).ByteSize()
-
-
-def feature_bytes(event: HistoryEvent) -> Counter[str]:
-    """An event's bytes by feature: its UI summary apart, the rest under its feature or REST."""
-    summary = event.user_metadata.ByteSize() if event.HasField("user_metadata") else 0
-    feature = _FEATURE_OF.get(event.event_type, REST)
-    return Counter({SUMMARIES: summary, feature: stored_size(event) - summary})
 
 
 Shape = Callable[[PathwayDriver], Awaitable[object]]
@@ -365,29 +312,25 @@ def add_rows(report: Report, name: str, runs: Sequence[Measured]) -> None:
         )
     report.notes.append(f"{name}: the pathway's bytes by event type: {_largest(last)}")
     report.notes.append(f"{name}: bytes by feature, the pathway / the minimal shape: {_features(runs[-1])}")
-    task_counts = f"{last.tasks} / {runs[-1].minimal.tasks}"
     report.notes.append(
-        f"{name}: workflow tasks, the pathway / the minimal shape: {task_counts}; the pathway received"
-        f" {_wakers(last)} and started {len(last.executions)} runs, where the minimal shape runs once and"
-        " receives none"
+        f"{name}: workflow tasks by what woke them, the pathway / the minimal shape: {_tasks(runs[-1])}"
     )
     report.notes.append(f"{name}: the minimal shape's bytes by event type: {_largest(runs[-1].minimal)}")
 
 
 def _features(measured: Measured) -> str:
-    full, minimal = measured.full.by_feature, measured.minimal.by_feature
-    parts = [
-        f"{name} {full[name] / 1000:.1f} / {minimal[name] / 1000:.1f} KB"
-        for name in [*FEATURES, SUMMARIES, REST]
-    ]
+    full, minimal = measured.full.by_feature.bytes, measured.minimal.by_feature.bytes
+    parts = [f"{name} {full[name] / 1000:.1f} / {minimal[name] / 1000:.1f} KB" for name in _ALL]
     return ", ".join(parts) + f" (the rest: {full[REST] / max(minimal[REST], 1):.2f}x)"
 
 
-def _wakers(cost: Cost) -> str:
-    """What the pathway's executions received that the minimal shape never does: each wakes a workflow task,
-    unless it arrives while one is under way."""
-    counts = [(name, sum(cost.by_count[t] for t in types)) for name, types in WAKERS.items()]
-    return ", ".join(f"{count} {name}" for name, count in counts)
+def _tasks(measured: Measured) -> str:
+    full, minimal = measured.full.by_feature.tasks, measured.minimal.by_feature.tasks
+    parts = [f"{name} {full[name]} / {minimal[name]}" for name in _ALL if full[name] or minimal[name]]
+    return ", ".join(parts) + f" (the rest: {full[REST] / max(minimal[REST], 1):.2f}x)"
+
+
+_ALL = (*FEATURES, SUMMARIES, REST)
 
 
 def _largest(cost: Cost, count: int = 6) -> str:

@@ -10,15 +10,8 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.testing import WorkflowEnvironment
 
 from bench.figures import Report
-from bench.pathway_cost import (
-    LOCAL_ACTIVITY_MARKER,
-    SUMMARIES,
-    add_rows,
-    feature_bytes,
-    measure_on,
-    stored_size,
-    time_skipping_server,
-)
+from bench.history_features import SUMMARIES, UPDATES
+from bench.pathway_cost import LOCAL_ACTIVITY_MARKER, add_rows, measure_on, time_skipping_server
 from bench.pathway_shapes import typical
 from domain.identifiers import outcome_check_ins_id, relief_check_id
 from tests.workflows.pathway_driver import runs_of
@@ -70,10 +63,12 @@ async def test_the_counts_reported_are_those_of_the_fetched_histories(env: Workf
         e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED for e in minimal[0]
     )
 
-    # The bytes by feature account for every byte, on both sides.
-    assert sum(measured.full.by_feature.values()) == measured.full.bytes
-    assert sum(measured.minimal.by_feature.values()) == measured.minimal.bytes
-    assert measured.minimal.by_feature["Updates"] == measured.minimal.by_feature[SUMMARIES] == 0
+    # The breakdown by feature accounts for every byte and every workflow task, on both sides.
+    for cost in (measured.full, measured.minimal):
+        assert sum(cost.by_feature.bytes.values()) == cost.bytes
+        assert sum(cost.by_feature.tasks.values()) == cost.tasks
+    assert measured.minimal.by_feature.bytes[UPDATES] == measured.minimal.by_feature.bytes[SUMMARIES] == 0
+    assert measured.full.by_feature.tasks[UPDATES] > 0 and measured.full.by_feature.bytes[SUMMARIES] > 0
 
     report = Report("pathway_cost", "Pathway cost")
     add_rows(report, "typical", [measured])
@@ -81,17 +76,3 @@ async def test_the_counts_reported_are_those_of_the_fetched_histories(env: Workf
     assert rows["typical: workflow tasks"].spread.median == measured.full.tasks
     ratio = rows["typical: tasks full / minimal"]
     assert ratio.spread.median == measured.full.tasks / measured.minimal.tasks and ratio.met is not None
-
-
-def test_an_events_ui_summary_counts_apart_from_the_feature_it_serves() -> None:
-    accepted = HistoryEvent(event_type=EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)
-    accepted.workflow_execution_update_accepted_event_attributes.protocol_instance_id = "update-1"
-    assert feature_bytes(accepted) == {"Updates": stored_size(accepted), SUMMARIES: 0}
-
-    timer = HistoryEvent(event_type=EventType.EVENT_TYPE_TIMER_STARTED)
-    timer.timer_started_event_attributes.timer_id = "1"
-    timer.user_metadata.summary.data = b"6 weeks check-in"
-    summary = timer.user_metadata.ByteSize()
-    assert summary > 0
-    assert feature_bytes(timer) == {SUMMARIES: summary, "the rest": stored_size(timer) - summary}
-    assert stored_size(timer) > timer.ByteSize()  # framed by its field tag and length
