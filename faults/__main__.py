@@ -16,6 +16,9 @@ async def run(names: list[str], options: Options) -> tuple[list[Outcome], list[s
     outcomes, failed = [], []
     for name in names:
         scenario, own_postgres = SCENARIOS[name]
+        if refused := refusals([name], options):  # before any stack is started for it
+            failed.append(f"{name} did not run: {'; '.join(refused)}")
+            continue
         print(f"running {name} ({options.pathways} pathways)...", flush=True)
         try:
             async with rig(own_postgres=own_postgres) as setup:

@@ -185,10 +185,10 @@ def refusals(names: list[str], options: Options) -> list[str]:
         found = [
             f"{name} needs --pathways {fewest} or more ({why}); name the other scenarios to run them with"
             f" {options.pathways}"
-            for name in names
+            for name in dict.fromkeys(names)  # each once, in order
             for fewest, why in [FEWEST_PATHWAYS.get(name, (1, ""))]
             if options.pathways < fewest
         ]
-    if options.pg_outage_seconds <= 0:
+    if "postgres-down" in names and options.pg_outage_seconds <= 0:
         found.append(f"--pg-outage-seconds must be more than 0, not {options.pg_outage_seconds:g}")
     return found

@@ -44,8 +44,9 @@ _LABELS = {
 FEWER_RUNS = "outcome-check-ins-fewer-runs"
 """Patch: the next check-in is taken in the same run while the run's history is short."""
 RUN_EVENTS = 150
-"""Past this many events a run hands the next check-in to a new run. A check-in adds about 30 events answered
-and 60 unanswered and called about, so a run stays near 200 events; a typical year fits one run."""
+"""Past this many events a run hands the next check-in to a new run, so a run holds at most this many plus
+its last check-in's. A check-in adds about 30 events answered and 60 unanswered and called about once (each
+further call about 7): a typical year fits one run, and the longest tested shape's runs stay under 200."""
 
 
 class _Stopped(Exception):
