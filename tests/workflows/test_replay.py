@@ -5,6 +5,7 @@ fails here. `make record-histories` re-records them from the workflow tests; see
 Their payloads are encrypted with the tests' key (tests/codec_keys.py). `before-codec/` keeps a pathway and
 its relief check recorded before the payload codec, in the clear: they replay through the codec, as
 pathways started before it must (re-recording leaves them; an incompatible change drops them).
+`one-check-in-per-run/` keeps outcome check-in runs from before several check-ins shared a run.
 """
 
 import ast
