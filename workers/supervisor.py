@@ -30,17 +30,17 @@ log = structlog.get_logger()
 PR_SET_PDEATHSIG = 1
 
 
-def die_with_parent() -> Callable[[], None] | None:
-    """On Linux, the `preexec_fn` that has the child killed (SIGKILL) when the process that starts it dies;
-    None elsewhere. The signal comes when the forking *thread* exits: asyncio forks from the event-loop
-    thread, which lives as long as the supervisor."""
+def die_with_parent(on_death: signal.Signals = signal.SIGKILL) -> Callable[[], None] | None:
+    """On Linux, the `preexec_fn` that has the child sent `on_death` (SIGKILL: killed) when the process that
+    starts it dies; None elsewhere. The signal comes when the forking *thread* exits: asyncio forks from the
+    event-loop thread, which lives as long as the supervisor."""
     if not sys.platform.startswith("linux"):
         return None
     libc = ctypes.CDLL(None, use_errno=True)
     parent = os.getpid()
 
     def in_child() -> None:
-        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        if libc.prctl(PR_SET_PDEATHSIG, on_death, 0, 0, 0) != 0:
             raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
         if os.getppid() != parent:  # the parent died before prctl: no signal will come
             os._exit(1)

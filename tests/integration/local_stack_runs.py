@@ -21,6 +21,7 @@ from tests.integration.processes import (
     python_env,
     wait_until,
 )
+from workers.supervisor import die_with_parent
 
 START_TIMEOUT = 90.0
 HEAL_TIMEOUT = 30.0
@@ -113,6 +114,9 @@ async def launch(
             ),
             stdout=sink,
             stderr=subprocess.STDOUT,
+            # A runner killed outright (SIGKILL: a CI time limit, the OOM killer) takes its stack with it:
+            # SIGTERM, so the stack stops its own servers, its PostgreSQL included, as on Ctrl-C.
+            preexec_fn=die_with_parent(signal.SIGTERM),
             start_new_session=True,  # its own process group, as a terminal gives `make run`
         )
     return Stack(

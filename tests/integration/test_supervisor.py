@@ -181,3 +181,44 @@ async def test_a_child_dies_with_the_supervisor_killed_by_sigkill(tmp_path: Path
     finally:
         if not gone(child):
             os.kill(child, signal.SIGKILL)
+
+
+async def test_a_child_can_be_sent_sigterm_when_its_parent_is_killed(tmp_path: Path) -> None:
+    """`die_with_parent(SIGTERM)`, as the tests' and benchmarks' runner starts a stack: a runner killed
+    outright leaves the stack time to stop its own servers."""
+    said = tmp_path / "child.said"
+    child = (
+        "import os, signal, sys, time\n"
+        "def stop(*_):\n"
+        "    open(sys.argv[1], 'a').write('SIGTERM')\n"
+        "    sys.exit(0)\n"
+        "signal.signal(signal.SIGTERM, stop)\n"
+        "open(sys.argv[1], 'w').write(str(os.getpid()) + ' ')\n"
+        "time.sleep(600)\n"
+    )
+    parent = (  # a runner in its own process, whose child asked for SIGTERM at its death
+        "import asyncio, signal, sys\n"
+        "from workers.supervisor import die_with_parent\n"
+        "async def main():\n"
+        "    await asyncio.create_subprocess_exec(\n"
+        "        sys.executable, '-c', sys.argv[1], sys.argv[2], preexec_fn=die_with_parent(signal.SIGTERM)\n"
+        "    )\n"
+        "    await asyncio.Event().wait()\n"
+        "asyncio.run(main())\n"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", parent, child, str(said), env=python_env()
+    )
+    try:
+        await wait_until("the child's pid", lambda: said.exists() and said.read_text().endswith(" "))
+        pid = int(said.read_text())
+        assert not gone(pid)
+    finally:
+        process.kill()
+        await process.wait()
+    try:
+        await wait_until("the orphaned child to stop", lambda: gone(pid), timeout=10)
+        assert said.read_text().endswith("SIGTERM")  # it was told, and stopped by itself
+    finally:
+        if not gone(pid):
+            os.kill(pid, signal.SIGKILL)
