@@ -1,8 +1,9 @@
-"""Running a long command (a benchmark, the fault suite, the simulator) so that a SIGTERM or SIGHUP (`kill`,
-a CI time limit, a closed terminal) stops it as Ctrl-C does: its main coroutine is cancelled, so the stacks,
-servers and folders it started are stopped and removed on the way out instead of running on."""
+"""Running a long command (a benchmark, the fault suite, the simulator) so that Ctrl-C, SIGTERM or SIGHUP
+(`kill`, a CI time limit, a closed terminal) stops it cleanly: its main coroutine is cancelled, so the
+stacks, servers and folders it started are stopped and removed on the way out instead of running on."""
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -10,13 +11,13 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def run_stoppable(main: Coroutine[Any, Any, T]) -> T:
-    """`asyncio.run(main)`; on SIGTERM or SIGHUP, `main` is cancelled, and once it has unwound the process
-    ends by that signal, as it would have without the clean-up. A second signal while it unwinds is noted
-    and ignored: cancelling again would cut the clean-up short."""
+    """`asyncio.run(main)`; on SIGINT, SIGTERM or SIGHUP, `main` is cancelled, and once it has unwound the
+    process ends by that signal, as it would have without the clean-up. Any signal after the first is
+    ignored: cancelling again would cut the clean-up short (a cancelled CI job sends SIGINT, then SIGTERM)."""
     received: list[signal.Signals] = []
 
     async def stoppable() -> T:
@@ -25,13 +26,13 @@ def run_stoppable(main: Coroutine[Any, Any, T]) -> T:
 
         def stop(number: signal.Signals) -> None:
             if received:
-                print(f"{number.name}: already stopping", file=sys.stderr, flush=True)
+                _say(f"{number.name}: already stopping")
                 return
             received.append(number)
-            print(f"stopping on {number.name}...", file=sys.stderr, flush=True)
             task.cancel()
+            _say(f"stopping on {number.name}...")
 
-        for number in STOP_SIGNALS:
+        for number in STOP_SIGNALS:  # SIGINT too: asyncio.run's own handler would cancel again
             asyncio.get_running_loop().add_signal_handler(number, stop, number)
         return await main
 
@@ -40,7 +41,14 @@ def run_stoppable(main: Coroutine[Any, Any, T]) -> T:
     except asyncio.CancelledError:
         if not received:
             raise
-        print(f"stopped by {received[0].name}", file=sys.stderr, flush=True)
+        _say(f"stopped by {received[0].name}")
+        sys.stdout.flush()
         signal.signal(received[0], signal.SIG_DFL)
         os.kill(os.getpid(), received[0])
         raise  # not reached: the signal ends the process
+
+
+def _say(text: str) -> None:
+    """To stderr, if it can still be written (a closed terminal, a broken pipe): a stop never fails on it."""
+    with contextlib.suppress(OSError, ValueError):
+        print(text, file=sys.stderr, flush=True)

@@ -26,6 +26,7 @@ COMMAND = textwrap.dedent(
             await asyncio.sleep(float(sys.argv[1]))  # a clean-up that takes a while, as stopping a stack does
             child.kill()
             await child.wait()
+            print("cleaned up", flush=True)
 
     run_stoppable(main())
     """
@@ -42,7 +43,9 @@ def _alive(pid: int) -> bool:
         return stat.read().split(") ", 1)[1][0] != "Z"
 
 
-@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+@pytest.mark.parametrize(
+    "stop", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"]
+)
 def test_a_stop_signal_unwinds_the_command_and_stops_what_it_started(stop: signal.Signals) -> None:
     command, child = _start(cleanup_seconds=0)
     command.send_signal(stop)
@@ -52,17 +55,36 @@ def test_a_stop_signal_unwinds_the_command_and_stops_what_it_started(stop: signa
     assert f"stopped by {stop.name}" in stderr
 
 
-def test_a_second_signal_does_not_cut_the_clean_up_short() -> None:
-    """As when a CI job is cancelled: SIGTERM, then another before the first has been dealt with."""
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [(signal.SIGINT, signal.SIGTERM), (signal.SIGTERM, signal.SIGINT), (signal.SIGTERM, signal.SIGHUP)],
+    ids=["SIGINT-then-SIGTERM", "SIGTERM-then-SIGINT", "SIGTERM-then-SIGHUP"],
+)
+def test_a_second_signal_does_not_cut_the_clean_up_short(
+    first: signal.Signals, second: signal.Signals
+) -> None:
+    """As when a CI job is cancelled: SIGINT, then SIGTERM before the first has been dealt with."""
     command, child = _start(cleanup_seconds=1)
-    command.send_signal(signal.SIGTERM)
+    command.send_signal(first)
     assert command.stdout is not None
     assert command.stdout.readline() == "cleaning up\n"
-    command.send_signal(signal.SIGHUP)
-    _, stderr = command.communicate(timeout=30)
+    command.send_signal(second)
+    stdout, stderr = command.communicate(timeout=30)
     assert not _alive(child)
-    assert "SIGHUP: already stopping" in stderr and "stopped by SIGTERM" in stderr
-    assert command.returncode == -signal.SIGTERM
+    assert "cleaned up" in stdout
+    assert f"{second.name}: already stopping" in stderr and f"stopped by {first.name}" in stderr
+    assert command.returncode == -first
+
+
+def test_a_stop_with_no_terminal_left_to_write_to_still_cleans_up() -> None:
+    """SIGHUP: the terminal has closed, so the command's notes on stderr cannot be written."""
+    command, child = _start(cleanup_seconds=0)
+    assert command.stderr is not None
+    command.stderr.close()
+    command.send_signal(signal.SIGHUP)
+    command.wait(timeout=30)
+    assert not _alive(child)
+    assert command.returncode == -signal.SIGHUP
 
 
 def _start(*, cleanup_seconds: float) -> tuple["subprocess.Popen[str]", int]:
