@@ -3,6 +3,7 @@
 import asyncio
 import itertools
 import os
+import random
 import socket
 import sys
 from collections.abc import Callable
@@ -18,8 +19,9 @@ LOWEST_PORT = 20000
 """free_port's ports lie below Linux's ephemeral range (32768 on), from which the kernel hands out a port to
 every outgoing connection and every bind to port 0: a port chosen here and bound a moment later by a server
 the test starts cannot be taken in between by a connection, whoever opens it. Each pytest-xdist process has
-a range of its own (gw0 from 20000, gw1 from 22000, ... gw4), and a process outside pytest-xdist (one
-pytest process, a benchmark) another (from 30000), so two of them never choose the same port."""
+a range of its own (gw0 from 20000, gw1 from 22000, ... gw4; gw5 on share gw0's and so on), and a process
+outside pytest-xdist (one pytest process, a benchmark) another (from 30000); each starts at a random port of
+its range, so two processes that share one seldom choose the same port."""
 
 
 def port_range(worker: str | None) -> range:
@@ -30,7 +32,14 @@ def port_range(worker: str | None) -> range:
     return range(low, low + PORTS_PER_PROCESS)
 
 
-_ports = itertools.cycle(port_range(os.environ.get("PYTEST_XDIST_WORKER")))
+def _ports_from_anywhere(ports: range) -> "itertools.cycle[int]":
+    """The range's ports in turn, from a random one: two processes given the same range (two suites at
+    once, a benchmark beside a test run) seldom meet, and each moves on from a port that is taken."""
+    start = random.randrange(len(ports))
+    return itertools.cycle([*ports[start:], *ports[:start]])
+
+
+_ports = _ports_from_anywhere(port_range(os.environ.get("PYTEST_XDIST_WORKER")))
 
 
 def free_port() -> int:

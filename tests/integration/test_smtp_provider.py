@@ -1,7 +1,6 @@
 """E-mail over SMTP against a real SMTP server in the test process (aiosmtpd on a loopback port); for
 STARTTLS, one with a certificate from a throwaway CA made by the test (trustme)."""
 
-import socket
 import ssl
 import uuid
 from collections.abc import Iterator
@@ -36,6 +35,7 @@ from domain.referral import Patient
 from domain.stages import AttentionReason
 from tests.integration.conftest import RecordingProvider
 from tests.integration.outbox_workflow import MessagePatient
+from tests.integration.processes import free_port
 
 SENDER = "DVR Clinic <noreply@clinic.example>"
 PATIENT_EMAIL = "ada@patients.example"
@@ -108,17 +108,10 @@ def _tls_version(session: Session) -> str | None:
     return version
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((SERVER_IP, 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 @contextmanager
 def _serving(handler: Mailbox, **smtp_options: Any) -> Iterator[int]:
     """An SMTP server on a loopback port for as long as the block runs; yields the port."""
-    controller = Controller(handler, hostname=SERVER_IP, port=_free_port(), **smtp_options)
+    controller = Controller(handler, hostname=SERVER_IP, port=free_port(), **smtp_options)
     controller.start()
     try:
         yield controller.port
@@ -257,7 +250,7 @@ async def test_a_refusal_that_is_not_the_address_s_doing_leaves_it_reachable(
 
 async def test_a_server_that_is_down_is_retried() -> None:
     with pytest.raises(ProviderError) as failed:
-        await _provider(_free_port()).send(_message())
+        await _provider(free_port()).send(_message())
     assert not isinstance(failed.value, MessageRejected)
     assert not failed.value.outcome_unknown  # the connection was refused: nothing reached a server
 

@@ -6,7 +6,7 @@ import os
 import socket
 from pathlib import Path
 
-from tests.integration.processes import LOWEST_PORT, free_port, port_range
+from tests.integration.processes import LOWEST_PORT, _ports_from_anywhere, free_port, port_range
 
 
 def _ephemeral_low() -> int:
@@ -28,3 +28,8 @@ def test_free_ports_differ_lie_in_the_range_and_skip_a_port_in_use() -> None:
         second = free_port()
     assert second != first and second != first + 1
     assert {first, second} <= set(port_range(os.environ.get("PYTEST_XDIST_WORKER")))
+
+
+def test_two_processes_given_the_same_range_start_at_different_ports() -> None:
+    starts = {next(_ports_from_anywhere(port_range(None))) for _ in range(20)}
+    assert len(starts) > 1
