@@ -4,13 +4,13 @@ The minimal shape (bench/minimal_shape.py) does the pathway's activities, local 
 nothing else. So a pathway's events sort into what serves its Updates, its signals, its children and runs
 (continue-as-new), its search attributes, the summaries the Temporal UI shows (each event's user metadata:
 timers, activities, local activities, each workflow's summary and details), and the rest: the shared work.
-A workflow task's own events (scheduled, started, completed) count under what woke it: an activity or a
-timer (the rest), a signal, a child's start or end or a run's start, or, with none of those, an Update it
-accepted. A task woken by an activity or timer and something else at once, or by nothing the history shows
-(a task tried again, or one the server added), counts as the rest: the breakdown never flatters the
-shared work.
+A workflow task's own events (scheduled, started, completed) count under what woke it (task_causes): an
+activity or a timer (the rest), a signal, a child's start or end or a run's start, or, with none of those,
+an Update it accepted. A task woken by an activity or timer and something else at once, or by nothing the
+history shows, counts as the rest: the breakdown never flatters the shared work.
 """
 
+import bisect
 import itertools
 from collections import Counter
 from collections.abc import Sequence
@@ -102,16 +102,30 @@ def summary_size(event: HistoryEvent) -> int:
 
 
 def task_causes(events: Sequence[HistoryEvent]) -> list[str]:
-    """What woke each workflow task of one execution, in order (see the module's docstring)."""
-    windows: list[list[int]] = [[]]  # event types before each task is scheduled, and after the last
+    """What woke each workflow task of one execution, one per task started, in order (see the module's
+    docstring). A task is woken by what reached the history since the task before it started: the server
+    writes what arrives while a task runs after that task, and what arrives before a task starts is
+    delivered to it. A task that repeats one that failed or timed out once started has that one's cause."""
+    windows: list[list[int]] = [[]]  # event types before each task started, and after the last
+    repeats: list[bool] = []  # whether each task repeats a started one that failed
+    failed = False
     for event in events:
-        if event.event_type == _E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+        if event.event_type == _E.EVENT_TYPE_WORKFLOW_TASK_STARTED:
             windows.append([])
+            repeats.append(failed)
+            failed = False
+        elif event.event_type == _E.EVENT_TYPE_WORKFLOW_TASK_FAILED or (
+            event.event_type == _E.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT
+            and event.workflow_task_timed_out_event_attributes.started_event_id
+        ):
+            failed = True
         elif event.event_type not in _TASK_EVENTS:
             windows[-1].append(event.event_type)
     causes: list[str] = []
-    for before, after in itertools.pairwise(windows):
-        if _SHARED_WAKERS & set(before):
+    for repeat, (before, after) in zip(repeats, itertools.pairwise(windows), strict=True):
+        if repeat and causes:
+            causes.append(causes[-1])
+        elif _SHARED_WAKERS & set(before):
             causes.append(REST)
         elif woke := [_FEATURE_OF[t] for t in before if t in _FEATURE_WAKERS]:
             causes.append(woke[0])
@@ -122,15 +136,34 @@ def task_causes(events: Sequence[HistoryEvent]) -> list[str]:
     return causes
 
 
+def _task_of_each_event(events: Sequence[HistoryEvent]) -> list[int | None]:
+    """For each workflow-task event, the index of the task started it belongs to (a task scheduled counts
+    with the next one started; its end with the last one started); None for every other event."""
+    started = [i for i, e in enumerate(events) if e.event_type == _E.EVENT_TYPE_WORKFLOW_TASK_STARTED]
+    owners: list[int | None] = []
+    for i, event in enumerate(events):
+        if event.event_type not in _TASK_EVENTS:
+            owners.append(None)
+            continue
+        before = bisect.bisect_right(started, i) - 1  # the last task started at or before it
+        ends_a_started_task = event.event_type != _E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED and not (
+            event.event_type == _E.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT
+            and not event.workflow_task_timed_out_event_attributes.started_event_id
+        )
+        if ends_a_started_task and before >= 0:
+            owners.append(before)
+        else:  # scheduled, or timed out before it started: the next task started
+            owners.append(min(before + 1, len(started) - 1) if started else None)
+    return owners
+
+
 def breakdown(events: Sequence[HistoryEvent]) -> Breakdown:
     """One execution's bytes and workflow tasks by feature, UI summaries apart."""
     found = Breakdown()
-    causes = iter(task_causes(events))
-    cause = REST
-    for event in events:
-        if event.event_type == _E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
-            cause = next(causes)
+    causes = task_causes(events)
+    for event, task in zip(events, _task_of_each_event(events), strict=True):
         if event.event_type in _TASK_EVENTS:
+            cause = causes[task] if task is not None else REST
             found.bytes[cause] += stored_size(event)
             found.tasks[cause] += event.event_type == _E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
             continue
