@@ -215,6 +215,13 @@ async def run_stack(settings: Settings) -> int:
     except CodecKeyError as err:
         log.error("stack.failed", error=str(err))
         return 1
+    processes: list[Supervised] = []
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    # Before anything starts: a stop that comes while the embedded PostgreSQL starts (seconds, on a new data
+    # folder) waits for it, then stops it with the rest, instead of ending the stack and leaving it running.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
     embedded = None
     if settings.database_url:
         url, database = settings.database_url, "DATABASE_URL"
@@ -222,11 +229,6 @@ async def run_stack(settings: Settings) -> int:
         embedded = EmbeddedPostgres(settings.data_dir / "postgres")
         secure_data_dir(settings.data_dir)  # run as root, pgserver opens the folders above its own to all
         url, database = embedded.url, f"embedded, data in {settings.data_dir / 'postgres'}"
-    processes: list[Supervised] = []
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stopping.set)
     postgres_kept: asyncio.Task[None] | None = None
     try:
         await unless_stopped(

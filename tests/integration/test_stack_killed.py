@@ -2,6 +2,7 @@
 folder runs: it takes over the embedded PostgreSQL left running (a daemon) and overwrites the stale
 database-url file."""
 
+import asyncio
 import os
 import signal
 from pathlib import Path
@@ -55,3 +56,29 @@ async def test_a_stack_killed_with_sigkill_leaves_no_process_and_the_next_start_
     finally:
         await end(second)
     assert gone(postgres)
+
+
+async def test_a_stack_stopped_while_its_postgresql_starts_stops_that_postgresql_too(tmp_path: Path) -> None:
+    """SIGTERM (a runner that died, a CI time limit) while the embedded PostgreSQL of a new data folder
+    starts: the stack waits for it, then stops it with the rest and exits 0, instead of ending at once and
+    leaving the PostgreSQL daemon running."""
+    data_dir = tmp_path / "data"
+    stack = await launch(tmp_path / "stack.log", data_dir, free_port(), free_port(), free_port())
+    try:
+        while (postgres := _postmaster(data_dir)) is None:  # up; the stack still waits for it to answer
+            assert stack.process.returncode is None, stack.tail()
+            await asyncio.sleep(0.01)
+        stack.process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(stack.process.wait(), timeout=60) == 0, stack.tail()
+        await wait_until("its PostgreSQL to stop", lambda: gone(postgres), timeout=GONE_TIMEOUT)
+    finally:
+        await end(stack)
+
+
+def _postmaster(data_dir: Path) -> int | None:
+    """The PostgreSQL server's pid once it runs (initdb's single-user backend writes its own negated)."""
+    try:
+        pid = int((data_dir / "postgres" / "postmaster.pid").read_text().split()[0])
+    except (FileNotFoundError, IndexError, ValueError):
+        return None
+    return pid if pid > 0 else None
