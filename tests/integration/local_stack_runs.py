@@ -115,7 +115,8 @@ async def launch(
             stdout=sink,
             stderr=subprocess.STDOUT,
             # A runner killed outright (SIGKILL: a CI time limit, the OOM killer) takes its stack with it:
-            # SIGTERM, so the stack stops its own servers, its PostgreSQL included, as on Ctrl-C.
+            # SIGTERM, so the stack stops its own servers, its PostgreSQL included, as on Ctrl-C. The signal
+            # comes when the thread that forked it ends: call launch() from a thread that lives as long.
             preexec_fn=die_with_parent(signal.SIGTERM),
             start_new_session=True,  # its own process group, as a terminal gives `make run`
         )
