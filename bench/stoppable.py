@@ -7,17 +7,22 @@ import contextlib
 import os
 import signal
 import sys
+import traceback
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 T = TypeVar("T")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+AT_ONCE = 3
+"""The signal that stops the command at once, without its clean-up (a clean-up that hangs)."""
 
 
 def run_stoppable(main: Coroutine[Any, Any, T]) -> T:
     """`asyncio.run(main)`; on SIGINT, SIGTERM or SIGHUP, `main` is cancelled, and once it has unwound the
-    process ends by that signal, as it would have without the clean-up. Any signal after the first is
-    ignored: cancelling again would cut the clean-up short (a cancelled CI job sends SIGINT, then SIGTERM)."""
+    process ends by that signal, as it would have without the clean-up. A second signal is ignored:
+    cancelling again would cut the clean-up short (a cancelled CI job sends SIGINT, then SIGTERM); a third
+    ends the process at once. A signal the command was started ignoring (`nohup`, a script's `cmd &`) stays
+    ignored."""
     received: list[signal.Signals] = []
 
     async def stoppable() -> T:
@@ -25,27 +30,42 @@ def run_stoppable(main: Coroutine[Any, Any, T]) -> T:
         assert task is not None
 
         def stop(number: signal.Signals) -> None:
-            if received:
-                _say(f"{number.name}: already stopping")
-                return
             received.append(number)
-            task.cancel()
-            _say(f"stopping on {number.name}...")
+            if len(received) == 1:
+                task.cancel()
+                _say(f"stopping on {number.name}...")
+            elif len(received) < AT_ONCE:
+                _say(f"{number.name}: already stopping (once more to stop at once, without cleaning up)")
+            else:
+                _end_by(number)
 
         for number in STOP_SIGNALS:  # SIGINT too: asyncio.run's own handler would cancel again
-            asyncio.get_running_loop().add_signal_handler(number, stop, number)
+            if signal.getsignal(number) != signal.SIG_IGN:
+                asyncio.get_running_loop().add_signal_handler(number, stop, number)
         return await main
 
     try:
-        return asyncio.run(stoppable())
-    except asyncio.CancelledError:
+        result = asyncio.run(stoppable())
+    except BaseException:
         if not received:
             raise
-        _say(f"stopped by {received[0].name}")
+        if not isinstance(sys.exc_info()[1], asyncio.CancelledError):  # the clean-up failed: say how
+            with contextlib.suppress(OSError, ValueError):
+                traceback.print_exc()
+        _end_by(received[0])
+    if received:  # it came as `main` ended: what it started is stopped, and the command still stops
+        _end_by(received[0])
+    return result
+
+
+def _end_by(number: signal.Signals) -> NoReturn:
+    """Ends the process by the signal, as it would have ended without a handler."""
+    _say(f"stopped by {number.name}")
+    with contextlib.suppress(OSError, ValueError):
         sys.stdout.flush()
-        signal.signal(received[0], signal.SIG_DFL)
-        os.kill(os.getpid(), received[0])
-        raise  # not reached: the signal ends the process
+    signal.signal(number, signal.SIG_DFL)
+    os.kill(os.getpid(), number)
+    os._exit(128 + number)  # not reached: the signal ends the process first
 
 
 def _say(text: str) -> None:

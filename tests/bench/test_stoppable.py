@@ -1,19 +1,27 @@
-"""A long command stopped by SIGTERM or SIGHUP (a `kill`, a CI time limit, a closed terminal) stops what it
-started, as Ctrl-C does, instead of leaving it running: shown with a command that starts a child process and
-stops it on the way out, as the fault suite's rig and the benchmarks' stacks do."""
+"""A long command stopped by Ctrl-C, SIGTERM or SIGHUP (a `kill`, a CI time limit, a closed terminal) stops
+what it started instead of leaving it running, and then ends by that signal: shown with a command that
+starts a child process and stops it on the way out, as the fault suite's rig and the benchmarks' stacks
+do."""
 
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
 COMMAND = textwrap.dedent(
     """
-    import asyncio, sys
+    import asyncio, signal, sys
     from bench.stoppable import run_stoppable
+
+    # As from a terminal, whatever this test runs under (a background job starts with SIGINT ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for ignored in sys.argv[2:]:  # as `nohup` would
+        signal.signal(getattr(signal, ignored), signal.SIG_IGN)
 
     async def main() -> None:
         quiet = asyncio.subprocess.DEVNULL  # holds none of the command's pipes open
@@ -43,16 +51,39 @@ def _alive(pid: int) -> bool:
         return stat.read().split(") ", 1)[1][0] != "Z"
 
 
+@contextmanager
+def _command(
+    *, cleanup_seconds: float, ignoring: tuple[str, ...] = ()
+) -> Iterator[tuple["subprocess.Popen[str]", int]]:
+    """The command, and its child once it has started it; both killed at the end if still there."""
+    command = subprocess.Popen(
+        [sys.executable, "-c", COMMAND, str(cleanup_seconds), *ignoring],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert command.stdout is not None
+    child = int(command.stdout.readline())
+    try:
+        assert _alive(child)
+        yield command, child
+    finally:
+        for pid in (command.pid, child):
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        command.wait()
+
+
 @pytest.mark.parametrize(
     "stop", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"]
 )
 def test_a_stop_signal_unwinds_the_command_and_stops_what_it_started(stop: signal.Signals) -> None:
-    command, child = _start(cleanup_seconds=0)
-    command.send_signal(stop)
-    _, stderr = command.communicate(timeout=30)
-    assert not _alive(child)
-    assert command.returncode == -stop  # ended by the signal, as without the clean-up
-    assert f"stopped by {stop.name}" in stderr
+    with _command(cleanup_seconds=0) as (command, child):
+        command.send_signal(stop)
+        _, stderr = command.communicate(timeout=30)
+        assert not _alive(child)
+        assert command.returncode == -stop  # ended by the signal, as without the clean-up
+        assert f"stopped by {stop.name}" in stderr
 
 
 @pytest.mark.parametrize(
@@ -64,38 +95,47 @@ def test_a_second_signal_does_not_cut_the_clean_up_short(
     first: signal.Signals, second: signal.Signals
 ) -> None:
     """As when a CI job is cancelled: SIGINT, then SIGTERM before the first has been dealt with."""
-    command, child = _start(cleanup_seconds=1)
-    command.send_signal(first)
-    assert command.stdout is not None
-    assert command.stdout.readline() == "cleaning up\n"
-    command.send_signal(second)
-    stdout, stderr = command.communicate(timeout=30)
-    assert not _alive(child)
-    assert "cleaned up" in stdout
-    assert f"{second.name}: already stopping" in stderr and f"stopped by {first.name}" in stderr
-    assert command.returncode == -first
+    with _command(cleanup_seconds=3) as (command, child):
+        command.send_signal(first)
+        assert command.stdout is not None
+        assert command.stdout.readline() == "cleaning up\n"
+        command.send_signal(second)
+        stdout, stderr = command.communicate(timeout=30)
+        assert not _alive(child)
+        assert "cleaned up" in stdout
+        assert f"{second.name}: already stopping" in stderr and f"stopped by {first.name}" in stderr
+        assert command.returncode == -first
+
+
+def test_a_third_signal_stops_a_clean_up_that_hangs_at_once() -> None:
+    with _command(cleanup_seconds=300) as (command, _):
+        command.send_signal(signal.SIGTERM)
+        assert command.stdout is not None
+        assert command.stdout.readline() == "cleaning up\n"
+        command.send_signal(signal.SIGTERM)
+        command.send_signal(signal.SIGINT)
+        command.wait(timeout=30)
+        assert command.returncode == -signal.SIGINT
+
+
+def test_a_signal_the_command_was_started_ignoring_stays_ignored() -> None:
+    """As under `nohup`: a closed terminal does not stop it; SIGTERM still does."""
+    with _command(cleanup_seconds=0, ignoring=("SIGHUP",)) as (command, child):
+        command.send_signal(signal.SIGHUP)
+        with pytest.raises(subprocess.TimeoutExpired):
+            command.wait(timeout=1)
+        assert _alive(child)
+        command.send_signal(signal.SIGTERM)
+        command.wait(timeout=30)
+        assert not _alive(child) and command.returncode == -signal.SIGTERM
 
 
 def test_a_stop_with_no_terminal_left_to_write_to_still_cleans_up() -> None:
     """SIGHUP: the terminal has closed, so the command's notes on stderr cannot be written."""
-    command, child = _start(cleanup_seconds=0)
-    assert command.stderr is not None
-    command.stderr.close()
-    command.send_signal(signal.SIGHUP)
-    command.wait(timeout=30)
-    assert not _alive(child)
-    assert command.returncode == -signal.SIGHUP
-
-
-def _start(*, cleanup_seconds: float) -> tuple["subprocess.Popen[str]", int]:
-    """The command, and its child once it has started it."""
-    command = subprocess.Popen(
-        [sys.executable, "-c", COMMAND, str(cleanup_seconds)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert command.stdout is not None
-    child = int(command.stdout.readline())
-    assert _alive(child)
-    return command, child
+    with _command(cleanup_seconds=0) as (command, child):
+        assert command.stderr is not None
+        command.stderr.close()
+        command.send_signal(signal.SIGHUP)
+        command.wait(timeout=30)
+        assert not _alive(child)
+        assert command.returncode == -signal.SIGHUP
