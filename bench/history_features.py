@@ -11,7 +11,6 @@ history shows, counts as the rest: the breakdown never flatters the shared work.
 """
 
 import bisect
-import itertools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -105,7 +104,7 @@ def task_causes(events: Sequence[HistoryEvent]) -> list[str]:
     """What woke each workflow task of one execution, one per task started, in order (see the module's
     docstring). A task is woken by what reached the history since the task before it started: the server
     writes what arrives while a task runs after that task, and what arrives before a task starts is
-    delivered to it. A task that repeats one that failed or timed out once started has that one's cause."""
+    delivered to it. A task that repeats one that failed or timed out once started shares its cause."""
     windows: list[list[int]] = [[]]  # event types before each task started, and after the last
     repeats: list[bool] = []  # whether each task repeats a started one that failed
     failed = False
@@ -121,19 +120,30 @@ def task_causes(events: Sequence[HistoryEvent]) -> list[str]:
             failed = True
         elif event.event_type not in _TASK_EVENTS:
             windows[-1].append(event.event_type)
-    causes: list[str] = []
-    for repeat, (before, after) in zip(repeats, itertools.pairwise(windows), strict=True):
-        if repeat and causes:
-            causes.append(causes[-1])
-        elif _SHARED_WAKERS & set(before):
-            causes.append(REST)
-        elif woke := [_FEATURE_OF[t] for t in before if t in _FEATURE_WAKERS]:
-            causes.append(woke[0])
-        elif _E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED in after:
-            causes.append(UPDATES)
+    # A task and the tries that repeat it are one: woken by what reached any of them, and what the last
+    # one did (an Update it accepted is written after it completes).
+    groups: list[list[int]] = []
+    for task, repeat in enumerate(repeats):
+        if repeat and groups:
+            groups[-1].append(task)
         else:
-            causes.append(REST)  # no event says what woke it: counted against the shared work
+            groups.append([task])
+    causes: list[str] = []
+    for group in groups:
+        before = [t for task in group for t in windows[task]]
+        after = windows[group[-1] + 1]
+        causes += [_cause(before, after)] * len(group)
     return causes
+
+
+def _cause(before: list[int], after: list[int]) -> str:
+    if _SHARED_WAKERS & set(before):
+        return REST
+    if woke := [_FEATURE_OF[t] for t in before if t in _FEATURE_WAKERS]:
+        return woke[0]
+    if _E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED in after:
+        return UPDATES
+    return REST  # no event says what woke it: counted against the shared work
 
 
 def _task_of_each_event(events: Sequence[HistoryEvent]) -> list[int | None]:

@@ -99,3 +99,22 @@ def test_a_task_tried_again_counts_under_what_woke_the_first_try() -> None:
     found = breakdown(events)
     assert sum(found.bytes.values()) == History(events=events).ByteSize()
     assert found.tasks == {CHILDREN: 1, SIGNALS: 1, REST: 1}  # the failed try completed nothing
+
+
+def test_a_retried_task_that_accepts_an_update_counts_under_updates() -> None:
+    failed = E.EVENT_TYPE_WORKFLOW_TASK_FAILED
+    events = _history(
+        E.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+        *TASK,
+        SCHEDULED,
+        STARTED,
+        failed,
+        *TASK,  # the retry accepts the Update both tries were woken for
+        E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+        SCHEDULED,
+        STARTED,
+        failed,
+        E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,  # reaches the retry: shared work as well
+        *TASK,
+    )
+    assert task_causes(events) == [CHILDREN, UPDATES, UPDATES, REST, REST]
