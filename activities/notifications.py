@@ -174,8 +174,10 @@ class NotificationActivities:
     async def _deliver(self, claimed: _Claim) -> str:
         """The provider's id for the message: the one an earlier attempt got to it, else a new send."""
         if claimed.unsettled_since is not None:
+            message = claimed.message
+            taken = await outbox.recorded_elsewhere(self._pool, message.key, message.channel, message.address)
             try:
-                found = await self._provider.find_sent(claimed.message, claimed.unsettled_since)
+                found = await self._provider.find_sent(message, claimed.unsettled_since, taken)
             except ProviderError as err:  # still unknown whether the earlier attempt got there
                 raise ProviderError(f"lookup failed: {err}", outcome_unknown=True) from err
             if found is not None:

@@ -147,6 +147,22 @@ async def mark_sent(
     return status == "UPDATE 1"
 
 
+async def recorded_elsewhere(conn: Queryable, key: str, channel: str, address: str) -> frozenset[str]:
+    """The provider ids recorded for the pathway's other messages to this address: a lookup for this one's
+    (a message in doubt, activities/notifications.py) must not take one of them for its own. A diary's
+    prompts read alike, and a link in them is the pathway's own, so the pathway's messages are the ones
+    its lookup could confuse."""
+    rows = await conn.fetch(
+        "select o.provider_message_id from outbox o join outbox me on me.message_key = $1"
+        " where o.pathway_id = me.pathway_id and o.message_key <> $1 and o.channel = $2 and o.address = $3"
+        " and o.provider_message_id is not null",
+        key,
+        channel,
+        address,
+    )
+    return frozenset(row["provider_message_id"] for row in rows)
+
+
 async def mark_suppressed(conn: Queryable, key: str, reason: str, *, channel: str | None = None) -> None:
     """Nothing is sent, now or later: no reachable channel, or the provider refused the address itself
     (`channel` then says which)."""

@@ -39,6 +39,7 @@ def report(outcomes: list[Outcome], options: Options) -> Report:
             ("pathways lost", "pathways", o.lost, "0"),
             (f"pathways late (a wait over {LATE_SECONDS:g} s)", "pathways", o.late, ""),
             ("messages sent twice", "messages", o.sent_twice, "0"),
+            ("messages recorded as sent, never sent", "messages", o.recorded_unsent, "0"),
             ("double bookings", "appointments", o.double_bookings, "0"),
             ("client-visible 5xx other than 503", "answers", o.server_errors, "0"),
             ("time to recover", "s", o.recovery_seconds, ""),

@@ -36,11 +36,16 @@ class Outcome:
     """Messages given up on (outbox `failed`), e.g. an e-mail refused for good with a 5xx."""
     retried: int = 0
     """Answers 503 and failed connections the clients retried."""
+    recorded_unsent: int = 0
+    """Messages the outbox records as sent under the provider id of another: one message reached the patient
+    where the outbox says two (a lookup took another message that reads the same for this one's)."""
     notes: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
-        return not (self.lost or self.sent_twice or self.double_bookings or self.server_errors)
+        return not (
+            self.lost or self.sent_twice or self.double_bookings or self.server_errors or self.recorded_unsent
+        )
 
 
 async def measure(
@@ -53,7 +58,7 @@ async def measure(
     try:
         await _settled(connection, ids)
         rows = await connection.fetch(
-            "select message_key, template, channel, address, body, status from outbox"
+            "select message_key, template, channel, address, body, status, provider_message_id from outbox"
             " where pathway_id = any($1::text[])",
             ids,
         )
@@ -68,6 +73,8 @@ async def measure(
     for row in rows:
         if row["channel"] == "sms" and row["body"] is not None:
             bodies.setdefault(row["address"], Counter())[plain(row["body"])] += 1
+    shared = Counter(r["provider_message_id"] for r in rows if r["provider_message_id"] is not None)
+    shared = Counter({sid: n for sid, n in shared.items() if n > 1})
     mailbox = rig.smtp.mailbox
     phones, addresses = {p.phone for p in pathways}, {p.address for p in pathways}
     sms_twice = rig.gateway.duplicates(phones, bodies)
@@ -86,6 +93,7 @@ async def measure(
         protocol_copies=mailbox.protocol_copies(addresses),
         undelivered=sum(r["status"] == "failed" for r in rows),
         retried=api.unavailable,
+        recorded_unsent=sum(n - 1 for n in shared.values()),
     )
     for p in lost:
         stage_now = (views.get(p.pathway_id) or {}).get("stage")
@@ -99,6 +107,11 @@ async def measure(
     outcome.notes += [
         f"sent twice: SMS {template_of_text.get(text, 'not in the outbox')} (x{n + 1})"
         for text, n in sms_twice.items()
+    ]
+    template_of_sid = {r["provider_message_id"]: r["template"] for r in rows}
+    outcome.notes += [
+        f"recorded as sent under another message's provider id: {template_of_sid[sid]} (x{n})"
+        for sid, n in shared.items()
     ]
     outcome.notes += [
         f"sent twice: e-mail {template_of_id.get(mid, 'not in the outbox')} (x{n + 1})"

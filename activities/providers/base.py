@@ -57,9 +57,12 @@ class NotificationProvider(Protocol):
         ProviderError (MessageRejected for a refusal that a retry would meet again)."""
         ...
 
-    async def find_sent(self, message: OutboundMessage, since: datetime) -> str | None:
+    async def find_sent(
+        self, message: OutboundMessage, since: datetime, taken: frozenset[str] = frozenset()
+    ) -> str | None:
         """The provider's id for `message` if an attempt at it begun at `since` or later reached the
         provider; None if none did, or if the provider cannot tell (then the message is sent again, and a
-        provider that can should make that second copy recognisable). Raises ProviderError when the
-        provider could not be asked."""
+        provider that can should make that second copy recognisable). `taken`: ids already recorded for
+        other messages, never this one's (another message may read the same). Raises ProviderError when
+        the provider could not be asked."""
         ...

@@ -19,5 +19,7 @@ class ByChannel:
     async def send(self, message: OutboundMessage) -> str:
         return await self._providers[message.channel].send(message)
 
-    async def find_sent(self, message: OutboundMessage, since: datetime) -> str | None:
-        return await self._providers[message.channel].find_sent(message, since)
+    async def find_sent(
+        self, message: OutboundMessage, since: datetime, taken: frozenset[str] = frozenset()
+    ) -> str | None:
+        return await self._providers[message.channel].find_sent(message, since, taken)

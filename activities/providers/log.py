@@ -18,5 +18,7 @@ class LogProvider:
         log.info("notification.delivered", provider=self.name, key=message.key, channel=message.channel)
         return f"log:{message.key}"
 
-    async def find_sent(self, message: OutboundMessage, since: datetime) -> str | None:
+    async def find_sent(
+        self, message: OutboundMessage, since: datetime, taken: frozenset[str] = frozenset()
+    ) -> str | None:
         return None  # a log line cannot be half delivered: every attempt that reached it returned

@@ -114,7 +114,9 @@ class SmtpProvider:
         # `from None` above: the library's messages may quote the address.
         return str(email["Message-ID"])
 
-    async def find_sent(self, message: OutboundMessage, since: datetime) -> str | None:
+    async def find_sent(
+        self, message: OutboundMessage, since: datetime, taken: frozenset[str] = frozenset()
+    ) -> str | None:
         return None  # SMTP cannot be asked; the resend carries the same Message-ID
 
 

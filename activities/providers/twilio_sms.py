@@ -16,13 +16,15 @@ Answers:
 No second send after an unknown outcome: the activity marks an attempt in flight before calling, and the
 attempt after one whose outcome is unknown first calls `find_sent`, which lists the gateway's messages to that
 number from that sender (`GET .../Messages.json?To=&From=`) and takes the one with the same body created since
-the earlier attempt began (less `CLOCK_SKEW`); found, its sid is recorded and nothing is sent
-(activities/notifications.py, db/outbox.py). The list is the gateway's only way to be asked. It is not
-filtered on `DateSent`: Twilio sets `date_sent` only when a message leaves its queue, and such a filter leaves
-out the message a lost answer most likely left behind, one still queued. Twilio documents the list as newest
-first by `date_sent`; a message with none yet is taken at its `date_created` (as the twilio-go client does),
-which is never later than its `date_sent`. So the pages are read until a message listed before the window
-(at most `_MAX_LOOKUP_PAGES`): every message after it was created before the window too.
+the earlier attempt began (less `CLOCK_SKEW`), but never one whose sid is recorded for another message (a
+diary's prompts read alike: the next prompt's message is not this one's); found, its sid is recorded and
+nothing is sent (activities/notifications.py, db/outbox.py). The list is the gateway's only way to be
+asked. It is not filtered on `DateSent`: Twilio sets `date_sent` only when a message leaves its queue, and
+such a filter leaves out the message a lost answer most likely left behind, one still queued. Twilio
+documents the list as newest first by `date_sent`; a message with none yet is taken at its `date_created`
+(as the twilio-go client does), which is never later than its `date_sent`. So the pages are read until a
+message listed before the window (at most `_MAX_LOOKUP_PAGES`): every message after it was created before
+the window too.
 
 Error texts carry the HTTP status and the gateway's error code only: its messages quote the number.
 """
@@ -99,7 +101,9 @@ class TwilioSms:
             return sid
         raise _refusal(response)
 
-    async def find_sent(self, message: OutboundMessage, since: datetime) -> str | None:
+    async def find_sent(
+        self, message: OutboundMessage, since: datetime, taken: frozenset[str] = frozenset()
+    ) -> str | None:
         earliest = since - CLOCK_SKEW
         # No DateSent filter: it would leave out a message still queued (no date_sent yet).
         params: dict[str, str] | None = {"To": message.address, "From": self._sender}
@@ -118,8 +122,9 @@ class TwilioSms:
                     # Newest first: this one and all after it were created before the window.
                     url = None
                     break
-                if _is_the_message(sent, message, earliest) and isinstance(sent.get("sid"), str):
-                    matches.append((_created(sent), sent["sid"]))
+                sid = sent.get("sid")
+                if isinstance(sid, str) and sid not in taken and _is_the_message(sent, message, earliest):
+                    matches.append((_created(sent), sid))
             else:
                 next_page = page.get("next_page_uri")
                 url = f"{self._base}{next_page}" if isinstance(next_page, str) else None

@@ -62,7 +62,9 @@ class RecordingProvider:
         self.sent.append(message)
         return f"rec-{len(self.sent)}"
 
-    async def find_sent(self, message: OutboundMessage, since: datetime) -> str | None:
+    async def find_sent(
+        self, message: OutboundMessage, since: datetime, taken: frozenset[str] = frozenset()
+    ) -> str | None:
         return None  # cannot tell: the message is handed over again
 
 

@@ -12,6 +12,7 @@ leaves the queue (`send_queued`), so a `DateSent` filter leaves it out. The list
 import asyncio
 import base64
 import socket
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -83,7 +84,7 @@ class FakeSmsGateway:
             return web.json_response({"code": 20504, "status": 504}, status=504)
         now = datetime.now(UTC)
         stored = {
-            "sid": f"SM{len(self.messages) + 1:032x}",
+            "sid": f"SM{uuid.uuid4().hex}",  # unique across gateways, as Twilio's are
             "to": form["To"],
             "from": form["From"],
             "body": form["Body"],

@@ -320,6 +320,40 @@ async def test_a_worker_that_died_mid_send_is_reconciled_by_the_next_attempt(
     assert (await _row(pool, request.key))["provider_message_id"] == message["sid"]
 
 
+async def test_a_message_in_doubt_is_not_taken_for_another_sent_with_the_same_words(
+    pool: asyncpg.Pool, gateway: FakeSmsGateway, sms: TwilioSms
+) -> None:
+    """Two diary prompts read the same. The first meets a 5xx (nothing taken, but the outcome is in doubt),
+    the second goes out; the first's retry must not take the second's message for its own, or the patient
+    gets one prompt where the outbox says two."""
+    first = await _patient_request(pool)
+    second = first.model_copy(update={"key": f"{first.key}-2"})
+    activities = NotificationActivities(pool, sms, STAFF)
+    gateway.faults = ["500"]
+    with pytest.raises(ApplicationError):
+        await activities.send_notification(first)
+    assert await activities.send_notification(second) == SENT_BY_SMS
+    assert await activities.send_notification(first) == SENT_BY_SMS  # its retry: asks, then sends
+    assert len(gateway.messages) == 2 and gateway.lookups == 1
+    assert gateway.messages[0]["body"] == gateway.messages[1]["body"]
+    sids = {(await _row(pool, r.key))["provider_message_id"] for r in (first, second)}
+    assert sids == {m["sid"] for m in gateway.messages}
+
+
+async def test_the_lookup_skips_messages_already_recorded_for_others(
+    gateway: FakeSmsGateway, sms: TwilioSms
+) -> None:
+    message = OutboundMessage(key="k", channel=Channel.SMS, address=PHONE, subject="", body="Pain now?")
+    since = datetime.now(UTC) - timedelta(seconds=5)
+    await sms.send(message)
+    await sms.send(message)
+    first, second = (m["sid"] for m in gateway.messages)
+    assert await sms.find_sent(message, since) in {first, second}
+    assert await sms.find_sent(message, since, taken=frozenset({first})) == second
+    assert await sms.find_sent(message, since, taken=frozenset({second})) == first
+    assert await sms.find_sent(message, since, taken=frozenset({first, second})) is None
+
+
 async def test_the_lookup_ignores_the_same_text_sent_before_the_attempt(
     gateway: FakeSmsGateway, sms: TwilioSms
 ) -> None:
