@@ -58,7 +58,8 @@ async def measure(
     try:
         await _settled(connection, ids)
         rows = await connection.fetch(
-            "select message_key, template, channel, address, body, status, provider_message_id from outbox"
+            "select message_key, pathway_id, template, channel, address, body, status, provider_message_id,"
+            " unsettled_since from outbox"
             " where pathway_id = any($1::text[])",
             ids,
         )
@@ -77,7 +78,12 @@ async def measure(
     shared = Counter({sid: n for sid, n in shared.items() if n > 1})
     mailbox = rig.smtp.mailbox
     phones, addresses = {p.phone for p in pathways}, {p.address for p in pathways}
-    sms_twice = rig.gateway.duplicates(phones, bodies)
+    # Left in doubt: an attempt that may have reached the provider, never settled because its workflow
+    # ended first (a relief check that finished while its prompt was being tried again).
+    by_sms = {p.pathway_id: p.phone for p in pathways if not p.email}
+    unsettled = [r for r in rows if r["status"] in ("pending", "sending") and r["unsettled_since"]]
+    in_doubt = Counter(by_sms[r["pathway_id"]] for r in unsettled if r["pathway_id"] in by_sms)
+    sms_twice = rig.gateway.duplicates(phones, bodies, in_doubt)
     email_twice = mailbox.duplicates(addresses)
     template_of_text = {(r["address"], plain(r["body"] or "")): r["template"] for r in rows}
     template_of_id = {message_id(r["message_key"], SENDER): r["template"] for r in rows}
@@ -107,6 +113,10 @@ async def measure(
     outcome.notes += [
         f"sent twice: SMS {template_of_text.get(text, 'not in the outbox')} (x{n + 1})"
         for text, n in sms_twice.items()
+    ]
+    outcome.notes += [
+        f"left in doubt: {r['template']} ({r['status']}; its workflow ended before it was settled)"
+        for r in unsettled
     ]
     template_of_sid = {r["provider_message_id"]: r["template"] for r in rows}
     outcome.notes += [
