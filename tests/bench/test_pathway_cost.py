@@ -10,8 +10,9 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.testing import WorkflowEnvironment
 
 from bench.figures import Report
+from bench.history_cost import LOCAL_ACTIVITY_MARKER
 from bench.history_features import SUMMARIES, UPDATES
-from bench.pathway_cost import LOCAL_ACTIVITY_MARKER, add_rows, measure_on, time_skipping_server
+from bench.pathway_cost import add_rows, measure_on, time_skipping_server
 from bench.pathway_shapes import typical
 from domain.identifiers import outcome_check_ins_id, relief_check_id
 from tests.workflows.pathway_driver import runs_of
