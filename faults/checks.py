@@ -74,8 +74,8 @@ async def measure(
     for row in rows:
         if row["channel"] == "sms" and row["body"] is not None:
             bodies.setdefault(row["address"], Counter())[plain(row["body"])] += 1
-    shared = Counter(r["provider_message_id"] for r in rows if r["provider_message_id"] is not None)
-    shared = Counter({sid: n for sid, n in shared.items() if n > 1})
+    ids_used = Counter(r["provider_message_id"] for r in rows if r["provider_message_id"] is not None)
+    shared = {sid: n for sid, n in ids_used.items() if n > 1}  # one provider id, several messages
     mailbox = rig.smtp.mailbox
     phones, addresses = {p.phone for p in pathways}, {p.address for p in pathways}
     # Left in doubt: an attempt that may have reached the provider, never settled because its workflow

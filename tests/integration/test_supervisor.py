@@ -6,6 +6,7 @@ import contextlib
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from structlog.testing import capture_logs
@@ -166,21 +167,9 @@ async def test_a_child_dies_with_the_supervisor_killed_by_sigkill(tmp_path: Path
         "    await asyncio.Event().wait()\n"
         "asyncio.run(main())\n"
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", supervisor, str(pid_file), env=python_env()
+    await _orphan_gone_once_its_parent_is_killed(
+        [supervisor, str(pid_file)], pid_file, lambda: pid_file.exists() and pid_file.read_text() != ""
     )
-    try:
-        await wait_until("the child's pid", lambda: pid_file.exists() and pid_file.read_text() != "")
-        child = int(pid_file.read_text())
-        assert not gone(child)
-    finally:
-        process.kill()
-        await process.wait()
-    try:
-        await wait_until("the orphaned child to die", lambda: gone(child), timeout=10)
-    finally:
-        if not gone(child):
-            os.kill(child, signal.SIGKILL)
 
 
 async def test_a_child_can_be_sent_sigterm_when_its_parent_is_killed(tmp_path: Path) -> None:
@@ -206,19 +195,27 @@ async def test_a_child_can_be_sent_sigterm_when_its_parent_is_killed(tmp_path: P
         "    await asyncio.Event().wait()\n"
         "asyncio.run(main())\n"
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", parent, child, str(said), env=python_env()
+    await _orphan_gone_once_its_parent_is_killed(
+        [parent, child, str(said)], said, lambda: said.exists() and said.read_text().endswith(" ")
     )
+    assert said.read_text().endswith("SIGTERM")  # it was told, and stopped by itself
+
+
+async def _orphan_gone_once_its_parent_is_killed(
+    parent: list[str], pid_file: Path, written: Callable[[], bool]
+) -> None:
+    """Runs `python -c *parent`, whose child writes its pid to `pid_file` (`written` says when), SIGKILLs
+    the parent, and waits until the orphaned child is gone (killing it at the end if it is not)."""
+    process = await asyncio.create_subprocess_exec(sys.executable, "-c", *parent, env=python_env())
     try:
-        await wait_until("the child's pid", lambda: said.exists() and said.read_text().endswith(" "))
-        pid = int(said.read_text())
-        assert not gone(pid)
+        await wait_until("the child's pid", written)
+        child = int(pid_file.read_text())  # noqa: ASYNC240 - a few bytes, in a test
+        assert not gone(child)
     finally:
         process.kill()
         await process.wait()
     try:
-        await wait_until("the orphaned child to stop", lambda: gone(pid), timeout=10)
-        assert said.read_text().endswith("SIGTERM")  # it was told, and stopped by itself
+        await wait_until("the orphaned child to be gone", lambda: gone(child), timeout=10)
     finally:
-        if not gone(pid):
-            os.kill(pid, signal.SIGKILL)
+        if not gone(child):
+            os.kill(child, signal.SIGKILL)
