@@ -7,6 +7,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from tests.workflows.fakes import FakeClinic
+from tests.workflows.time_skipping import skip
 from workflows.registry import WORKFLOWS, workflow_runner
 
 TASK_QUEUE = "pathway-tests"
@@ -41,5 +42,5 @@ class ClinicWorker:
         worker starts, as after a crash and a restart."""
         await self.stop()
         now = await self.env.get_current_time()
-        await self.env.sleep(until - now)
+        await skip(self.env, until - now)
         await self.start()

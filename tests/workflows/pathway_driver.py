@@ -38,6 +38,7 @@ from domain.stages import Actor, Stage
 from domain.view import PathwayView
 from tests.workflows.clinic_worker import TASK_QUEUE
 from tests.workflows.fakes import FakeClinic
+from tests.workflows.time_skipping import skip
 from workflows.outcome_check_ins import OutcomeCheckInsWorkflow
 from workflows.pathway import PatientPathwayWorkflow
 from workflows.reading import read_pathway_view
@@ -202,7 +203,7 @@ class PathwayDriver:
     async def skip_to(self, at: datetime) -> None:
         now = await self.workflow_now()
         if at > now:
-            await self.env.sleep(at - now)
+            await skip(self.env, at - now)
 
     async def workflow_now(self) -> datetime:
         return await self.env.get_current_time()

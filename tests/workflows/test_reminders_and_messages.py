@@ -176,6 +176,10 @@ async def test_a_bounced_message_goes_again_once_and_with_no_channel_left_the_pa
     pathway = await start()
     await pathway.mri_review()
     exam = await pathway.booked(AppointmentKind.EXAM)
+    # The booking's message goes out after the booking shows in the view.
+    await pathway.wait_for(
+        "booking message sent", lambda _: f"booked:{exam.appointment_id}" in clinic.sent_keys()
+    )
     booked = next(m for m in clinic.messages if m.key.endswith(f"booked:{exam.appointment_id}"))
     # The API's signal once the gateway reported the number cannot take SMS (it refused the number first).
     bounce = BouncedMessage(key=booked.key, template=booked.template, params=booked.params)

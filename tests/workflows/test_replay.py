@@ -26,7 +26,8 @@ from workflows.registry import WORKFLOWS, workflow_runner
 HERE = Path(__file__).parent
 BEFORE_CODEC = HISTORIES / "before-codec"
 ONE_CHECK_IN_PER_RUN = HISTORIES / "one-check-in-per-run"
-NOT_SCENARIOS = {"test_replay.py", "test_history_shape.py"}
+# Tests of the harness and of history sizes, not pathway scenarios.
+NOT_SCENARIOS = {"test_replay.py", "test_history_shape.py", "test_time_skipping.py"}
 
 
 def _scenario_tests() -> set[str]:
