@@ -253,7 +253,7 @@ class NotificationActivities:
                 declined = row.status == OutboxStatus.SUPPRESSED and row.last_error == DECLINED
                 status = ReceiptStatus.DECLINED if declined else ReceiptStatus(row.status)
                 return NotificationReceipt(status=status, channel=channel)
-            if row.status == OutboxStatus.FAILED:
+            if row.status in (OutboxStatus.FAILED, OutboxStatus.ABANDONED):
                 raise ApplicationError(
                     f"message {request.key} was given up on", type="MessageFailed", non_retryable=True
                 )

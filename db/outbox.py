@@ -6,9 +6,12 @@ A row moves through these states; no transaction is held while a provider is cal
     sending ──provider error, or unknown template──▶ pending (released, last_error set)
     sending whose claimed_until has passed (its sender crashed) ──claim──▶ sending (new token)
     sending ──no reachable channel (found while claiming)──▶ suppressed
-    pending | sending ──record_undelivered──▶ failed
+    pending | sending | abandoned ──record_undelivered──▶ failed
+    pending | sending with its claim lapsed, made before the last retry's bound ──sweep──▶ abandoned
 
-`sent`, `suppressed` and `failed` are final. An attempt that finds a claim still holding sends nothing.
+`sent`, `suppressed` and `failed` are final; `abandoned` too, but for a workflow that gives the message up
+late (its worker was down when the retries ran out), which marks it failed. An attempt that finds a claim
+still holding sends nothing.
 
 Beside the state, `unsettled_since` says whether an earlier attempt may have reached the provider without
 anyone learning so: it is set, in the claiming transaction, before the provider is called (`begin_attempt`),
@@ -35,6 +38,7 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     SUPPRESSED = "suppressed"
     FAILED = "failed"
+    ABANDONED = "abandoned"
 
 
 @dataclass(frozen=True)
@@ -183,13 +187,26 @@ async def mark_failed(conn: Queryable, key: str, reason: str) -> OutboxStatus | 
         "with given_up as ("
         "  update outbox set status = 'failed', last_error = $2, claimed_until = null, claim_token = null,"
         "  unsettled_since = null"
-        "  where message_key = $1 and status in ('pending', 'sending') returning status"
+        "  where message_key = $1 and status in ('pending', 'sending', 'abandoned') returning status"
         ") select status from given_up union all"
         " select status from outbox where message_key = $1 and not exists (select from given_up)",
         key,
         reason[:500],
     )
     return None if status is None else OutboxStatus(status)
+
+
+async def abandon_unreachable(conn: Queryable, made_before: timedelta, reason: str) -> int:
+    """Marks abandoned the messages no attempt can send any more: made more than `made_before` ago (past
+    every retry's bound) and still pending, or being sent under a claim that has lapsed. Returns how many."""
+    status = await conn.execute(
+        "update outbox set status = 'abandoned', last_error = $2, claimed_until = null, claim_token = null"
+        " where status in ('pending', 'sending') and created_at < now() - $1::interval"
+        " and (status = 'pending' or claimed_until <= now())",
+        made_before,
+        reason[:500],
+    )
+    return int(status.split()[-1])
 
 
 class DeliveryStatus(StrEnum):

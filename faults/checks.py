@@ -81,7 +81,9 @@ async def measure(
     # Left in doubt: an attempt that may have reached the provider, never settled because its workflow
     # ended first (a relief check that finished while its prompt was being tried again).
     by_sms = {p.pathway_id: p.phone for p in pathways if not p.email}
-    unsettled = [r for r in rows if r["status"] in ("pending", "sending") and r["unsettled_since"]]
+    unsettled = [
+        r for r in rows if r["status"] in ("pending", "sending", "abandoned") and r["unsettled_since"]
+    ]
     in_doubt = Counter(by_sms[r["pathway_id"]] for r in unsettled if r["pathway_id"] in by_sms)
     sms_twice = rig.gateway.duplicates(phones, bodies, in_doubt)
     email_twice = mailbox.duplicates(addresses)

@@ -4,7 +4,8 @@ Run alone with `python -m workers.worker`: it needs a reachable Temporal server 
 the application database, `DATABASE_URL` or else the embedded one of the local stack running from the same
 folder (config/database.py). With `DVR_WORKER_METRICS_PORT` it serves the Temporal SDK's metrics there
 (config/temporal_runtime.py). Beside the Temporal worker it runs the webhook sender
-(delivery/webhook_sender.py), which delivers the webhook outbox's deliveries to their receivers.
+(delivery/webhook_sender.py), which delivers the webhook outbox's deliveries to their receivers, and the
+outbox sweep (workers/outbox_sweep.py), which settles the messages no attempt can send any more.
 """
 
 import asyncio
@@ -35,6 +36,7 @@ from db.pool import create_pool
 from delivery.webhook_sender import running_sender
 from domain.notifications import Channel
 from workers.activity_log_context import ActivityLogContext
+from workers.outbox_sweep import running_sweep
 from workflows import TASK_QUEUE
 from workflows.registry import WORKFLOWS, workflow_runner
 
@@ -125,7 +127,7 @@ async def main() -> None:
             metrics=f"http://{metrics_address}/metrics" if metrics_address else None,
             tracing=tracing is not None,
         )
-        async with worker, running_sender(pool, url, settings):
+        async with worker, running_sender(pool, url, settings), running_sweep(pool):
             await stop.wait()
             log.info("worker.stopping")
     await pool.close()
