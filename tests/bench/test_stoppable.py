@@ -4,12 +4,15 @@ starts a child process and stops it on the way out, as the fault suite's rig and
 do."""
 
 import os
+import select
 import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import IO
 
 import pytest
 
@@ -49,6 +52,20 @@ def _alive(pid: int) -> bool:
     # A child that has exited but not been reaped by anyone is a zombie: gone for our purpose.
     with open(f"/proc/{pid}/stat") as stat:
         return stat.read().split(") ", 1)[1][0] != "Z"
+
+
+def _line_with(stream: IO[str], text: str, seconds: float = 30) -> bool:
+    """Reads `stream`'s pipe until it holds `text` (True), or `seconds` pass without it (False). Read from the
+    file descriptor: the text wrapper's buffer would hide lines from `select`."""
+    deadline, seen = time.monotonic() + seconds, b""
+    while text.encode() not in seen and (left := deadline - time.monotonic()) > 0:
+        if not select.select([stream.fileno()], [], [], left)[0]:
+            return False
+        chunk = os.read(stream.fileno(), 4096)
+        if not chunk:
+            return False
+        seen += chunk
+    return text.encode() in seen
 
 
 @contextmanager
@@ -113,6 +130,9 @@ def test_a_third_signal_stops_a_clean_up_that_hangs_at_once() -> None:
         assert command.stdout is not None
         assert command.stdout.readline() == "cleaning up\n"
         command.send_signal(signal.SIGTERM)
+        # Two signals pending at once arrive lowest number first: the third is sent once the second is in.
+        assert command.stderr is not None
+        assert _line_with(command.stderr, "SIGTERM: already stopping")
         command.send_signal(signal.SIGINT)
         command.wait(timeout=30)
         assert command.returncode == -signal.SIGINT
