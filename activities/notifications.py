@@ -10,7 +10,9 @@ attempt records its outcome. If the attempt never does (the worker died mid-call
 was lost after the request went out (a connection reset, a timeout: `ProviderError.outcome_unknown`), the
 next attempt finds that mark and asks the provider whether it has the message (`find_sent`, e.g. the SMS
 gateway's message list) before sending: found, its id is recorded and nothing is sent. A provider that cannot
-be asked (SMTP) sends again, with the same Message-ID, so the copy is recognisable as one message.
+be asked (SMTP) sends again, with the same Message-ID, so the copy is recognisable as one message. A diary's
+prompts read alike, so the lookup skips the ids recorded for the pathway's other messages, and when another
+of them is being sent as it asks (its id not recorded yet), the attempt waits for its retry.
 
 Refusals: a provider's refusal for good (`MessageRejected`) is not retried. When it says the patient's
 number itself is unusable (invalid, not a mobile), the number is marked refused (no SMS until it changes);
@@ -181,6 +183,13 @@ class NotificationActivities:
             except ProviderError as err:  # still unknown whether the earlier attempt got there
                 raise ProviderError(f"lookup failed: {err}", outcome_unknown=True) from err
             if found is not None:
+                # Another of the pathway's messages, with the same words, may have reached the provider
+                # unrecorded: then what was found may be its. Asked after the lookup, as that message is
+                # claimed before its provider call and recorded after it: this attempt waits for it.
+                if found in await outbox.recorded_elsewhere(
+                    self._pool, message.key, message.channel, message.address
+                ) or await outbox.sending_elsewhere(self._pool, message.key):
+                    raise ProviderError("lookup unsure: another message is being sent", outcome_unknown=True)
                 log.info("notification.reconciled", key=claimed.message.key, provider=self._provider.name)
                 return found
         return await self._provider.send(claimed.message)

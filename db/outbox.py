@@ -167,6 +167,20 @@ async def recorded_elsewhere(conn: Queryable, key: str, channel: str, address: s
     return frozenset(row["provider_message_id"] for row in rows)
 
 
+async def sending_elsewhere(conn: Queryable, key: str) -> bool:
+    """Whether another of the pathway's messages is being sent now: claimed, by an attempt that may reach
+    the provider. Its provider id is recorded only after the provider answers, so until then a lookup for
+    this message could take that one's for its own."""
+    return bool(
+        await conn.fetchval(
+            "select exists (select from outbox o join outbox me on me.message_key = $1"
+            " where o.pathway_id = me.pathway_id and o.message_key <> $1 and o.status = 'sending'"
+            " and o.claimed_until > now() and o.unsettled_since is not null)",
+            key,
+        )
+    )
+
+
 async def mark_suppressed(conn: Queryable, key: str, reason: str, *, channel: str | None = None) -> None:
     """Nothing is sent, now or later: no reachable channel, or the provider refused the address itself
     (`channel` then says which)."""

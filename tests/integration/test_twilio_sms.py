@@ -340,6 +340,46 @@ async def test_a_message_in_doubt_is_not_taken_for_another_sent_with_the_same_wo
     assert sids == {m["sid"] for m in gateway.messages}
 
 
+async def test_a_message_in_doubt_waits_for_another_being_sent_with_the_same_words(
+    pool: asyncpg.Pool, gateway: FakeSmsGateway, sms: TwilioSms
+) -> None:
+    """As above, but the first's retry asks while the second's attempt has had the gateway's answer and not
+    yet recorded it: the second's message is not known to be taken, so the retry waits for it."""
+    first = await _patient_request(pool)
+    second = first.model_copy(update={"key": f"{first.key}-2"})
+    activities = NotificationActivities(pool, sms, STAFF)
+    gateway.faults = ["500"]
+    with pytest.raises(ApplicationError):
+        await activities.send_notification(first)
+    assert await activities.send_notification(second) == SENT_BY_SMS
+    [taken] = gateway.messages
+    # The second's attempt between the gateway's answer and its record.
+    await pool.execute(
+        "update outbox set status = 'sending', claim_token = gen_random_uuid(),"
+        " claimed_until = now() + interval '1 minute', provider_message_id = null, unsettled_since = now()"
+        " where message_key = $1",
+        second.key,
+    )
+    with pytest.raises(ApplicationError) as waited:
+        await activities.send_notification(first)
+    assert waited.value.type == "DeliveryFailed" and not waited.value.non_retryable
+    row = await _row(pool, first.key)
+    assert (row["status"], row["provider_message_id"]) == ("pending", None)
+    assert row["unsettled_since"] is not None  # still in doubt: the next attempt asks again
+    assert len(gateway.messages) == 1
+
+    # The second records its message; the first's next attempt skips it, and sends.
+    await pool.execute(
+        "update outbox set status = 'sent', claim_token = null, claimed_until = null,"
+        " provider_message_id = $2, unsettled_since = null where message_key = $1",
+        second.key,
+        taken["sid"],
+    )
+    assert await activities.send_notification(first) == SENT_BY_SMS
+    assert len(gateway.messages) == 2
+    assert (await _row(pool, first.key))["provider_message_id"] == gateway.messages[1]["sid"]
+
+
 async def test_the_lookup_skips_messages_already_recorded_for_others(
     gateway: FakeSmsGateway, sms: TwilioSms
 ) -> None:
