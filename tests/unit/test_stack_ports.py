@@ -10,6 +10,7 @@ from structlog.testing import capture_logs
 
 from config.settings import Settings
 from tests.integration.processes import free_port
+from tests.unit.stack_settings import free_port_settings
 from workers import stack
 from workers.preflight import port_in_use
 
@@ -23,19 +24,18 @@ def listener() -> Iterator[int]:
         yield sock.getsockname()[1]
 
 
+SETTING = {
+    "temporal": "temporal_port",
+    "ui": "temporal_ui_port",
+    "api": "api_port",
+    "codec": "codec_server_port",
+    "api_metrics": "api_metrics_port",
+    "worker_metrics": "worker_metrics_port",
+}
+
+
 def settings_with(tmp_path: Path, taken: str, port: int) -> Settings:
-    names = ("temporal", "ui", "api", "codec", "api_metrics", "worker_metrics")
-    ports = {name: free_port() for name in names} | {taken: port}
-    return Settings(
-        data_dir=tmp_path / "data",
-        database_url=None,
-        temporal_address=f"127.0.0.1:{ports['temporal']}",
-        temporal_ui_port=ports["ui"],
-        api_port=ports["api"],
-        codec_server_port=ports["codec"],
-        api_metrics_port=ports["api_metrics"],
-        worker_metrics_port=ports["worker_metrics"],
-    )
+    return free_port_settings(tmp_path / "data", **{SETTING[taken]: port})
 
 
 @pytest.mark.parametrize(

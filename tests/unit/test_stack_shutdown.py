@@ -10,6 +10,7 @@ from structlog.testing import capture_logs
 
 from config.database import URL_FILE
 from config.settings import Settings
+from tests.unit.stack_settings import free_port_settings
 from workers import stack
 
 
@@ -68,9 +69,7 @@ async def test_ctrl_c_stops_every_process_and_postgres_though_the_postgres_watch
     loop = asyncio.get_running_loop()
     try:
         with capture_logs() as logs:
-            code = await asyncio.wait_for(
-                stack.run_stack(Settings(data_dir=tmp_path / "data", database_url=None)), timeout=30
-            )
+            code = await asyncio.wait_for(stack.run_stack(free_port_settings(tmp_path / "data")), timeout=30)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
