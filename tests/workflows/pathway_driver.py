@@ -1,6 +1,7 @@
 """Drives one pathway through its steps, as upstream systems would, on the time-skipping server."""
 
 import asyncio
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -37,6 +38,7 @@ from domain.results import (
 from domain.stages import Actor, Stage
 from domain.view import PathwayView
 from tests.workflows.clinic_worker import TASK_QUEUE
+from tests.workflows.eventually import POLL_SECONDS, WAIT_SECONDS
 from tests.workflows.fakes import FakeClinic
 from tests.workflows.time_skipping import skip
 from workflows.outcome_check_ins import OutcomeCheckInsWorkflow
@@ -98,11 +100,14 @@ class PathwayDriver:
 
     async def wait_for(self, what: str, check: Callable[[PathwayView], bool]) -> PathwayView:
         """Polls the view until `check` holds: the workflow moves on its own, so this waits on state."""
-        for _ in range(400):
+        deadline = time.monotonic() + WAIT_SECONDS
+        while True:
             view = await self.view()
             if check(view):
                 return view
-            await asyncio.sleep(0.025)
+            if time.monotonic() >= deadline:
+                break
+            await asyncio.sleep(POLL_SECONDS)
         raise AssertionError(
             f"pathway never reached: {what}; last stage {view.stage}, next {view.next_action}"
         )

@@ -1,7 +1,6 @@
 """Check-ins after the procedure: the next-day follow-up and the outcome check-ins to 12 months, answered,
 unanswered (reminder, staff call, not obtained), with red flags, and stopped by a withdrawal."""
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -16,6 +15,7 @@ from domain.quiet_hours import QuietHours
 from domain.results import CheckInAnswers
 from domain.stages import Actor, AttentionReason, Outcome, PathwayStatus, Stage
 from domain.view import PathwayView
+from tests.workflows.eventually import eventually
 from tests.workflows.fakes import FakeClinic
 from tests.workflows.pathway_driver import PathwayDriver
 
@@ -42,11 +42,7 @@ async def _to_outcomes(pathway: PathwayDriver) -> PathwayView:
 
 async def _sent(clinic: FakeClinic, template: str, count: int = 1) -> bool:
     """Messages go out in the background: waits for the `count`th of a template."""
-    for _ in range(200):
-        if clinic.templates()[template] >= count:
-            return True
-        await asyncio.sleep(0.025)
-    return False
+    return await eventually(lambda: clinic.templates()[template] >= count)
 
 
 def _refusal(failed: pytest.ExceptionInfo[WorkflowUpdateFailedError]) -> tuple[str | None, str]:
@@ -304,10 +300,7 @@ async def test_an_urgent_page_that_cannot_be_sent_goes_to_the_staff_mailbox(
     pathway = await start()
     await _to_follow_up(pathway)
     await pathway.follow_up(pain=6, red_flags=["new_weakness"])
-    for _ in range(200):
-        mailed = [m for m in clinic.messages if m.template == "urgent_red_flags"]
-        if mailed:
-            break
-        await asyncio.sleep(0.025)
+    assert await eventually(lambda: any(m.template == "urgent_red_flags" for m in clinic.messages))
+    mailed = [m for m in clinic.messages if m.template == "urgent_red_flags"]
     assert [m.recipient for m in mailed] == [Recipient.STAFF]
     assert mailed[0].params["red_flags"] == "new_weakness"

@@ -1,6 +1,5 @@
 """Withdrawal during the diary, red flags at the follow-up, block time bounds."""
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -16,6 +15,7 @@ from domain.config import CLINICAL
 from domain.notifications import Recipient
 from domain.results import BlockRecord
 from domain.stages import AttentionReason, Outcome, PathwayStatus, Stage
+from tests.workflows.eventually import eventually
 from tests.workflows.fakes import FakeClinic
 from tests.workflows.pathway_driver import PathwayDriver
 from workflows.pathway import PatientPathwayWorkflow
@@ -70,11 +70,7 @@ async def test_red_flags_are_urgent_and_wait_for_staff_to_resolve(start: Start, 
     assert await _needs_attention_written(pathway) is True
 
     async def sent(template: str) -> bool:
-        for _ in range(200):
-            if clinic.templates()[template]:
-                return True
-            await asyncio.sleep(0.025)
-        return False
+        return await eventually(lambda: clinic.templates()[template] > 0)
 
     assert await sent("red_flag_advice") and await sent("urgent_red_flags")
     urgent = next(m for m in clinic.messages if m.template == "urgent_red_flags")

@@ -19,6 +19,7 @@ from domain.policy import ClinicPolicy, pathway_config
 from domain.quiet_hours import QuietHours
 from domain.stages import Actor, AttentionReason, Stage
 from tests.workflows.conftest import clinical_referral
+from tests.workflows.eventually import eventually
 from tests.workflows.fakes import FakeClinic
 from tests.workflows.pathway_driver import POSITIVE_DIARY, PathwayDriver
 
@@ -37,11 +38,9 @@ async def now(env: WorkflowEnvironment) -> datetime:
 
 
 async def _sent(clinic: FakeClinic, key: str) -> datetime:
-    for _ in range(200):
-        if key in clinic.sent_at:
-            return clinic.sent_at[key]
-        await asyncio.sleep(0.025)
-    raise AssertionError(f"{key} was never sent")
+    if not await eventually(lambda: key in clinic.sent_at):
+        raise AssertionError(f"{key} was never sent")
+    return clinic.sent_at[key]
 
 
 def _quiet_from_now(now: datetime, hours: int) -> tuple[QuietHours, datetime]:
