@@ -28,6 +28,7 @@ row is suppressed with the reason "declined" and its receipt is DECLINED, which 
 "unreachable". E-mail declined, the patient's address is not used.
 """
 
+import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -66,6 +67,18 @@ log = structlog.get_logger()
 # Longer than the activity's start-to-close timeout (30 s), so a claim outlives the attempt that made it
 # and lapses only when that attempt is surely over.
 DEFAULT_CLAIM_LEASE = timedelta(seconds=60)
+
+UNSURE_RETRY_SECONDS = (2.0, 20.0)
+"""The span a retry after an unsure lookup is drawn from: spread, so two such attempts fall apart."""
+
+
+class LookupUnsure(ProviderError):
+    """A lookup found a message that may be another's of the pathway: the attempt waits and asks again."""
+
+
+def unsure_retry_delay() -> timedelta:
+    return timedelta(seconds=random.uniform(*UNSURE_RETRY_SECONDS))
+
 
 DECLINED = "declined"
 """The outbox reason of a message whose category the patient declined (no PHI: only that they did)."""
@@ -153,7 +166,10 @@ class NotificationActivities:
                 outcome_unknown=err.outcome_unknown,
             )
             raise ApplicationError(
-                f"delivery of {request.key} failed: {failure}", type="DeliveryFailed"
+                f"delivery of {request.key} failed: {failure}",
+                type="DeliveryFailed",
+                # Two messages in doubt that wait for each other must not retry in step.
+                next_retry_delay=unsure_retry_delay() if isinstance(err, LookupUnsure) else None,
             ) from err
         recorded = await outbox.mark_sent(
             self._pool,
@@ -186,10 +202,8 @@ class NotificationActivities:
                 # Another of the pathway's messages, with the same words, may have reached the provider
                 # unrecorded: then what was found may be its. Asked after the lookup, as that message is
                 # claimed before its provider call and recorded after it: this attempt waits for it.
-                if found in await outbox.recorded_elsewhere(
-                    self._pool, message.key, message.channel, message.address
-                ) or await outbox.sending_elsewhere(self._pool, message.key):
-                    raise ProviderError("lookup unsure: another message is being sent", outcome_unknown=True)
+                if await outbox.may_be_anothers(self._pool, message.key, found):
+                    raise LookupUnsure("lookup unsure: another message is being sent", outcome_unknown=True)
                 log.info("notification.reconciled", key=claimed.message.key, provider=self._provider.name)
                 return found
         return await self._provider.send(claimed.message)

@@ -57,7 +57,8 @@ class OpsMetrics:
         )
         self.outbox = Gauge(
             "dvr_outbox_messages",
-            "Outbox messages still to go out (pending, sending) or given up on (failed), by status.",
+            "Outbox messages still to go out (pending, sending), given up on (failed) or gone on without"
+            " (abandoned), by status.",
             ["status"],
             registry=registry,
         )

@@ -7,9 +7,10 @@ from db.outbox import OutboxStatus
 from db.pool import Queryable
 from db.webhook_deliveries import DeliveryStatus
 
-UNFINISHED = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED)
-"""The outbox states counted: messages still to go out, and those given up on. Sent and suppressed rows
-are the bulk of the table and nobody's concern, so they are not counted."""
+UNFINISHED = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED, OutboxStatus.ABANDONED)
+"""The outbox states counted: messages still to go out, those given up on, and those their workflow went
+on without (workers/outbox_sweep.py). Sent and suppressed rows are the bulk of the table and nobody's
+concern, so they are not counted."""
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ async def outbox_counts(conn: Queryable, *, timeout: float) -> OutboxCounts:
     rows = await conn.fetch(
         "select status, count(*) as n,"
         " coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as oldest"
-        " from outbox where status in ('pending', 'sending', 'failed') group by status",
+        " from outbox where status in ('pending', 'sending', 'failed', 'abandoned') group by status",
         timeout=timeout,
     )
     found = {OutboxStatus(row["status"]): row for row in rows}

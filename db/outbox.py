@@ -167,16 +167,19 @@ async def recorded_elsewhere(conn: Queryable, key: str, channel: str, address: s
     return frozenset(row["provider_message_id"] for row in rows)
 
 
-async def sending_elsewhere(conn: Queryable, key: str) -> bool:
-    """Whether another of the pathway's messages is being sent now: claimed, by an attempt that may reach
-    the provider. Its provider id is recorded only after the provider answers, so until then a lookup for
-    this message could take that one's for its own."""
+async def may_be_anothers(conn: Queryable, key: str, provider_id: str) -> bool:
+    """Whether `provider_id`, found by a lookup for this message, may be another message's of the pathway:
+    recorded for one, or one to the same kind of recipient is being sent now (claimed, by an attempt that
+    may reach the provider, whose id is recorded only once the provider answers). One statement, so one
+    snapshot: the other message is claimed before its provider call and recorded after it, in one update."""
     return bool(
         await conn.fetchval(
             "select exists (select from outbox o join outbox me on me.message_key = $1"
-            " where o.pathway_id = me.pathway_id and o.message_key <> $1 and o.status = 'sending'"
-            " and o.claimed_until > now() and o.unsettled_since is not null)",
+            " where o.pathway_id = me.pathway_id and o.message_key <> $1"
+            " and (o.provider_message_id = $2 or (o.status = 'sending' and o.recipient = me.recipient"
+            " and o.claimed_until > now() and o.unsettled_since is not null)))",
             key,
+            provider_id,
         )
     )
 

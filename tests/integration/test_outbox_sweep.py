@@ -88,7 +88,9 @@ async def test_the_sweep_abandons_only_what_no_attempt_can_send(fresh: asyncpg.P
     assert await sweep_once(fresh) == 0
 
 
-async def test_an_abandoned_message_leaves_the_oldest_unsent_gauge(fresh: asyncpg.Pool) -> None:
+async def test_an_abandoned_message_leaves_the_oldest_unsent_gauge_for_a_count_of_its_own(
+    fresh: asyncpg.Pool,
+) -> None:
     await _row(fresh, "pending", OLD)
     before = await outbox_counts(fresh, timeout=5)
     assert before.by_status[OutboxStatus.PENDING] == 1
@@ -97,6 +99,7 @@ async def test_an_abandoned_message_leaves_the_oldest_unsent_gauge(fresh: asyncp
     await sweep_once(fresh)
     after = await outbox_counts(fresh, timeout=5)
     assert after.by_status[OutboxStatus.PENDING] == 0 and after.oldest_unsent_age_seconds == 0
+    assert after.by_status[OutboxStatus.ABANDONED] == 1  # counted under its own label
 
 
 async def test_an_abandoned_message_is_never_sent_and_a_late_give_up_marks_it_failed(
@@ -130,7 +133,7 @@ async def test_an_abandoned_message_is_never_sent_and_a_late_give_up_marks_it_fa
     assert (await _state(pool, request.key))["status"] == "failed"
 
 
-async def test_the_worker_sweeps_as_it_starts(fresh: asyncpg.Pool) -> None:
+async def test_a_running_sweep_sweeps_as_it_starts(fresh: asyncpg.Pool) -> None:
     key = await _row(fresh, "pending", OLD)
     async with running_sweep(fresh):
         await _until_abandoned(fresh, key)

@@ -14,7 +14,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 from twilio.request_validator import RequestValidator
 
-from activities.notifications import NotificationActivities
+from activities.notifications import UNSURE_RETRY_SECONDS, NotificationActivities
 from activities.providers.base import MessageRejected, OutboundMessage, ProviderError
 from activities.providers.by_channel import ByChannel
 from activities.providers.twilio_sms import TwilioSms
@@ -363,6 +363,10 @@ async def test_a_message_in_doubt_waits_for_another_being_sent_with_the_same_wor
     with pytest.raises(ApplicationError) as waited:
         await activities.send_notification(first)
     assert waited.value.type == "DeliveryFailed" and not waited.value.non_retryable
+    # Its retry comes after a delay drawn from a span: two messages waiting on each other fall out of step.
+    low, high = UNSURE_RETRY_SECONDS
+    delay = waited.value.next_retry_delay
+    assert delay is not None and low <= delay.total_seconds() <= high
     row = await _row(pool, first.key)
     assert (row["status"], row["provider_message_id"]) == ("pending", None)
     assert row["unsettled_since"] is not None  # still in doubt: the next attempt asks again
