@@ -11,7 +11,7 @@ It runs inside the worker process (workers/worker.py); several workers may sweep
 changes only rows still unsettled. A database that does not answer is logged (a warning; any other
 database error, an error), and the next round tries again. A pathway reset from the Temporal admin UI to a
 point more than 75 minutes back sends its messages again under their old keys: one abandoned meanwhile is
-not sent (the workflow is told it failed, and staff are asked to reach the patient).
+not sent (the workflow takes it as failed and shows staff that a message was not delivered).
 """
 
 import asyncio
