@@ -38,7 +38,7 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.message_categories import declined_by
+from activities.message_targets import DECLINED, NO_CHANNEL, message_target
 from activities.messages import ANSWER_TEMPLATES, UnknownTemplateError, render
 from activities.patient_links import PatientLinks
 from activities.providers.base import (
@@ -49,9 +49,7 @@ from activities.providers.base import (
 )
 from db import audit, outbox, sms_numbers
 from db.outbox import OutboxStatus
-from db.patients import Contact, contact_for, refuse_email, refuse_phone
-from db.pool import Connection
-from domain.consents import ConsentCategory
+from db.patients import refuse_email, refuse_phone
 from domain.notifications import (
     Channel,
     NotificationReceipt,
@@ -78,27 +76,6 @@ class LookupUnsure(ProviderError):
 
 def unsure_retry_delay() -> timedelta:
     return timedelta(seconds=random.uniform(*UNSURE_RETRY_SECONDS))
-
-
-DECLINED = "declined"
-"""The outbox reason of a message whose category the patient declined (no PHI: only that they did)."""
-NO_CHANNEL = "no reachable channel"
-
-
-def choose_channel(contact: Contact) -> tuple[Channel, str] | None:
-    """The patient's preferred channel when usable (SMS needs consent, a number the gateway has not refused
-    and that has not texted STOP; e-mail an address their mail server has not refused and the patient's
-    consent to e-mail), else the other; None if neither."""
-    usable = contact.phone and contact.sms_consent and not contact.phone_refused and not contact.sms_opted_out
-    sms = (Channel.SMS, contact.phone) if usable and contact.phone else None
-    email_declined = ConsentCategory.EMAIL in contact.declined
-    email_usable = contact.email and not email_declined and not contact.email_refused
-    email = (Channel.EMAIL, contact.email) if email_usable and contact.email else None
-    ordered = [sms, email] if contact.preferred_channel == Channel.SMS else [email, sms]
-    for option in ordered:
-        if option is not None:
-            return option
-    return None
 
 
 @dataclass(frozen=True)
@@ -285,7 +262,7 @@ class NotificationActivities:
                     f"message {request.key} is being sent by another attempt", type="DeliveryInProgress"
                 )
             token = await outbox.claim(conn, request.key, self._claim_lease)
-            target = await self._target(conn, request)
+            target = await message_target(conn, request, self._staff_address, self._staff_urgent)
             if isinstance(target, ReceiptStatus):
                 reason = DECLINED if target == ReceiptStatus.DECLINED else NO_CHANNEL
                 await outbox.mark_suppressed(conn, request.key, reason)
@@ -320,32 +297,3 @@ class NotificationActivities:
                 unsettled_since = await outbox.begin_attempt(conn, request.key)
                 return _Claim(token, message, request.recipient, request.patient_ref, unsettled_since)
         raise ApplicationError(str(unknown), type="UnknownTemplate", non_retryable=True) from unknown
-
-    async def _target(
-        self, conn: Connection, request: NotificationRequest
-    ) -> tuple[Channel, str, Contact | None] | ReceiptStatus:
-        """Where the message goes, and for a patient their contact (their first name, language, clinic); or
-        why it goes nowhere: DECLINED (its category, by the patient), SUPPRESSED (no channel)."""
-        if request.recipient == Recipient.STAFF:
-            return Channel.EMAIL, self._staff_address, None
-        if request.recipient == Recipient.STAFF_URGENT:
-            return *self._staff_urgent, None
-        assert request.patient_ref is not None
-        contact = await contact_for(conn, request.patient_ref)
-        await audit.record(
-            conn,
-            actor="worker",
-            action="patient.contact.read",
-            patient_ref=request.patient_ref,
-            pathway_id=request.pathway_id,
-            detail={"message_key": request.key},
-        )
-        if contact is None:
-            return ReceiptStatus.SUPPRESSED
-        # Before the channel: a patient who declined the message is not unreachable for want of one.
-        if declined_by(request.template, contact.declined):
-            return ReceiptStatus.DECLINED
-        chosen = choose_channel(contact)
-        if chosen is None:
-            return ReceiptStatus.SUPPRESSED
-        return chosen[0], chosen[1], contact

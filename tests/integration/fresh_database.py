@@ -10,6 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from db.migrate import migrate
+from db.pool import create_pool
 
 
 async def create_database(server_url: str) -> str:
@@ -45,6 +46,17 @@ async def fresh_database(server_url: str) -> AsyncIterator[str]:
         yield url
     finally:
         await drop_database(server_url, url)
+
+
+@asynccontextmanager
+async def fresh_pool(server_url: str, max_size: int = 4) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on a new database of its own; closed and dropped afterwards."""
+    async with fresh_database(server_url) as url:
+        pool = await create_pool(url, max_size=max_size)
+        try:
+            yield pool
+        finally:
+            await pool.close()
 
 
 @contextmanager

@@ -14,12 +14,11 @@ from admin.calendar_file import read_calendar_file
 from db import calendar
 from db.calendar_review import bookings_to_review
 from db.calendar_sync import CalendarChanges, CalendarConflict, apply_calendar
-from db.pool import create_pool
 from db.seed import DEMO_SITE, seed_demo_clinic
 from domain.appointments import AppointmentKind, BookingRequest
 from domain.clinic_calendar import ClinicCalendar
 from tests.integration.clinic_calendars import calendar_of
-from tests.integration.fresh_database import fresh_database
+from tests.integration.fresh_database import fresh_database, fresh_pool
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 PHOENIX = ZoneInfo("America/Phoenix")
@@ -27,12 +26,8 @@ PHOENIX = ZoneInfo("America/Phoenix")
 
 @pytest.fixture
 async def fresh(database: str) -> AsyncIterator[asyncpg.Pool]:
-    async with fresh_database(database) as url:
-        pool = await create_pool(url, max_size=4)
-        try:
-            yield pool
-        finally:
-            await pool.close()
+    async with fresh_pool(database, max_size=4) as pool:
+        yield pool
 
 
 def _calendar(tmp_path: Path, *edits: tuple[str, str]) -> ClinicCalendar:

@@ -13,10 +13,9 @@ from temporalio.exceptions import ApplicationError
 from activities.notifications import NotificationActivities
 from db.ops_counts import outbox_counts
 from db.outbox import OutboxStatus
-from db.pool import create_pool
 from domain.notifications import NotificationRequest, Recipient, UndeliveredMessage
 from tests.integration.conftest import RecordingProvider
-from tests.integration.fresh_database import fresh_database
+from tests.integration.fresh_database import fresh_pool
 from workers.outbox_sweep import ABANDONED_AFTER, REASON, running_sweep, sweep, sweep_once
 from workflows.activity_options import MESSAGE
 
@@ -27,12 +26,8 @@ RECENT = MESSAGE.schedule_to_close - timedelta(minutes=5)  # its send may still 
 @pytest.fixture
 async def fresh(database: str) -> AsyncIterator[asyncpg.Pool]:
     """A database of its own: the sweep changes every row it matches, and its gauge counts them all."""
-    async with fresh_database(database) as url:
-        pool = await create_pool(url, max_size=2)
-        try:
-            yield pool
-        finally:
-            await pool.close()
+    async with fresh_pool(database, max_size=2) as pool:
+        yield pool
 
 
 async def _row(pool: asyncpg.Pool, status: str, age: timedelta, *, claim_for: timedelta | None = None) -> str:

@@ -320,12 +320,10 @@ async def test_a_worker_that_died_mid_send_is_reconciled_by_the_next_attempt(
     assert (await _row(pool, request.key))["provider_message_id"] == message["sid"]
 
 
-async def test_a_message_in_doubt_is_not_taken_for_another_sent_with_the_same_words(
+async def _twin_prompts_first_in_doubt(
     pool: asyncpg.Pool, gateway: FakeSmsGateway, sms: TwilioSms
-) -> None:
-    """Two diary prompts read the same. The first meets a 5xx (nothing taken, but the outcome is in doubt),
-    the second goes out; the first's retry must not take the second's message for its own, or the patient
-    gets one prompt where the outbox says two."""
+) -> tuple[NotificationRequest, NotificationRequest, NotificationActivities]:
+    """Two prompts that read the same: the first met a 5xx (in doubt), the second went out."""
     first = await _patient_request(pool)
     second = first.model_copy(update={"key": f"{first.key}-2"})
     activities = NotificationActivities(pool, sms, STAFF)
@@ -333,6 +331,16 @@ async def test_a_message_in_doubt_is_not_taken_for_another_sent_with_the_same_wo
     with pytest.raises(ApplicationError):
         await activities.send_notification(first)
     assert await activities.send_notification(second) == SENT_BY_SMS
+    return first, second, activities
+
+
+async def test_a_message_in_doubt_is_not_taken_for_another_sent_with_the_same_words(
+    pool: asyncpg.Pool, gateway: FakeSmsGateway, sms: TwilioSms
+) -> None:
+    """Two diary prompts read the same. The first meets a 5xx (nothing taken, but the outcome is in doubt),
+    the second goes out; the first's retry must not take the second's message for its own, or the patient
+    gets one prompt where the outbox says two."""
+    first, second, activities = await _twin_prompts_first_in_doubt(pool, gateway, sms)
     assert await activities.send_notification(first) == SENT_BY_SMS  # its retry: asks, then sends
     assert len(gateway.messages) == 2 and gateway.lookups == 1
     assert gateway.messages[0]["body"] == gateway.messages[1]["body"]
@@ -345,13 +353,7 @@ async def test_a_message_in_doubt_waits_for_another_being_sent_with_the_same_wor
 ) -> None:
     """As above, but the first's retry asks while the second's attempt has had the gateway's answer and not
     yet recorded it: the second's message is not known to be taken, so the retry waits for it."""
-    first = await _patient_request(pool)
-    second = first.model_copy(update={"key": f"{first.key}-2"})
-    activities = NotificationActivities(pool, sms, STAFF)
-    gateway.faults = ["500"]
-    with pytest.raises(ApplicationError):
-        await activities.send_notification(first)
-    assert await activities.send_notification(second) == SENT_BY_SMS
+    first, second, activities = await _twin_prompts_first_in_doubt(pool, gateway, sms)
     [taken] = gateway.messages
     # The second's attempt between the gateway's answer and its record.
     await pool.execute(

@@ -1,7 +1,7 @@
 """The channel a patient's message goes by: consent to SMS and to e-mail both count, and an address refused
 for good is not used."""
 
-from activities.notifications import choose_channel
+from activities.message_targets import choose_channel
 from db.patients import Contact
 from domain.consents import ConsentCategory
 from domain.notifications import Channel
