@@ -1,7 +1,8 @@
-"""What a workflow's histories cost, read from the server: each execution's events, workflow tasks and bytes,
-followed through its children and continue-as-new runs (`whole_cost`), sorted by event type and by feature
-(bench/history_features.py), and the activities, local activities and timers a minimal shape repeats
-(bench/minimal_shape.py). bench/pathway_cost.py measures and reports with it."""
+"""What a workflow's histories cost, read from the server: each execution's events, workflow tasks and bytes
+(less the tasks that only carried a read: bench/query_tasks.py), followed through its children and
+continue-as-new runs (`whole_cost`), sorted by event type and by feature (bench/history_features.py), and
+the activities, local activities and timers a minimal shape repeats (bench/minimal_shape.py).
+bench/pathway_cost.py measures and reports with it."""
 
 from collections import Counter
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 
 from bench.history_features import Breakdown, breakdown, stored_size
+from bench.query_tasks import without_query_tasks
 from tests.codec_keys import TEST_DATA_CONVERTER
 
 LOCAL_ACTIVITY_MARKER = "core_local_activity"  # a patch's marker (workflow.patched) is not a step
@@ -29,6 +31,8 @@ class Execution:
     bytes: int
     before_outcomes: int | None = None
     """Events before this execution started the outcome check-ins (None: it started none)."""
+    query_tasks: int = 0
+    """Workflow tasks the time-skipping test server wrote for queries, left out (bench/query_tasks.py)."""
 
 
 @dataclass
@@ -58,6 +62,10 @@ class Cost:
         return sum(e.tasks for e in self.executions)
 
     @property
+    def query_tasks(self) -> int:
+        return sum(e.query_tasks for e in self.executions)
+
+    @property
     def bytes(self) -> int:
         return sum(e.bytes for e in self.executions)
 
@@ -78,7 +86,8 @@ async def execution_cost(
     client: Client, workflow_id: str, run_id: str | None
 ) -> tuple[Execution, list[HistoryEvent]]:
     history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
-    events = list(history.events)
+    written = without_query_tasks(history.events)
+    events = written.events
     started = events[0].workflow_execution_started_event_attributes
     execution = Execution(
         workflow_type=started.workflow_type.name,
@@ -87,10 +96,11 @@ async def execution_cost(
         events=len(events),
         tasks=sum(e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED for e in events),
         bytes=HistoryProto(events=events).ByteSize(),
+        query_tasks=written.query_tasks,
         before_outcomes=next(
             (
-                e.event_id - 1
-                for e in events
+                index
+                for index, e in enumerate(events)
                 if e.event_type == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED
                 and e.start_child_workflow_execution_initiated_event_attributes.workflow_type.name
                 == "OutcomeCheckIns"

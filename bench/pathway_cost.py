@@ -5,7 +5,9 @@ run of its children) against the minimal workflow with the same activities and t
 Two shapes: a typical pathway (one positive block, the DVR, the follow-up and every outcome check-in answered)
 and the longest one (tests/workflows/test_history_shape.py: comparative blocks with both diaries run out, the
 follow-up and every outcome check-in unanswered and called about). Each runs on a fresh time-skipping test
-server with the workflow tests' worker and fake clinic; the figures are counts, so the repeats agree.
+server with the workflow tests' worker and fake clinic; the figures are counts. The workflow tasks that only
+carried one of the driver's reads are left out, and counted on a row of their own (bench/query_tasks.py):
+they are what reading costs, and vary with when the reads land.
 
     python -m bench.pathway_cost [--repeats 3]
 """
@@ -148,6 +150,14 @@ def add_rows(report: Report, name: str, runs: Sequence[Measured]) -> None:
         )
     )
     report.add(Row(f"{name}: workflow tasks", "tasks", spread(lambda m: m.full.tasks), digits=0))
+    report.add(
+        Row(
+            f"{name}: tasks that only carried a read, left out",
+            "tasks",
+            spread(lambda m: m.full.query_tasks),
+            digits=0,
+        )
+    )
     report.add(Row(f"{name}: history bytes", "KB", spread(lambda m: m.full.bytes / 1000)))
     report.add(Row(f"{name}: minimal shape's events", "events", spread(lambda m: m.minimal.events), digits=0))
     report.add(
@@ -172,12 +182,23 @@ def add_rows(report: Report, name: str, runs: Sequence[Measured]) -> None:
             f"{name}: the pathway's own execution has {pathway.before_outcomes} events before it starts the"
             f" outcome check-ins and {pathway.events - pathway.before_outcomes} from then to its end"
         )
+    report.notes.append(f"{name}: {_as_kept(last)}")
     report.notes.append(f"{name}: the pathway's bytes by event type: {_largest(last)}")
     report.notes.append(f"{name}: bytes by feature, the pathway / the minimal shape: {_features(runs[-1])}")
     report.notes.append(
         f"{name}: workflow tasks by what woke them, the pathway / the minimal shape: {_tasks(runs[-1])}"
     )
     report.notes.append(f"{name}: the minimal shape's bytes by event type: {_largest(runs[-1].minimal)}")
+
+
+def _as_kept(cost: Cost) -> str:
+    """The histories as the server kept them, the tasks that only carried a read included."""
+    most = max(e.events + 3 * e.query_tasks for e in cost.executions)
+    return (
+        f"with the {cost.query_tasks} workflow tasks that only carried one of the driver's reads (3 events"
+        f" each; bench/query_tasks.py), the server kept {cost.tasks + cost.query_tasks} workflow tasks and"
+        f" {most} events in the largest execution"
+    )
 
 
 def _features(measured: Measured) -> str:

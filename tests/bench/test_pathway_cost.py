@@ -1,12 +1,15 @@
 """The pathway-cost benchmark counts what the server holds: a typical pathway's histories, fetched here on
-their own, give the same events, workflow tasks and bytes, and the minimal shape does the same work."""
+their own and less the tasks that only carried a read (bench/query_tasks.py), give the same events, workflow
+tasks and bytes, and the minimal shape does the same work."""
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History as HistoryProto
 from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from bench.figures import Report
@@ -14,6 +17,7 @@ from bench.history_cost import LOCAL_ACTIVITY_MARKER
 from bench.history_features import SUMMARIES, UPDATES
 from bench.pathway_cost import add_rows, measure_on, time_skipping_server
 from bench.pathway_shapes import typical
+from bench.query_tasks import without_query_tasks
 from domain.identifiers import outcome_check_ins_id, relief_check_id
 from tests.workflows.pathway_driver import runs_of
 
@@ -23,6 +27,19 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     environment = await time_skipping_server()
     yield environment
     await environment.shutdown()
+
+
+def _counting_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every query the driver makes, by name."""
+    made: list[str] = []
+    query = WorkflowHandle.query
+
+    async def counted(self: WorkflowHandle[Any, Any], name: Any, *args: Any, **kwargs: Any) -> Any:
+        made.append(str(name))
+        return await query(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(WorkflowHandle, "query", counted)
+    return made
 
 
 def _count(executions: list[list[HistoryEvent]], event_type: int) -> int:
@@ -38,13 +55,22 @@ def _local_activities(executions: list[list[HistoryEvent]]) -> int:
     )
 
 
-async def test_the_counts_reported_are_those_of_the_fetched_histories(env: WorkflowEnvironment) -> None:
+async def test_the_counts_reported_are_those_of_the_fetched_histories(
+    env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queries = _counting_queries(monkeypatch)
     measured = await measure_on(env, typical)
     pathway_id = measured.full.executions[0].workflow_id
 
-    executions = await runs_of(env.client, pathway_id)
-    executions += await runs_of(env.client, relief_check_id(pathway_id, 1))
-    executions += await runs_of(env.client, outcome_check_ins_id(pathway_id))
+    fetched = await runs_of(env.client, pathway_id)
+    fetched += await runs_of(env.client, relief_check_id(pathway_id, 1))
+    fetched += await runs_of(env.client, outcome_check_ins_id(pathway_id))
+    # Less the workflow tasks that only carried one of the driver's reads: at most one a query.
+    written = [without_query_tasks(events) for events in fetched]
+    executions = [w.events for w in written]
+    left_out = sum(w.query_tasks for w in written)
+    assert measured.full.query_tasks == left_out <= len(queries)
+    assert sum(map(len, fetched)) == sum(map(len, executions)) + 3 * left_out
     # the pathway, its relief check, and a typical year of outcome check-ins in one run
     assert len(executions) == len(measured.full.executions) == 1 + 1 + 1
     assert measured.full.events == sum(len(events) for events in executions)
