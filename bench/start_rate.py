@@ -95,7 +95,7 @@ def add_rows(report: Report, server: str, figures: list[StartRepeat]) -> None:
     report.add(Row(f"{server}: API starts", "starts/s", Spread.of([f.api.rate for f in figures])))
     report.add(Row(f"{server}: raw starts", "starts/s", Spread.of([f.raw.rate for f in figures])))
     report.add(
-        Row(f"{server}: API / raw", "ratio", ratio, goal=f">= {GOAL}", met=ratio.median >= GOAL, digits=2)
+        Row(f"{server}: API / raw", "ratio", ratio, goal=f">= {GOAL}", met=ratio.median >= GOAL, digits=3)
     )
     for name, runs in (("API", [f.api for f in figures]), ("raw", [f.raw for f in figures])):
         report.add(Row(f"{server}: {name} latency p50", "ms", Spread.of([r.latency.p50_ms for r in runs])))
