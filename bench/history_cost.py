@@ -15,10 +15,8 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 
 from bench.history_features import Breakdown, breakdown, stored_size
-from bench.query_tasks import without_query_tasks
+from bench.query_tasks import LOCAL_ACTIVITY_MARKER, without_query_tasks
 from tests.codec_keys import TEST_DATA_CONVERTER
-
-LOCAL_ACTIVITY_MARKER = "core_local_activity"  # a patch's marker (workflow.patched) is not a step
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
-"""Which workflow tasks the pathway-cost benchmark leaves out (bench/query_tasks.py): none of a workflow read
-while it waits, on the time-skipping test server and the dev server (the Temporal server); and, in a history,
-only the tasks that nothing caused and that wrote nothing."""
+"""Which workflow tasks the pathway-cost benchmark leaves out (bench/query_tasks.py): the one the
+time-skipping test server gives a query that came while a task ran, which the Temporal server (the dev
+server) does not write; none of a workflow read while it waits; and, in a history, only a task that nothing
+caused and that wrote nothing, never a local activity's heartbeats or a retried task."""
 
 import asyncio
 import time
@@ -18,15 +19,13 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from bench.pathway_cost import time_skipping_server
-from bench.query_tasks import without_query_tasks
+from bench.query_tasks import CAUSES, LOCAL_ACTIVITY_MARKER, NEITHER, TASK, WRITTEN, without_query_tasks
 from config.binaries import installed_binary
 from tests.workflows.eventually import POLL_SECONDS, WAIT_SECONDS
 
-_TASK = (
-    EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
-    EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
-    EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
-)
+BUSY_SECONDS = 4.0
+"""How long the in-flight test's local activity keeps the workflow's first task running: the query sent once
+it started reaches the server well within it."""
 
 
 @pytest.fixture(params=["time-skipping test server", "dev server"])
@@ -63,6 +62,67 @@ class _Waits:
     @workflow.signal
     def go(self) -> None:
         self._go = True
+
+
+_busy_started = asyncio.Event()
+
+
+@activity.defn
+async def _busy() -> None:
+    _busy_started.set()
+    await asyncio.sleep(BUSY_SECONDS)  # the work that keeps the task running, not a wait for the test
+
+
+@workflow.defn(sandboxed=False)
+class _Busy:
+    """A first task that runs a slow local activity, then a wait for a signal."""
+
+    def __init__(self) -> None:
+        self._go = False
+
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.execute_local_activity(_busy, start_to_close_timeout=timedelta(seconds=30))
+        await workflow.wait_condition(lambda: self._go)
+
+    @workflow.query
+    def view(self) -> bool:
+        return self._go
+
+    @workflow.signal
+    def go(self) -> None:
+        self._go = True
+
+
+async def _read_while_busy(env: WorkflowEnvironment) -> list[HistoryEvent]:
+    """The workflow queried while its first task runs its local activity."""
+    _busy_started.clear()
+    async with Worker(env.client, task_queue="query-tasks", workflows=[_Busy], activities=[_busy]):
+        handle = await env.client.start_workflow(_Busy.run, id=str(uuid.uuid4()), task_queue="query-tasks")
+        await asyncio.wait_for(_busy_started.wait(), WAIT_SECONDS)
+        assert await handle.query(_Busy.view) is False  # answered once the task completes
+        await handle.signal(_Busy.go)
+        await handle.result()
+    return list((await handle.fetch_history()).events)
+
+
+async def test_a_read_while_a_task_runs_costs_a_task_on_the_test_server_only_and_it_is_left_out() -> None:
+    temporal = await WorkflowEnvironment.start_local(dev_server_existing_path=installed_binary("temporal"))
+    try:
+        on_temporal = await _read_while_busy(temporal)
+    finally:
+        await temporal.shutdown()
+    test_server = await time_skipping_server()
+    try:
+        on_test_server = await _read_while_busy(test_server)
+    finally:
+        await test_server.shutdown()
+
+    assert without_query_tasks(on_temporal).query_tasks == 0
+    written = without_query_tasks(on_test_server)
+    assert written.query_tasks == 1
+    assert len(on_test_server) == len(on_temporal) + len(TASK)
+    assert _types(written.events) == _types(on_temporal)
 
 
 async def _history(env: WorkflowEnvironment, queries: int) -> list[HistoryEvent]:
@@ -118,23 +178,60 @@ def test_only_a_task_that_nothing_caused_and_that_wrote_nothing_is_left_out() ->
     )
     history = [
         _event(started),
-        *map(_event, _TASK),
+        *map(_event, TASK),
         _event(timer),  # the first task: caused by the start
-        *map(_event, _TASK),  # a query's: left out
-        *map(_event, _TASK),
+        *map(_event, TASK),  # a query's: left out
+        *map(_event, TASK),
         _event(accepted),  # an Update's: nothing before it, but it took the Update
         _event(signaled),
-        *map(_event, _TASK),  # caused by a signal, wrote nothing
-        *map(_event, _TASK),  # a query's: left out
+        *map(_event, TASK),  # caused by a signal, wrote nothing
+        *map(_event, TASK),  # a query's: left out
     ]
     written = without_query_tasks(history)
     assert written.query_tasks == 2
     assert [e.event_type for e in written.events] == [
         started,
-        *_TASK,
+        *TASK,
         timer,
-        *_TASK,
+        *TASK,
         accepted,
         signaled,
-        *_TASK,
+        *TASK,
     ]
+
+
+def _marker() -> HistoryEvent:
+    event = _event(EventType.EVENT_TYPE_MARKER_RECORDED)
+    event.marker_recorded_event_attributes.marker_name = LOCAL_ACTIVITY_MARKER
+    return event
+
+
+def test_a_local_activitys_heartbeats_and_a_retried_task_are_kept() -> None:
+    signaled = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+    scheduled, started, _ = TASK
+    failed = EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
+    history = [
+        _event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED),
+        *map(_event, TASK),  # starts a slow local activity: completes with nothing
+        *map(_event, TASK),  # the heartbeat the worker asked for: nothing again
+        *map(_event, TASK),
+        _marker(),  # the local activity's result, at last
+        _event(signaled),
+        _event(scheduled),
+        _event(started),
+        _event(failed),  # a task that failed ...
+        *map(_event, TASK),  # ... and its retry, which writes nothing
+        _event(scheduled),
+        _event(signaled),  # new input between a task's scheduling and its start
+        _event(started),
+        _event(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
+    ]
+    written = without_query_tasks(history)
+    assert written.query_tasks == 0 and written.events == history
+
+
+def test_every_event_type_is_classified_once() -> None:
+    kinds = [set(CAUSES), set(WRITTEN), set(NEITHER), set(TASK)]
+    for event_type in EventType.values():
+        homes = sum(event_type in kind for kind in kinds)
+        assert homes == 1, f"{EventType.Name(event_type)} is in {homes} of the event type sets"
