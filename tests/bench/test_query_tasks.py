@@ -38,9 +38,15 @@ async def server(request: pytest.FixtureRequest) -> AsyncIterator[WorkflowEnviro
     await env.shutdown()
 
 
+_note_started = asyncio.Event()
+
+
 @activity.defn
-async def _note() -> None:
-    return None
+async def _note(seconds: float) -> None:
+    """The local activity of the workflow's first task: it takes `seconds` (the work that keeps the task
+    running, not a wait for the test)."""
+    _note_started.set()
+    await asyncio.sleep(seconds)
 
 
 @workflow.defn(sandboxed=False)
@@ -51,8 +57,10 @@ class _Waits:
         self._go = False
 
     @workflow.run
-    async def run(self) -> None:
-        await workflow.execute_local_activity(_note, start_to_close_timeout=timedelta(seconds=10))
+    async def run(self, note_seconds: float) -> None:
+        await workflow.execute_local_activity(
+            _note, note_seconds, start_to_close_timeout=timedelta(seconds=30)
+        )
         await workflow.wait_condition(lambda: self._go)
 
     @workflow.query
@@ -64,44 +72,21 @@ class _Waits:
         self._go = True
 
 
-_busy_started = asyncio.Event()
-
-
-@activity.defn
-async def _busy() -> None:
-    _busy_started.set()
-    await asyncio.sleep(BUSY_SECONDS)  # the work that keeps the task running, not a wait for the test
-
-
-@workflow.defn(sandboxed=False)
-class _Busy:
-    """A first task that runs a slow local activity, then a wait for a signal."""
-
-    def __init__(self) -> None:
-        self._go = False
-
-    @workflow.run
-    async def run(self) -> None:
-        await workflow.execute_local_activity(_busy, start_to_close_timeout=timedelta(seconds=30))
-        await workflow.wait_condition(lambda: self._go)
-
-    @workflow.query
-    def view(self) -> bool:
-        return self._go
-
-    @workflow.signal
-    def go(self) -> None:
-        self._go = True
-
-
-async def _read_while_busy(env: WorkflowEnvironment) -> list[HistoryEvent]:
-    """The workflow queried while its first task runs its local activity."""
-    _busy_started.clear()
-    async with Worker(env.client, task_queue="query-tasks", workflows=[_Busy], activities=[_busy]):
-        handle = await env.client.start_workflow(_Busy.run, id=str(uuid.uuid4()), task_queue="query-tasks")
-        await asyncio.wait_for(_busy_started.wait(), WAIT_SECONDS)
-        assert await handle.query(_Busy.view) is False  # answered once the task completes
-        await handle.signal(_Busy.go)
+async def _history(env: WorkflowEnvironment, *, queries: int, while_busy: bool = False) -> list[HistoryEvent]:
+    """The workflow run with `queries` reads (each answered before the next): while its first task runs a
+    slow local activity, or once it waits."""
+    _note_started.clear()
+    async with Worker(env.client, task_queue="query-tasks", workflows=[_Waits], activities=[_note]):
+        handle = await env.client.start_workflow(
+            _Waits.run, BUSY_SECONDS if while_busy else 0.0, id=str(uuid.uuid4()), task_queue="query-tasks"
+        )
+        if while_busy:
+            await asyncio.wait_for(_note_started.wait(), WAIT_SECONDS)
+        else:
+            await _waiting(handle)
+        for _ in range(queries):
+            assert await handle.query(_Waits.view) is False  # while busy: answered once the task completes
+        await handle.signal(_Waits.go)
         await handle.result()
     return list((await handle.fetch_history()).events)
 
@@ -109,12 +94,12 @@ async def _read_while_busy(env: WorkflowEnvironment) -> list[HistoryEvent]:
 async def test_a_read_while_a_task_runs_costs_a_task_on_the_test_server_only_and_it_is_left_out() -> None:
     temporal = await WorkflowEnvironment.start_local(dev_server_existing_path=installed_binary("temporal"))
     try:
-        on_temporal = await _read_while_busy(temporal)
+        on_temporal = await _history(temporal, queries=1, while_busy=True)
     finally:
         await temporal.shutdown()
     test_server = await time_skipping_server()
     try:
-        on_test_server = await _read_while_busy(test_server)
+        on_test_server = await _history(test_server, queries=1, while_busy=True)
     finally:
         await test_server.shutdown()
 
@@ -123,18 +108,6 @@ async def test_a_read_while_a_task_runs_costs_a_task_on_the_test_server_only_and
     assert written.query_tasks == 1
     assert len(on_test_server) == len(on_temporal) + len(TASK)
     assert _types(written.events) == _types(on_temporal)
-
-
-async def _history(env: WorkflowEnvironment, queries: int) -> list[HistoryEvent]:
-    """The workflow run with `queries` reads once it waits (each read answered before the next)."""
-    async with Worker(env.client, task_queue="query-tasks", workflows=[_Waits], activities=[_note]):
-        handle = await env.client.start_workflow(_Waits.run, id=str(uuid.uuid4()), task_queue="query-tasks")
-        await _waiting(handle)
-        for _ in range(queries):
-            assert await handle.query(_Waits.view) is False
-        await handle.signal(_Waits.go)
-        await handle.result()
-    return list((await handle.fetch_history()).events)
 
 
 async def _waiting(handle: WorkflowHandle[Any, Any]) -> None:
