@@ -4,10 +4,10 @@ The time-skipping test server (temporal-test-server) gives a query that reaches 
 workflow's tasks is running a workflow task of its own once that one completes: the worker answers the query
 on it and writes nothing, but the task's three events (scheduled, started, completed) stay in the history.
 The Temporal server holds such a query and answers it without a task (tests/bench/test_query_tasks.py runs
-both); the dev server wrote one only rarely, where the worker asked for it. The workflow tests' driver reads
-the view by query every few milliseconds while it waits for a step, and the minimal shape a pathway is
-compared with is never read; so the pathway-cost benchmark, which runs on the test server to skip a year of
-timers, leaves such tasks out and reports how many.
+both); the dev server wrote one only rarely. The workflow tests' driver reads the view by query every few
+milliseconds while it waits for a step, and the minimal shape a pathway is compared with is never read; so
+the pathway-cost benchmark, which runs on the test server to skip a year of timers, leaves such tasks out
+and reports how many.
 
 A task is left out when nothing in the history caused it (no new input since the task before it completed)
 and it wrote nothing. A worker also asks for such a task itself, while a local activity runs past its task's
