@@ -38,6 +38,7 @@ from config.database import database_url_or_exit
 from config.logging import configure_logging
 from config.settings import Settings
 from db import webhook_deliveries as deliveries
+from db.outages import DATABASE_OUTAGES
 from db.pool import create_pool
 from db.webhook_deliveries import Claimed
 from db.webhook_outbox import WAKE_CHANNEL
@@ -47,14 +48,6 @@ from domain.webhook_receivers import Network
 
 log = structlog.get_logger()
 
-DATABASE_OUTAGES: tuple[type[Exception], ...] = (
-    OSError,  # refused, reset, no socket file, timed out (TimeoutError is an OSError)
-    asyncpg.PostgresConnectionError,
-    asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.exceptions.InsufficientResourcesError,
-    asyncpg.exceptions.InternalClientError,
-    asyncpg.exceptions.InterfaceError,
-)
 _LONGEST_BACKOFF_SECONDS = 30.0
 
 

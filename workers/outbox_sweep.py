@@ -23,8 +23,8 @@ import asyncpg
 import structlog
 
 from db import outbox
+from db.outages import DATABASE_OUTAGES
 from delivery.task_stopping import running_while
-from delivery.webhook_sender import DATABASE_OUTAGES
 from workflows.activity_options import MESSAGE
 
 log = structlog.get_logger()
