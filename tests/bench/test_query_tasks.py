@@ -4,7 +4,6 @@ server) does not write; none of a workflow read while it waits; and, in a histor
 caused and that wrote nothing, never a local activity's heartbeats or a retried task."""
 
 import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
@@ -21,7 +20,8 @@ from temporalio.worker import Worker
 from bench.pathway_cost import time_skipping_server
 from bench.query_tasks import CAUSES, LOCAL_ACTIVITY_MARKER, NEITHER, TASK, WRITTEN, without_query_tasks
 from config.binaries import installed_binary
-from tests.workflows.eventually import POLL_SECONDS, WAIT_SECONDS
+from tests.integration.processes import poll_until
+from tests.workflows.eventually import WAIT_SECONDS
 
 BUSY_SECONDS = 4.0
 """How long the in-flight test's local activity keeps the workflow's first task running: the query sent once
@@ -113,13 +113,12 @@ async def test_a_read_while_a_task_runs_costs_a_task_on_the_test_server_only_and
 async def _waiting(handle: WorkflowHandle[Any, Any]) -> None:
     """Until the first workflow task is done (its local activity recorded): reads made after it find none
     outstanding."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
+
+    async def first_task_done() -> bool:
         events = (await handle.fetch_history()).events
-        if any(e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED for e in events):
-            return
-        await asyncio.sleep(POLL_SECONDS)
-    raise AssertionError("the workflow's first task did not complete")
+        return any(e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED for e in events)
+
+    await poll_until("the workflow's first task to complete", first_task_done, timeout=WAIT_SECONDS)
 
 
 def _types(events: Sequence[HistoryEvent]) -> list[int]:

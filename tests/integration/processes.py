@@ -6,7 +6,7 @@ import os
 import random
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import psutil
@@ -60,6 +60,16 @@ async def wait_until(what: str, check: Callable[[], bool], *, timeout: float = 3
     """Polls `check` until it holds; fails naming `what` after `timeout` seconds."""
     deadline = asyncio.get_running_loop().time() + timeout
     while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+async def poll_until(what: str, check: Callable[[], Awaitable[bool]], *, timeout: float = 15.0) -> None:
+    """Polls an async check (of the database, of a history) until it holds; fails naming `what` after
+    `timeout` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         await asyncio.sleep(0.1)

@@ -12,7 +12,7 @@ import os
 import signal
 import subprocess
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,7 +30,7 @@ from domain.relief import diary_schedule
 from tests.codec_keys import TEST_DATA_CONVERTER, TEST_KEY, TEST_KEY_ID
 from tests.integration.conftest import API_KEY
 from tests.integration.polling import poll_view
-from tests.integration.processes import REPO, python_command, python_env, wait_until
+from tests.integration.processes import REPO, poll_until, python_command, python_env, wait_until
 from tests.integration.walk import walk_to_relief_check
 from workflows.search_attributes import ALL
 
@@ -196,12 +196,3 @@ async def test_a_worker_killed_mid_diary_resumes_the_pathway_without_duplicates_
     ]
     assert [n for n in numbers(rows, pathway_id, "diary-nudge") if n in stale_nudges] == []
     assert 1 in prompts and next_prompt in prompts
-
-
-async def poll_until(what: str, check: Callable[[], Awaitable[bool]], *, timeout: float = 15.0) -> None:
-    """Polls an async check of the database (bounded)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.1)
