@@ -23,6 +23,8 @@ async def run(names: list[str], options: Options) -> tuple[list[Outcome], list[s
         try:
             async with rig(own_postgres=own_postgres) as setup:
                 outcome = await scenario(setup, options)
+                if not outcome.fault_met:
+                    outcome.notes.append("the fault did not take effect: its zeros say nothing")
                 if not outcome.clean:
                     outcome.notes.append(f"the stack's output is kept in {keep_logs(setup.data_dir)}")
                 outcomes.append(outcome)
@@ -42,6 +44,7 @@ def report(outcomes: list[Outcome], options: Options) -> Report:
             ("messages recorded as sent, never sent", "messages", o.recorded_unsent, "0"),
             ("double bookings", "appointments", o.double_bookings, "0"),
             ("client-visible 5xx other than 503", "answers", o.server_errors, "0"),
+            ("messages still being tried when counted", "messages", o.unsettled, "0"),
             ("time to recover", "s", o.recovery_seconds, ""),
         ):
             digits = 1 if unit == "s" else 0

@@ -7,6 +7,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+from temporalio.client import Client
+
 from activities.providers.smtp import message_id
 from faults.api import ApiClient
 from faults.pathways import Pathway
@@ -15,8 +19,9 @@ from faults.rig import Rig
 
 LATE_SECONDS = 120.0
 """A pathway that waited longer than this for any state it reached is reported late (not lost)."""
-SETTLE_SECONDS = 60.0
-"""How long the outbox is given to have no message still on its way before the messages are counted."""
+SETTLE_SECONDS = 330.0
+"""How long the cohort's messages are given to settle before they are counted: past the activities' longest
+retry interval (5 minutes), so that a send waiting for its retry is counted once it has been tried."""
 
 
 @dataclass
@@ -39,13 +44,25 @@ class Outcome:
     recorded_unsent: int = 0
     """Messages the outbox records as sent under the provider id of another: one message reached the patient
     where the outbox says two (a lookup took another message that reads the same for this one's)."""
+    unsettled: int = 0
+    """Messages still being tried when they were counted (SETTLE_SECONDS ran out): a copy a later try sends
+    is never seen, so the duplicates are not known."""
+    fault_met: bool = True
+    """The fault took effect (a new worker started, connections cut, every scheduled failure met): without
+    it the zeros say nothing."""
     notes: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
-        return not (
-            self.lost or self.sent_twice or self.double_bookings or self.server_errors or self.recorded_unsent
+        must_be_0 = (
+            self.lost,
+            self.sent_twice,
+            self.double_bookings,
+            self.server_errors,
+            self.recorded_unsent,
+            self.unsettled,
         )
+        return self.fault_met and not any(must_be_0)
 
 
 async def measure(
@@ -55,8 +72,9 @@ async def measure(
     views = {p.pathway_id: await api.view(p.pathway_id) for p in pathways if p.pathway_id}
     lost = [p for p in pathways if not p.pathway_id or (views[p.pathway_id] or {}).get("stage") != stage]
     connection = await rig.connect()
+    temporal = await Client.connect(rig.temporal_address)
     try:
-        await _settled(connection, ids)
+        unsettled = await _settled(connection, temporal, ids)
         rows = await connection.fetch(
             "select message_key, pathway_id, template, channel, address, body, status, provider_message_id,"
             " unsettled_since from outbox"
@@ -77,18 +95,22 @@ async def measure(
     ids_used = Counter(r["provider_message_id"] for r in rows if r["provider_message_id"] is not None)
     shared = {sid: n for sid, n in ids_used.items() if n > 1}  # one provider id, several messages
     mailbox = rig.smtp.mailbox
-    phones, addresses = {p.phone for p in pathways}, {p.address for p in pathways}
+    phones = {p.phone for p in pathways}
     # Left in doubt: an attempt that may have reached the provider, never settled because its workflow
-    # ended first (a relief check that finished while its prompt was being tried again).
+    # ended first (a relief check that finished while its prompt was being tried again). Each may own one
+    # copy of a text of its own template (faults/receivers.py).
     by_sms = {p.pathway_id: p.phone for p in pathways if not p.email}
-    unsettled = [
+    doubtful = [
         r for r in rows if r["status"] in ("pending", "sending", "abandoned") and r["unsettled_since"]
     ]
-    in_doubt = Counter(by_sms[r["pathway_id"]] for r in unsettled if r["pathway_id"] in by_sms)
-    sms_twice = rig.gateway.duplicates(phones, bodies, in_doubt)
-    email_twice = mailbox.duplicates(addresses)
-    template_of_text = {(r["address"], plain(r["body"] or "")): r["template"] for r in rows}
+    in_doubt = Counter(
+        (by_sms[r["pathway_id"]], r["template"]) for r in doubtful if r["pathway_id"] in by_sms
+    )
+    template_of_text = {(r["address"], plain(r["body"])): r["template"] for r in rows if r["body"]}
+    sms_twice = rig.gateway.duplicates(phones, bodies, in_doubt, template_of_text)
+    # Every e-mail of the cohort's, the care team's as the patients': by Message-ID (one per outbox message).
     template_of_id = {message_id(r["message_key"], SENDER): r["template"] for r in rows}
+    email_twice = mailbox.duplicates(set(template_of_id))
     outcome = Outcome(
         scenario=scenario,
         pathways=len(pathways),
@@ -98,10 +120,11 @@ async def measure(
         server_errors=len(api.server_errors),
         recovery_seconds=recovery_seconds,
         late=sum(p.longest_wait > LATE_SECONDS for p in pathways if p not in lost),
-        protocol_copies=mailbox.protocol_copies(addresses),
+        protocol_copies=mailbox.protocol_copies(set(template_of_id)),
         undelivered=sum(r["status"] == "failed" for r in rows),
         retried=api.unavailable,
         recorded_unsent=sum(n - 1 for n in shared.values()),
+        unsettled=unsettled,
     )
     for p in lost:
         stage_now = (views.get(p.pathway_id) or {}).get("stage")
@@ -118,8 +141,12 @@ async def measure(
     ]
     outcome.notes += [
         f"left in doubt: {r['template']} ({r['status']}; its workflow ended before it was settled)"
-        for r in unsettled
+        for r in doubtful
     ]
+    if unsettled:
+        outcome.notes.append(
+            f"not settled: {unsettled} messages still being tried after {SETTLE_SECONDS:g} s, when counted"
+        )
     template_of_sid = {r["provider_message_id"]: r["template"] for r in rows}
     outcome.notes += [
         f"recorded as sent under another message's provider id: {template_of_sid[sid]} (x{n})"
@@ -140,15 +167,34 @@ def _twice_booked(view: dict[str, Any] | None) -> int:
     return sum(n - 1 for n in kinds.values() if n > 1)
 
 
-async def _settled(connection: Any, ids: list[str]) -> None:
-    """Waits (bounded) until none of these pathways' messages is still pending or being sent."""
+async def _settled(connection: Any, temporal: Client, ids: list[str]) -> int:
+    """Waits (bounded) until none of these pathways' messages is still pending or being sent, or until no
+    activity of theirs is left to send one (a message whose workflow ended before it settled stays pending
+    until the sweep abandons it); returns how many are still being tried when it gives up."""
     deadline = time.monotonic() + SETTLE_SECONDS
-    while time.monotonic() < deadline:
+    while True:
         waiting = await connection.fetchval(
             "select count(*) from outbox where pathway_id = any($1::text[])"
             " and status in ('pending', 'sending')",
             ids,
         )
-        if waiting == 0:
-            return
+        if waiting == 0 or not await _activities_pending(temporal, ids):
+            return 0
+        if time.monotonic() > deadline:
+            return int(waiting)
         await asyncio.sleep(0.5)
+
+
+async def _activities_pending(temporal: Client, ids: list[str]) -> bool:
+    """Whether any of these pathways, or a running child of theirs, has an activity scheduled or running."""
+    pending = list(ids)
+    while pending:
+        described = await temporal.workflow_service.describe_workflow_execution(
+            DescribeWorkflowExecutionRequest(
+                namespace=temporal.namespace, execution=WorkflowExecution(workflow_id=pending.pop())
+            )
+        )
+        if described.pending_activities:
+            return True
+        pending += [child.workflow_id for child in described.pending_children]
+    return False

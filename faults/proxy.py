@@ -14,21 +14,27 @@ class PostgresProxy:
         self.port = free_port()  # chosen now, bound at start(): tests/integration/processes.py says why
         self._server: asyncio.Server | None = None
         self._open: set[asyncio.StreamWriter] = set()
+        self._downstream: set[asyncio.StreamWriter] = set()
+        """The stack's ends of the connections (`_open` holds PostgreSQL's ends too)."""
         self._pipes: set[asyncio.Task[None]] = set()
+        self.cut = 0
+        """Connections from the stack reset by an outage: none, and the outage hit nothing."""
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
 
     async def outage(self) -> None:
         """Closes the port and resets every connection through it."""
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+        self.cut += len(self._open & self._downstream)
         for writer in list(self._open):
             transport = writer.transport
             transport.abort()
         self._open.clear()
+        if server is not None:  # after the resets: from Python 3.12 on it waits for the connections to end
+            await server.wait_closed()
 
     async def restore(self) -> None:
         await self.start()
@@ -45,6 +51,7 @@ class PostgresProxy:
             writer.transport.abort()
             return
         self._open |= {writer, up_writer}
+        self._downstream.add(writer)
         pipes = [
             asyncio.create_task(self._pipe(reader, up_writer)),
             asyncio.create_task(self._pipe(up_reader, writer)),
@@ -57,6 +64,7 @@ class PostgresProxy:
         for end in (writer, up_writer):
             self._open.discard(end)
             end.transport.abort()
+        self._downstream.discard(writer)
 
     @staticmethod
     async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:

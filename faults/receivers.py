@@ -65,21 +65,21 @@ class FaultyMailbox:
         with self._lock:
             return len(self.faults)
 
-    def _kept(self, recipients: set[str]) -> Counter[str]:
+    def _kept(self, message_ids: set[str]) -> Counter[str]:
         with self._lock:
-            return Counter(message_id for rcpt, message_id in self.received if rcpt in recipients)
+            return Counter(mid for _, mid in self.received if mid in message_ids)
 
-    def duplicates(self, recipients: set[str]) -> Counter[str]:
-        """Copies of a message to these recipients (same Message-ID) kept more than once, less those the
-        protocol explains: how many, by Message-ID."""
-        kept = self._kept(recipients)
+    def duplicates(self, message_ids: set[str]) -> Counter[str]:
+        """Copies of these messages (by Message-ID, to whichever recipient: a patient or the care team)
+        kept more than once, less those the protocol explains: how many, by Message-ID."""
+        kept = self._kept(message_ids)
         with self._lock:
             extra = {mid: times - 1 - self.unanswered[mid] for mid, times in kept.items()}
         return Counter({mid: n for mid, n in extra.items() if n > 0})
 
-    def protocol_copies(self, recipients: set[str]) -> int:
+    def protocol_copies(self, message_ids: set[str]) -> int:
         """Copies kept again after a reset before the server's answer (same Message-ID, by design)."""
-        kept = self._kept(recipients)
+        kept = self._kept(message_ids)
         with self._lock:
             return sum(min(max(0, times - 1), self.unanswered[mid]) for mid, times in kept.items())
 
@@ -107,13 +107,18 @@ class SmsGateway(FakeSmsGateway):
         self,
         phones: set[str],
         bodies_sent: dict[str, Counter[str]],
-        in_doubt: Counter[str] | None = None,
+        in_doubt: Counter[tuple[str, str]] | None = None,
+        template_of_text: dict[tuple[str, str], str] | None = None,
     ) -> Counter[tuple[str, str]]:
         """Messages to these numbers the gateway took more often than the outbox holds distinct messages with
         that text for that number (`bodies_sent`: per number, how many outbox messages carry each text): how
-        many more, by (number, text). `in_doubt`: per number, outbox messages whose last attempt may have
-        reached the gateway but that were never settled (their workflow ended first), so their text is not
-        recorded: as many extra copies to that number are theirs, not sent twice."""
+        many more, by (number, text).
+
+        `in_doubt`: per (number, template), outbox messages whose last attempt may have reached the gateway
+        but that were never settled (their workflow ended first), so their text is not recorded. Each may
+        own one extra copy to that number of a text its template makes (`template_of_text`: the template of
+        each (number, text) the outbox holds), or of a text no outbox message holds; never a copy of another
+        template's message."""
         taken: dict[str, Counter[str]] = {}
         for message in self.messages:
             if message["to"] not in phones:
@@ -126,10 +131,20 @@ class SmsGateway(FakeSmsGateway):
         }
         unexplained = Counter({taken_: n for taken_, n in extra.items() if n > 0})
         excused = Counter(in_doubt or {})
-        for to, body in sorted(unexplained):
-            owned = min(unexplained[(to, body)], excused[to])
-            unexplained[(to, body)] -= owned
-            excused[to] -= owned
+        templates = template_of_text or {}
+        # Copies of a known template's text first, by messages of that template; then copies of texts the
+        # outbox never recorded, by whichever messages in doubt to that number are left.
+        ordered = sorted(unexplained, key=lambda copy: (copy not in templates, copy))
+        for to, body in ordered:
+            owners = (
+                [(to, templates[(to, body)])]
+                if (to, body) in templates
+                else sorted(k for k in excused if k[0] == to)
+            )
+            for owner in owners:
+                owned = min(unexplained[(to, body)], excused[owner])
+                unexplained[(to, body)] -= owned
+                excused[owner] -= owned
         return +unexplained
 
 

@@ -54,6 +54,11 @@ class Rig:
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.ports[2]}"
 
+    @property
+    def temporal_address(self) -> str:
+        """The stack's Temporal server (the checks ask it what is still running)."""
+        return f"127.0.0.1:{self.ports[0]}"
+
     def api(self) -> ApiClient:
         key = (self.data_dir / KEY_FILE).read_text().strip()
         return ApiClient(self.api_url, {"Authorization": f"Bearer {key}"})

@@ -100,6 +100,7 @@ async def _worker_killed(rig: Rig, options: Options, name: str, *, during_diary:
         restarted = rig.worker_pid() != before
         outcome = await measure(rig, api, name, pathways, EXPECTED_STAGE, recovered - end)
     outcome.notes.append(f"the supervisor started a new worker: {'yes' if restarted else 'NO'}")
+    outcome.fault_met = restarted
     return outcome
 
 
@@ -130,7 +131,10 @@ async def postgres_outage(rig: Rig, options: Options) -> Outcome:
     name = f"PostgreSQL down {options.pg_outage_seconds:g} s"
     async with rig.api() as api:
         end, recovered = await booking_then_diary(rig, api, pathways, outage)
-        return await measure(rig, api, name, pathways, EXPECTED_STAGE, recovered - end)
+        outcome = await measure(rig, api, name, pathways, EXPECTED_STAGE, recovered - end)
+    outcome.notes.append(f"connections the outage cut: {proxy.cut}")
+    outcome.fault_met = proxy.cut > 0
+    return outcome
 
 
 async def providers_failing(rig: Rig, options: Options) -> Outcome:
@@ -154,6 +158,7 @@ async def providers_failing(rig: Rig, options: Options) -> Outcome:
             rig, api, "SMS gateway + SMTP failing", pathways, EXPECTED_STAGE, recovered - end
         )
     sms, email = options.sms_faults, options.email_faults
+    outcome.fault_met = not gateway.faults and not mailbox.pending_faults()
     outcome.notes.append(
         f"faults met: SMS {len(sms) - len(gateway.faults)} of {len(sms)} ({', '.join(sms)}),"
         f" e-mail {len(email) - mailbox.pending_faults()} of {len(email)} ({', '.join(email)})"
