@@ -58,7 +58,14 @@ async def simulate(stack: BenchStack, options: Options) -> tuple[Month, Observer
         answer = await api.put(f"/v1/clinics/{SITE}/policy", json=policy | {"quiet_hours": None})
         assert answer.status_code == 200, answer.text
         observer = Observer(timedelta(seconds=options.grace_seconds))
-        run = Run(clinic, observer, options.poll_seconds, timedelta(seconds=options.give_up_after_seconds))
+        grace = options.grace_seconds
+        run = Run(
+            clinic,
+            observer,
+            options.poll_seconds,
+            timedelta(seconds=options.give_up_after_seconds),
+            lateness=(0.2 * grace, 2.0 * grace),  # late clinicians within the grace and well past it
+        )
         gate = asyncio.Semaphore(options.concurrency)
         run_id = f"{options.seed}-{uuid.uuid4().hex[:6]}"
 
@@ -73,7 +80,8 @@ async def simulate(stack: BenchStack, options: Options) -> tuple[Month, Observer
         observer.close_open_waits()
         finals = {p.pathway_id or f"unreferred-{p.plan.index}": p.final for p in patients}
         month = Month(options.patients, options.seed, seconds, finals)
-        messages = await messages_of(db, [p.pathway_id for p in patients if p.pathway_id])
+        stack_log = stack.stack.output.read_text("utf-8", "replace")
+        messages = await messages_of(db, [p.pathway_id for p in patients if p.pathway_id], stack_log)
         tabulate(month, observer, clinic, messages)
     mix = ", ".join(f"{name} {p:.0%}" for name, p in MIX.items())
     month.notes += [

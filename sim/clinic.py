@@ -2,6 +2,7 @@
 SMS gateway's inbound webhook as a patient's phone (signed as the gateway signs), the patient's link page as
 their browser, and the demo outbox (the messages sent, with their links) as their inbox."""
 
+import asyncio
 import html
 import re
 import uuid
@@ -16,6 +17,8 @@ from twilio.request_validator import RequestValidator
 from domain.link_tokens import TOKEN_CHARS
 
 SMS_PATH = "/v1/sms/inbound"
+RETRY_PAUSE = 0.5
+"""Seconds before a request answered 503 (or not at all) is sent again."""
 _LINK = re.compile(rf"/p/([A-Za-z0-9_-]{{{TOKEN_CHARS}}})")
 _FORM = re.compile(r"<form\b.*?</form>", re.DOTALL)
 _HIDDEN = re.compile(r'<input type="hidden" name="(answer_id|question)" value="([^"]*)"')
@@ -43,6 +46,9 @@ class Clinic:
     failures: list[Failure] = field(default_factory=list)
     refused: int = 0
     """409s: a step that met another (a patient's answer as the prompt closed, say); expected now and then."""
+    steps_not_taken: list[str] = field(default_factory=list)
+    """"<status> <route>" of each step answered neither 200 nor 409 (a 4xx), or never answered (10 tries
+    of 503 or no answer: "unanswered <route>"): the simulation's people never got it recorded."""
     requests: int = 0
     answers: Counter[str] = field(default_factory=Counter)
     """Patients' answers by way and fate: `sms taken`, `link not taken`, ..."""
@@ -57,6 +63,7 @@ class Clinic:
     async def step(self, pathway_id: str, path: str, body: dict[str, Any]) -> dict[str, Any] | None:
         """A step POST, sent again with the same Idempotency-Key while the API answers 503 (step pending)."""
         key = str(uuid.uuid4())
+        route = _shape(f"/v1/pathways/{pathway_id}/{path}")
         for _ in range(10):
             answer = await self._send(
                 "POST",
@@ -66,13 +73,18 @@ class Clinic:
                 headers={"Idempotency-Key": key},
             )
             if answer is None or answer.status_code == 503:
+                await asyncio.sleep(RETRY_PAUSE)
                 continue
             if answer.status_code == 409:
                 self.refused += 1
+            elif answer.status_code != 200:
+                problem = str(answer.json().get("type", "")).rsplit("/", 1)[-1] if _is_json(answer) else ""
+                self.steps_not_taken.append(f"{answer.status_code} {route} {problem}".rstrip())
             if answer.status_code != 200:
                 return None
             view: dict[str, Any] = answer.json()
             return view
+        self.steps_not_taken.append(f"unanswered {route}")
         return None
 
     async def refer(self, body: dict[str, Any]) -> str | None:
@@ -98,11 +110,13 @@ class Clinic:
                 "POST", SMS_PATH, pathway_id, data=form, headers={"X-Twilio-Signature": signature}
             )
             status = 0 if answer is None else answer.status_code
-            if status != 503:
+            if status not in (0, 503):
                 taken = answer is not None and "is recorded" in answer.text
                 what = "sms R" if body == "R" else "sms " + ("taken" if taken else "not taken")
                 self.answers[what] += 1
                 return status
+            await asyncio.sleep(RETRY_PAUSE)  # the gateway sends it again (same sid)
+        self.answers["sms unanswered"] += 1
         return status
 
     async def link_of(self, pathway_id: str) -> str | None:
@@ -130,9 +144,13 @@ class Clinic:
             hidden = {name: html.unescape(value) for name, value in _HIDDEN.findall(form)}
             is_change = 'name="wish"' in form
             if len(hidden) == 2 and is_change == change and ("consents" not in form):
-                sent = await self._send(
-                    "POST", f"/p/{token}", pathway_id, data={**hidden, **fields}, follow_redirects=False
-                )
+                for _ in range(5):  # sent again after a 503, as the page asks: the same answer id
+                    sent = await self._send(
+                        "POST", f"/p/{token}", pathway_id, data={**hidden, **fields}, follow_redirects=False
+                    )
+                    if sent is not None and sent.status_code != 503:
+                        break
+                    await asyncio.sleep(RETRY_PAUSE)
                 taken = sent is not None and sent.status_code in (200, 303)
                 self.answers["link " + ("taken" if taken else f"not taken ({_status(sent)})")] += 1
                 return taken
@@ -151,6 +169,10 @@ class Clinic:
         if answer.status_code >= 500 and answer.status_code != 503:
             self.failures.append(Failure(method, _shape(path), answer.status_code, pathway_id))
         return answer
+
+
+def _is_json(answer: httpx.Response) -> bool:
+    return "json" in answer.headers.get("content-type", "")
 
 
 def _status(answer: httpx.Response | None) -> str:

@@ -3,10 +3,12 @@ says whether it was ever past its deadline neither moving nor flagged, when it w
 waited for a person.
 
 A pathway's deadline is its view's `next_action.due_at`. It is *stuck* when an observation finds it active,
-that due time passed by more than the grace period, `needs_attention` false, and the view unchanged since the
-due time (no stage, next action, attention, timeline, diary or check-in change): nobody moved it and nobody
-was told. A flag is *in time* when the timeline's `needs_attention` entry is no later than the due time the
-pathway was waiting on, plus the grace period.
+that due time passed by more than the grace period, `needs_attention` false, and what it waits for unchanged
+since the due time (its stage, status, next action and attention): nobody moved it on and nobody was told.
+Other changes (a timeline entry, a check-in of the outcomes child, a diary prompt) do not excuse it: the step
+it waits for is still past due. A flag is *in time* when the timeline's `needs_attention` entry is no later
+than the due time the pathway was waiting on, plus the grace period. A pathway the API would not show (a 503,
+or no answer) for longer than the grace period is *unreadable*: a stall could hide behind it.
 """
 
 import json
@@ -23,6 +25,13 @@ class Stuck:
     stage: str
     action: str
     due_at: str
+    seen_at: str
+
+
+@dataclass
+class Unreadable:
+    pathway_id: str
+    since: str
     seen_at: str
 
 
@@ -46,22 +55,20 @@ class Track:
     seen_attention_events: int = 0
     late_flags: list[str] = field(default_factory=list)
     final: dict[str, Any] | None = None
+    unread_since: datetime | None = None
+    """When the reads of it began failing (None: the last read answered)."""
+    unreadable: Unreadable | None = None
 
 
 def _signature(view: dict[str, Any]) -> str:
-    """What moving means: any of these changes."""
-    relief = view.get("relief_check") or {}
+    """What moving on means: any of these changes."""
     return json.dumps(
         [
             view.get("stage"),
             view.get("status"),
             view.get("next_action"),
+            view.get("needs_attention"),
             view.get("attention_reasons"),
-            len(view.get("timeline") or []),
-            len(relief.get("reports") or []),
-            len(relief.get("prompts_sent") or []),
-            [o.get("status") for o in view.get("outcomes") or []],
-            (view.get("follow_up") or {}).get("status"),
         ],
         sort_keys=True,
     )
@@ -80,7 +87,7 @@ class Observer:
         now = now or datetime.now(UTC)
         pathway_id: str = view["pathway_id"]
         track = self.tracks.setdefault(pathway_id, Track(pathway_id))
-        track.seen_at, track.last = now, view
+        track.seen_at, track.last, track.unread_since = now, view, None
         signature = _signature(view)
         if signature != track.signature:
             track.signature, track.changed_at = signature, now
@@ -103,6 +110,15 @@ class Observer:
             track.stuck = Stuck(
                 pathway_id, view["stage"], action["action"], track.due_at.isoformat(), now.isoformat()
             )
+
+    def unseen(self, pathway_id: str, now: datetime | None = None) -> None:
+        """A read of the pathway that the API did not answer with its view (a 503, or no answer)."""
+        now = now or datetime.now(UTC)
+        track = self.tracks.setdefault(pathway_id, Track(pathway_id))
+        if track.unread_since is None:
+            track.unread_since = now
+        if track.unreadable is None and now - track.unread_since > self.grace:
+            track.unreadable = Unreadable(pathway_id, track.unread_since.isoformat(), now.isoformat())
 
     def _count_flags(self, track: Track, view: dict[str, Any]) -> None:
         events = [e for e in view.get("timeline") or [] if e["event"] == "needs_attention"]
@@ -142,9 +158,12 @@ class Observer:
 
     def waiting_correctly(self, pathway_id: str) -> bool:
         """An open pathway's last view: flagged, or waiting for no dated step, or not yet past its due time
-        and the grace period (an ended pathway: True)."""
+        and the grace period (an ended pathway: True). One the API would not show at the end, for longer than
+        the grace period, is not."""
         track = self.tracks[pathway_id]
         view, seen = track.last, track.seen_at
+        if track.unread_since is not None and track.unreadable is not None:
+            return False
         if view is None or seen is None or view["status"] != "active":
             return view is not None
         due = _instant((view.get("next_action") or {}).get("due_at"))
@@ -153,3 +172,7 @@ class Observer:
     @property
     def stuck(self) -> list[Stuck]:
         return [t.stuck for t in self.tracks.values() if t.stuck is not None]
+
+    @property
+    def unreadable(self) -> list[Unreadable]:
+        return [t.unreadable for t in self.tracks.values() if t.unreadable is not None]

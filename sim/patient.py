@@ -42,6 +42,7 @@ class Run:
     give_up_after: timedelta
     staff_delay: tuple[float, float] = (0.5, 3.0)
     lateness: tuple[float, float] = (2.0, 8.0)
+    """Seconds past its due time a late clinician step is recorded."""
 
 
 @dataclass
@@ -108,14 +109,23 @@ class Patient:
         ends = datetime.now(UTC) + self.run.give_up_after
         view: dict[str, Any] | None = None
         while datetime.now(UTC) < ends:
-            seen = await self.clinic.read(pathway_id)
+            seen = await self._look()
             if seen is not None:
                 view = seen
-                self.run.observer.observe(view)
                 if view["status"] != "active":
                     return view
                 await self.act(view)
             await asyncio.sleep(self.run.poll_seconds * self.rng.uniform(0.6, 1.4))
+        return await self._look() or view  # where it stands when given up on, as the watcher sees it
+
+    async def _look(self) -> dict[str, Any] | None:
+        """The pathway's view, shown to the watcher; None (and the watcher told) when the API did not show
+        it."""
+        view = await self.clinic.read(self.pathway_id)
+        if view is None:
+            self.run.observer.unseen(self.pathway_id)
+        else:
+            self.run.observer.observe(view)
         return view
 
     # ---- one look at the view ----------------------------------------------------------------------------
@@ -238,6 +248,8 @@ class Patient:
             await self._step("candidacy-decision", self._decision(view))
         elif action == "procedure":
             body = {"status": "completed", "levels_treated": ["L4-L5"], "performed_by": "Dr. S"}
+            if view["relief_check"].get("result") != "positive":  # approved on a prolonged block's relief
+                body["override_reason"] = "relief lasted: judged positive at candidacy"
             await self._step("procedure", body)
 
     def _decision(self, view: dict[str, Any]) -> dict[str, Any]:

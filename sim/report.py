@@ -3,6 +3,7 @@ per patient and duplicates (from the demo outbox), the worst wait for a person; 
 (bench/results/sim.json, beside the benchmarks' figures)."""
 
 import json
+import re
 import statistics
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -30,13 +31,32 @@ class Line:
 class Messages:
     per_pathway: dict[str, int]
     duplicates: list[str]
-    """`pathway-id: step` of each message sent more than once for one step."""
+    """`pathway-id: step` of each message sent more than once for one step: two outbox messages sent for it,
+    or one message handed to the provider more than once."""
+    provider_took: int = 0
+    """The patients' sent messages the provider took, by the stack's log: the count of copies is read."""
 
 
-async def messages_of(db: asyncpg.Pool, pathway_ids: list[str]) -> Messages:
+_DELIVERED = re.compile(r"notification\.delivered\b.*?\bkey=(\S+)")
+
+
+def provider_sends(stack_log: str, pathway_ids: list[str]) -> Counter[str]:
+    """How often the demo's provider (activities/providers/log.py) took each of these pathways' messages, by
+    outbox key, from the stack's log: a message taken twice went to the patient twice, whatever the outbox
+    says."""
+    wanted = set(pathway_ids)
+    sends: Counter[str] = Counter()
+    for line in stack_log.splitlines():
+        if (found := _DELIVERED.search(line)) and found.group(1).split(":", 1)[0] in wanted:
+            sends[found.group(1)] += 1
+    return sends
+
+
+async def messages_of(db: asyncpg.Pool, pathway_ids: list[str], stack_log: str = "") -> Messages:
     """The patients' sent messages (the demo outbox). A message's step is its outbox key less the pathway
     (`booked:<appointment>`, `reminder:<appointment>:<when>`, `diary:<block>:<prompt>`, `outcome:<name>`,
-    ...), a resend of a bounced message counting as the same step: two sent for one step are a duplicate."""
+    ...), a resend of a bounced message counting as the same step: two sent for one step are a duplicate, as
+    is one message the provider took twice (`provider_sends`)."""
     rows = await db.fetch(
         "select pathway_id, message_key, template from outbox"
         " where recipient = 'patient' and status = 'sent' and pathway_id = any($1::text[])",
@@ -48,7 +68,11 @@ async def messages_of(db: asyncpg.Pool, pathway_ids: list[str]) -> Messages:
         per_pathway[row["pathway_id"]] += 1
         step = row["message_key"].removeprefix(f"{row['pathway_id']}:").removesuffix(":resent")
         steps[f"{row['pathway_id']}: {row['template']} {step}"] += 1
-    return Messages(per_pathway, sorted(step for step, count in steps.items() if count > 1))
+    twice = [step for step, count in steps.items() if count > 1]
+    sends = provider_sends(stack_log, pathway_ids)
+    twice += [f"{key}: taken by the provider {n} times" for key, n in sends.items() if n > 1]
+    took = sum(sends[row["message_key"]] for row in rows)
+    return Messages(per_pathway, sorted(twice), took)
 
 
 @dataclass
@@ -103,11 +127,24 @@ def tabulate(month: Month, observer: Observer, clinic: Clinic, messages: Message
     lines.append(
         Line("pathways past a deadline, neither moving nor flagged", str(len(stuck)), "0", not stuck)
     )
+    unreadable = observer.unreadable
+    lines.append(
+        Line(
+            "pathways the API would not show for longer than the grace",
+            str(len(unreadable)),
+            "0",
+            not unreadable,
+        )
+    )
     counts = list(messages.per_pathway.values()) or [0]
     mean = statistics.fmean(counts)
     lines.append(Line("messages per patient (mean, max)", f"{mean:.1f}, {max(counts)}"))
     duplicates = len(messages.duplicates)
     lines.append(Line("messages sent twice for one step", str(duplicates), "0", duplicates == 0))
+    sent = sum(messages.per_pathway.values())
+    lines.append(
+        Line("patients' messages the provider took (outbox: sent)", f"{messages.provider_took} ({sent})")
+    )
     waits = [w for t in tracks for w in t.human_waits]
     worst = max(waits, default=0.0)
     clinical_hours = worst * DEMO_FACTOR / 3600
@@ -123,11 +160,17 @@ def tabulate(month: Month, observer: Observer, clinic: Clinic, messages: Message
     unanswered = sum(1 for f in clinic.failures if not f.status)
     lines.append(Line("requests unanswered in 60 s (sent again)", str(unanswered)))
     lines.append(Line("steps refused 409 (met another step)", str(clinic.refused)))
+    not_taken = len(clinic.steps_not_taken)
+    lines.append(
+        Line("steps neither taken nor refused 409 (4xx, or unanswered)", str(not_taken), "0", not not_taken)
+    )
     answers = ", ".join(f"{how} {n}" for how, n in sorted(clinic.answers.items()))
     lines.append(Line("patients' answers (how: taken or not)", answers))
     lines.append(Line("requests to the API", str(clinic.requests)))
     month.evidence = {
         "stuck": [asdict(s) for s in stuck],
+        "unreadable": [asdict(u) for u in unreadable],
+        "steps_not_taken": clinic.steps_not_taken,
         "closing_reasons": Counter(
             str(view.get("outcome_reason")) for view in month.finals.values() if view and view["outcome"]
         ),

@@ -1,5 +1,7 @@
-"""The simulation's deadline watcher: a pathway past its due time, unflagged and unmoved, is stuck; a flagged
-or moving one is not; a flag raised after its deadline and the grace period is late."""
+"""The simulation's deadline watcher: a pathway past its due time, unflagged and not moved on, is stuck; a
+flagged one, or one whose step was taken, is not, but a timeline entry or a check-in's change alone does not
+excuse it; a flag raised after its deadline and the grace period is late; a pathway the API would not show
+for longer than the grace period is unreadable."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -48,8 +50,9 @@ def test_a_flagged_or_moving_pathway_is_not_stuck() -> None:
     flagged.observe(view(due), T0)
     flagged.observe(view(due, flagged=True), late)
     moving.observe(view(due), T0)
-    moving.observe(view(due, timeline=2), due + timedelta(seconds=1))  # something happened after the due time
-    moving.observe(view(due, timeline=2), late)
+    taken = {"actor": "clinician", "action": "block", "due_at": (late + GRACE).isoformat()}
+    moving.observe(view(due, next_action=taken), due + timedelta(seconds=1))  # its step was taken
+    moving.observe(view(due, next_action=taken), late)
     assert flagged.stuck == [] and moving.stuck == []
     assert flagged.waiting_correctly("pathway-1")
     track = flagged.tracks["pathway-1"]
@@ -63,3 +66,37 @@ def test_a_wait_for_a_person_lasts_until_the_next_action_changes() -> None:
     ended = view(due, status="closed", next_action=None)
     observer.observe(ended, T0 + timedelta(seconds=7))
     assert observer.tracks["pathway-1"].human_waits == [7.0]
+
+
+def test_a_change_that_is_not_its_step_does_not_excuse_a_pathway_past_its_due_time() -> None:
+    observer = Observer(GRACE)
+    due = T0 + timedelta(seconds=5)
+    observer.observe(view(due), T0)
+    after = due + timedelta(seconds=1)
+    # A timeline entry and an outcome check-in that changed after the due time: not the step it waits for.
+    observer.observe(view(due, timeline=2, outcomes=[{"status": "open"}]), after)
+    observer.observe(view(due, timeline=3, outcomes=[{"status": "answered"}]), due + GRACE + GRACE)
+    assert [s.action for s in observer.stuck] == ["exam"]
+
+
+def test_a_pathway_the_api_would_not_show_past_the_grace_is_unreadable() -> None:
+    observer = Observer(GRACE)
+    due = T0 + timedelta(hours=1)
+    observer.observe(view(due), T0)
+    observer.unseen("pathway-1", T0 + timedelta(seconds=1))
+    observer.unseen("pathway-1", T0 + GRACE)  # not yet past the grace
+    assert observer.unreadable == []
+    observer.unseen("pathway-1", T0 + GRACE + timedelta(seconds=2))
+    assert [u.pathway_id for u in observer.unreadable] == ["pathway-1"]
+    assert not observer.waiting_correctly("pathway-1")
+    observer.observe(view(due), T0 + GRACE + timedelta(seconds=3))  # shown again: waiting correctly
+    assert observer.waiting_correctly("pathway-1")
+
+
+def test_a_read_that_fails_once_is_not_unreadable() -> None:
+    observer = Observer(GRACE)
+    observer.observe(view(T0 + timedelta(hours=1)), T0)
+    observer.unseen("pathway-1", T0 + timedelta(seconds=1))
+    observer.observe(view(T0 + timedelta(hours=1)), T0 + timedelta(seconds=2))
+    observer.unseen("pathway-1", T0 + GRACE + timedelta(seconds=3))  # a new failure: its own clock
+    assert observer.unreadable == []
