@@ -11,15 +11,16 @@ with every event already in history (the server holds it back while a workflow t
 stored view is never older than its places. The workflow stays the only source: a copy whose places do not
 match is never served, whatever it holds.
 
-The view is also a function of the code that reads it (the queries, `with_child`, the view's model): a copy
-keeps the version it was read as (VIEW_VERSION), and one read as another is not served. The copy is kept as
-the payload converter and codec encode it, encrypted as in history. Losing or failing to write a copy loses
-nothing: the next read queries.
+The view is also a function of the code that reads it (the workflows, their queries, `with_child`, the view's
+model): a copy keeps the version of the code the worker that answered its query runs
+(workflows/view_version.py), and is served only while that is this process's own (VIEW_VERSION). After a
+deploy each pathway's first read queries again; while old and new workers run side by side, what an old
+worker answered is never kept for the new code (a worker older than the versioned query: the view is read
+and not kept). The copy is kept as the payload converter and codec encode it, encrypted as in history.
+Losing or failing to write a copy loses nothing: the next read queries.
 """
 
 import asyncio
-import hashlib
-import json
 from datetime import UTC, datetime
 
 import structlog
@@ -31,16 +32,13 @@ from temporalio.service import RPCError, RPCStatusCode
 from db.pool import Queryable
 from db.read_copies import Place, ViewCopy, drop_copy, fetch_copy, store_copy
 from domain.view import PathwayView
-from workflows.reading import child_read_by, read_own_view, with_child
+from workflows.reading import child_read_by, read_versioned_view, with_child
+from workflows.view_version import VIEW_CODE_VERSION
 
 log = structlog.get_logger()
 
-# Bump the number when a history comes to read as another view with the same model: a change to the view
-# query (workflows/pathway_handlers.py), the child's queries, or workflows/reading.py. A change to the
-# model itself changes the hash on its own.
-_READ_AS = 1  # tests/unit/test_view_version.py holds the code it was decided for
-_MODEL = json.dumps(PathwayView.model_json_schema(), sort_keys=True).encode()
-VIEW_VERSION = f"{_READ_AS}:{hashlib.sha256(_MODEL).hexdigest()[:16]}"
+VIEW_VERSION = VIEW_CODE_VERSION
+"""The version of the code this process reads views with: a copy read by another is not served."""
 
 
 async def place_of(client: Client, workflow_id: str) -> Place:
@@ -94,7 +92,7 @@ async def _still_true(client: Client, stored: ViewCopy, place: Place) -> bool:
 async def _read_and_store(
     client: Client, conn: Queryable, pathway_id: str, place: Place, closed_at: datetime | None
 ) -> PathwayView:
-    view = await read_own_view(client, pathway_id)
+    view, version = await read_versioned_view(client, pathway_id)
     child_id = child_read_by(view)
     child_place = None
     if child_id is not None:
@@ -103,9 +101,11 @@ async def _read_and_store(
             view = await with_child(client, view)
         except RPCError:
             return view  # the child ended between the reads: the pathway is taking its result; not stored
+    if version is None:
+        return view  # read by a worker older than the versioned query: not kept
     try:
         payload = await encoded_view(client, view)
-        copy = ViewCopy(place, child_id, child_place, VIEW_VERSION, payload, closed_at)
+        copy = ViewCopy(place, child_id, child_place, version, payload, closed_at)
         await store_copy(conn, pathway_id, copy)
     except Exception as err:  # the view is read: the next read queries again
         log.warning("read_copy.store_failed", error=type(err).__name__)
@@ -134,8 +134,7 @@ async def encoded_view(client: Client, view: PathwayView) -> bytes:
 
 
 async def decoded_view(client: Client, data: bytes) -> PathwayView | None:
-    """The stored view, or None when it no longer decodes (its codec key retired, or a model that changed
-    without its version: VIEW_VERSION); the read then queries."""
+    """The stored view, or None when it no longer decodes (its codec key retired); the read then queries."""
     try:
         [view] = await client.data_converter.decode([Payload.FromString(data)], [PathwayView])
     except Exception as err:

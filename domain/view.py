@@ -181,3 +181,11 @@ class PathwayView(BaseModel):
     contact: ContactView | None = None
     """Added by the API when it reads the view (from the patient registry, which workflows never see)."""
     timeline: list[TimelineEntry] = Field(default_factory=list)
+
+
+class VersionedView(BaseModel):
+    """A pathway's view with the version of the code that read it (workflows/view_version.py): what the API
+    keeps a read copy under."""
+
+    version: str
+    view: PathwayView

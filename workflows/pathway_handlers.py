@@ -39,7 +39,9 @@ with workflow.unsafe.imports_passed_through():
         PathwayView,
         ReliefCheckView,
         ScreeningView,
+        VersionedView,
     )
+    from workflows.view_version import VIEW_CODE_VERSION
 
 from workflows.appointment_book import AppointmentBook
 from workflows.messenger import Messenger
@@ -252,6 +254,10 @@ class PathwayHandlers:
             next_action=board.next_action,
             timeline=board.timeline,
         )
+
+    @workflow.query(description="The pathway view and the version of the code that read it (the API's copy).")
+    def versioned_view(self) -> VersionedView:
+        return VersionedView(version=VIEW_CODE_VERSION, view=self.view())
 
     @workflow.signal(description="Progress of the relief check: prompts sent, silence, delivery trouble.")
     def relief_progress(self, progress: ReliefProgress) -> None:

@@ -1,7 +1,7 @@
 """Reading a pathway as its view, from a client (the API, the tests): the pathway's own query, with the
 running relief check's diary, or the running outcome check-ins, read from the child workflow owning them."""
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
 from domain.identifiers import outcome_check_ins_id, relief_check_id
@@ -28,6 +28,17 @@ async def read_pathway_view(client: Client, pathway_id: str) -> PathwayView:
 async def read_own_view(client: Client, pathway_id: str) -> PathwayView:
     """The pathway's own query, without what its running child adds (raises RPCError as the query does)."""
     return await pathway_workflow(client, pathway_id).query(PatientPathwayWorkflow.view)
+
+
+async def read_versioned_view(client: Client, pathway_id: str) -> tuple[PathwayView, str | None]:
+    """The pathway's own view, as read_own_view, and the version of the code the worker that answered runs
+    (workflows/view_version.py); None when that worker's code predates the versioned query."""
+    handle = pathway_workflow(client, pathway_id)
+    try:
+        answered = await handle.query(PatientPathwayWorkflow.versioned_view)
+    except WorkflowQueryFailedError:  # an older worker: no such query (a failing view fails below too)
+        return await read_own_view(client, pathway_id), None
+    return answered.view, answered.version
 
 
 def child_read_by(view: PathwayView) -> str | None:

@@ -10,9 +10,11 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import httpx
 import pytest
+from temporalio import workflow
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from api import read_copy
 from api.read_copy import VIEW_VERSION, decoded_view, encoded_view, place_of, read_view
@@ -25,6 +27,7 @@ from domain.stages import Stage
 from domain.view import PathwayView
 from tests.integration.message_links import new_link
 from tests.integration.walk import start_at_mri, walk_to_relief_check
+from workflows import reading
 from workflows.handles import pathway_workflow, relief_check_workflow
 from workflows.relief_check import ReliefCheckWorkflow
 
@@ -159,6 +162,74 @@ async def test_a_copy_read_as_another_version_or_that_no_longer_decodes_is_not_s
     )
 
 
+async def test_a_copy_whose_child_temporal_does_not_have_is_not_served_and_the_read_answers(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, temporal: Client
+) -> None:
+    """A child that is not there to describe (past its retention, or a copy of a run Temporal lost) is a
+    place that cannot match: the read queries, as for any other stale copy, and answers 200."""
+    pathway_id = await start_at_mri(api, f"REF-COPY-CHILD-{uuid.uuid4().hex[:8]}")
+    gone = {"child_id": f"relief-check-{uuid.uuid4()}", "child_run_id": "gone", "child_history_length": 3}
+    _, again = await _served_marked(api, pool, temporal, pathway_id, **gone)
+    assert again["outcome_reason"] is None and again["stage"] == "mri"
+    assert (await _stored(pool, pathway_id)).child_id is None  # stored anew, as the query read it
+
+
+async def test_a_view_an_older_worker_answered_is_kept_as_its_and_never_served_as_this_codes(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, temporal: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Old and new workers side by side (a deploy): the copy keeps the version of the worker that answered,
+    and this API, of another version, queries again rather than serve it."""
+    pathway_id = await start_at_mri(api, f"REF-COPY-OLDER-{uuid.uuid4().hex[:8]}")
+
+    async def older_worker(client: Client, pathway_id: str) -> tuple[PathwayView, str | None]:
+        view, _ = await reading.read_versioned_view(client, pathway_id)
+        return view, "older-code"
+
+    monkeypatch.setattr(read_copy, "read_versioned_view", older_worker)
+    stored, again = await _served_marked(api, pool, temporal, pathway_id)
+    assert stored.version == "older-code" != VIEW_VERSION
+    assert again["outcome_reason"] is None  # queried again, not served from the older worker's copy
+
+
+async def test_a_view_a_worker_older_than_the_versioned_query_answered_is_read_and_not_kept(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, temporal: Client
+) -> None:
+    """A worker whose code has the view query alone (before the versioned one): the read answers with its
+    view, and nothing is kept under a version it never named."""
+    pathway_id = f"pathway-{uuid.uuid4()}"
+    queue = f"older-{uuid.uuid4().hex[:8]}"
+    async with Worker(
+        temporal, task_queue=queue, workflows=[_OlderPathway], workflow_runner=UnsandboxedWorkflowRunner()
+    ):
+        await temporal.start_workflow(_OlderPathway.run, pathway_id, id=pathway_id, task_queue=queue)
+        assert await reading.read_versioned_view(temporal, pathway_id) == (_older_view(pathway_id), None)
+        view = await read_view(temporal, pool, pathway_id)
+        assert view == _older_view(pathway_id)
+        assert await fetch_copy(pool, pathway_id) is None
+        await temporal.get_workflow_handle(pathway_id).terminate("the test is over")
+
+
+def _older_view(pathway_id: str) -> PathwayView:
+    return PathwayView(pathway_id=pathway_id, clinic_site="main", patient_ref="p", profile="demo")
+
+
+@workflow.defn(name="PatientPathway", sandboxed=False)
+class _OlderPathway:
+    """The pathway's type as a worker of older code serves it: the view query, and no versioned one."""
+
+    def __init__(self) -> None:
+        self._id = ""
+
+    @workflow.run
+    async def run(self, pathway_id: str) -> None:
+        self._id = pathway_id
+        await workflow.wait_condition(lambda: False)
+
+    @workflow.query
+    def view(self) -> PathwayView:
+        return _older_view(self._id)
+
+
 async def test_a_copy_that_cannot_be_encoded_is_not_kept_and_the_read_answers(
     api: httpx.AsyncClient, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -207,6 +278,8 @@ async def test_a_copy_read_further_on_is_not_replaced_by_one_read_before_it(
     await store("run-1", 20, Place("child-1", 9), reason="child at 9")
     await store("run-1", 20, Place("child-1", 5), reason="child at 5")
     assert await kept() == "child at 9"
+    await store("run-1", 20, Place("child-1", 12), reason="child at 12")  # the child's history moved on
+    assert await kept() == "child at 12"
     await store("run-1", 20, Place("child-2", 3), reason="the child's next run")
     assert await kept() == "the child's next run"
     await store("run-2", 4, reason="the next run")

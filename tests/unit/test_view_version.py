@@ -1,36 +1,41 @@
-"""A change to the code a history is read as a view by must come with a new view version (api/read_copy.py
-`_READ_AS`), or pathways at rest keep answering with copies read by the old code. This holds the two
-together: it fails on any change to that code until the fingerprint below is renewed, as a reminder to
-decide whether the version must move too."""
+"""The version a pathway's view is read as (workflows/view_version.py) follows the code that builds it: any
+change to a source file of `domain/` or `workflows/`, its content or its name, is a new version, and the
+same code is the same version; the API serves copies of its own version only (api/read_copy.py)."""
 
-import hashlib
-import inspect
+from pathlib import Path
 
 from api import read_copy
-from workflows import reading
-from workflows.outcome_check_ins import OutcomeCheckInsWorkflow
-from workflows.pathway_handlers import PathwayHandlers
-from workflows.relief_check import ReliefCheckWorkflow
-
-# (the version, the fingerprint of the code) as last decided
-DECIDED = ("1:", "9c5b55c22e270a1d")
+from workflows.view_version import PACKAGES, VIEW_CODE_VERSION, code_version
 
 
-def _fingerprint() -> str:
-    sources = [
-        inspect.getsource(PathwayHandlers.view),
-        inspect.getsource(ReliefCheckWorkflow.diary),
-        inspect.getsource(OutcomeCheckInsWorkflow.check_ins),
-        inspect.getsource(reading),
-    ]
-    return hashlib.sha256("\n".join(sources).encode()).hexdigest()[:16]
+def _tree(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
 
 
-def test_the_view_version_was_decided_for_this_code() -> None:
-    version, fingerprint = DECIDED
-    assert read_copy.VIEW_VERSION.startswith(version)
-    assert _fingerprint() == fingerprint, (
-        "the code that reads a history as a view changed: if a history now reads as another view, bump"
-        f" _READ_AS in api/read_copy.py; then set DECIDED here to"
-        f" ({read_copy.VIEW_VERSION.split(':')[0] + ':'!r}, {_fingerprint()!r})"
-    )
+def test_a_change_to_any_source_of_the_view_is_a_new_version(tmp_path: Path) -> None:
+    files = {"domain/view.py": "A = 1\n", "workflows/pathway.py": "B = 2\n", "workflows/sub/x.py": ""}
+    before = code_version(_tree(tmp_path / "one", files))
+    assert code_version(_tree(tmp_path / "two", files)) == before  # the same code, elsewhere
+    for changed in (
+        {**files, "domain/view.py": "A = 2\n"},  # content
+        {**files, "workflows/sub/x.py": "# a comment\n"},  # a file in a sub-package
+        {"domain/view.py": "A = 1\n", "workflows/pathway2.py": "B = 2\n", "workflows/sub/x.py": ""},  # a name
+    ):
+        root = tmp_path / str(abs(hash(str(changed))))
+        assert code_version(_tree(root, changed)) != before
+
+
+def test_files_outside_the_views_packages_do_not_count(tmp_path: Path) -> None:
+    files = {"domain/view.py": "A = 1\n", "workflows/pathway.py": "B = 2\n"}
+    before = code_version(_tree(tmp_path / "one", files))
+    others = {**files, "api/app.py": "C = 3\n", "domain/notes.txt": "not code\n"}
+    assert code_version(_tree(tmp_path / "two", others)) == before
+
+
+def test_the_api_serves_the_version_of_its_own_checkout() -> None:
+    assert PACKAGES == ("domain", "workflows")
+    assert read_copy.VIEW_VERSION == VIEW_CODE_VERSION == code_version()
