@@ -6,7 +6,9 @@ A pathway's deadline is its view's `next_action.due_at`. It is *stuck* when an o
 that due time passed by more than the grace period, `needs_attention` false, and what it waits for unchanged
 since the due time (its stage, status, next action and attention): nobody moved it on and nobody was told.
 Other changes (a timeline entry, a check-in of the outcomes child, a diary prompt) do not excuse it: the step
-it waits for is still past due. A flag is *in time* when the timeline's `needs_attention` entry is no later
+it waits for is still past due. A system step has no due time (a booking, the pathway's completion): it is
+stuck when unchanged and unflagged for longer than `system_bound`, past every booking retry the policy
+allows before staff are asked. A flag is *in time* when the timeline's `needs_attention` entry is no later
 than the due time the pathway was waiting on, plus the grace period. A pathway the API would not show (a 503,
 or no answer) for longer than the grace period is *unreadable*: a stall could hide behind it.
 """
@@ -16,7 +18,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from domain.config import DEMO
+
 HUMANS = ("staff", "clinician")
+SYSTEM_BOUND = DEMO.booking_retry_after * DEMO.booking_tries + timedelta(seconds=60)
+"""How long a system step (no due time) may stand unchanged and unflagged: a booking that finds no slot is
+tried again after `booking_retry_after`, `booking_tries` times, before staff are asked; then a minute."""
 
 
 @dataclass
@@ -79,8 +86,9 @@ def _instant(text: str | None) -> datetime | None:
 
 
 class Observer:
-    def __init__(self, grace: timedelta) -> None:
+    def __init__(self, grace: timedelta, system_bound: timedelta = SYSTEM_BOUND) -> None:
         self.grace = grace
+        self.system_bound = system_bound
         self.tracks: dict[str, Track] = {}
 
     def observe(self, view: dict[str, Any], now: datetime | None = None) -> None:
@@ -98,18 +106,15 @@ class Observer:
             track.final = view
             return
         track.due_at = _instant(action.get("due_at")) if action else None
-        if (
-            track.stuck is None
-            and track.due_at is not None
-            and now > track.due_at + self.grace
-            and not view.get("needs_attention")
-            and track.changed_at is not None
-            and track.changed_at <= track.due_at
-        ):
-            assert action is not None
-            track.stuck = Stuck(
-                pathway_id, view["stage"], action["action"], track.due_at.isoformat(), now.isoformat()
+        if track.stuck is None and action and not view.get("needs_attention") and track.changed_at:
+            due = track.due_at
+            past_due = due is not None and now > due + self.grace and track.changed_at <= due
+            system_stalled = (
+                action["actor"] == "system" and due is None and now - track.changed_at > self.system_bound
             )
+            if past_due or system_stalled:
+                shown = due.isoformat() if due else "none: a system step"
+                track.stuck = Stuck(pathway_id, view["stage"], action["action"], shown, now.isoformat())
 
     def unseen(self, pathway_id: str, now: datetime | None = None) -> None:
         """A read of the pathway that the API did not answer with its view (a 503, or no answer)."""
@@ -157,17 +162,23 @@ class Observer:
                 track.waiting_for = track.waiting_since = None
 
     def waiting_correctly(self, pathway_id: str) -> bool:
-        """An open pathway's last view: flagged, or waiting for no dated step, or not yet past its due time
-        and the grace period (an ended pathway: True). One the API would not show at the end, for longer than
-        the grace period, is not."""
+        """An open pathway's last view: flagged, or not yet past its due time and the grace period, or a
+        system step not yet past `system_bound` (an ended pathway: True). One the API would not show at the
+        end, for longer than the grace period, is not."""
         track = self.tracks[pathway_id]
         view, seen = track.last, track.seen_at
         if track.unread_since is not None and track.unreadable is not None:
             return False
         if view is None or seen is None or view["status"] != "active":
             return view is not None
-        due = _instant((view.get("next_action") or {}).get("due_at"))
-        return bool(view.get("needs_attention")) or due is None or seen <= due + self.grace
+        action = view.get("next_action") or {}
+        due = _instant(action.get("due_at"))
+        if view.get("needs_attention"):
+            return True
+        if due is None:  # a system step within its bound; a person's step with no due time
+            stalled_since = track.changed_at or seen
+            return action.get("actor") != "system" or seen - stalled_since <= self.system_bound
+        return seen <= due + self.grace
 
     @property
     def stuck(self) -> list[Stuck]:

@@ -100,3 +100,19 @@ def test_a_read_that_fails_once_is_not_unreadable() -> None:
     observer.observe(view(T0 + timedelta(hours=1)), T0 + timedelta(seconds=2))
     observer.unseen("pathway-1", T0 + GRACE + timedelta(seconds=3))  # a new failure: its own clock
     assert observer.unreadable == []
+
+
+def test_a_system_step_unchanged_and_unflagged_past_its_bound_is_stuck() -> None:
+    bound = timedelta(seconds=100)
+    observer, flagged = Observer(GRACE, bound), Observer(GRACE, bound)
+    booking = {"actor": "system", "action": "book_exam", "due_at": None}
+    for watcher, raised in ((observer, False), (flagged, True)):
+        watcher.observe(view(T0, next_action=booking, needs_attention=raised), T0)
+        watcher.observe(view(T0, next_action=booking, needs_attention=raised), T0 + bound)
+        assert watcher.stuck == [] and watcher.waiting_correctly("pathway-1")  # within the bound
+    later = T0 + bound + timedelta(seconds=1)
+    observer.observe(view(T0, next_action=booking), later)
+    flagged.observe(view(T0, next_action=booking, needs_attention=True), later)
+    assert [(s.action, s.due_at) for s in observer.stuck] == [("book_exam", "none: a system step")]
+    assert not observer.waiting_correctly("pathway-1")
+    assert flagged.stuck == [] and flagged.waiting_correctly("pathway-1")  # staff were asked
