@@ -12,12 +12,12 @@ stored view is never older than its places. The workflow stays the only source: 
 match is never served, whatever it holds.
 
 The view is also a function of the code that reads it (the workflows, their queries, `with_child`, the view's
-model): a copy keeps the version of the code the worker that answered its query runs
-(workflows/view_version.py), and is served only while that is this process's own (VIEW_VERSION). After a
-deploy each pathway's first read queries again; while old and new workers run side by side, what an old
-worker answered is never kept for the new code (a worker older than the versioned query: the view is read
-and not kept). The copy is kept as the payload converter and codec encode it, encrypted as in history.
-Losing or failing to write a copy loses nothing: the next read queries.
+model): the workers answer with the version of the code they run (workflows/view_version.py), a view is
+kept only when the pathway's and its child's workers run this process's own (VIEW_VERSION), and a copy is
+served only under it. After a deploy each pathway's first read queries again; while old and new builds run
+side by side, a view read by another build than this process's is answered and never kept. The copy is kept
+as the payload converter and codec encode it, encrypted as in history. Losing or failing to write a copy
+loses nothing: the next read queries.
 """
 
 import asyncio
@@ -32,7 +32,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from db.pool import Queryable
 from db.read_copies import Place, ViewCopy, drop_copy, fetch_copy, store_copy
 from domain.view import PathwayView
-from workflows.reading import child_read_by, read_versioned_view, with_child
+from workflows.reading import child_read_by, read_versioned_view, with_versioned_child
 from workflows.view_version import VIEW_CODE_VERSION
 
 log = structlog.get_logger()
@@ -94,18 +94,21 @@ async def _read_and_store(
 ) -> PathwayView:
     view, version = await read_versioned_view(client, pathway_id)
     child_id = child_read_by(view)
-    child_place = None
+    child_place: Place | None = None
+    child_version: str | None = VIEW_VERSION
     if child_id is not None:
         try:
             child_place = await place_of(client, child_id)
-            view = await with_child(client, view)
+            view, child_version = await with_versioned_child(client, view)
         except RPCError:
             return view  # the child ended between the reads: the pathway is taking its result; not stored
-    if version is None:
-        return view  # read by a worker older than the versioned query: not kept
+    if not version == child_version == VIEW_VERSION:
+        # Read (in part) by other code than this process's: a worker of an older or newer build during a
+        # deploy. Served as read, and not kept: the copy would stand for this code's view.
+        return view
     try:
         payload = await encoded_view(client, view)
-        copy = ViewCopy(place, child_id, child_place, version, payload, closed_at)
+        copy = ViewCopy(place, child_id, child_place, VIEW_VERSION, payload, closed_at)
         await store_copy(conn, pathway_id, copy)
     except Exception as err:  # the view is read: the next read queries again
         log.warning("read_copy.store_failed", error=type(err).__name__)

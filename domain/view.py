@@ -189,3 +189,17 @@ class VersionedView(BaseModel):
 
     version: str
     view: PathwayView
+
+
+class VersionedDiary(BaseModel):
+    """A running relief check's diary with the version of the code that read it (as VersionedView)."""
+
+    version: str
+    diary: ReliefCheckView
+
+
+class VersionedCheckIns(BaseModel):
+    """The running outcome check-ins with the version of the code that read them (as VersionedView)."""
+
+    version: str
+    check_ins: list[OutcomeCheckInView]

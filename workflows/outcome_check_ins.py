@@ -26,7 +26,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.refusals import Refusal
     from domain.results import CheckInAnswers, OutcomeAnswer, StaffCall
     from domain.stages import AttentionReason
-    from domain.view import OutcomeCheckInView, StaffCallView
+    from domain.view import OutcomeCheckInView, StaffCallView, VersionedCheckIns
+    from workflows.view_version import VIEW_CODE_VERSION
 
 from workflows.check_in_chain import CheckInChain, wait_out_quiet_hours
 from workflows.messenger import Messenger
@@ -279,6 +280,12 @@ class OutcomeCheckInsWorkflow:
     @workflow.query(description="Every outcome check-in: when it is sent, where it stands, the answers.")
     def check_ins(self) -> list[OutcomeCheckInView]:
         return self._check_ins
+
+    @workflow.query(
+        description="The check-ins, with the version of the code that read them (the API's copy)."
+    )
+    def versioned_check_ins(self) -> VersionedCheckIns:
+        return VersionedCheckIns(version=VIEW_CODE_VERSION, check_ins=self._check_ins)
 
     def _open_check_in(self) -> str:
         if self._stopped:

@@ -1,16 +1,20 @@
 """Reading a pathway as its view, from a client (the API, the tests): the pathway's own query, with the
 running relief check's diary, or the running outcome check-ins, read from the child workflow owning them."""
 
+import structlog
 from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
 from domain.identifiers import outcome_check_ins_id, relief_check_id
 from domain.stages import PathwayStatus, Stage
-from domain.view import PathwayView
+from domain.view import OutcomeCheckInView, PathwayView, ReliefCheckView
 from workflows.handles import check_ins_workflow, pathway_workflow, relief_check_workflow
 from workflows.outcome_check_ins import OutcomeCheckInsWorkflow
 from workflows.pathway import PatientPathwayWorkflow
 from workflows.relief_check import ReliefCheckWorkflow
+from workflows.view_version import VIEW_CODE_VERSION
+
+log = structlog.get_logger()
 
 
 async def read_pathway_view(client: Client, pathway_id: str) -> PathwayView:
@@ -36,9 +40,18 @@ async def read_versioned_view(client: Client, pathway_id: str) -> tuple[PathwayV
     handle = pathway_workflow(client, pathway_id)
     try:
         answered = await handle.query(PatientPathwayWorkflow.versioned_view)
-    except WorkflowQueryFailedError:  # an older worker: no such query (a failing view fails below too)
+    except WorkflowQueryFailedError:
+        _asked_unversioned()
         return await read_own_view(client, pathway_id), None
     return answered.view, answered.version
+
+
+def _asked_unversioned() -> None:
+    """A versioned query failed: it may be a worker of older code, without it. The SDK keeps only the
+    failure's message, and the payload codec encrypts that ("Encoded failure"), so any failure counts: the
+    plain query is asked instead (and raises when the workflow cannot answer at all), and the view it reads
+    is never kept. Logged, as a versioned query failing for another reason stops the copies."""
+    log.warning("reading.versioned_query_failed")
 
 
 def child_read_by(view: PathwayView) -> str | None:
@@ -55,11 +68,17 @@ def child_read_by(view: PathwayView) -> str | None:
 async def with_child(client: Client, view: PathwayView) -> PathwayView:
     """The pathway's own view with its running child's part read from that child (child_read_by names it);
     raises RPCError when the child cannot be queried."""
+    return (await with_versioned_child(client, view))[0]
+
+
+async def with_versioned_child(client: Client, view: PathwayView) -> tuple[PathwayView, str | None]:
+    """with_child, and the version of the code the child's worker runs (VIEW_CODE_VERSION when there is no
+    child to read; None when that worker's code predates the versioned queries)."""
     child_id = child_read_by(view)
     if child_id is None:
-        return view
+        return view, VIEW_CODE_VERSION
     if view.stage == Stage.RELIEF_CHECK:
-        diary = await relief_check_workflow(client, child_id).query(ReliefCheckWorkflow.diary)
+        diary, version = await _diary(client, child_id)
         blocks = [diary if b.block_number == diary.block_number else b for b in view.blocks]
         update: dict[str, object] = {"relief_check": diary, "blocks": blocks}
         waiting = view.next_action
@@ -67,6 +86,26 @@ async def with_child(client: Client, view: PathwayView) -> PathwayView:
             # The open prompt's answer is due: the check knows it; the pathway was told only the first.
             due = diary.prompts_sent[-1].answer_due_at
             update["next_action"] = waiting.model_copy(update={"due_at": due})
-        return view.model_copy(update=update)
-    outcomes = await check_ins_workflow(client, child_id).query(OutcomeCheckInsWorkflow.check_ins)
-    return view.model_copy(update={"outcomes": outcomes})
+        return view.model_copy(update=update), version
+    outcomes, version = await _check_ins(client, child_id)
+    return view.model_copy(update={"outcomes": outcomes}), version
+
+
+async def _diary(client: Client, child_id: str) -> tuple[ReliefCheckView, str | None]:
+    handle = relief_check_workflow(client, child_id)
+    try:
+        answered = await handle.query(ReliefCheckWorkflow.versioned_diary)
+    except WorkflowQueryFailedError:
+        _asked_unversioned()
+        return await handle.query(ReliefCheckWorkflow.diary), None
+    return answered.diary, answered.version
+
+
+async def _check_ins(client: Client, child_id: str) -> tuple[list[OutcomeCheckInView], str | None]:
+    handle = check_ins_workflow(client, child_id)
+    try:
+        answered = await handle.query(OutcomeCheckInsWorkflow.versioned_check_ins)
+    except WorkflowQueryFailedError:
+        _asked_unversioned()
+        return await handle.query(OutcomeCheckInsWorkflow.check_ins), None
+    return answered.check_ins, answered.version

@@ -20,10 +20,14 @@ PACKAGES = ("domain", "workflows")
 def code_version(root: Path = ROOT, packages: Iterable[str] = PACKAGES) -> str:
     """A hash of the packages' Python sources, by path and content."""
     digest = hashlib.sha256()
+    hashed = 0
     for package in packages:
         for source in sorted((root / package).rglob("*.py")):
             digest.update(source.relative_to(root).as_posix().encode() + b"\0")
             digest.update(source.read_bytes() + b"\0")
+            hashed += 1
+    if not hashed:  # installed without sources (bytecode only): every build would read as one version
+        raise RuntimeError(f"no Python sources of {', '.join(packages)} under {root} to version the view by")
     return digest.hexdigest()[:16]
 
 

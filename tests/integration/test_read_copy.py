@@ -174,21 +174,45 @@ async def test_a_copy_whose_child_temporal_does_not_have_is_not_served_and_the_r
     assert (await _stored(pool, pathway_id)).child_id is None  # stored anew, as the query read it
 
 
-async def test_a_view_an_older_worker_answered_is_kept_as_its_and_never_served_as_this_codes(
-    api: httpx.AsyncClient, pool: asyncpg.Pool, temporal: Client, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("read_by", ["the pathway's worker", "the child's worker"])
+async def test_a_view_another_build_answered_is_answered_and_never_kept(
+    api: httpx.AsyncClient,
+    pool: asyncpg.Pool,
+    temporal: Client,
+    monkeypatch: pytest.MonkeyPatch,
+    read_by: str,
 ) -> None:
-    """Old and new workers side by side (a deploy): the copy keeps the version of the worker that answered,
-    and this API, of another version, queries again rather than serve it."""
-    pathway_id = await start_at_mri(api, f"REF-COPY-OLDER-{uuid.uuid4().hex[:8]}")
+    """Old and new builds side by side (a deploy): a view the pathway's worker, or its running child's, read
+    with other code than this API's is answered as read, and no copy stands for it."""
+    pathway_id = await walk_to_relief_check(api, f"REF-COPY-OTHER-{uuid.uuid4().hex[:8]}")
+    if read_by == "the pathway's worker":
 
-    async def older_worker(client: Client, pathway_id: str) -> tuple[PathwayView, str | None]:
-        view, _ = await reading.read_versioned_view(client, pathway_id)
-        return view, "older-code"
+        async def other_build(client: Client, pathway_id: str) -> tuple[PathwayView, str | None]:
+            return (await reading.read_versioned_view(client, pathway_id))[0], "another-build"
 
-    monkeypatch.setattr(read_copy, "read_versioned_view", older_worker)
-    stored, again = await _served_marked(api, pool, temporal, pathway_id)
-    assert stored.version == "older-code" != VIEW_VERSION
-    assert again["outcome_reason"] is None  # queried again, not served from the older worker's copy
+        monkeypatch.setattr(read_copy, "read_versioned_view", other_build)
+    else:
+
+        async def other_child(client: Client, view: PathwayView) -> tuple[PathwayView, str | None]:
+            return (await reading.with_versioned_child(client, view))[0], "another-build"
+
+        monkeypatch.setattr(read_copy, "with_versioned_child", other_child)
+    await pool.execute("delete from pathway_view_copies where pathway_id = $1", pathway_id)
+    view = await _read(api, pathway_id)
+    assert view["stage"] == "relief_check" and view["relief_check"]["performed_at"]  # type: ignore[index]
+    assert await fetch_copy(pool, pathway_id) is None
+
+
+async def test_the_workers_answer_with_the_version_of_their_code(
+    temporal: Client, api: httpx.AsyncClient
+) -> None:
+    pathway_id = await walk_to_relief_check(api, f"REF-COPY-VERSIONS-{uuid.uuid4().hex[:8]}")
+    view, version = await reading.read_versioned_view(temporal, pathway_id)
+    assert version == VIEW_VERSION
+    assert await reading.with_versioned_child(temporal, view) == (
+        await reading.with_child(temporal, view),
+        VIEW_VERSION,
+    )
 
 
 async def test_a_view_a_worker_older_than_the_versioned_query_answered_is_read_and_not_kept(

@@ -4,6 +4,8 @@ same code is the same version; the API serves copies of its own version only (ap
 
 from pathlib import Path
 
+import pytest
+
 from api import read_copy
 from workflows.view_version import PACKAGES, VIEW_CODE_VERSION, code_version
 
@@ -34,6 +36,12 @@ def test_files_outside_the_views_packages_do_not_count(tmp_path: Path) -> None:
     before = code_version(_tree(tmp_path / "one", files))
     others = {**files, "api/app.py": "C = 3\n", "domain/notes.txt": "not code\n"}
     assert code_version(_tree(tmp_path / "two", others)) == before
+
+
+def test_a_build_without_sources_is_refused_rather_than_read_as_one_version(tmp_path: Path) -> None:
+    _tree(tmp_path, {"domain/view.pyc": "", "workflows/README": ""})
+    with pytest.raises(RuntimeError, match="no Python sources of domain, workflows"):
+        code_version(tmp_path)
 
 
 def test_the_api_serves_the_version_of_its_own_checkout() -> None:
