@@ -5,11 +5,13 @@ import asyncio
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.providers.smtp import message_id
 from faults.api import ApiClient
@@ -72,8 +74,8 @@ async def measure(
     views = {p.pathway_id: await api.view(p.pathway_id) for p in pathways if p.pathway_id}
     lost = [p for p in pathways if not p.pathway_id or (views[p.pathway_id] or {}).get("stage") != stage]
     connection = await rig.connect()
-    temporal = await Client.connect(rig.temporal_address)
     try:
+        temporal = await Client.connect(rig.temporal_address)
         unsettled = await _settled(connection, temporal, ids)
         rows = await connection.fetch(
             "select message_key, pathway_id, template, channel, address, body, status, provider_message_id,"
@@ -186,14 +188,22 @@ async def _settled(connection: Any, temporal: Client, ids: list[str]) -> int:
 
 
 async def _activities_pending(temporal: Client, ids: list[str]) -> bool:
-    """Whether any of these pathways, or a running child of theirs, has an activity scheduled or running."""
+    """Whether any of these pathways, or a child of theirs (and theirs), has an activity scheduled or
+    running, or a child that is starting."""
     pending = list(ids)
     while pending:
-        described = await temporal.workflow_service.describe_workflow_execution(
-            DescribeWorkflowExecutionRequest(
-                namespace=temporal.namespace, execution=WorkflowExecution(workflow_id=pending.pop())
+        try:
+            described = await temporal.workflow_service.describe_workflow_execution(
+                DescribeWorkflowExecutionRequest(
+                    namespace=temporal.namespace, execution=WorkflowExecution(workflow_id=pending.pop())
+                ),
+                retry=True,
+                timeout=timedelta(seconds=10),
             )
-        )
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return True  # a child initiated and not started yet: it may send
+            raise
         if described.pending_activities:
             return True
         pending += [child.workflow_id for child in described.pending_children]

@@ -50,6 +50,11 @@ class PostgresProxy:
         except OSError:
             writer.transport.abort()
             return
+        if self._server is None:  # an outage began while this one was being connected: it is cut too
+            self.cut += 1
+            writer.transport.abort()
+            up_writer.transport.abort()
+            return
         self._open |= {writer, up_writer}
         self._downstream.add(writer)
         pipes = [

@@ -48,7 +48,8 @@ class Rig:
         self.database_url = ""
         """PostgreSQL itself, not through the proxy: what the checks read."""
         self.stack: Stack | None = None
-        self._launches = 0
+        self.launches = 0
+        """Stacks started, counting a start-up given up on and tried again."""
 
     @property
     def api_url(self) -> str:
@@ -77,8 +78,8 @@ class Rig:
                 print(f"the stack gave up during start-up; starting it again ({attempt})", file=sys.stderr)
 
     async def _launch_once(self) -> None:
-        self._launches += 1
-        output = self.data_dir / f"stack-{self._launches}.log"
+        self.launches += 1
+        output = self.data_dir / f"stack-{self.launches}.log"
         stack = self.stack = await launch(output, self.data_dir, *self.ports, settings=self.settings)
 
         def started() -> bool:  # as until_banner, given longer: the machines the suite runs on are shared

@@ -113,8 +113,13 @@ async def stack_killed(rig: Rig, options: Options) -> Outcome:
         return killed_at
 
     async with rig.api() as api:
+        launches = rig.launches
         end, recovered = await booking_then_diary(rig, api, pathways, kill_and_start_again)
-        return await measure(rig, api, "whole stack SIGKILL", pathways, EXPECTED_STAGE, recovered - end)
+        outcome = await measure(rig, api, "whole stack SIGKILL", pathways, EXPECTED_STAGE, recovered - end)
+    restarted = rig.launches > launches  # the kill waits for every child of the old stack to be gone
+    outcome.notes.append(f"the stack was killed and started again: {'yes' if restarted else 'NO'}")
+    outcome.fault_met = restarted
+    return outcome
 
 
 async def postgres_outage(rig: Rig, options: Options) -> Outcome:

@@ -62,3 +62,20 @@ async def test_an_outage_cuts_the_open_connections_refuses_new_ones_and_counts_t
     await proxy.restore()
     assert await _round_trip(proxy.port) == b"select 1"
     assert proxy.cut == 1
+
+
+async def test_a_connection_still_reaching_postgresql_when_the_outage_begins_is_cut_too(
+    proxy: PostgresProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connect = asyncio.open_unix_connection
+
+    async def outage_meanwhile(path: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        await proxy.outage()  # begins after the stack's connection was accepted, before it reached PostgreSQL
+        return await connect(path)
+
+    monkeypatch.setattr(asyncio, "open_unix_connection", outage_meanwhile)
+    reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
+    writer.write(b"ping")
+    with pytest.raises((ConnectionError, asyncio.IncompleteReadError)):
+        await _answer(reader, writer)
+    assert proxy.cut == 1
