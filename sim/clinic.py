@@ -47,8 +47,9 @@ class Clinic:
     refused: int = 0
     """409s: a step that met another (a patient's answer as the prompt closed, say); expected now and then."""
     steps_not_taken: list[str] = field(default_factory=list)
-    """"<status> <route>" of each step answered neither 200 nor 409 (a 4xx), or never answered (10 tries
-    of 503 or no answer: "unanswered <route>"): the simulation's people never got it recorded."""
+    """"<status> <route> <problem type>" of each step answered neither 200 nor 409 (a 4xx), or never
+    answered ("unanswered <route>": every try a 503 or no answer; a patient's text or link answer too): the
+    simulation's people never got it recorded."""
     requests: int = 0
     answers: Counter[str] = field(default_factory=Counter)
     """Patients' answers by way and fate: `sms taken`, `link not taken`, ..."""
@@ -117,6 +118,7 @@ class Clinic:
                 return status
             await asyncio.sleep(RETRY_PAUSE)  # the gateway sends it again (same sid)
         self.answers["sms unanswered"] += 1
+        self.steps_not_taken.append(f"unanswered {SMS_PATH}")
         return status
 
     async def link_of(self, pathway_id: str) -> str | None:
@@ -152,6 +154,8 @@ class Clinic:
                         break
                     await asyncio.sleep(RETRY_PAUSE)
                 taken = sent is not None and sent.status_code in (200, 303)
+                if sent is None or sent.status_code == 503:
+                    self.steps_not_taken.append("unanswered /p/{token}")
                 self.answers["link " + ("taken" if taken else f"not taken ({_status(sent)})")] += 1
                 return taken
         self.answers["link: no form"] += 1

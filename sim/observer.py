@@ -64,6 +64,8 @@ class Track:
     final: dict[str, Any] | None = None
     unread_since: datetime | None = None
     """When the reads of it began failing (None: the last read answered)."""
+    unread_last: datetime | None = None
+    """The last read of it that failed."""
     unreadable: Unreadable | None = None
 
 
@@ -122,6 +124,7 @@ class Observer:
         track = self.tracks.setdefault(pathway_id, Track(pathway_id))
         if track.unread_since is None:
             track.unread_since = now
+        track.unread_last = now
         if track.unreadable is None and now - track.unread_since > self.grace:
             track.unreadable = Unreadable(pathway_id, track.unread_since.isoformat(), now.isoformat())
 
@@ -167,8 +170,9 @@ class Observer:
         end, for longer than the grace period, is not."""
         track = self.tracks[pathway_id]
         view, seen = track.last, track.seen_at
-        if track.unread_since is not None and track.unreadable is not None:
-            return False
+        since, last = track.unread_since, track.unread_last
+        if since is not None and last is not None and last - since > self.grace:
+            return False  # unreadable at the end
         if view is None or seen is None or view["status"] != "active":
             return view is not None
         action = view.get("next_action") or {}

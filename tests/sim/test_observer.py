@@ -100,6 +100,19 @@ def test_a_read_that_fails_once_is_not_unreadable() -> None:
     observer.observe(view(T0 + timedelta(hours=1)), T0 + timedelta(seconds=2))
     observer.unseen("pathway-1", T0 + GRACE + timedelta(seconds=3))  # a new failure: its own clock
     assert observer.unreadable == []
+    assert observer.waiting_correctly("pathway-1")
+
+
+def test_a_pathway_once_unreadable_is_judged_at_the_end_on_its_last_failures_alone() -> None:
+    observer = Observer(GRACE)
+    due = T0 + timedelta(hours=1)
+    observer.observe(view(due), T0)
+    observer.unseen("pathway-1", T0 + timedelta(seconds=1))
+    observer.unseen("pathway-1", T0 + GRACE + timedelta(seconds=2))  # unreadable for a while: counted
+    observer.observe(view(due), T0 + GRACE + timedelta(seconds=3))
+    observer.unseen("pathway-1", T0 + GRACE + timedelta(seconds=4))  # one failed read at the end
+    assert [u.pathway_id for u in observer.unreadable] == ["pathway-1"]
+    assert observer.waiting_correctly("pathway-1")
 
 
 def test_a_system_step_unchanged_and_unflagged_past_its_bound_is_stuck() -> None:
