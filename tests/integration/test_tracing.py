@@ -124,7 +124,7 @@ async def test_an_api_request_and_the_workflow_start_under_it(
     assert reads and all(
         s.attributes and s.attributes["http.route"] == "/v1/pathways/{pathway_id}" for s in reads
     )
-    assert named(spans, "QueryWorkflow:view"), [s.name for s in spans.get_finished_spans()]
+    assert named(spans, "QueryWorkflow:versioned_view"), [s.name for s in spans.get_finished_spans()]
     for span in spans.get_finished_spans():
         carries_only_allowed(span)
         assert canary not in repr((span.name, span.attributes, span.events, span.status.description))
