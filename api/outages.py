@@ -13,21 +13,13 @@ from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.problems import problem_response, unexpected
+from db.outages import CONNECTION_OUTAGES
 
 RETRY_AFTER = {"Retry-After": "5"}
 TEMPORAL_UNAVAILABLE = (
     "The workflow service, or the worker running the pathway, did not answer in time; try again."
 )
 
-# What PostgreSQL (or the way to it) does when it is down: refused or lost connections, shutdown, overload.
-DATABASE_OUTAGES: tuple[type[Exception], ...] = (
-    OSError,  # refused, reset, no socket file, timed out (TimeoutError is an OSError)
-    asyncpg.PostgresConnectionError,
-    asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.exceptions.InsufficientResourcesError,
-    # A pooled connection whose server went away mid-idle: its protocol state is lost with it.
-    asyncpg.exceptions.InternalClientError,
-)
 # Temporal's answers that mean "not now" rather than "no". A call the SDK gave up on at its RPC timeout (a
 # hung server) comes back CANCELLED ("Timeout expired").
 TEMPORAL_OUTAGES = frozenset(
@@ -72,7 +64,7 @@ def install_outage_handlers(app: FastAPI) -> None:
     async def _database(request: Request, exc: Exception) -> JSONResponse:
         return database_unavailable(request.url.path)
 
-    for outage in DATABASE_OUTAGES:
+    for outage in CONNECTION_OUTAGES:
         app.add_exception_handler(outage, _database)
 
     @app.exception_handler(asyncpg.InterfaceError)

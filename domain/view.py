@@ -4,7 +4,7 @@ Fields may be added; none removed.
 """
 
 from datetime import datetime
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -14,6 +14,8 @@ from domain.comparative_blocks import Concordance
 from domain.consents import ConsentCategory
 from domain.results import Anesthesia, Anesthetic, RedFlag, StaffCall
 from domain.stages import Actor, AttentionReason, Outcome, PathwayStatus, ReliefResult, Stage
+
+T = TypeVar("T")
 
 
 class Criteria(BaseModel):
@@ -183,23 +185,9 @@ class PathwayView(BaseModel):
     timeline: list[TimelineEntry] = Field(default_factory=list)
 
 
-class VersionedView(BaseModel):
-    """A pathway's view with the version of the code that read it (workflows/view_version.py): what the API
-    keeps a read copy under."""
+class Versioned(BaseModel, Generic[T]):
+    """What a query read (the pathway's view, a relief check's diary, the outcome check-ins) with the version
+    of the code that read it (workflows/view_version.py): what the API keeps a read copy under."""
 
     version: str
-    view: PathwayView
-
-
-class VersionedDiary(BaseModel):
-    """A running relief check's diary with the version of the code that read it (as VersionedView)."""
-
-    version: str
-    diary: ReliefCheckView
-
-
-class VersionedCheckIns(BaseModel):
-    """The running outcome check-ins with the version of the code that read them (as VersionedView)."""
-
-    version: str
-    check_ins: list[OutcomeCheckInView]
+    value: T

@@ -63,63 +63,45 @@ class Clinic:
 
     async def step(self, pathway_id: str, path: str, body: dict[str, Any]) -> dict[str, Any] | None:
         """A step POST, sent again with the same Idempotency-Key while the API answers 503 (step pending)."""
-        key = str(uuid.uuid4())
-        route = _shape(f"/v1/pathways/{pathway_id}/{path}")
-        for _ in range(10):
-            answer = await self._send(
-                "POST",
-                f"/v1/pathways/{pathway_id}/{path}",
-                pathway_id,
-                json=body,
-                headers={"Idempotency-Key": key},
-            )
-            if answer is None or answer.status_code == 503:
-                await asyncio.sleep(RETRY_PAUSE)
-                continue
-            if answer.status_code == 409:
-                self.refused += 1
-            elif answer.status_code != 200:
-                problem = str(answer.json().get("type", "")).rsplit("/", 1)[-1] if _is_json(answer) else ""
-                self.steps_not_taken.append(f"{answer.status_code} {route} {problem}".rstrip())
-            if answer.status_code != 200:
-                return None
-            view: dict[str, Any] = answer.json()
-            return view
-        self.steps_not_taken.append(f"unanswered {route}")
-        return None
+        route = f"/v1/pathways/{pathway_id}/{path}"
+        headers = {"Idempotency-Key": str(uuid.uuid4())}
+        answer = await self._answered(10, "POST", route, pathway_id, json=body, headers=headers)
+        if answer is None:
+            self.steps_not_taken.append(f"unanswered {_shape(route)}")
+            return None
+        if answer.status_code == 409:
+            self.refused += 1
+        elif answer.status_code != 200:
+            problem = str(answer.json().get("type", "")).rsplit("/", 1)[-1] if _is_json(answer) else ""
+            self.steps_not_taken.append(f"{answer.status_code} {_shape(route)} {problem}".rstrip())
+        if answer.status_code != 200:
+            return None
+        view: dict[str, Any] = answer.json()
+        return view
 
     async def refer(self, body: dict[str, Any]) -> str | None:
-        key = f"sim-{body['referral_id']}"
-        for _ in range(10):
-            answer = await self._send(
-                "POST", "/v1/referrals", None, json=body, headers={"Idempotency-Key": key}
-            )
-            if answer is not None and answer.status_code == 201:
-                pathway_id: str = answer.json()["pathway_id"]
-                return pathway_id
-            if answer is not None and answer.status_code not in (503,):
-                raise AssertionError(f"referral refused: {answer.status_code} {answer.text[:300]}")
-        return None
+        headers = {"Idempotency-Key": f"sim-{body['referral_id']}"}
+        answer = await self._answered(10, "POST", "/v1/referrals", None, json=body, headers=headers)
+        if answer is None:
+            return None
+        if answer.status_code != 201:
+            raise AssertionError(f"referral refused: {answer.status_code} {answer.text[:300]}")
+        pathway_id: str = answer.json()["pathway_id"]
+        return pathway_id
 
     async def text(self, pathway_id: str, phone: str, body: str) -> int:
         """The patient texts the clinic: the gateway's webhook, signed, sent again after a 503 (same sid)."""
         form = {"From": phone, "To": "+16025559999", "Body": body, "MessageSid": f"SM{uuid.uuid4().hex}"}
         signature = RequestValidator(self.sms_token).compute_signature(self.public_url + SMS_PATH, form)
-        status = 0
-        for _ in range(5):
-            answer = await self._send(
-                "POST", SMS_PATH, pathway_id, data=form, headers={"X-Twilio-Signature": signature}
-            )
-            status = 0 if answer is None else answer.status_code
-            if status not in (0, 503):
-                taken = answer is not None and "is recorded" in answer.text
-                what = "sms R" if body == "R" else "sms " + ("taken" if taken else "not taken")
-                self.answers[what] += 1
-                return status
-            await asyncio.sleep(RETRY_PAUSE)  # the gateway sends it again (same sid)
-        self.answers["sms unanswered"] += 1
-        self.steps_not_taken.append(f"unanswered {SMS_PATH}")
-        return status
+        headers = {"X-Twilio-Signature": signature}  # sent again after a 503 as the gateway does: same sid
+        answer = await self._answered(5, "POST", SMS_PATH, pathway_id, data=form, headers=headers)
+        if answer is None:
+            self.answers["sms unanswered"] += 1
+            self.steps_not_taken.append(f"unanswered {SMS_PATH}")
+            return 0
+        taken = "is recorded" in answer.text
+        self.answers["sms R" if body == "R" else "sms " + ("taken" if taken else "not taken")] += 1
+        return answer.status_code
 
     async def link_of(self, pathway_id: str) -> str | None:
         """The token of the patient's link in the newest message that carries one (the demo outbox)."""
@@ -146,20 +128,29 @@ class Clinic:
             hidden = {name: html.unescape(value) for name, value in _HIDDEN.findall(form)}
             is_change = 'name="wish"' in form
             if len(hidden) == 2 and is_change == change and ("consents" not in form):
-                for _ in range(5):  # sent again after a 503, as the page asks: the same answer id
-                    sent = await self._send(
-                        "POST", f"/p/{token}", pathway_id, data={**hidden, **fields}, follow_redirects=False
-                    )
-                    if sent is not None and sent.status_code != 503:
-                        break
-                    await asyncio.sleep(RETRY_PAUSE)
+                answer = {**hidden, **fields}  # sent again after a 503, as the page asks: the same answer id
+                sent = await self._answered(
+                    5, "POST", f"/p/{token}", pathway_id, data=answer, follow_redirects=False
+                )
                 taken = sent is not None and sent.status_code in (200, 303)
-                if sent is None or sent.status_code == 503:
+                if sent is None:
                     self.steps_not_taken.append("unanswered /p/{token}")
                 self.answers["link " + ("taken" if taken else f"not taken ({_status(sent)})")] += 1
                 return taken
         self.answers["link: no form"] += 1
         return False
+
+    async def _answered(
+        self, tries: int, method: str, path: str, pathway_id: str | None, **kwargs: Any
+    ) -> httpx.Response | None:
+        """The first answer other than a 503, the request sent again after a pause up to `tries` times; None
+        when every try met a 503 or no answer."""
+        for _ in range(tries):
+            answer = await self._send(method, path, pathway_id, **kwargs)
+            if answer is not None and answer.status_code != 503:
+                return answer
+            await asyncio.sleep(RETRY_PAUSE)
+        return None
 
     async def _send(
         self, method: str, path: str, pathway_id: str | None, **kwargs: Any

@@ -1,6 +1,6 @@
 """The month's table: pathways by outcome, flags and their timing, pathways stuck past a deadline, messages
-per patient and duplicates (from the demo outbox), the worst wait for a person; printed and written as JSON
-(bench/results/sim.json, beside the benchmarks' figures)."""
+per patient and duplicates (from the demo outbox, and the demo provider's lines in the stack's log), the worst
+wait for a person; printed and written as JSON (bench/results/sim.json, beside the benchmarks' figures)."""
 
 import json
 import re

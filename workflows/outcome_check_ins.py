@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.refusals import Refusal
     from domain.results import CheckInAnswers, OutcomeAnswer, StaffCall
     from domain.stages import AttentionReason
-    from domain.view import OutcomeCheckInView, StaffCallView, VersionedCheckIns
+    from domain.view import OutcomeCheckInView, StaffCallView, Versioned
     from workflows.view_version import VIEW_CODE_VERSION
 
 from workflows.check_in_chain import CheckInChain, wait_out_quiet_hours
@@ -284,8 +284,8 @@ class OutcomeCheckInsWorkflow:
     @workflow.query(
         description="The check-ins, with the version of the code that read them (the API's copy)."
     )
-    def versioned_check_ins(self) -> VersionedCheckIns:
-        return VersionedCheckIns(version=VIEW_CODE_VERSION, check_ins=self._check_ins)
+    def versioned_check_ins(self) -> Versioned[list[OutcomeCheckInView]]:
+        return Versioned[list[OutcomeCheckInView]](version=VIEW_CODE_VERSION, value=self._check_ins)
 
     def _open_check_in(self) -> str:
         if self._stopped:

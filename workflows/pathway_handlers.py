@@ -39,7 +39,7 @@ with workflow.unsafe.imports_passed_through():
         PathwayView,
         ReliefCheckView,
         ScreeningView,
-        VersionedView,
+        Versioned,
     )
     from workflows.view_version import VIEW_CODE_VERSION
 
@@ -256,8 +256,8 @@ class PathwayHandlers:
         )
 
     @workflow.query(description="The pathway view and the version of the code that read it (the API's copy).")
-    def versioned_view(self) -> VersionedView:
-        return VersionedView(version=VIEW_CODE_VERSION, view=self.view())
+    def versioned_view(self) -> Versioned[PathwayView]:
+        return Versioned[PathwayView](version=VIEW_CODE_VERSION, value=self.view())
 
     @workflow.signal(description="Progress of the relief check: prompts sent, silence, delivery trouble.")
     def relief_progress(self, progress: ReliefProgress) -> None:

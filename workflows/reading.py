@@ -1,13 +1,16 @@
 """Reading a pathway as its view, from a client (the API, the tests): the pathway's own query, with the
 running relief check's diary, or the running outcome check-ins, read from the child workflow owning them."""
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 import structlog
 from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
 from domain.identifiers import outcome_check_ins_id, relief_check_id
 from domain.stages import PathwayStatus, Stage
-from domain.view import OutcomeCheckInView, PathwayView, ReliefCheckView
+from domain.view import OutcomeCheckInView, PathwayView, ReliefCheckView, Versioned
 from workflows.handles import check_ins_workflow, pathway_workflow, relief_check_workflow
 from workflows.outcome_check_ins import OutcomeCheckInsWorkflow
 from workflows.pathway import PatientPathwayWorkflow
@@ -15,6 +18,7 @@ from workflows.relief_check import ReliefCheckWorkflow
 from workflows.view_version import VIEW_CODE_VERSION
 
 log = structlog.get_logger()
+T = TypeVar("T")
 
 
 async def read_pathway_view(client: Client, pathway_id: str) -> PathwayView:
@@ -38,20 +42,26 @@ async def read_versioned_view(client: Client, pathway_id: str) -> tuple[PathwayV
     """The pathway's own view, as read_own_view, and the version of the code the worker that answered runs
     (workflows/view_version.py); None when that worker's code predates the versioned query."""
     handle = pathway_workflow(client, pathway_id)
+    return await _versioned(
+        lambda: handle.query(PatientPathwayWorkflow.versioned_view),
+        lambda: handle.query(PatientPathwayWorkflow.view),
+    )
+
+
+async def _versioned(
+    ask: Callable[[], Awaitable[Versioned[T]]], ask_unversioned: Callable[[], Awaitable[T]]
+) -> tuple[T, str | None]:
+    """What a versioned query read, and its version. When it fails, it may be a worker of older code,
+    without it. The SDK keeps only the failure's message, and the payload codec encrypts that ("Encoded
+    failure"), so any failure counts: the plain query is asked instead (and raises when the workflow cannot
+    answer at all), with no version, so that the API never keeps what it read. Logged, as a versioned query
+    failing for another reason stops the copies."""
     try:
-        answered = await handle.query(PatientPathwayWorkflow.versioned_view)
+        answered = await ask()
     except WorkflowQueryFailedError:
-        _asked_unversioned()
-        return await read_own_view(client, pathway_id), None
-    return answered.view, answered.version
-
-
-def _asked_unversioned() -> None:
-    """A versioned query failed: it may be a worker of older code, without it. The SDK keeps only the
-    failure's message, and the payload codec encrypts that ("Encoded failure"), so any failure counts: the
-    plain query is asked instead (and raises when the workflow cannot answer at all), and the view it reads
-    is never kept. Logged, as a versioned query failing for another reason stops the copies."""
-    log.warning("reading.versioned_query_failed")
+        log.warning("reading.versioned_query_failed")
+        return await ask_unversioned(), None
+    return answered.value, answered.version
 
 
 def child_read_by(view: PathwayView) -> str | None:
@@ -93,19 +103,15 @@ async def with_versioned_child(client: Client, view: PathwayView) -> tuple[Pathw
 
 async def _diary(client: Client, child_id: str) -> tuple[ReliefCheckView, str | None]:
     handle = relief_check_workflow(client, child_id)
-    try:
-        answered = await handle.query(ReliefCheckWorkflow.versioned_diary)
-    except WorkflowQueryFailedError:
-        _asked_unversioned()
-        return await handle.query(ReliefCheckWorkflow.diary), None
-    return answered.diary, answered.version
+    return await _versioned(
+        lambda: handle.query(ReliefCheckWorkflow.versioned_diary),
+        lambda: handle.query(ReliefCheckWorkflow.diary),
+    )
 
 
 async def _check_ins(client: Client, child_id: str) -> tuple[list[OutcomeCheckInView], str | None]:
     handle = check_ins_workflow(client, child_id)
-    try:
-        answered = await handle.query(OutcomeCheckInsWorkflow.versioned_check_ins)
-    except WorkflowQueryFailedError:
-        _asked_unversioned()
-        return await handle.query(OutcomeCheckInsWorkflow.check_ins), None
-    return answered.check_ins, answered.version
+    return await _versioned(
+        lambda: handle.query(OutcomeCheckInsWorkflow.versioned_check_ins),
+        lambda: handle.query(OutcomeCheckInsWorkflow.check_ins),
+    )

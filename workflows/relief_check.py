@@ -36,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.reminders import local_text
     from domain.results import PainReport
     from domain.stages import AttentionReason, ReliefResult
-    from domain.view import ReliefCheckView, ReportedPain, SentPrompt, VersionedDiary
+    from domain.view import ReliefCheckView, ReportedPain, SentPrompt, Versioned
     from workflows.view_version import VIEW_CODE_VERSION
 
 from workflows.messenger import Messenger
@@ -138,8 +138,8 @@ class ReliefCheckWorkflow:
             raise refuse(Refusal.CONFLICTING_REPORT, "another pain score is already recorded at that time")
 
     @workflow.query(description="The diary, with the version of the code that read it (the API's copy).")
-    def versioned_diary(self) -> VersionedDiary:
-        return VersionedDiary(version=VIEW_CODE_VERSION, diary=self.diary())
+    def versioned_diary(self) -> Versioned[ReliefCheckView]:
+        return Versioned[ReliefCheckView](version=VIEW_CODE_VERSION, value=self.diary())
 
     @workflow.query(description="The diary so far: the block, every report in time order, and the result.")
     def diary(self) -> ReliefCheckView:
