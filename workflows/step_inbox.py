@@ -57,6 +57,11 @@ class StepInbox:
             raise refuse(Refusal.UNKNOWN_APPOINTMENT, "no such appointment on this pathway")
         if appointment.status != AppointmentStatus.BOOKED:
             raise refuse(Refusal.WRONG_STAGE, f"the appointment is already {appointment.status.value}")
+        if change.status == "noshow" and appointment.starts_at > workflow.now():
+            # A no-show rebooks, and past the limit closes the pathway: only once the patient could have come.
+            raise refuse(
+                Refusal.WRONG_STAGE, "the appointment has not started yet: a no-show is recorded once it has"
+            )
         stage = self._board.stage
         if change.status != "arrived" and appointment_kind_of(stage) != appointment.kind:
             raise refuse(

@@ -265,6 +265,8 @@ class PathwayDriver:
         )
 
     async def appointment_status(self, appointment: Appointment, status: AppointmentStatus) -> PathwayView:
+        if status == AppointmentStatus.NOSHOW:  # recorded once the appointment has begun, as a clinic would
+            await self.skip_to(appointment.starts_at)
         return await self._taken(
             self.handle.execute_update(
                 PatientPathwayWorkflow.record_appointment_status,

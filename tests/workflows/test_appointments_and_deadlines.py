@@ -352,3 +352,33 @@ async def test_status_change_for_unknown_appointment_is_refused(start: Start, cl
         e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED for e in history.events
     )
     assert accepted_after == accepted_before
+
+
+async def test_a_no_show_before_the_appointment_starts_is_refused(start: Start, clinic: FakeClinic) -> None:
+    """A no-show recorded before the appointment has begun would rebook it, and three close the pathway:
+    refused (409) and nothing changes, until the appointment's start."""
+    pathway = await start()
+    await pathway.mri_review()
+    exam = await pathway.booked(AppointmentKind.EXAM)
+    assert exam.starts_at > await pathway.workflow_now()
+    before = await pathway.view()
+
+    with pytest.raises(WorkflowUpdateFailedError) as failed:
+        await pathway.step(
+            PatientPathwayWorkflow.record_appointment_status,
+            AppointmentStatusChange(appointment_id=exam.appointment_id, status="noshow"),
+        )
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == "WrongStage"
+    assert cause.message == "the appointment has not started yet: a no-show is recorded once it has"
+    assert await pathway.view() == before
+    assert clinic.status_changes == []
+    assert (pathway.handle.id, "exam", 2) not in clinic.bookings
+
+    await pathway.skip_to(exam.starts_at)
+    await pathway.appointment_status(exam, AppointmentStatus.NOSHOW)
+    assert await pathway.booked(AppointmentKind.EXAM, 2) != exam
+    assert [(c.appointment_id, c.status) for c in clinic.status_changes] == [
+        (exam.appointment_id, AppointmentStatus.NOSHOW)
+    ]
