@@ -17,7 +17,8 @@ from config.settings import Settings
 from domain.answers import PathwayResult
 from workflows.pathway import PatientPathwayWorkflow
 
-_PATHWAY_ID = re.compile(r"^pathway-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# Matched whole (`fullmatch`): `$` would let a final newline through, to Temporal.
+_PATHWAY_ID = re.compile(r"pathway-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 async def get_pool(request: Request) -> asyncpg.Pool:
@@ -43,7 +44,7 @@ async def pathway_handle(
 ) -> WorkflowHandle[PatientPathwayWorkflow, PathwayResult]:
     """The pathway's handle, for a pathway the API key reaches. Another site's pathway is answered as an
     unknown one, here, before the body is read: a limited key gets 404 for both, whatever it sends."""
-    if not _PATHWAY_ID.match(pathway_id) or not await sites.reaches_pathway(pool, pathway_id):
+    if not _PATHWAY_ID.fullmatch(pathway_id) or not await sites.reaches_pathway(pool, pathway_id):
         raise Problem(404, "pathway-not-found", "No pathway has this id.")
     return client.get_workflow_handle_for(PatientPathwayWorkflow.run, pathway_id)
 

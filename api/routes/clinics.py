@@ -26,7 +26,8 @@ Reader = Annotated[ApiClient, Depends(require_scope("pathways:read"))]
 Admin = Annotated[ApiClient, Depends(require_scope("admin"))]
 ClinicSite = Annotated[str, Path(description="The clinic's site, as in a referral's `clinic_site`")]
 
-_SITE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+# Matched whole (`fullmatch`): `$` would let a final newline through, to the database.
+_SITE = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ProblemDetails, "description": "No clinic has this site (that the API key reaches)"}
 }
@@ -64,7 +65,7 @@ def _unknown() -> Problem:
 async def get_policy(
     client: Reader, sites: Sites, pool: Pool, settings: AppSettings, clinic_site: ClinicSite
 ) -> ClinicPolicyVersion:
-    if not _SITE.match(clinic_site) or not sites.allows(clinic_site):
+    if not _SITE.fullmatch(clinic_site) or not sites.allows(clinic_site):
         raise _unknown()
     async with pool.acquire() as conn:
         stored = await current_policy(conn, clinic_site, _defaults(settings))
@@ -88,7 +89,7 @@ async def put_policy(
     clinic_site: ClinicSite,
     body: ClinicPolicy,
 ) -> ClinicPolicyVersion:
-    if not _SITE.match(clinic_site) or not sites.allows(clinic_site):
+    if not _SITE.fullmatch(clinic_site) or not sites.allows(clinic_site):
         raise _unknown()
     async with pool.acquire() as conn, conn.transaction():
         # The defaults become version 1 first, so a clinic's first PUT is its version 2, above the defaults

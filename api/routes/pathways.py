@@ -153,15 +153,19 @@ async def list_pathways(
     return PathwayPage(items=items, next_page_token=next_token)
 
 
-_AS_OF = re.compile(r"^([0-9]{1,12})\.(.+)$")
+_AS_OF = re.compile(r"([0-9]{1,12})\.(.+)")
 
 
 def _split_as_of(page_token: str | None) -> tuple[datetime | None, str | None]:
     """The instant an overdue listing's token carries, and the token proper. A token without one (or
-    one not issued for an overdue listing) is left whole, and fails its HMAC check."""
-    if page_token is None or (match := _AS_OF.match(page_token)) is None:
+    one not issued for an overdue listing) is left whole, and fails its HMAC check; so does one whose
+    instant no datetime can hold (twelve digits reach the year 33658), which this API never issued."""
+    if page_token is None or (match := _AS_OF.fullmatch(page_token)) is None:
         return None, page_token
-    return datetime.fromtimestamp(int(match.group(1)), UTC), match.group(2)
+    try:
+        return datetime.fromtimestamp(int(match.group(1)), UTC), match.group(2)
+    except (ValueError, OverflowError, OSError):
+        return None, page_token
 
 
 def _instant(moment: datetime) -> str:

@@ -50,7 +50,8 @@ router = APIRouter(tags=["patients"])
 ContactWriter = Annotated[ApiClient, Depends(require_scope("patients:write"))]
 PatientReader = Annotated[ApiClient, Depends(require_scope("patients:read"))]
 
-_PATIENT_REF = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# Matched whole (`fullmatch`): `$` would let a final newline through, to fail in the database as a 500.
+_PATIENT_REF = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class ContactChanged(BaseModel):
@@ -171,7 +172,7 @@ async def change_patient_contact(
     pool: Pool,
     patient_ref: Annotated[str, Path(description="The patient's opaque ref, as in the pathway view")],
 ) -> ContactChanged:
-    if not _PATIENT_REF.match(patient_ref):
+    if not _PATIENT_REF.fullmatch(patient_ref):
         raise _unknown()
     changes, consents = body.changes(), body.consent_decisions()
     changed = [*changes, *(f"consents.{category}" for category in sorted(consents))]
