@@ -4,12 +4,16 @@ answer turned into the API's statuses, the audit row, and the view read after th
 A key is claimed before the Update is sent and released when the pathway refuses the step; a step not
 confirmed within the API's timeout is 503 `step-pending`, and its retry with the same key attaches to it. Once
 the step is taken, the key says so: a retry answers the view at once, without sending the Update again.
+
+A keyed step is audited once as pending (a request that timed out) and once as taken, whichever of its
+requests gets there first: each audit row and a marker under the key commit together (`_audit`).
 """
 
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Depends
@@ -24,6 +28,7 @@ from api.temporal_errors import missing_or_closed, refused
 from api.views import current_view
 from db import audit
 from db.api_clients import ApiClient
+from db.idempotency import forget_key, remember_key
 from domain.view import PathwayView
 
 # The fields that name who took a step; each step's audit row keeps them.
@@ -86,9 +91,9 @@ async def recorded(
     retry with the key attaches to the Update sent here. The Update goes to the pathway, or to the workflow
     named by `workflow_id` (a relief check), and the key is bound to that workflow."""
     handle = step.handle
+    target = workflow_id or handle.id
     key: StepKey | None = None
     if step.idempotency_key is not None:
-        target = workflow_id or handle.id
         key = await claim_step_key(step.pool, client, route, step.idempotency_key, target, body)
     try:
         if key is None or not key.taken:
@@ -107,14 +112,10 @@ async def recorded(
         await missing_or_closed(handle, err)
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
         # The SDK turns the timeout's cancellation into its own error: either way the step is pending. It
-        # may be applied without a retry, so the write is audited now, as not yet confirmed.
-        await audit.record(
-            step.pool,
-            actor=client.name,
-            action=action,
-            pathway_id=handle.id,
-            detail={"confirmed": False, **_who(body)},
-        )
+        # may be applied without a retry, so the write is audited now, as not yet confirmed (and, under a
+        # key, not again when a retry confirms it).
+        pending = {"confirmed": False, **_who(body)}
+        await _audit(step, client, key, target, action, confirmed=False, detail=pending)
         again = "retry with the same Idempotency-Key" if key else "read the pathway before sending it again"
         raise Problem(
             503,
@@ -125,15 +126,50 @@ async def recorded(
     if key is not None and not key.taken:
         await step_key_taken(step.pool, key)
     view = await current_view(step.temporal, step.pool, handle.id)
-    await audit.record(
-        step.pool,
+    who = _who(body) or None
+    await _audit(step, client, key, target, action, confirmed=True, patient_ref=view.patient_ref, detail=who)
+    return view
+
+
+async def _audit(
+    step: StepRequest,
+    client: ApiClient,
+    key: StepKey | None,
+    target: str,
+    action: str,
+    *,
+    confirmed: bool,
+    patient_ref: str | None = None,
+    detail: dict[str, Any] | None,
+) -> None:
+    """Writes the step's audit row (pending, or taken when `confirmed`); under a key, once for all the
+    requests that send it.
+
+    The row and a marker under the key (`_audited`) are inserted in one transaction: a concurrent retry
+    waits for the marker and writes nothing, and a request that dies before it commits leaves neither, so
+    its retry (which gets here whether the step was taken or not) writes the row."""
+    row = partial(
+        audit.record,
         actor=client.name,
         action=action,
-        pathway_id=handle.id,
-        patient_ref=view.patient_ref,
-        detail=_who(body) or None,
+        pathway_id=step.handle.id,
+        patient_ref=patient_ref,
+        detail=detail,
     )
-    return view
+    if key is None:
+        await row(step.pool)
+        return
+    async with step.pool.acquire() as conn, conn.transaction():
+        marker = (key.client_id, _audited(key.route, confirmed), key.key, key.request_hash, target)
+        _, first = await remember_key(conn, *marker)
+        if first:
+            await row(conn)
+
+
+def _audited(route: str, confirmed: bool) -> str:
+    """The route of the marker that a key's step was audited (as taken, or as pending): no step's route has
+    a colon."""
+    return f"{route}:audited" if confirmed else f"{route}:audited-pending"
 
 
 def _who(body: BaseModel) -> dict[str, Any]:
@@ -142,5 +178,10 @@ def _who(body: BaseModel) -> dict[str, Any]:
 
 
 async def _release(step: StepRequest, key: StepKey | None) -> None:
+    """Frees the key and its pending audit marker (a refused step has no other), so that the corrected step
+    is audited.
+    The marker goes first: a request that dies in between leaves the key claimed without it, so its step is
+    audited again at worst, never not at all."""
     if key is not None:
+        await forget_key(step.pool, key.client_id, _audited(key.route, False), key.key, key.request_hash)
         await release_step_key(step.pool, key)

@@ -196,11 +196,12 @@ async def test_a_step_not_confirmed_in_time_is_503_and_its_retry_returns_the_res
         assert_problem(pending, 503, "/problems/step-pending")
         assert pending.headers["Retry-After"] == "2"
         # It may be applied with no retry at all, so the write is audited at once, as not yet confirmed.
-        audited = await pool.fetch(
-            "select action, detail from audit_log where pathway_id = $1 and action = 'mri_review.write'",
+        audited_rows = (
+            "select action, detail from audit_log where pathway_id = $1 and action = 'mri_review.write'"
+            " order by id",
             pathway_id,
         )
-        assert [(r["action"], r["detail"]) for r in audited] == [
+        assert [(r["action"], r["detail"]) for r in await pool.fetch(*audited_rows)] == [
             ("mri_review.write", {"confirmed": False, "reviewed_by": REVIEW["reviewed_by"]})
         ]
 
@@ -209,6 +210,13 @@ async def test_a_step_not_confirmed_in_time_is_503_and_its_retry_returns_the_res
         assert retry.status_code == 200, retry.text
         assert retry.json()["stage"] == "exam"
         assert _events(retry.json(), "mri_reviewed") == 1
+        # Audited when it went pending, and once more when a retry confirmed it (and no more after).
+        again = await api.post(f"/v1/pathways/{pathway_id}/mri-review", json=REVIEW, headers=key)
+        assert again.status_code == 200, again.text
+        assert [(r["action"], r["detail"]) for r in await pool.fetch(*audited_rows)] == [
+            ("mri_review.write", {"confirmed": False, "reviewed_by": REVIEW["reviewed_by"]}),
+            ("mri_review.write", {"reviewed_by": REVIEW["reviewed_by"]}),
+        ]
         await temporal.get_workflow_handle(pathway_id).terminate("test over")
 
 
