@@ -9,17 +9,23 @@ The Update's id is the form's answer id, so a form sent twice (a double tap, a r
 attaches to the first Update instead of recording again.
 """
 
+import asyncio
+import hashlib
 import re
 import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import get_args
+from enum import Enum
+from typing import cast, get_args
 from urllib.parse import parse_qs
 
 from pydantic import ValidationError
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.service import RPCError, RPCStatusCode
 
+from api.outages import TEMPORAL_OUTAGES
+from config.settings import Settings
 from domain.check_ins import WorkStatus
 from domain.identifiers import outcome_check_ins_id, relief_check_id
 from domain.open_question import FORM_KEY, OpenQuestion, QuestionKind
@@ -164,6 +170,20 @@ def send_change(
     return pathway.execute_update(Pathway.request_appointment_change, request, id=update_id(answer_id))
 
 
+def content_of(answer: Answer) -> str:
+    """A hash of what the answers say, not of when they were sent: the same form sent again with other
+    answers has another (db/patient_links.py keeps the first's)."""
+    said = answer.model_dump_json(exclude={"recorded_at"})
+    return hashlib.sha256(said.encode()).hexdigest()
+
+
+def reported_red_flags(form: Form) -> list[RedFlag]:
+    """The red flags the form reports, each one the page offers (any other value is dropped): read even
+    from a form whose answer cannot be recorded, as they are urgent all the same."""
+    known = {flag for flag in form.fields.get("red_flags", []) if flag in _RED_FLAGS}
+    return [cast(RedFlag, flag) for flag in sorted(known)]  # each one of RedFlag's values, checked above
+
+
 def action_of(answer: Answer) -> str:
     """The audit action of the answer, as the staff routes name it."""
     if isinstance(answer, PainReport):
@@ -171,3 +191,27 @@ def action_of(answer: Answer) -> str:
     if isinstance(answer, FollowUpAnswer):
         return "follow_up.write"
     return "outcome_check_in.write"
+
+
+class Sent(Enum):
+    TAKEN = "taken"
+    REFUSED = "refused"  # the workflow's validator refused it
+    ENDED = "ended"  # the workflow that would take it has ended
+    BUSY = "busy"  # Temporal cannot answer now: the claim stays, so sending the form again attaches to it
+
+
+async def sent_once(settings: Settings, update: Awaitable[object]) -> Sent:
+    """Sends the form's Update (its id is the form's answer id) and says how it went."""
+    try:
+        await asyncio.wait_for(update, timeout=settings.update_timeout_seconds)
+    except WorkflowUpdateFailedError:
+        return Sent.REFUSED
+    except RPCError as err:
+        if err.status in TEMPORAL_OUTAGES:
+            return Sent.BUSY
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
+        return Sent.ENDED
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        return Sent.BUSY
+    return Sent.TAKEN

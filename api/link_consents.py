@@ -79,4 +79,4 @@ async def record_choices(pool: asyncpg.Pool, link: Link, form: ChoicesForm) -> N
                     "fields": [f"consents.{category}" for category in sorted(form.changed)],
                 },
             )
-        await answer_recorded(conn, form.answer_id)
+        await answer_recorded(conn, form.answer_id, link.link_id)

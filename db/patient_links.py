@@ -82,6 +82,8 @@ class Answer:
     workflow_id: str
     red_flags: bool
     recorded: bool
+    content_hash: str | None = None
+    """What the form's answers said when it was first sent (None before migration 027)."""
 
 
 async def claim_answer(
@@ -92,44 +94,53 @@ async def claim_answer(
     question: str,
     workflow_id: str,
     red_flags: bool,
+    content_hash: str | None = None,
 ) -> Answer | None:
     """Claims the form's answer for sending; None when this form was sent before (see `find_answer`)."""
     claimed = await conn.fetchval(
-        "insert into patient_link_answers (answer_id, link_id, question, workflow_id, red_flags)"
-        " values ($1, $2, $3, $4, $5) on conflict (answer_id) do nothing returning answer_id",
+        "insert into patient_link_answers"
+        " (answer_id, link_id, question, workflow_id, red_flags, content_hash)"
+        " values ($1, $2, $3, $4, $5, $6) on conflict (answer_id) do nothing returning answer_id",
         answer_id,
         link_id,
         question,
         workflow_id,
         red_flags,
+        content_hash,
     )
     if claimed is None:
         return None
-    return Answer(answer_id, question, workflow_id, red_flags, recorded=False)
+    return Answer(answer_id, question, workflow_id, red_flags, recorded=False, content_hash=content_hash)
 
 
 async def find_answer(conn: Queryable, answer_id: uuid.UUID, link_id: uuid.UUID) -> Answer | None:
     """The answer sent with this form from this link (another link's is not found)."""
     row = await conn.fetchrow(
-        "select answer_id, question, workflow_id, red_flags, recorded_at is not null as recorded"
-        " from patient_link_answers where answer_id = $1 and link_id = $2",
+        "select answer_id, question, workflow_id, red_flags, recorded_at is not null as recorded,"
+        " content_hash from patient_link_answers where answer_id = $1 and link_id = $2",
         answer_id,
         link_id,
     )
     return Answer(**dict(row)) if row else None
 
 
-async def answer_recorded(conn: Queryable, answer_id: uuid.UUID) -> bool:
-    """Marks the answer recorded; False when a concurrent submit of the same form marked it first."""
+async def answer_recorded(conn: Queryable, answer_id: uuid.UUID, link_id: uuid.UUID) -> bool:
+    """Marks the answer this link claimed recorded; False when a concurrent submit of the same form marked it
+    first, or when the id is another link's (a crafted form: that link's answer is not touched)."""
     status = await conn.execute(
-        "update patient_link_answers set recorded_at = now() where answer_id = $1 and recorded_at is null",
+        "update patient_link_answers set recorded_at = now()"
+        " where answer_id = $1 and link_id = $2 and recorded_at is null",
         answer_id,
+        link_id,
     )
     return bool(status == "UPDATE 1")
 
 
-async def release_answer(conn: Queryable, answer_id: uuid.UUID) -> None:
-    """Forgets a claimed answer the pathway refused, so the form can be corrected and sent again."""
+async def release_answer(conn: Queryable, answer_id: uuid.UUID, link_id: uuid.UUID) -> None:
+    """Forgets an answer this link claimed that the pathway refused, so the form can be corrected and sent
+    again."""
     await conn.execute(
-        "delete from patient_link_answers where answer_id = $1 and recorded_at is null", answer_id
+        "delete from patient_link_answers where answer_id = $1 and link_id = $2 and recorded_at is null",
+        answer_id,
+        link_id,
     )

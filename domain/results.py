@@ -219,6 +219,14 @@ class AppointmentChangeRequest(AppointmentChangeBody):
     appointment_id: str
 
 
+class RedFlagReport(StepModel):
+    """Red flags a patient reported with an answer that could not be recorded (its question had closed, or
+    the form had been answered before): urgent all the same."""
+
+    red_flags: list[RedFlag] = Field(min_length=1, max_length=6)
+    via: Literal["link"] = "link"
+
+
 class StaffRequest(StepModel):
     """A staff action taken on a pathway (e.g. retry a booking), and who took it."""
 

@@ -1,5 +1,6 @@
 """What staff record on a pathway beside its clinical steps: a call to a patient who did not answer, how an
-attention that waits for them was handled, a patient's wish to move an appointment, a booking to try again.
+attention that waits for them was handled, a patient's wish to move an appointment, red flags a patient
+reported outside an open question, a booking to try again.
 
 Mixed into PatientPathwayWorkflow (workflows/pathway.py), which creates the collaborators named here; each
 Update's validator refuses what does not apply before it reaches history.
@@ -11,7 +12,14 @@ with workflow.unsafe.imports_passed_through():
     from domain.answers import StepAccepted
     from domain.appointments import AppointmentStatus, appointment_kind_of
     from domain.refusals import Refusal
-    from domain.results import AppointmentChangeRequest, AttentionResolution, StaffCall, StaffRequest
+    from domain.results import (
+        AppointmentChangeRequest,
+        AttentionResolution,
+        RedFlag,
+        RedFlagReport,
+        StaffCall,
+        StaffRequest,
+    )
     from domain.stages import AttentionReason, StepName
     from domain.view import ChangeRequestView
 
@@ -63,6 +71,26 @@ class StaffHandlers:
         self._inbox.check_active()
         if AttentionReason(resolution.reason) not in self._board.attention:
             raise refuse(Refusal.WRONG_STAGE, f"no {resolution.reason.replace('_', ' ')} attention is open")
+
+    def _raise_red_flags(self, flags: list[RedFlag], advice_key: str) -> None:
+        raise NotImplementedError  # workflows/after_the_procedure.py
+
+    @workflow.update(
+        description="Red flags a patient reported with an answer that could not be recorded (its question "
+        "had closed): as any red flags, the patient is told what to do, staff get an urgent message, and "
+        "NeedsAttention red_flags waits for resolve_attention."
+    )
+    async def report_red_flags(self, report: RedFlagReport) -> StepAccepted:
+        flags = sorted(set(report.red_flags))
+        self._board.event("red_flags_reported", f"by {report.via}, outside a question: {', '.join(flags)}")
+        update = workflow.current_update_info()
+        assert update is not None
+        self._raise_red_flags(flags, f"red-flag-advice:{update.id}")
+        return self._inbox.answer()
+
+    @report_red_flags.validator
+    def _check_report_red_flags(self, report: RedFlagReport) -> None:
+        self._inbox.check_active()
 
     @workflow.update(
         description="A patient's wish to move or cancel a booked appointment (by their link, a text reply or "

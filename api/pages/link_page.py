@@ -87,6 +87,7 @@ def link_page(
     status: int = 200,
     notice: str | None = None,
     error: str | None = None,
+    urgent: str | None = None,
     consents: Mapping[ConsentCategory, bool] | None = None,
 ) -> Response:
     """The page: the open question's form (else a line saying nothing is open), the change form of the
@@ -98,6 +99,7 @@ def link_page(
         "t": t,
         "change": _change_form(token, language, timezone, shown),
         "consents": choices_form(token, consents) if consents is not None else None,
+        "urgent": t[urgent] if urgent else None,
     }
     notice_text = t[notice] if notice else None
     question = shown.question
@@ -163,6 +165,9 @@ def confirmed(token: str, answer_id: uuid.UUID) -> Response:
     return RedirectResponse(f"/p/{token}?answered={answer_id}", status_code=303, headers=PAGE_HEADERS)
 
 
-def busy(language: str) -> Response:
+def busy(language: str, *, urgent: str | None = None) -> Response:
+    """Try again; `urgent` (a text's key), advice the patient needs whatever happens to their answer."""
     t = texts(language)
-    return page("message.html", 503, lang=language, title=t["busy_title"], paragraphs=[t["busy"]])
+    advice = t[urgent] if urgent else None
+    title, paragraphs = t["busy_title"], [t["busy"]]
+    return page("message.html", 503, lang=language, title=title, paragraphs=paragraphs, urgent=advice)

@@ -13,31 +13,31 @@ appointment stays booked until they act. A wish already made for it (by this pag
 answered as taken: the clinic knows.
 """
 
-import asyncio
-from collections.abc import Awaitable
 from datetime import UTC, datetime
-from enum import Enum
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
 
 from api.dependencies import AppSettings, Pool, TemporalClient
 from api.link_answers import (
     RECORDED_BY,
     Form,
     FormError,
+    Sent,
     action_of,
     answer_for,
     change_for,
+    content_of,
     read_form,
+    reported_red_flags,
     send,
     send_change,
+    sent_once,
     target_workflow,
 )
-from api.outages import TEMPORAL_OUTAGES
+from api.link_red_flags import report_red_flags
 from api.pages.link_opening import open_link
 from api.pages.link_page import (
     Shown,
@@ -104,8 +104,6 @@ async def take_answer(
     if appointment_id is not None:
         return await _take_change(temporal, pool, settings, link, token, form, appointment_id)
     earlier = await find_answer(pool, form.answer_id, link.link_id)
-    if earlier is not None and earlier.recorded:
-        return confirmed(token, form.answer_id)
     question = question_of_key(earlier.question) if earlier is not None else None
     shown: Shown | Unavailable | None = None
     if question is None:  # a first submit: it answers the question open now, or nothing
@@ -113,36 +111,77 @@ async def take_answer(
         if isinstance(shown, Unavailable):
             return busy(language)
         if shown.question is None or shown.question.key != form.question:
-            return link_page(token, language, link.timezone, shown, status=409, notice="question_closed")
+            return await _not_recorded(temporal, pool, settings, link, token, form, "question_closed", shown)
         question = shown.question
     try:
         answer = answer_for(question, form, received_at)
     except FormError:
+        if earlier is not None and earlier.recorded:  # sent before, and now incomplete: the first stands
+            return await _not_recorded(temporal, pool, settings, link, token, form, "answered_before")
         if shown is None:
             shown = await open_now(temporal, pool, link.pathway_id)
         change = shown.change if isinstance(shown, Shown) else None
         again = Shown(question, change)
         return link_page(token, language, link.timezone, again, status=422, error="choose_one")
-    workflow_id = earlier.workflow_id if earlier else target_workflow(link.pathway_id, question)
+    content = content_of(answer)
     if earlier is None:
         # A concurrent submit of the same form may claim it first: this one then sends the same Update id,
         # which attaches to that one's Update.
         red_flags = bool(getattr(answer, "red_flags", []))
-        await claim_answer(
+        workflow_id = target_workflow(link.pathway_id, question)
+        claimed = await claim_answer(
             pool,
             form.answer_id,
             link.link_id,
             question=question.key,
             workflow_id=workflow_id,
             red_flags=red_flags,
+            content_hash=content,
         )
-    sent = await _sent_once(settings, send(temporal, workflow_id, answer, form.answer_id))
-    if sent == _Sent.BUSY:
+        if claimed is None:
+            earlier = await find_answer(pool, form.answer_id, link.link_id)
+            if earlier is None:  # the id is another link's: not a form this page rendered
+                return await current(temporal, pool, link, token, language, status=400, notice="choose_one")
+    if earlier is not None and earlier.content_hash not in (None, content):
+        # The form was sent before with other answers (the back button, a change of mind): the first stands,
+        # and is never confirmed as this one. Red flags in this one are urgent all the same.
+        return await _not_recorded(temporal, pool, settings, link, token, form, "answered_before")
+    if earlier is not None and earlier.recorded:
+        return confirmed(token, form.answer_id)
+    workflow_id = earlier.workflow_id if earlier else target_workflow(link.pathway_id, question)
+    sent = await sent_once(settings, send(temporal, workflow_id, answer, form.answer_id))
+    if sent == Sent.BUSY:
         return busy(language)
-    if sent in (_Sent.REFUSED, _Sent.ENDED):  # the question closed as the answer arrived
-        await release_answer(pool, form.answer_id)
-        return await current(temporal, pool, link, token, language, status=409, notice="question_closed")
+    if sent in (Sent.REFUSED, Sent.ENDED):  # the question closed as the answer arrived
+        await release_answer(pool, form.answer_id, link.link_id)
+        return await _not_recorded(temporal, pool, settings, link, token, form, "question_closed")
     return await _audited_once(pool, link, token, form, action_of(answer), {})
+
+
+async def _not_recorded(
+    temporal: Client,
+    pool: Queryable,
+    settings: Settings,
+    link: Link,
+    token: str,
+    form: Form,
+    notice: str,
+    shown: Shown | None = None,
+) -> Response:
+    """The page as it stands (409), saying why the answer was not recorded. Red flags in the form still go
+    to the pathway (api/link_red_flags.py), and the page tells the patient what to do now, and whether the
+    clinic was told."""
+    language = language_of(link.preferred_language)
+    urgent = None
+    if flags := reported_red_flags(form):
+        told = await report_red_flags(temporal, pool, settings, link, form.answer_id, flags)
+        urgent = "red_flag_advice" if told else "red_flag_advice_not_told"
+    if shown is None:
+        now = await open_now(temporal, pool, link.pathway_id)
+        if isinstance(now, Unavailable):
+            return busy(language, urgent=urgent)
+        shown = now
+    return link_page(token, language, link.timezone, shown, status=409, notice=notice, urgent=urgent)
 
 
 async def _take_change(
@@ -172,53 +211,30 @@ async def _take_change(
             workflow_id=link.pathway_id,
             red_flags=False,
         )
-    sent = await _sent_once(settings, send_change(temporal, link.pathway_id, request, form.answer_id))
-    if sent == _Sent.BUSY:
+    sent = await sent_once(settings, send_change(temporal, link.pathway_id, request, form.answer_id))
+    if sent == Sent.BUSY:
         return busy(language)
-    if sent == _Sent.REFUSED:  # asked for already, or no longer booked and to come
+    if sent == Sent.REFUSED:  # asked for already, or no longer booked and to come
         shown = await open_now(temporal, pool, link.pathway_id)
         if isinstance(shown, Unavailable):
             return busy(language)  # the claim stays: sending the form again tries again
         if appointment_id in shown.asked:  # by another form, a text or a call: the clinic knows
-            await answer_recorded(pool, form.answer_id)  # so that the confirmation shows; nothing to audit
+            # So that the confirmation shows; nothing to audit.
+            await answer_recorded(pool, form.answer_id, link.link_id)
             return confirmed(token, form.answer_id)
-        await release_answer(pool, form.answer_id)
+        await release_answer(pool, form.answer_id, link.link_id)
         return link_page(token, language, link.timezone, shown, status=409, notice="change_closed")
-    if sent == _Sent.ENDED:
-        await release_answer(pool, form.answer_id)
+    if sent == Sent.ENDED:
+        await release_answer(pool, form.answer_id, link.link_id)
         return await current(temporal, pool, link, token, language, status=409, notice="change_closed")
     return await _audited_once(pool, link, token, form, "appointment.change_request", {"wish": request.wish})
-
-
-class _Sent(Enum):
-    TAKEN = "taken"
-    REFUSED = "refused"  # the workflow's validator refused it
-    ENDED = "ended"  # the workflow that would take it has ended
-    BUSY = "busy"  # Temporal cannot answer now: the claim stays, so sending the form again attaches to it
-
-
-async def _sent_once(settings: Settings, update: Awaitable[object]) -> _Sent:
-    """Sends the form's Update (its id is the form's answer id) and says how it went."""
-    try:
-        await asyncio.wait_for(update, timeout=settings.update_timeout_seconds)
-    except WorkflowUpdateFailedError:
-        return _Sent.REFUSED
-    except RPCError as err:
-        if err.status in TEMPORAL_OUTAGES:
-            return _Sent.BUSY
-        if err.status != RPCStatusCode.NOT_FOUND:
-            raise
-        return _Sent.ENDED
-    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
-        return _Sent.BUSY
-    return _Sent.TAKEN
 
 
 async def _audited_once(
     pool: Queryable, link: Link, token: str, form: Form, action: str, detail: dict[str, Any]
 ) -> Response:
     """Marks the form's answer recorded and audits it, once: a double submit finds it recorded already."""
-    if await answer_recorded(pool, form.answer_id):
+    if await answer_recorded(pool, form.answer_id, link.link_id):
         await audit.record(
             pool,
             actor=RECORDED_BY,

@@ -13,7 +13,7 @@ from temporalio.service import RPCError
 from domain.appointments import AppointmentKind
 from domain.config import CLINICAL
 from domain.notifications import Recipient
-from domain.results import BlockRecord
+from domain.results import BlockRecord, RedFlagReport
 from domain.stages import AttentionReason, Outcome, PathwayStatus, Stage
 from tests.workflows.eventually import eventually
 from tests.workflows.fakes import FakeClinic
@@ -92,6 +92,36 @@ async def test_red_flags_are_urgent_and_wait_for_staff_to_resolve(start: Start, 
     assert all("called the patient" not in e.detail for e in final.timeline)  # the note stays in history
     with pytest.raises(RPCError):  # the pathway has completed: nothing to resolve
         await pathway.resolve_attention()
+
+
+async def test_red_flags_reported_outside_a_question_are_urgent_too(start: Start, clinic: FakeClinic) -> None:
+    """The follow-up was recorded by staff; the patient's form, sent after, carried red flags: reported on
+    their own, they raise attention, tell the patient what to do and staff at once, and hold completion."""
+    pathway = await start()
+    await pathway.to_follow_up()
+    await pathway.follow_up(pain=2)
+    report = RedFlagReport(red_flags=["new_weakness"])
+    await pathway.step(PatientPathwayWorkflow.report_red_flags, report)
+    flagged = await pathway.wait_for("red flags raised", lambda v: v.needs_attention)
+    assert flagged.attention_reasons == [AttentionReason.RED_FLAGS]
+    assert flagged.follow_up.red_flags == []  # the recorded answer stands
+    assert any(e.event == "red_flags_reported" and "new_weakness" in e.detail for e in flagged.timeline)
+    assert await eventually(lambda: clinic.templates()["urgent_red_flags"] == 1)
+    assert await eventually(lambda: clinic.templates()["red_flag_advice"] == 1)
+    urgent = next(m for m in clinic.messages if m.template == "urgent_red_flags")
+    assert urgent.params == {"pathway_id": pathway.handle.id, "red_flags": "new_weakness"}
+
+    await pathway.skip_to(await pathway.workflow_now() + timedelta(days=400))  # every check-in ran out
+    assert (await pathway.view()).status == PathwayStatus.ACTIVE  # waits for staff
+    await pathway.resolve_attention()
+    final = await pathway.result()
+    assert (final.stage, final.outcome, final.needs_attention) == (
+        Stage.COMPLETED,
+        Outcome.DVR_COMPLETED,
+        False,
+    )
+    with pytest.raises(RPCError):  # ended: nothing takes a report (the page tells the patient to call)
+        await pathway.step(PatientPathwayWorkflow.report_red_flags, report)
 
 
 async def test_a_block_recorded_too_long_ago_is_refused(start: Start, clinic: FakeClinic) -> None:
