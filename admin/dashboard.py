@@ -13,7 +13,7 @@ from admin.database import load_settings
 from admin.errors import AdminError
 from domain.referral import check_timezone
 
-_SITE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_SITE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}\Z")
 
 app = typer.Typer(
     help="The Temporal UI as the staff dashboard: filter links and columns.", no_args_is_help=True

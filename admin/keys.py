@@ -40,7 +40,7 @@ app = typer.Typer(
 )
 
 # The name is the audit log's actor for every request the key makes: short, plain, no spaces.
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}\Z")
 
 Name = Annotated[
     str, typer.Argument(metavar="NAME", help="The client's name: the audit log's actor for its requests.")

@@ -25,8 +25,8 @@ app = typer.Typer(
 )
 
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
-_PATHWAY_ID = re.compile(r"^pathway-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-_REASON = re.compile(r"^[^\x00-\x1f\x7f]{3,300}$")
+_PATHWAY_ID = re.compile(r"^pathway-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+_REASON = re.compile(r"^[^\x00-\x1f\x7f]{3,300}\Z")
 
 
 @app.callback()

@@ -38,7 +38,7 @@ from workflows.relief_check import ReliefCheckWorkflow
 RECORDED_BY = "patient link"
 """Who an outcome check-in's answers were recorded by, when the patient gave them on the page."""
 
-_SMALL_NUMBER = re.compile(r"^\d{1,2}$")
+_SMALL_NUMBER = re.compile(r"^\d{1,2}\Z")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # in no value the page renders; PostgreSQL stores no NUL
 _BACK_AT_WORK = {"yes": True, "no": False, "not_applicable": None}
 _RED_FLAGS = frozenset(get_args(RedFlag))

@@ -13,7 +13,7 @@ from config.api_keys import check_key_strength
 from domain.config import Profile, ReliefThreshold
 from domain.notifications import Channel
 
-_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}\Z")
 
 
 class Settings(BaseSettings):

@@ -11,7 +11,7 @@ from db.pool import Queryable
 
 # How a clinic site is spelt (as a referral's `clinic_site`): no quote or space, so a site can go into a
 # Temporal visibility query as a literal and never as syntax.
-SITE_PATTERN = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+SITE_PATTERN = re.compile(r"^[A-Za-z0-9._:\-]{1,128}\Z")
 
 
 async def known_sites(conn: Queryable) -> list[str]:

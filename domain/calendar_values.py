@@ -31,7 +31,7 @@ def _days(value: Any) -> tuple[int, ...]:
     return tuple(days)
 
 
-_HH_MM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
+_HH_MM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])\Z")
 
 
 def _clock(text: str) -> time:

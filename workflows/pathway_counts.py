@@ -15,7 +15,7 @@ from domain.stages import Stage
 from workflows import search_attributes as sa
 
 OPEN_STAGES: tuple[Stage, ...] = tuple(s for s in Stage if s not in (Stage.COMPLETED, Stage.CLOSED))
-CLINIC_SITE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+CLINIC_SITE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}\Z")
 """The clinic sites a query may name: as the API's `clinic_site` filter takes them, no quote possible."""
 
 
