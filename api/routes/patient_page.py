@@ -203,7 +203,7 @@ async def _take_change(
     if earlier is not None and earlier.recorded:
         return confirmed(token, form.answer_id)
     if earlier is None:  # a concurrent submit of the same form sends the same Update id: it attaches
-        await claim_answer(
+        claimed = await claim_answer(
             pool,
             form.answer_id,
             link.link_id,
@@ -211,6 +211,9 @@ async def _take_change(
             workflow_id=link.pathway_id,
             red_flags=False,
         )
+        if claimed is None and await find_answer(pool, form.answer_id, link.link_id) is None:
+            # The id is another link's: not a form this page rendered.
+            return await current(temporal, pool, link, token, language, status=400, notice="choose_one")
     sent = await sent_once(settings, send_change(temporal, link.pathway_id, request, form.answer_id))
     if sent == Sent.BUSY:
         return busy(language)

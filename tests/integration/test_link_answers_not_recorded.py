@@ -6,15 +6,19 @@ what to do now."""
 import asyncio
 import re
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import httpx
 from playwright.async_api import Browser, expect
 
+from db.patient_links import SECRET_PURPOSE, link_for_pathway
+from db.signing_secrets import signing_secret
+from domain.link_tokens import seal
 from tests.integration.message_links import message_link
-from tests.integration.polling import poll_view
-from tests.integration.walk import walk_to_follow_up, walk_to_relief_check
+from tests.integration.polling import next_action_is, poll_view
+from tests.integration.walk import start_at_mri, walk_to_follow_up, walk_to_relief_check
 
 
 def _path(link: str) -> str:
@@ -141,6 +145,33 @@ async def test_a_form_id_of_another_link_records_nothing(api: httpx.AsyncClient,
         "select recorded_at from patient_link_answers where answer_id = $1", uuid.UUID(form["answer_id"])
     )
     assert len(rows) == 1 and rows[0]["recorded_at"] is not None  # the first link's, as it was
+
+
+async def test_a_change_form_id_of_another_link_asks_nothing(
+    api: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    """As for answers: a wish to change an appointment, sent with another link's form id, is refused."""
+    exams: list[tuple[str, str, str]] = []
+    for n in (1, 2):
+        pathway_id = await start_at_mri(api, f"REF-CHANGE-ID-{n}-{uuid.uuid4().hex[:8]}")
+        review = {"facet_swelling": True, "levels": ["L4-L5"], "reviewed_by": "Dr. R"}
+        assert (await api.post(f"/v1/pathways/{pathway_id}/mri-review", json=review)).status_code == 200
+        booked = await poll_view(api, pathway_id, "exam booked", next_action_is("exam"))
+        link_id, expires = await link_for_pathway(pool, pathway_id, booked["patient_ref"], timedelta(days=1))
+        path = f"/p/{seal(await signing_secret(pool, SECRET_PURPOSE), link_id, expires)}"
+        exams.append((pathway_id, path, booked["appointments"][0]["appointment_id"]))
+    (mine, my_path, my_exam), (theirs, their_path, their_exam) = exams
+    answer_id = str(uuid.uuid4())
+    asked = await api.post(
+        my_path, data={"answer_id": answer_id, "question": f"appointment:{my_exam}", "wish": "reschedule"}
+    )
+    assert asked.status_code == 303, asked.text
+
+    crafted = {"answer_id": answer_id, "question": f"appointment:{their_exam}", "wish": "cancel"}
+    refused = await api.post(their_path, data=crafted)
+    assert refused.status_code == 400, refused.text
+    assert (await api.get(f"/v1/pathways/{theirs}")).json()["change_requests"] == []
+    assert len((await api.get(f"/v1/pathways/{mine}")).json()["change_requests"]) == 1
 
 
 async def test_red_flags_on_an_ended_pathway_tell_the_patient_to_call(
