@@ -187,13 +187,7 @@ class Patient:
         missed = self.memory.no_shows.get(kind, 0)
         if not (self.plan.serial_no_show == kind or (kind in self.plan.no_show_kinds and missed == 0)):
             return False
-        # Staff record a no-show some time after the appointment began (the pathway refuses one before).
-        key = f"noshow:{appointment['appointment_id']}"
-        at = None
-        if key not in self.memory.act_at:
-            began = datetime.fromisoformat(appointment["starts_at"])
-            at = began + timedelta(seconds=self.rng.uniform(*self.run.staff_delay))
-        if not self._due(key, at=at):
+        if not self._due(f"noshow:{appointment['appointment_id']}"):
             return True
         self.memory.no_shows[kind] = missed + 1
         path = f"appointments/{appointment['appointment_id']}/status"

@@ -75,7 +75,9 @@ class PatientPathwayWorkflow(BlocksAndCandidacy, AfterTheProcedure, PathwayHandl
         self._book = AppointmentBook(
             self._id, pathway, self._board, self._messenger, lambda: self._inbox.withdrawal, self._instruct
         )
-        self._inbox = StepInbox(self._board, self._book)
+        self._inbox = StepInbox(
+            self._board, self._book, follows_calendar=pathway.config.deadlines_follow_calendar
+        )
         self._waiter = Waiter(self._inbox, self._book, self._board, self._config)
         self._criteria = Criteria()
         self._levels = LevelsOnRecord()

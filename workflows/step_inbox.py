@@ -23,9 +23,12 @@ S = TypeVar("S", bound=StepModel)
 
 
 class StepInbox:
-    def __init__(self, board: StatusBoard, book: AppointmentBook) -> None:
+    def __init__(self, board: StatusBoard, book: AppointmentBook, *, follows_calendar: bool = True) -> None:
+        """`follows_calendar`: the pathway's clock follows its appointments' times (the config's
+        `deadlines_follow_calendar`); the demo profile's runs ahead of them."""
         self._board = board
         self._book = book
+        self._follows_calendar = follows_calendar
         self._steps: dict[StepName, StepModel] = {}
         self.withdrawal: Withdrawal | None = None
         self.appointment_changes: list[AppointmentStatusChange] = []
@@ -57,7 +60,7 @@ class StepInbox:
             raise refuse(Refusal.UNKNOWN_APPOINTMENT, "no such appointment on this pathway")
         if appointment.status != AppointmentStatus.BOOKED:
             raise refuse(Refusal.WRONG_STAGE, f"the appointment is already {appointment.status.value}")
-        if change.status == "noshow" and appointment.starts_at > workflow.now():
+        if change.status == "noshow" and self._follows_calendar and appointment.starts_at > workflow.now():
             # A no-show rebooks, and past the limit closes the pathway: only once the patient could have come.
             raise refuse(
                 Refusal.WRONG_STAGE, "the appointment has not started yet: a no-show is recorded once it has"

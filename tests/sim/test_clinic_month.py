@@ -41,6 +41,9 @@ async def test_a_small_month_loses_no_patient_and_sends_nothing_twice() -> None:
     # The behaviours happened: answers by text and by link were taken (seed 16 draws both).
     answers = shown["patients' answers (how: taken or not)"].value
     assert "sms taken" in answers and "link taken" in answers, answers
+    # Staff recorded a no-show (seed 16 draws one), and the pathway rebooked it.
+    appointments = [a for view in month.finals.values() if view for a in view["appointments"]]
+    assert any(a["status"] == "noshow" for a in appointments), month.evidence
     printed = table(month)
     assert all(f"| {row}" in printed for row in ROWS)
     assert "| pathways " in printed and "patients' answers" in printed

@@ -9,7 +9,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from domain.appointments import Appointment, AppointmentKind, AppointmentStatus
-from domain.config import CLINICAL
+from domain.config import CLINICAL, DEMO
 from domain.relief import diary_window_end
 from domain.results import AppointmentStatusChange, PainReport
 from domain.stages import Actor, Outcome, PathwayStatus, ReliefResult, Stage
@@ -382,3 +382,20 @@ async def test_a_no_show_before_the_appointment_starts_is_refused(start: Start, 
     assert [(c.appointment_id, c.status) for c in clinic.status_changes] == [
         (exam.appointment_id, AppointmentStatus.NOSHOW)
     ]
+
+
+async def test_the_demo_profile_takes_a_no_show_before_the_appointments_nominal_time(
+    start: Start, clinic: FakeClinic
+) -> None:
+    """The demo's clock runs ahead of its appointments' calendar slots (its deadlines count from now): a
+    no-show is taken when staff record it, as every other step there is."""
+    assert DEMO.deadlines_follow_calendar is False
+    pathway = await start(config=DEMO)
+    await pathway.mri_review()
+    exam = await pathway.booked(AppointmentKind.EXAM)
+    assert exam.starts_at > await pathway.workflow_now()
+    await pathway.step(
+        PatientPathwayWorkflow.record_appointment_status,
+        AppointmentStatusChange(appointment_id=exam.appointment_id, status="noshow"),
+    )
+    assert await pathway.booked(AppointmentKind.EXAM, 2) != exam
