@@ -254,8 +254,9 @@ async def resolve_attention(client: Staff, body: AttentionResolution, step: Step
 @router.post(
     "/v1/pathways/{pathway_id}/appointments/{appointment_id}/status",
     summary="Record an arrival, no-show or cancellation",
-    description="A no-show is taken once the appointment has begun (before, 409 `wrong-stage`): it rebooks "
-    "the appointment, and past the clinic's limit closes the pathway as `no_show`.",
+    description="A no-show is taken once the appointment has begun (before, 409 `wrong-stage`; the demo "
+    "profile, whose clock runs ahead of its calendar, takes it at once): it rebooks the appointment, and "
+    "past the clinic's limit closes the pathway as `no_show`.",
     responses=_PROBLEMS,
 )
 async def record_appointment_status(
