@@ -201,7 +201,7 @@ class Sent(Enum):
 
 
 async def sent_once(settings: Settings, update: Awaitable[object]) -> Sent:
-    """Sends the form's Update (its id is the form's answer id) and says how it went."""
+    """Sends one of the page's Updates (its id derives from the form's answer id) and says how it went."""
     try:
         await asyncio.wait_for(update, timeout=settings.update_timeout_seconds)
     except WorkflowUpdateFailedError:

@@ -65,7 +65,7 @@ async def report_red_flags(
                 action="red_flags.write",
                 pathway_id=link.pathway_id,
                 patient_ref=link.patient_ref,
-                detail={"via": "patient_link", "link_id": str(link.link_id), "red_flags": flags},
+                detail={"via": "patient_link", "link_id": str(link.link_id)},  # as answers: no values
             )
         return True
     if sent != Sent.BUSY:  # refused or ended: a later submit may try again (busy: the claim stays)
