@@ -24,7 +24,7 @@ from codec_server import session
 from codec_server.auth import DATABASE_OUTAGES, SCOPE, refusal_of, session_client
 from codec_server.session import COOKIE
 from db import audit
-from db.api_clients import client_for_key
+from db.api_clients import client_for_key, hash_key
 
 router = APIRouter(include_in_schema=False)
 TITLE = "DVR codec server"
@@ -62,7 +62,7 @@ async def sign_in(request: Request) -> Response:
     answer = RedirectResponse("/", status_code=303, headers=PAGE_HEADERS)
     answer.set_cookie(
         COOKIE,
-        session.issue(request.app.state.session_secret, client.client_id, datetime.now(UTC)),
+        session.issue(request.app.state.session_secret, client.client_id, hash_key(key), datetime.now(UTC)),
         max_age=int(session.LIFETIME.total_seconds()),
         path="/",
         httponly=True,

@@ -235,8 +235,10 @@ async def test_a_copied_session_cookie_stops_working_at_sign_out(http: httpx.Asy
         "update api_clients set revoked_at = now() where name = $1",
         "update api_clients set scopes = array['pathways:read'] where name = $1",
         "update api_clients set clinic_sites = array['phoenix-main'] where name = $1",
+        # `dvr-admin keys rotate`, as after a leak: whoever signed in with the old key is signed out.
+        "update api_clients set key_hash = md5(random()::text) where name = $1",
     ],
-    ids=["revoked", "scope taken", "limited to a site"],
+    ids=["revoked", "scope taken", "limited to a site", "key rotated"],
 )
 async def test_a_session_ends_with_what_its_key_may_do(
     http: httpx.AsyncClient, pool: asyncpg.Pool, change: str

@@ -29,7 +29,7 @@ class RefusingPool:
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     app = create_codec_app(Settings(codec_cors_origins=UI), TEST_KEYS, pool=RefusingPool())  # type: ignore[arg-type]
-    cookie = issue(session_secret(TEST_KEYS), str(uuid.uuid4()), datetime.now(UTC))
+    cookie = issue(session_secret(TEST_KEYS), str(uuid.uuid4()), "a key hash", datetime.now(UTC))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://codec.test") as client:
         client.cookies.set(COOKIE, cookie)
