@@ -42,7 +42,7 @@ from db.outages import DATABASE_OUTAGES
 from db.pool import create_pool
 from db.webhook_deliveries import Claimed
 from db.webhook_outbox import WAKE_CHANNEL
-from delivery.receiver_addresses import address_refused
+from delivery.receiver_addresses import pinned_receiver
 from delivery.task_stopping import running_while
 from domain.webhook_receivers import Network
 
@@ -104,10 +104,20 @@ async def attempt(
     body, headers = signed_request(claimed, datetime.now(UTC))
     try:
         async with asyncio.timeout(timeout):
-            if (refused := await address_refused(claimed.url, allowed)) is not None:
-                return Outcome(None, refused)
+            receiver = await pinned_receiver(claimed.url, allowed)
+            if isinstance(receiver, str):
+                return Outcome(None, receiver)
+            # Closed after the answer: a pooled connection is keyed by address, and another name on the same
+            # address must not take one made (and, over https, verified) for this one.
+            sent = {**headers, "host": receiver.host, "connection": "close"}
             async with http.stream(
-                "POST", claimed.url, content=body, headers=headers, timeout=timeout, follow_redirects=False
+                "POST",
+                receiver.url,
+                content=body,
+                headers=sent,
+                timeout=timeout,
+                follow_redirects=False,
+                extensions=receiver.extensions,
             ) as response:
                 status = response.status_code
     except (TimeoutError, httpx.TimeoutException):

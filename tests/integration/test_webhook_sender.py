@@ -8,14 +8,19 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
+import ssl
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from ipaddress import IPv4Network
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
 import pytest
+import trustme
 from standardwebhooks.webhooks import Webhook
 from temporalio.client import Client
 
@@ -321,6 +326,76 @@ async def test_an_attempt_that_fails_says_why_in_a_few_words(receiver: WebhookRe
         # Loopback not allowed (outside the demo profile): nothing is sent.
         assert await attempt(http, claimed(receiver.url), 2.0) == Outcome(None, "address not allowed")
     assert len(receiver.received) == 2
+
+
+async def test_an_attempt_connects_to_the_address_it_checked_not_to_a_second_lookup(
+    receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: the receiver's name resolves to an allowed address for the check, then to another
+    (here 127.0.0.2, standing for a metadata service or an internal one) for the connection. The request goes
+    to the address checked, with the name kept as its Host; nothing reaches the other."""
+    port = urlsplit(receiver.url).port
+    assert port is not None
+    # The inside service listens on the receiver's port, where a second lookup would send the request.
+    hits: list[bytes] = []
+    inside = await asyncio.start_server(_answer_204_recording(hits), "127.0.0.2", port)
+    answers = iter(["127.0.0.1"])
+    real = socket.getaddrinfo
+
+    def rebinding(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in ("receiver.test", b"receiver.test"):  # the connection asks in bytes
+            return real(host, *args, **kwargs)
+        return real(next(answers, "127.0.0.2"), *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    claimed = _claimed(f"http://receiver.test:{port}/hook")
+    async with httpx.AsyncClient(trust_env=False) as http, inside:
+        outcome = await attempt(http, claimed, 5.0, (IPv4Network("127.0.0.1/32"),))
+    assert outcome == Outcome(204, None)
+    assert hits == []
+    [delivered] = receiver.delivered()
+    assert delivered.webhook_id == "evt_x" and delivered.headers["host"] == f"receiver.test:{port}"
+
+
+@pytest.mark.parametrize(("certified", "expected"), [("receiver.test", 204), ("other.test", None)])
+async def test_a_pinned_https_attempt_checks_the_certificate_against_the_name(
+    monkeypatch: pytest.MonkeyPatch, certified: str, expected: int | None
+) -> None:
+    """Connected to the address checked, over https the certificate must still be the name's."""
+    ca = trustme.CA()
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(certified).configure_cert(server_tls)
+    hits: list[bytes] = []
+    server = await asyncio.start_server(_answer_204_recording(hits), "127.0.0.1", 0, ssl=server_tls)
+    port = server.sockets[0].getsockname()[1]
+    real = socket.getaddrinfo
+
+    def resolving(host: Any, *args: Any, **kwargs: Any) -> Any:
+        named = host in ("receiver.test", b"receiver.test")
+        return real("127.0.0.1" if named else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolving)
+    client_tls = ssl.create_default_context()
+    ca.configure_trust(client_tls)
+    async with httpx.AsyncClient(trust_env=False, verify=client_tls) as http, server:
+        outcome = await attempt(http, _claimed(f"https://receiver.test:{port}/hook"), 5.0, LOOPBACK)
+    assert outcome.status_code == expected
+    assert len(hits) == (1 if expected else 0)
+    if hits:
+        assert f"host: receiver.test:{port}".encode() in hits[0].lower()
+
+
+def _answer_204_recording(
+    hits: list[bytes],
+) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]:
+    async def take(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(Exception):
+            hits.append(await reader.readuntil(b"\r\n\r\n"))
+            writer.write(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
+            await writer.drain()
+        writer.close()
+
+    return take
 
 
 async def _raw_receiver(
