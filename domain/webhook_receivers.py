@@ -12,6 +12,7 @@ connects: delivery/receiver_addresses.py).
 """
 
 import ipaddress
+import socket
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
@@ -28,9 +29,11 @@ _LOCAL_SUFFIXES = (".localhost", ".internal", ".local")
 
 
 def address_problem(address: IPAddress, allowed: Sequence[Network]) -> str | None:
-    """Why webhooks may not go to `address`: not a public one, and not on an allowed network."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Why webhooks may not go to `address`: not a public one, and not on an allowed network. An IPv6 address
+    that carries an IPv4 one (mapped, IPv4-compatible, NAT64, 6to4, Teredo) is judged by what it carries:
+    that is where it leads."""
+    if isinstance(address, ipaddress.IPv6Address) and (carried := _carried_ipv4(address)):
+        return next((p for p in (address_problem(v4, allowed) for v4 in carried) if p), None)
     if any(address in network for network in allowed):
         return None
     if address.is_multicast or not address.is_global:
@@ -40,15 +43,39 @@ def address_problem(address: IPAddress, allowed: Sequence[Network]) -> str | Non
 
 def host_problem(host: str, allowed: Sequence[Network]) -> str | None:
     """Why `host` (a URL's host) cannot receive webhooks, as far as the name or address itself tells."""
-    try:
-        # An address written as one number ("2130706433") is an address too, to a resolver.
-        address = ipaddress.ip_address(int(host) if host.isdigit() else host)
-    except ValueError:
-        name = host.lower().rstrip(".")
-        if name in _LOCAL_NAMES or name.endswith(_LOCAL_SUFFIXES):
-            return "url's host names this machine or a local service."
-        return None
+    address: IPAddress | None = _as_ipv4(host)
+    if address is None:
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            name = host.lower().rstrip(".")
+            if name in _LOCAL_NAMES or name.endswith(_LOCAL_SUFFIXES):
+                return "url's host names this machine or a local service."
+            return None
     return address_problem(address, allowed)
+
+
+def _as_ipv4(host: str) -> ipaddress.IPv4Address | None:
+    """`host` as a resolver reads an IPv4 address: dotted, or in the shorthand, hex, octal and one-number
+    forms ("127.1", "0x7f.1", "0177.0.0.1", "2130706433"), which name addresses as much as "127.0.0.1"."""
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def _carried_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 one leads to."""
+    carried = [a for a in (address.ipv4_mapped, address.sixtofour) if a is not None]
+    if address.teredo is not None:
+        carried.extend(address.teredo)
+    if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):  # not :: or ::1
+        carried.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return carried
 
 
 def receiver_url_problem(url: str, *, allow_http: bool, allowed: Sequence[Network] = ()) -> str | None:

@@ -66,6 +66,16 @@ def test_http_is_taken_where_allowed() -> None:
         "[::ffff:127.0.0.1]",
         "224.0.0.1",
         "printer.local",
+        # The shorthand and hex forms a resolver reads as IPv4 addresses (inet_aton).
+        "127.1",
+        "0x7f.1",
+        "0x7f000001",
+        "169.254.43518",
+        # IPv6 addresses that carry an IPv4 one: IPv4-compatible, NAT64 (to the metadata service), 6to4.
+        "[::127.0.0.1]",
+        "[::a9fe:a9fe]",
+        "[64:ff9b::a9fe:a9fe]",
+        "[2002:7f00:1::1]",
     ],
 )
 def test_a_receiver_on_this_machine_or_a_private_network_is_refused(host: str) -> None:
