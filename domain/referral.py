@@ -4,17 +4,28 @@ from datetime import date
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import EmailStr, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, EmailStr, Field, StringConstraints, field_validator
 
 from domain.consents import Consents
 from domain.contract import ContractModel
 from domain.fields import BirthDate, ClinicalDate, Flag, Name, not_null_schema
+from domain.phones import e164
 
 Identifier = Annotated[
     str,
     StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$"),
 ]
-Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
+
+
+def check_phone(value: str) -> str:
+    """Refuses a number shaped like E.164 that no country's numbers can be (a country code that does not
+    exist, a length the country does not use): it would fail only later, at the gateway."""
+    if e164(value) is None:
+        raise ValueError("must be a possible phone number in E.164: a country code and a length that match")
+    return value
+
+
+Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$"), AfterValidator(check_phone)]
 Language = Literal["en", "es"]
 """The languages the patient's messages are written in (activities/templates)."""
 

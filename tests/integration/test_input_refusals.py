@@ -52,6 +52,25 @@ async def test_nul_in_a_referral_is_422_and_stores_nothing(
     assert stored == 0
 
 
+@pytest.mark.parametrize("phone", ["+999999999999999", "+1602555010"], ids=["no such country", "too short"])
+async def test_a_phone_no_country_can_have_is_422_and_not_echoed(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, phone: str
+) -> None:
+    """Shaped like E.164 but not a possible number: refused when given, not at the gateway later."""
+    body = referral_body(f"REF-PHONE-{phone[1:6]}")
+    body["patient"]["phone"] = phone
+    refused = await api.post("/v1/referrals", json=body)
+    assert_invalid(refused, "patient", "phone")
+    assert phone not in refused.text
+    assert await pool.fetchval("select count(*) from patients where phone = $1", phone) == 0
+
+    pathway_id = await start_at_mri(api, f"REF-PHONE-OK-{phone[1:6]}")
+    patient_ref = (await api.get(f"/v1/pathways/{pathway_id}")).json()["patient_ref"]
+    changed = await api.patch(f"/v1/patients/{patient_ref}", json={"phone": phone})
+    assert_invalid(changed, "phone")
+    assert phone not in changed.text
+
+
 @pytest.mark.parametrize(
     "form",
     [
