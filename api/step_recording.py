@@ -112,8 +112,8 @@ async def recorded(
         await missing_or_closed(handle, err)
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
         # The SDK turns the timeout's cancellation into its own error: either way the step is pending. It
-        # may be applied without a retry, so the write is audited now, as not yet confirmed (and, under a
-        # key, not again when a retry confirms it).
+        # may be applied without a retry, so the write is audited now, as not yet confirmed (under a key,
+        # once however often it times out; a retry that confirms it writes the taken row).
         pending = {"confirmed": False, **_who(body)}
         await _audit(step, client, key, target, action, confirmed=False, detail=pending)
         again = "retry with the same Idempotency-Key" if key else "read the pathway before sending it again"
@@ -179,9 +179,8 @@ def _who(body: BaseModel) -> dict[str, Any]:
 
 async def _release(step: StepRequest, key: StepKey | None) -> None:
     """Frees the key and its pending audit marker (a refused step has no other), so that the corrected step
-    is audited.
-    The marker goes first: a request that dies in between leaves the key claimed without it, so its step is
-    audited again at worst, never not at all."""
+    is audited. The marker goes first: a request that dies in between leaves the key claimed without it, so
+    its step is audited again at worst, never not at all."""
     if key is not None:
         await forget_key(step.pool, key.client_id, _audited(key.route, False), key.key, key.request_hash)
         await release_step_key(step.pool, key)
