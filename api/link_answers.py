@@ -17,7 +17,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import cast, get_args
+from typing import Any, cast, get_args
 from urllib.parse import parse_qs
 
 from pydantic import ValidationError
@@ -26,6 +26,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.outages import TEMPORAL_OUTAGES
 from config.settings import Settings
+from db import audit
+from db.patient_links import Link, answer_recorded
+from db.pool import Queryable
 from domain.check_ins import WorkStatus
 from domain.identifiers import outcome_check_ins_id, relief_check_id
 from domain.open_question import FORM_KEY, OpenQuestion, QuestionKind
@@ -215,3 +218,19 @@ async def sent_once(settings: Settings, update: Awaitable[object]) -> Sent:
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         return Sent.BUSY
     return Sent.TAKEN
+
+
+async def recorded_once(
+    pool: Queryable, link: Link, answer_id: uuid.UUID, action: str, detail: dict[str, Any] | None = None
+) -> None:
+    """Marks what the link sent under `answer_id` recorded and audits it as the patient via the link, once: a
+    second submit of the same form finds it recorded already. The audit row names no answer's value."""
+    if await answer_recorded(pool, answer_id, link.link_id):
+        await audit.record(
+            pool,
+            actor=RECORDED_BY,
+            action=action,
+            pathway_id=link.pathway_id,
+            patient_ref=link.patient_ref,
+            detail={"via": "patient_link", "link_id": str(link.link_id), **(detail or {})},
+        )

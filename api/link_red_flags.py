@@ -13,10 +13,9 @@ import uuid
 import structlog
 from temporalio.client import Client
 
-from api.link_answers import RECORDED_BY, Sent, sent_once
+from api.link_answers import Sent, recorded_once, sent_once
 from config.settings import Settings
-from db import audit
-from db.patient_links import Link, answer_recorded, claim_answer, find_answer, release_answer
+from db.patient_links import Link, claim_answer, find_answer, release_answer
 from db.pool import Queryable
 from domain.results import RedFlag, RedFlagReport
 from workflows.handles import pathway_workflow
@@ -58,15 +57,7 @@ async def report_red_flags(
     )
     sent = await sent_once(settings, update)
     if sent == Sent.TAKEN:
-        if await answer_recorded(pool, report, link.link_id):
-            await audit.record(
-                pool,
-                actor=RECORDED_BY,
-                action="red_flags.write",
-                pathway_id=link.pathway_id,
-                patient_ref=link.patient_ref,
-                detail={"via": "patient_link", "link_id": str(link.link_id)},  # as answers: no values
-            )
+        await recorded_once(pool, link, report, "red_flags.write")
         return True
     if sent != Sent.BUSY:  # refused or ended: a later submit may try again (busy: the claim stays)
         await release_answer(pool, report, link.link_id)

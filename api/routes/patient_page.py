@@ -31,6 +31,7 @@ from api.link_answers import (
     change_for,
     content_of,
     read_form,
+    recorded_once,
     reported_red_flags,
     send,
     send_change,
@@ -236,14 +237,6 @@ async def _take_change(
 async def _audited_once(
     pool: Queryable, link: Link, token: str, form: Form, action: str, detail: dict[str, Any]
 ) -> Response:
-    """Marks the form's answer recorded and audits it, once: a double submit finds it recorded already."""
-    if await answer_recorded(pool, form.answer_id, link.link_id):
-        await audit.record(
-            pool,
-            actor=RECORDED_BY,
-            action=action,
-            pathway_id=link.pathway_id,
-            patient_ref=link.patient_ref,
-            detail={"via": "patient_link", "link_id": str(link.link_id), **detail},
-        )
+    """Marks the form's answer recorded and audits it, once, then confirms it."""
+    await recorded_once(pool, link, form.answer_id, action, detail)
     return confirmed(token, form.answer_id)
