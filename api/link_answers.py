@@ -6,7 +6,8 @@ A wish to move or cancel the next appointment (the page's other form) is sent th
 `request_appointment_change` Update with `via` "link".
 
 The Update's id is the form's answer id, so a form sent twice (a double tap, a retry after a timeout)
-attaches to the first Update instead of recording again.
+attaches to the first Update instead of recording again; `sent_once` says how the sending went, and
+`recorded_once` marks what was taken and audits it, once.
 """
 
 import asyncio
